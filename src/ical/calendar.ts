@@ -1,0 +1,139 @@
+// Parsing iCalendar text (RFC 5545) with ical.js, and the small accessors the
+// scheduling core needs on VEVENT components.
+
+import ICAL from 'ical.js';
+import { normalizeAddress } from '../itip/address.js';
+import { formatDate, formatUtc, instantOf, propertyInstant, tzidOf } from './times.js';
+import type { ZoneResolver } from './zones.js';
+
+/** The text was not iCalendar; the message says where. */
+export class CalendarError extends Error {
+  override name = 'CalendarError';
+}
+
+/** Parses one VCALENDAR. Several VCALENDARs in one text are merged into the first. */
+export function parseCalendar(text: string): ICAL.Component {
+  let data: unknown;
+  try {
+    data = ICAL.parse(text.replace(/^\uFEFF/, ''));
+  } catch (error) {
+    throw new CalendarError(`not valid iCalendar: ${(error as Error).message}`);
+  }
+  const roots = (Array.isArray(data) && typeof data[0] === 'string' ? [data] : (data as unknown[])) as unknown[];
+  const calendars = roots.map((root) => new ICAL.Component(root as never)).filter((c) => c.name === 'vcalendar');
+  if (calendars.length === 0) throw new CalendarError('no VCALENDAR component in the calendar part');
+  const [first, ...rest] = calendars;
+  for (const other of rest) for (const sub of other.getAllSubcomponents()) first.addSubcomponent(sub);
+  return first;
+}
+
+/** The METHOD property, upper-cased (RFC 5546 section 1.4). */
+export function calendarMethod(vcalendar: ICAL.Component): string | undefined {
+  const method = vcalendar.getFirstPropertyValue('method');
+  return typeof method === 'string' && method.trim() ? method.trim().toUpperCase() : undefined;
+}
+
+export function eventsOf(vcalendar: ICAL.Component): ICAL.Component[] {
+  return vcalendar.getAllSubcomponents('vevent');
+}
+
+export function uidOf(component: ICAL.Component): string | undefined {
+  const uid = component.getFirstPropertyValue('uid');
+  return typeof uid === 'string' && uid.trim() ? uid.trim() : undefined;
+}
+
+/** SEQUENCE, 0 when absent (RFC 5545 section 3.8.7.4). */
+export function sequenceOf(component: ICAL.Component): number {
+  const value = Number(component.getFirstPropertyValue('sequence'));
+  return Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
+}
+
+/** DTSTAMP as epoch ms, 0 when absent or broken. DTSTAMP is always UTC (section 3.8.7.2). */
+export function dtstampOf(component: ICAL.Component, zones: ZoneResolver): number {
+  return propertyInstant(component.getFirstProperty('dtstamp'), zones) ?? 0;
+}
+
+/**
+ * The key of an instance: its original start as ISO 8601 UTC, or a date for all-day
+ * series; '' for a master component. RECURRENCE-IDs written in any zone (UTC by
+ * Google, a TZID by Outlook) give the same key for the same instant.
+ */
+export function recurrenceKey(component: ICAL.Component, zones: ZoneResolver): string {
+  const prop = component.getFirstProperty('recurrence-id');
+  if (!prop) return '';
+  return timeKey(prop.getFirstValue() as ICAL.Time, tzidOf(prop), zones);
+}
+
+export function timeKey(time: ICAL.Time, tzid: string | undefined, zones: ZoneResolver): string {
+  if (time.isDate) return formatDate(time);
+  return formatUtc(instantOf(time, tzid, zones));
+}
+
+/** A stored recurrence key for JSON output: null for the master. */
+export function keyToRecurrenceId(key: string): string | null {
+  return key === '' ? null : key;
+}
+
+export interface Participant {
+  prop: ICAL.Property;
+  address: string;
+  partstat: string;
+}
+
+function participant(prop: ICAL.Property): Participant | undefined {
+  const address = normalizeAddress(String(prop.getFirstValue() ?? ''));
+  if (!address) return undefined;
+  const partstat = String(prop.getParameter('partstat') ?? 'NEEDS-ACTION').toUpperCase();
+  return { prop, address, partstat };
+}
+
+export function attendeesOf(component: ICAL.Component): Participant[] {
+  return component
+    .getAllProperties('attendee')
+    .map(participant)
+    .filter((p): p is Participant => p !== undefined);
+}
+
+export function findAttendee(component: ICAL.Component, address: string): Participant | undefined {
+  return attendeesOf(component).find((a) => a.address === address);
+}
+
+export function organizerOf(component: ICAL.Component): string | undefined {
+  const prop = component.getFirstProperty('organizer');
+  return prop ? normalizeAddress(String(prop.getFirstValue() ?? '')) : undefined;
+}
+
+/** The SENT-BY parameter of the ORGANIZER (RFC 5545 section 3.2.18), normalised. */
+export function organizerSentBy(component: ICAL.Component): string | undefined {
+  const prop = component.getFirstProperty('organizer');
+  const sentBy = prop?.getParameter('sent-by');
+  return typeof sentBy === 'string' ? normalizeAddress(sentBy) : undefined;
+}
+
+export function textOf(component: ICAL.Component, name: string): string | undefined {
+  const value = component.getFirstPropertyValue(name);
+  return value == null ? undefined : String(value);
+}
+
+/** A fresh VCALENDAR with our PRODID, for stored objects and generated messages. */
+export function newCalendar(method?: string): ICAL.Component {
+  const vcalendar = new ICAL.Component('vcalendar');
+  vcalendar.addPropertyWithValue('prodid', '-//itip-agent//EN');
+  vcalendar.addPropertyWithValue('version', '2.0');
+  if (method) vcalendar.addPropertyWithValue('method', method);
+  return vcalendar;
+}
+
+/** A deep copy of a component, detached from its parent. */
+export function cloneComponent(component: ICAL.Component): ICAL.Component {
+  return new ICAL.Component(JSON.parse(JSON.stringify(component.toJSON())));
+}
+
+/** A DATE or DATE-TIME property with the given value and TZID. */
+export function timeProperty(name: string, time: ICAL.Time, tzid?: string): ICAL.Property {
+  const prop = new ICAL.Property(name);
+  if (time.isDate) prop.resetType('date');
+  if (tzid && !time.isDate) prop.setParameter('tzid', tzid);
+  prop.setValue(time.clone());
+  return prop;
+}

@@ -1,0 +1,278 @@
+// Recurrence expansion (RFC 5545 section 3.8.5): RRULE, RDATE, EXDATE and
+// RECURRENCE-ID overrides of one UID, into instances with UTC start and end,
+// within a window and under hard bounds.
+//
+// Iteration runs on wall-clock times in the zone of DTSTART and each instance is
+// converted to UTC on its own, so a 09:00 weekly meeting in Europe/Berlin stays at
+// 09:00 local across a DST change. EXDATEs and overrides match by instant.
+
+import ICAL from 'ical.js';
+import { recurrenceKey, timeKey } from './calendar.js';
+import { formatDate, tzidOf, wallMs } from './times.js';
+import { OlsonZone, type Zone, type ZoneResolver } from './zones.js';
+
+export interface Instance {
+  /** Recurrence key: ISO UTC original start, a date for all-day series, '' for a single event. */
+  key: string;
+  start: number;
+  end: number;
+  allDay: boolean;
+  /** The component that describes this instance: the master or its override. */
+  component: ICAL.Component;
+}
+
+export interface ExpansionLimits {
+  /** Most instances generated from one master before expansion stops. */
+  maxInstances: number;
+  /** Most iterator steps, counting instances skipped by EXDATE or before the window. */
+  maxSteps: number;
+}
+
+export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = { maxInstances: 20_000, maxSteps: 200_000 };
+
+export interface Expansion {
+  instances: Instance[];
+  /** True when a limit cut the expansion short. */
+  truncated: boolean;
+}
+
+export interface Window {
+  from: number;
+  to: number;
+}
+
+const DAY = 86_400_000;
+
+/** Reads a time in a zone (null: UTC). */
+function toInstant(time: ICAL.Time, zone: Zone | null): number {
+  const wall = wallMs(time);
+  return zone ? wall - zone.utcOffset(time) * 1000 : wall;
+}
+
+/** The wall-clock time of an instant in a zone (null: UTC), as an ICAL.Time. */
+function toWall(epochMs: number, zone: Zone | null): ICAL.Time {
+  if (zone instanceof OlsonZone) return wallTimeAt(epochMs + zone.offsetAtInstant(epochMs));
+  if (zone) {
+    const utc = ICAL.Time.fromJSDate(new Date(epochMs), true);
+    return utc.convertToZone(zone as unknown as ICAL.Timezone);
+  }
+  return wallTimeAt(epochMs);
+}
+
+/** A floating date-time whose fields read like the UTC fields of `wall`. */
+function wallTimeAt(wall: number): ICAL.Time {
+  const date = new Date(wall);
+  return new ICAL.Time({
+    year: date.getUTCFullYear(),
+    month: date.getUTCMonth() + 1,
+    day: date.getUTCDate(),
+    hour: date.getUTCHours(),
+    minute: date.getUTCMinutes(),
+    second: date.getUTCSeconds(),
+    isDate: false,
+  }, ICAL.Timezone.localTimezone);
+}
+
+/** Start time, zone and length of a component, as expansion needs them. */
+interface Timing {
+  start: ICAL.Time;
+  zone: Zone | null;
+  allDay: boolean;
+  /** Length in wall-clock ms (nominal: a day is a calendar day). */
+  length: number;
+}
+
+function timingOf(component: ICAL.Component, zones: ZoneResolver): Timing | undefined {
+  const dtstart = component.getFirstProperty('dtstart');
+  const start = dtstart?.getFirstValue();
+  if (!(start instanceof ICAL.Time)) return undefined;
+  const allDay = start.isDate;
+  const isUtc = !allDay && (start.zone?.tzid === 'UTC');
+  const zone = allDay ? zones.floating : isUtc ? null : zones.zone(tzidOf(dtstart));
+  let length = allDay ? DAY : 0;
+  const dtend = component.getFirstProperty('dtend');
+  const end = dtend?.getFirstValue();
+  const duration = component.getFirstPropertyValue('duration');
+  if (end instanceof ICAL.Time) {
+    if (end.isDate || tzidOf(dtend) === tzidOf(dtstart)) length = wallMs(end) - wallMs(start);
+    else {
+      const endZone = end.zone?.tzid === 'UTC' ? null : zones.zone(tzidOf(dtend));
+      length = toInstant(end, endZone) - toInstant(start, zone);
+    }
+  } else if (duration instanceof ICAL.Duration) {
+    length = duration.toSeconds() * 1000;
+  }
+  return { start, zone, allDay, length: Math.max(0, length) };
+}
+
+function instanceAt(wall: ICAL.Time, timing: Timing, key: string, component: ICAL.Component): Instance {
+  const start = toInstant(wall, timing.zone);
+  const endWall = wallTimeAt(wallMs(wall) + timing.length);
+  const end = timing.length === 0 ? start : toInstant(endWall, timing.zone);
+  return { key, start, end: Math.max(start, end), allDay: timing.allDay, component };
+}
+
+function keyOfWall(wall: ICAL.Time, timing: Timing): string {
+  return timing.allDay ? formatDate(wall) : new Date(toInstant(wall, timing.zone)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function isRecurring(master: ICAL.Component): boolean {
+  return master.hasProperty('rrule') || master.hasProperty('rdate');
+}
+
+/**
+ * Expands one calendar object (all VEVENTs of one UID). A non-recurring event gives
+ * one instance whatever the window; a series gives the instances that overlap it.
+ */
+export function expandObject(
+  components: ICAL.Component[],
+  zones: ZoneResolver,
+  window: Window,
+  limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
+): Expansion {
+  const master = components.find((c) => !c.hasProperty('recurrence-id'));
+  const overrides = new Map<string, ICAL.Component>();
+  for (const c of components) {
+    if (c.hasProperty('recurrence-id')) overrides.set(recurrenceKey(c, zones), c);
+  }
+  const instances = new Map<string, Instance>();
+  let truncated = false;
+
+  if (master) {
+    const timing = timingOf(master, zones);
+    if (timing && !isRecurring(master)) {
+      instances.set('', instanceAt(timing.start, timing, '', master));
+    } else if (timing) {
+      truncated = expandMaster(master, timing, zones, window, limits, instances);
+    }
+  }
+
+  // Overrides replace their instance; they count wherever they were moved to.
+  for (const [key, override] of overrides) {
+    if (master && isRecurring(master) && !instances.has(key) && !isInSeries(master, key, zones)) continue;
+    const timing = timingOf(override, zones);
+    if (!timing) continue;
+    const instance = instanceAt(timing.start, timing, key, override);
+    instances.delete(key);
+    if (instance.end > window.from && instance.start < window.to) instances.set(key, instance);
+    else if (instance.start === instance.end && instance.start >= window.from && instance.start < window.to) {
+      instances.set(key, instance);
+    }
+  }
+
+  const sorted = [...instances.values()].sort((a, b) => a.start - b.start || a.key.localeCompare(b.key));
+  return { instances: sorted, truncated };
+}
+
+/** Generates the master's instances within the window; returns true if a limit cut it short. */
+function expandMaster(
+  master: ICAL.Component,
+  timing: Timing,
+  zones: ZoneResolver,
+  window: Window,
+  limits: ExpansionLimits,
+  into: Map<string, Instance>,
+): boolean {
+  const excluded = new Set<string>();
+  for (const prop of master.getAllProperties('exdate')) {
+    for (const value of prop.getValues()) {
+      if (value instanceof ICAL.Time) excluded.add(exclusionKey(value, tzidOf(prop), timing, zones));
+    }
+  }
+  const consider = (instance: Instance) => {
+    if (excluded.has(instance.key)) return;
+    if (instance.end > window.from && instance.start < window.to) into.set(instance.key, instance);
+    else if (instance.start === instance.end && instance.start >= window.from && instance.start < window.to) {
+      into.set(instance.key, instance);
+    }
+  };
+
+  let steps = 0;
+  let generated = 0;
+  let truncated = false;
+  const earliest = window.from - timing.length - DAY;
+
+  for (const prop of master.getAllProperties('rrule')) {
+    const recur = prop.getFirstValue();
+    if (!(recur instanceof ICAL.Recur)) continue;
+    const rule = recur.clone();
+    const start = timing.start.clone();
+    // Iterate on floating wall-clock times; UNTIL becomes the same wall clock.
+    if (timing.zone || timing.allDay) start.zone = ICAL.Timezone.localTimezone;
+    if (rule.until) {
+      const untilInstant = rule.until.zone?.tzid === 'UTC' ? wallMs(rule.until) : toInstant(rule.until, timing.zone);
+      const untilWall = rule.until.isDate ? rule.until.clone() : toWall(untilInstant, timing.zone);
+      if (timing.allDay) untilWall.isDate = true;
+      else untilWall.isDate = false;
+      untilWall.zone = start.zone;
+      rule.until = untilWall;
+    }
+    const iterator = rule.iterator(start);
+    for (let wall = iterator.next(); wall; wall = iterator.next()) {
+      if (++steps > limits.maxSteps) {
+        truncated = true;
+        break;
+      }
+      const startMs = toInstant(wall, timing.zone);
+      if (startMs >= window.to) break;
+      if (startMs + timing.length < earliest) continue;
+      if (++generated > limits.maxInstances) {
+        truncated = true;
+        break;
+      }
+      consider(instanceAt(wall, timing, keyOfWall(wall, timing), master));
+    }
+  }
+
+  // DTSTART is always the first instance (RFC 5545 section 3.8.5.3), RDATEs add more.
+  if (!master.hasProperty('rrule')) consider(instanceAt(timing.start, timing, keyOfWall(timing.start, timing), master));
+  for (const prop of master.getAllProperties('rdate')) {
+    for (const value of prop.getValues()) {
+      let startTime: ICAL.Time | undefined;
+      let explicitEnd: ICAL.Time | undefined;
+      if (value instanceof ICAL.Time) startTime = value;
+      else if (value instanceof ICAL.Period) {
+        startTime = value.start;
+        explicitEnd = value.end ?? undefined;
+      }
+      if (!startTime) continue;
+      const zone = startTime.isDate ? zones.floating : startTime.zone?.tzid === 'UTC' ? null : zones.zone(tzidOf(prop));
+      const rdTiming: Timing = { ...timing, zone };
+      const instance = instanceAt(startTime, rdTiming, keyOfWall(startTime, rdTiming), master);
+      if (explicitEnd) instance.end = Math.max(instance.start, toInstant(explicitEnd, zone));
+      if (++generated > limits.maxInstances) {
+        truncated = true;
+        break;
+      }
+      consider(instance);
+    }
+  }
+  return truncated;
+}
+
+function exclusionKey(value: ICAL.Time, tzid: string | undefined, timing: Timing, zones: ZoneResolver): string {
+  if (timing.allDay) return formatDate(value);
+  if (value.isDate) {
+    // A DATE EXDATE on a timed series excludes the instance that starts that day.
+    const wall = timing.start.clone();
+    wall.year = value.year;
+    wall.month = value.month;
+    wall.day = value.day;
+    return keyOfWall(wall, timing);
+  }
+  return timeKey(value, tzid, zones);
+}
+
+/**
+ * Whether an override's key is an instance of the series at all (an override for a
+ * date the rule never produces is ignored by clients; RFC 5545 section 3.8.4.4).
+ */
+function isInSeries(master: ICAL.Component, key: string, zones: ZoneResolver): boolean {
+  const at = key.length === 10 ? Date.parse(`${key}T00:00:00Z`) : Date.parse(key);
+  if (!Number.isFinite(at)) return false;
+  const probe = new Map<string, Instance>();
+  const timing = timingOf(master, zones);
+  if (!timing) return false;
+  expandMaster(master, timing, zones, { from: at - 2 * DAY, to: at + 2 * DAY }, DEFAULT_EXPANSION_LIMITS, probe);
+  return probe.has(key);
+}

@@ -1,0 +1,62 @@
+// Turning iCalendar DATE and DATE-TIME values into instants (UTC), and back into
+// the stable text forms of the command line: `2026-12-01T09:00:00Z` and `2026-12-01`.
+
+import ICAL from 'ical.js';
+import type { ZoneResolver } from './zones.js';
+
+/** The wall-clock reading of a time as if it were UTC, in epoch milliseconds. */
+export function wallMs(time: ICAL.Time): number {
+  return Date.UTC(time.year, time.month - 1, time.day, time.hour, time.minute, time.second);
+}
+
+function isUtc(time: ICAL.Time): boolean {
+  return time.zone?.tzid === 'UTC' || time.zone === ICAL.Timezone.utcTimezone;
+}
+
+/**
+ * The instant of a time. `tzid` is the TZID parameter of the property it came from
+ * (recurrence iterators drop it, so the caller passes it along).
+ * All-day dates and floating times are read in the resolver's floating zone
+ * (the user's zone), or as UTC when the user has none.
+ */
+export function instantOf(time: ICAL.Time, tzid: string | null | undefined, zones: ZoneResolver): number {
+  const wall = wallMs(time);
+  if (!time.isDate && isUtc(time)) return wall;
+  const zone = time.isDate ? zones.floating : zones.zone(tzid);
+  if (!zone) return wall;
+  return wall - zone.utcOffset(time) * 1000;
+}
+
+/** The TZID parameter of a property, if any. */
+export function tzidOf(prop: ICAL.Property | null): string | undefined {
+  const tzid = prop?.getParameter('tzid');
+  return typeof tzid === 'string' ? tzid : undefined;
+}
+
+/** The instant of a DATE or DATE-TIME property, or undefined if it is missing or broken. */
+export function propertyInstant(prop: ICAL.Property | null, zones: ZoneResolver): number | undefined {
+  if (!prop) return undefined;
+  const value = prop.getFirstValue();
+  if (!(value instanceof ICAL.Time)) return undefined;
+  const ms = instantOf(value, tzidOf(prop), zones);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+export function formatUtc(epochMs: number): string {
+  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function formatDate(time: ICAL.Time): string {
+  const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+  return `${pad(time.year, 4)}-${pad(time.month)}-${pad(time.day)}`;
+}
+
+/** Parses `2026-12-01T09:00:00Z` (or any ISO 8601 instant) to epoch ms; NaN if it does not parse. */
+export function parseInstant(text: string): number {
+  return Date.parse(text);
+}
+
+/** An ICAL.Time in UTC for an instant, for DTSTAMP and similar properties. */
+export function utcTime(epochMs: number): ICAL.Time {
+  return ICAL.Time.fromJSDate(new Date(Math.floor(epochMs / 1000) * 1000), true);
+}

@@ -1,0 +1,147 @@
+// One calendar object resource being worked on: the components of one UID keyed
+// by recurrence ('' for the master), with the VTIMEZONEs they need. The core
+// builds a new one from the stored object and the message, then serialises it.
+
+import ICAL from 'ical.js';
+import { cloneComponent, eventsOf, newCalendar, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
+import { tzidOf, wallMs } from '../ical/times.js';
+import { ZoneResolver, type Zone } from '../ical/zones.js';
+import type { ReplyMarks, StoredObject } from './model.js';
+
+export class CalendarObject {
+  private readonly components = new Map<string, ICAL.Component>();
+  private readonly timezones = new Map<string, ICAL.Component>();
+  private resolver: ZoneResolver | undefined;
+  replyMarks: ReplyMarks;
+
+  constructor(
+    readonly uid: string,
+    private readonly floating: Zone | null,
+    replyMarks: ReplyMarks = {},
+  ) {
+    this.replyMarks = structuredClone(replyMarks);
+  }
+
+  static fromStored(stored: StoredObject, floating: Zone | null): CalendarObject {
+    const vcalendar = parseCalendar(stored.ics);
+    const object = new CalendarObject(stored.uid, floating, stored.replyMarks);
+    object.addTimezones(vcalendar);
+    for (const event of eventsOf(vcalendar)) {
+      if (uidOf(event) === stored.uid) object.set(recurrenceKey(event, object.zones), cloneComponent(event));
+    }
+    return object;
+  }
+
+  /** Resolves TZIDs of this object's components (its VTIMEZONEs, then Olson). */
+  get zones(): ZoneResolver {
+    if (!this.resolver) {
+      const holder = new ICAL.Component('vcalendar');
+      for (const tz of this.timezones.values()) holder.addSubcomponent(cloneComponent(tz));
+      this.resolver = new ZoneResolver(holder, this.floating);
+    }
+    return this.resolver;
+  }
+
+  /** Takes the VTIMEZONEs of a calendar; a newer definition replaces one of the same TZID. */
+  addTimezones(vcalendar: ICAL.Component): void {
+    for (const vtimezone of vcalendar.getAllSubcomponents('vtimezone')) {
+      const tzid = vtimezone.getFirstPropertyValue('tzid');
+      if (typeof tzid === 'string') this.timezones.set(tzid, cloneComponent(vtimezone));
+    }
+    this.resolver = undefined;
+  }
+
+  get master(): ICAL.Component | undefined {
+    return this.components.get('');
+  }
+
+  get(key: string): ICAL.Component | undefined {
+    return this.components.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.components.has(key);
+  }
+
+  set(key: string, component: ICAL.Component): void {
+    this.components.set(key, component);
+  }
+
+  delete(key: string): void {
+    this.components.delete(key);
+  }
+
+  keys(): string[] {
+    return [...this.components.keys()].sort();
+  }
+
+  /** Master first, then overrides by recurrence key. */
+  list(): ICAL.Component[] {
+    return this.keys().map((key) => this.components.get(key)!);
+  }
+
+  get isEmpty(): boolean {
+    return this.components.size === 0;
+  }
+
+  isRecurring(): boolean {
+    const master = this.master;
+    return !!master && (master.hasProperty('rrule') || master.hasProperty('rdate'));
+  }
+
+  /**
+   * A new override for one instance of the master: the master's properties with
+   * the instance's RECURRENCE-ID and times (as Cyrus and sabre/vobject do when a
+   * reply or cancel names an instance that has no override yet).
+   */
+  instanceOf(ridProp: ICAL.Property): ICAL.Component | undefined {
+    const master = this.master;
+    if (!master) return undefined;
+    const instance = cloneComponent(master);
+    for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration']) {
+      instance.removeAllProperties(name);
+    }
+    const rid = ridProp.getFirstValue() as ICAL.Time;
+    const tzid = tzidOf(ridProp);
+    instance.addProperty(timeProperty('recurrence-id', rid, tzid));
+    instance.addProperty(timeProperty('dtstart', rid, tzid));
+    const masterStart = master.getFirstPropertyValue('dtstart');
+    const masterEnd = master.getFirstPropertyValue('dtend');
+    const duration = master.getFirstProperty('duration');
+    if (duration) instance.addProperty(ICAL.Property.fromString(duration.toICALString()));
+    else if (masterStart instanceof ICAL.Time && masterEnd instanceof ICAL.Time) {
+      const end = rid.clone();
+      end.addDuration(ICAL.Duration.fromSeconds((wallMs(masterEnd) - wallMs(masterStart)) / 1000));
+      instance.addProperty(timeProperty('dtend', end, tzid));
+    }
+    return instance;
+  }
+
+  /** The stored form: a VCALENDAR without METHOD, with the VTIMEZONEs in use. */
+  toStored(): StoredObject {
+    const stored: StoredObject = { uid: this.uid, ics: this.serialise(undefined, this.list()) };
+    if (Object.keys(this.replyMarks).length > 0) stored.replyMarks = structuredClone(this.replyMarks);
+    return stored;
+  }
+
+  /** An iTIP message with this object's components (or some of them). */
+  toMessage(method: string, components: ICAL.Component[] = this.list()): string {
+    return this.serialise(method, components);
+  }
+
+  private serialise(method: string | undefined, components: ICAL.Component[]): string {
+    const vcalendar = newCalendar(method);
+    const used = new Set<string>();
+    for (const component of components) {
+      for (const prop of component.getAllProperties()) {
+        const tzid = tzidOf(prop);
+        if (tzid) used.add(tzid);
+      }
+    }
+    for (const [tzid, vtimezone] of [...this.timezones.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      if (used.has(tzid)) vcalendar.addSubcomponent(cloneComponent(vtimezone));
+    }
+    for (const component of components) vcalendar.addSubcomponent(cloneComponent(component));
+    return vcalendar.toString() + '\r\n';
+  }
+}

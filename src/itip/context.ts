@@ -1,0 +1,102 @@
+// What every method handler of the core needs: the message and the stored object
+// as CalendarObjects, the user's zone and window, and the common effects.
+
+import ICAL from 'ical.js';
+import { cloneComponent, organizerOf, recurrenceKey } from '../ical/calendar.js';
+import { formatUtc } from '../ical/times.js';
+import { userZone, type Zone } from '../ical/zones.js';
+import type { Window } from '../ical/expand.js';
+import { CalendarObject } from './calendar-object.js';
+import type { Effect, ItipInput } from './effects.js';
+import { freeBusyWindow, othersPeriodsOf, periodsOf } from './periods.js';
+
+export interface Context {
+  input: ItipInput;
+  floating: Zone | null;
+  window: Window;
+  /** The message's components of this UID, keyed by recurrence. */
+  incoming: CalendarObject;
+  /** What is stored, if anything (never modified: merge into a copy). */
+  stored?: CalendarObject;
+  received: string;
+}
+
+export function makeContext(input: ItipInput): Context {
+  const floating = userZone(input.prefs.TZID ?? input.prefs.tzid);
+  const incoming = new CalendarObject(input.uid, floating);
+  incoming.addTimezones(input.message);
+  for (const component of input.components) {
+    incoming.set(recurrenceKey(component, incoming.zones), cloneComponent(component));
+  }
+  const stored = input.stored ? CalendarObject.fromStored(input.stored, floating) : undefined;
+  return {
+    input,
+    floating,
+    window: freeBusyWindow(input.prefs, input.now),
+    incoming,
+    stored,
+    received: formatUtc(input.now),
+  };
+}
+
+/** A copy of the stored object (or a new one) that takes the message's VTIMEZONEs. */
+export function workingCopy(context: Context): CalendarObject {
+  const { input, stored, floating } = context;
+  const copy = stored
+    ? CalendarObject.fromStored(stored.toStored(), floating)
+    : new CalendarObject(input.uid, floating);
+  copy.addTimezones(input.message);
+  return copy;
+}
+
+/** The ORGANIZER of an object: the master's, or the first component's that has one. */
+export function organizerOfObject(object: CalendarObject | undefined): string | undefined {
+  if (!object) return undefined;
+  for (const component of object.list()) {
+    const organizer = organizerOf(component);
+    if (organizer) return organizer;
+  }
+  return undefined;
+}
+
+/** Store the object and everything derived from it: own periods and one participant's. */
+export function objectEffects(context: Context, object: CalendarObject, participants: string[] = []): Effect[] {
+  const { input, window } = context;
+  const effects: Effect[] = [{ type: 'put-object', object: object.toStored() }];
+  effects.push({ type: 'own-periods', uid: input.uid, periods: periodsOf(object, input.user, window).periods });
+  for (const participant of new Set(participants)) {
+    if (participant === input.user) continue;
+    effects.push({
+      type: 'others-periods',
+      uid: input.uid,
+      participant,
+      periods: othersPeriodsOf(object, participant, window),
+    });
+  }
+  return effects;
+}
+
+export function inboxEffect(context: Context, from: string): Effect {
+  const { input, incoming } = context;
+  return { type: 'inbox', method: input.method, uid: input.uid, from, ics: incoming.toMessage(input.method) };
+}
+
+/** The recurrence id a message is about when it names exactly one instance, else null. */
+export function singleInstance(object: CalendarObject): string | null {
+  const keys = object.keys();
+  return keys.length === 1 && keys[0] !== '' ? keys[0] : null;
+}
+
+/** Sets a property to one value, replacing what was there. */
+export function setProperty(component: ICAL.Component, name: string, value: string | number | ICAL.Time): void {
+  component.updatePropertyWithValue(name, value);
+}
+
+/** Copies SEQUENCE and DTSTAMP of the message component onto a stored one. */
+export function takeVersion(target: ICAL.Component, from: ICAL.Component): void {
+  for (const name of ['sequence', 'dtstamp']) {
+    const prop = from.getFirstProperty(name);
+    target.removeAllProperties(name);
+    if (prop) target.addProperty(ICAL.Property.fromString(prop.toICALString()));
+  }
+}

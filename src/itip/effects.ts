@@ -1,0 +1,68 @@
+// The input and output of the scheduling core. The core reads a parsed iTIP
+// message and what is stored, and answers with effects: data that the handler
+// applies in one store transaction. No I/O and no clock here.
+
+import type ICAL from 'ical.js';
+import type {
+  CounterEntry,
+  Method,
+  OthersPeriod,
+  Outcome,
+  Period,
+  Preferences,
+  RequestEntry,
+  Role,
+  StoredObject,
+} from './model.js';
+
+/** Who sent the mail, as far as the mail says (addresses normalised). */
+export interface SenderFacts {
+  /** Every address the mail claims to come from: envelope sender, From, Sender. */
+  addresses: string[];
+}
+
+export type Direction = 'incoming' | 'outgoing';
+
+/** One UID's worth of an iTIP message, for one calendar user. */
+export interface ItipInput {
+  method: Method;
+  uid: string;
+  /** The VEVENTs of this UID in the message. */
+  components: ICAL.Component[];
+  /** The message's VCALENDAR (for its VTIMEZONEs). */
+  message: ICAL.Component;
+  user: string;
+  role: Role;
+  prefs: Preferences;
+  stored?: StoredObject;
+  counters: CounterEntry[];
+  sender: SenderFacts;
+  direction: Direction;
+  /** Now, epoch ms, given by the caller (ITIP_AGENT_NOW in tests). */
+  now: number;
+}
+
+export type Effect =
+  | { type: 'put-object'; object: StoredObject }
+  | { type: 'delete-object'; uid: string }
+  | { type: 'own-periods'; uid: string; periods: Period[] }
+  | { type: 'others-periods'; uid: string; participant: string; periods: OthersPeriod[] }
+  | { type: 'remove-others-periods'; uid: string; participant?: string }
+  | { type: 'put-request'; entry: RequestEntry }
+  | { type: 'remove-requests'; uid: string; recurrenceId?: string | null }
+  | { type: 'put-counter'; entry: CounterEntry }
+  | { type: 'remove-counters'; uid: string; recurrenceId?: string | null; attendee?: string }
+  /** Keep the message in the scheduling inbox (RFC 6638 section 4). */
+  | { type: 'inbox'; method: Method; uid: string; from: string; ics: string }
+  /** Queue a generated message in the outbox. */
+  | { type: 'send'; method: Method; uid: string; to: string[]; ics: string };
+
+export interface ItipResult {
+  outcome: Outcome;
+  reason: string;
+  effects: Effect[];
+}
+
+export function result(outcome: Outcome, reason: string, effects: Effect[] = []): ItipResult {
+  return { outcome, reason, effects };
+}

@@ -1,0 +1,75 @@
+// Free/busy periods of a participant in one calendar object (RFC 5545 section
+// 3.2.9 FBTYPE, section 3.8.2.7 TRANSP). The same rule serves the user's own
+// periods and those learned of others:
+// - the organizer is busy for every instance that is not cancelled;
+// - an attendee is BUSY when ACCEPTED and BUSY-TENTATIVE when TENTATIVE;
+//   NEEDS-ACTION, DECLINED and DELEGATED give no period;
+// - STATUS:TENTATIVE makes a busy instance BUSY-TENTATIVE;
+// - TRANSP:TRANSPARENT and STATUS:CANCELLED instances block no time.
+
+import type ICAL from 'ical.js';
+import { findAttendee, organizerOf, textOf } from '../ical/calendar.js';
+import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../ical/expand.js';
+import { formatUtc } from '../ical/times.js';
+import type { CalendarObject } from './calendar-object.js';
+import type { FbType, OthersPeriod, Period, Preferences } from './model.js';
+
+const DAY = 86_400_000;
+
+/**
+ * The window recurring series are expanded in: the `freebusy_window_days`
+ * preference (default 365) before and after now. Single events always count.
+ */
+export function freeBusyWindow(prefs: Preferences, now: number): Window {
+  const days = Number(prefs.freebusy_window_days ?? 365);
+  const span = (Number.isFinite(days) && days > 0 ? Math.min(days, 3660) : 365) * DAY;
+  return { from: now - span, to: now + span };
+}
+
+function fbtypeFor(component: ICAL.Component, master: ICAL.Component | undefined, address: string): FbType | undefined {
+  const status = (textOf(component, 'status') ?? '').toUpperCase();
+  if (status === 'CANCELLED') return undefined;
+  if ((textOf(component, 'transp') ?? '').toUpperCase() === 'TRANSPARENT') return undefined;
+  const tentative = status === 'TENTATIVE';
+  const organizer = organizerOf(component) ?? (master ? organizerOf(master) : undefined);
+  if (organizer === address) return tentative ? 'BUSY-TENTATIVE' : 'BUSY';
+  const attendee = findAttendee(component, address);
+  if (!attendee) return undefined;
+  if (attendee.partstat === 'ACCEPTED') return tentative ? 'BUSY-TENTATIVE' : 'BUSY';
+  if (attendee.partstat === 'TENTATIVE') return 'BUSY-TENTATIVE';
+  return undefined;
+}
+
+export interface PeriodResult {
+  periods: Period[];
+  truncated: boolean;
+}
+
+/** The periods in which `address` is busy because of this object. */
+export function periodsOf(
+  object: CalendarObject,
+  address: string,
+  window: Window,
+  limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
+): PeriodResult {
+  const expansion = expandObject(object.list(), object.zones, window, limits);
+  const master = object.master;
+  const periods: Period[] = [];
+  for (const instance of expansion.instances) {
+    if (instance.end <= instance.start) continue;
+    const fbtype = fbtypeFor(instance.component, master, address);
+    if (!fbtype) continue;
+    periods.push({
+      start: formatUtc(instance.start),
+      end: formatUtc(instance.end),
+      fbtype,
+      uid: object.uid,
+      recurrenceId: instance.key === '' ? null : instance.key,
+    });
+  }
+  return { periods, truncated: expansion.truncated };
+}
+
+export function othersPeriodsOf(object: CalendarObject, participant: string, window: Window): OthersPeriod[] {
+  return periodsOf(object, participant, window).periods.map((period) => ({ ...period, participant }));
+}

@@ -1,0 +1,70 @@
+// The entry point of the scheduling core: one UID of one iTIP message for one
+// calendar user in, an outcome and effects out. Methods are dispatched by the
+// role the user plays (RFC 5546 section 1.4): the attendee side receives
+// REQUEST, PUBLISH, ADD, CANCEL and DECLINECOUNTER; the organizer side receives
+// REPLY, REFRESH and COUNTER. Mail the user sent goes through the outgoing rule.
+
+import type ICAL from 'ical.js';
+import { eventsOf, uidOf } from '../ical/calendar.js';
+import { makeContext, type Context } from './context.js';
+import { type ItipInput, type ItipResult, result } from './effects.js';
+import type { Method } from './model.js';
+import { receiveCancel } from './receive-cancel.js';
+import { receiveReply, receiveCounter, receiveRefresh } from './receive-reply.js';
+import { receiveAdd, receiveDeclineCounter, receiveRequest } from './receive-request.js';
+import {
+  sendCancel,
+  sendCounter,
+  sendDeclineCounter,
+  sendRefresh,
+  sendReply,
+  sendRequest,
+} from './send.js';
+
+type Handler = (context: Context) => ItipResult;
+
+const RECEIVE: Record<Method, Handler> = {
+  PUBLISH: receiveRequest,
+  REQUEST: receiveRequest,
+  ADD: receiveAdd,
+  CANCEL: receiveCancel,
+  DECLINECOUNTER: receiveDeclineCounter,
+  REPLY: receiveReply,
+  REFRESH: receiveRefresh,
+  COUNTER: receiveCounter,
+};
+
+const SEND: Record<Method, Handler> = {
+  PUBLISH: sendRequest,
+  REQUEST: sendRequest,
+  ADD: sendRequest,
+  CANCEL: sendCancel,
+  DECLINECOUNTER: sendDeclineCounter,
+  REPLY: sendReply,
+  REFRESH: sendRefresh,
+  COUNTER: sendCounter,
+};
+
+/** Pure: the same input always gives the same result. Never throws. */
+export function schedule(input: ItipInput): ItipResult {
+  try {
+    const context = makeContext(input);
+    const handler = (input.direction === 'outgoing' ? SEND : RECEIVE)[input.method];
+    return handler(context);
+  } catch (error) {
+    return result('error', `the ${input.method} could not be processed: ${(error as Error).message}`);
+  }
+}
+
+/** The scheduling units of a message: its VEVENTs grouped by UID, in order of appearance. */
+export function eventsByUid(vcalendar: ICAL.Component): Map<string, ICAL.Component[]> {
+  const units = new Map<string, ICAL.Component[]>();
+  for (const event of eventsOf(vcalendar)) {
+    const uid = uidOf(event);
+    if (!uid) continue;
+    const list = units.get(uid) ?? [];
+    list.push(event);
+    units.set(uid, list);
+  }
+  return units;
+}

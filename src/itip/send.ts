@@ -1,0 +1,173 @@
+// Mail a user sends (the outgoing rule, imip-agent's "outgoing handler"): the
+// user's own client already decided, so the store follows it. Every outgoing
+// message for a UID clears the user's request entries for it.
+
+import ICAL from 'ical.js';
+import { attendeesOf, cloneComponent, findAttendee, sequenceOf } from '../ical/calendar.js';
+import { tzidOf } from '../ical/times.js';
+import type { CalendarObject } from './calendar-object.js';
+import { type Context, objectEffects, organizerOfObject, singleInstance, workingCopy } from './context.js';
+import { type Effect, type ItipResult, result } from './effects.js';
+import { compareVersions, describeVersion, versionOf } from './ordering.js';
+import { addInstances } from './receive-request.js';
+import { speakingAttendee } from './sender.js';
+import { timeProperty } from '../ical/calendar.js';
+
+function clearRequests(context: Context): Effect {
+  return { type: 'remove-requests', uid: context.input.uid };
+}
+
+function notOrganizer(context: Context, organizer: string | undefined): ItipResult {
+  const { input } = context;
+  return result(
+    'ignored',
+    `${input.user} sent a ${input.method} for an event organized by ${organizer ?? 'nobody'}; only the request entry is cleared`,
+    [clearRequests(context)],
+  );
+}
+
+/** REQUEST, PUBLISH, ADD sent by the organizer: store the event as sent, per RECURRENCE-ID. */
+export function sendRequest(context: Context): ItipResult {
+  const { input, incoming, stored } = context;
+  const organizer = organizerOfObject(incoming) ?? organizerOfObject(stored) ?? (input.method === 'PUBLISH' ? input.user : undefined);
+  if (organizer !== input.user) return notOrganizer(context, organizer);
+  const object = workingCopy(context);
+  if (input.method === 'ADD') {
+    const added = addInstances(context, object);
+    if (added.length === 0) return result('duplicate', 'every added instance is already stored', [clearRequests(context)]);
+    return result('applied', `added instances ${added.join(', ')}`, [...objectEffects(context, object), clearRequests(context)]);
+  }
+  const changed: string[] = [];
+  const stale: string[] = [];
+  for (const key of incoming.keys()) {
+    const component = incoming.get(key)!;
+    const reference = stored?.get(key);
+    if (reference) {
+      const order = compareVersions(versionOf(component, incoming.zones), versionOf(reference, stored!.zones));
+      if (order < 0) {
+        stale.push(`${key || 'master'} (${describeVersion(versionOf(reference, stored!.zones))} stored)`);
+        continue;
+      }
+    }
+    object.set(key, cloneComponent(component));
+    changed.push(key || 'master');
+  }
+  const master = incoming.master;
+  if (stored && master && changed.includes('master')) {
+    for (const key of stored.keys()) {
+      if (key !== '' && !incoming.has(key) && sequenceOf(stored.get(key)!) <= sequenceOf(master)) object.delete(key);
+    }
+  }
+  if (changed.length === 0) {
+    return result('stale', `older than what is stored: ${stale.join(', ')} (RFC 5546 section 2.1.5)`, [clearRequests(context)]);
+  }
+  return result('applied', `stored the event as sent (${changed.join(', ')})`, [...objectEffects(context, object), clearRequests(context)]);
+}
+
+/**
+ * REPLY sent by an attendee: store the user's own PARTSTAT per instance, so that
+ * free/busy follows (ACCEPTED: BUSY, TENTATIVE: BUSY-TENTATIVE, DECLINED: none).
+ * Without a stored event, the reply itself is the best record of it.
+ */
+export function sendReply(context: Context): ItipResult {
+  const { input, incoming } = context;
+  const attendee = speakingAttendee(input, incoming.list().flatMap(attendeesOf));
+  if (!attendee || attendee.address !== input.user) {
+    return result('ignored', `the REPLY does not speak for ${input.user}`, [clearRequests(context)]);
+  }
+  const object = workingCopy(context);
+  const done: string[] = [];
+  for (const key of incoming.keys()) {
+    const component = incoming.get(key)!;
+    const mine = findAttendee(component, input.user);
+    if (!mine) continue;
+    const ridProp = component.getFirstProperty('recurrence-id');
+    let target = object.get(key) ?? (ridProp ? object.instanceOf(ridProp) : undefined);
+    if (!target) {
+      if (!component.hasProperty('dtstart')) continue;
+      target = cloneComponent(component);
+    }
+    const existing = findAttendee(target, input.user);
+    if (existing) {
+      existing.prop.setParameter('partstat', mine.partstat);
+      existing.prop.removeParameter('rsvp');
+    } else {
+      target.addProperty(ICAL.Property.fromString(mine.prop.toICALString()));
+    }
+    object.set(key, target);
+    done.push(`${key || 'master'}: ${mine.partstat}`);
+  }
+  if (done.length === 0) return result('ignored', 'the REPLY names no instance that could be stored', [clearRequests(context)]);
+  return result('applied', `stored the reply ${done.join(', ')}`, [...objectEffects(context, object), clearRequests(context)]);
+}
+
+/** The attendees a CANCEL removes, when it lists some but not all of the stored ones. */
+function removedAttendees(component: ICAL.Component, object: CalendarObject): string[] | undefined {
+  const listed = attendeesOf(component).map((a) => a.address);
+  const stored = new Set(object.list().flatMap((c) => attendeesOf(c).map((a) => a.address)));
+  if (listed.length === 0 || listed.length >= stored.size) return undefined;
+  return listed.every((a) => stored.has(a)) ? listed : undefined;
+}
+
+/**
+ * CANCEL sent by the organizer: removes attendees (a CANCEL to some of them),
+ * instances (an EXDATE on the master), or the whole event and its periods.
+ */
+export function sendCancel(context: Context): ItipResult {
+  const { input, incoming, stored } = context;
+  const organizer = organizerOfObject(incoming) ?? organizerOfObject(stored);
+  if (organizer !== input.user) return notOrganizer(context, organizer);
+  if (!stored) return result('ignored', 'no event with this UID is stored', [clearRequests(context)]);
+  const object = workingCopy(context);
+  const master = incoming.master;
+  if (master) {
+    const removed = removedAttendees(master, object);
+    if (!removed) {
+      return result('applied', 'removed the cancelled event', [
+        { type: 'delete-object', uid: input.uid },
+        { type: 'own-periods', uid: input.uid, periods: [] },
+        { type: 'remove-others-periods', uid: input.uid },
+        { type: 'remove-counters', uid: input.uid },
+        clearRequests(context),
+      ]);
+    }
+    for (const target of object.list()) {
+      for (const attendee of attendeesOf(target)) if (removed.includes(attendee.address)) target.removeProperty(attendee.prop);
+    }
+    const removals: Effect[] = removed.map((participant) => ({ type: 'remove-others-periods', uid: input.uid, participant }));
+    return result('applied', `removed ${removed.join(', ')} from the event`, [...objectEffects(context, object), ...removals, clearRequests(context)]);
+  }
+  const done: string[] = [];
+  for (const key of incoming.keys()) {
+    const ridProp = incoming.get(key)!.getFirstProperty('recurrence-id')!;
+    object.delete(key);
+    object.master?.addProperty(timeProperty('exdate', ridProp.getFirstValue() as ICAL.Time, tzidOf(ridProp)));
+    done.push(key);
+  }
+  const participants = [...new Set(object.list().flatMap((c) => attendeesOf(c).map((a) => a.address)))];
+  return result('applied', `removed instance${done.length > 1 ? 's' : ''} ${done.join(', ')}`, [
+    ...objectEffects(context, object, participants),
+    clearRequests(context),
+  ]);
+}
+
+/** COUNTER sent by an attendee: remember the proposal until the organizer answers. */
+export function sendCounter(context: Context): ItipResult {
+  const { input, incoming } = context;
+  const entry = { uid: input.uid, recurrenceId: singleInstance(incoming), attendee: input.user, received: context.received, ics: incoming.toMessage('COUNTER') };
+  return result('applied', 'stored the counter-proposal as sent', [{ type: 'put-counter', entry }, clearRequests(context)]);
+}
+
+/** DECLINECOUNTER sent by the organizer: the attendee's proposal is settled. */
+export function sendDeclineCounter(context: Context): ItipResult {
+  const { input, incoming } = context;
+  const attendees = incoming.list().flatMap(attendeesOf).map((a) => a.address);
+  const recurrenceId = singleInstance(incoming);
+  const effects: Effect[] = attendees.map((attendee) => ({ type: 'remove-counters', uid: input.uid, recurrenceId, attendee }));
+  return result('applied', `declined the counter-proposal of ${attendees.join(', ') || 'nobody'}`, [...effects, clearRequests(context)]);
+}
+
+/** REFRESH sent by an attendee: nothing to store beyond clearing the request. */
+export function sendRefresh(context: Context): ItipResult {
+  return result('applied', 'asked the organizer for the current event', [clearRequests(context)]);
+}

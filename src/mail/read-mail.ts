@@ -1,0 +1,520 @@
+// Reading one RFC 5322 message into the calendar parts it carries and the facts the
+// scheduling core needs about it (RFC 6047, iMIP).
+//
+// mailparser does the MIME work (structure, transfer encodings, header decoding). It
+// treats every text/calendar part as an attachment and hands it over as raw bytes, so
+// the charset conversion of calendar parts is done here, from the part's own
+// Content-Type charset parameter.
+
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import iconv from 'iconv-lite';
+import { MailParser, type MailParserOptions } from 'mailparser';
+import { normalizeAddress } from '../itip/address.js';
+import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
+
+export interface ReadMailLimits {
+  /** Calendar parts larger than this (after transfer decoding) are skipped with a warning. */
+  maxCalendarBytes?: number;
+}
+
+/** Default bound on one calendar part; real invitations are a few kilobytes. */
+export const DEFAULT_MAX_CALENDAR_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Media types that announce a calendar. RFC 6047 section 2.4 uses text/calendar;
+ * application/ics is what clients put on the attached copy (invite.ics), and
+ * application/x-ics is its older spelling.
+ */
+const CALENDAR_TYPES = new Set(['text/calendar', 'application/ics', 'application/x-ics']);
+
+/** File names of iCalendar files (RFC 5545 section 8.1: .ics, and .ifb for free/busy). */
+const CALENDAR_FILENAME = /\.(ics|ical|icalendar|ifb)$/i;
+
+/** Types that say nothing about the content: such a part is a calendar if its bytes are one. */
+const GENERIC_TYPES = new Set([
+  'application/octet-stream',
+  'application/download',
+  'application/x-download',
+  'application/force-download',
+  'application/binary',
+  'text/plain',
+]);
+
+/** Attached messages: their calendar parts belong to another mail (a forward). */
+const MESSAGE_TYPES = new Set(['message/rfc822', 'message/global']);
+
+/**
+ * Reads a raw message. Broken MIME never throws: whatever could be read is returned,
+ * with warnings. Only a non-Buffer input is an error (a programming mistake).
+ */
+export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promise<ParsedMail> {
+  if (!Buffer.isBuffer(raw)) throw new TypeError('readMail expects the raw message as a Buffer');
+  const maxBytes = limits.maxCalendarBytes ?? DEFAULT_MAX_CALENDAR_BYTES;
+  const warnings: string[] = [];
+
+  const result = await splitMessage(raw, maxBytes, warnings);
+  if (result.error) {
+    warnings.push(`the mail could not be read completely: ${errorText(result.error)}`);
+  }
+
+  const calendars: CalendarPart[] = [];
+  const seen = new Map<string, number>();
+  for (const part of result.parts) {
+    // A part of a generic type (application/octet-stream, ...) is a calendar only if its
+    // bytes are one; anything else is some other attachment and none of our business.
+    if (!part.announced && !bytesLookLikeCalendar(part.content)) continue;
+    const label = describePart(part);
+    if (part.size > maxBytes) {
+      warnings.push(`calendar part ${label} skipped: ${part.size} bytes, over the limit of ${maxBytes}`);
+      continue;
+    }
+    const text = decodeCalendarBytes(part.content, part.charset, label, warnings);
+
+    const calendar: CalendarPart = { text, contentType: part.contentType };
+    if (part.methodParam) calendar.methodParam = part.methodParam;
+    if (part.filename) calendar.filename = part.filename;
+
+    // Outlook and Google send one calendar twice: inline in multipart/alternative and
+    // again as invite.ics, often in another transfer encoding or line ending. The copy
+    // that carries the iMIP method parameter (RFC 6047 section 2.4) is the one to keep.
+    const key = canonicalCalendarText(text);
+    const index = seen.get(key);
+    if (index !== undefined) {
+      if (!calendars[index].methodParam && calendar.methodParam) calendars[index] = calendar;
+      continue;
+    }
+    seen.set(key, calendars.length);
+    calendars.push(calendar);
+  }
+
+  for (const calendar of calendars) checkMethodParam(calendar, warnings);
+
+  return { facts: readFacts(raw, result.headers, result.headerLines), calendars, warnings };
+}
+
+// ---------------------------------------------------------------------------
+// MIME: walking the parts with mailparser
+
+interface HeaderLine {
+  key: string;
+  line: string;
+}
+
+type Headers = Map<string, unknown>;
+
+/** A part that may be a calendar, with its bytes transfer-decoded but not charset-decoded. */
+interface RawPart {
+  contentType: string;
+  /** True when the media type says it is a calendar; otherwise the content decides. */
+  announced: boolean;
+  methodParam?: string;
+  charset?: string;
+  filename?: string;
+  content: Buffer;
+  /** Decoded size in bytes, counted even when the content was not kept. */
+  size: number;
+}
+
+interface SplitResult {
+  headers?: Headers;
+  headerLines: HeaderLine[];
+  parts: RawPart[];
+  error?: unknown;
+}
+
+/** The part objects mailparser emits for attachments (every text/calendar part is one). */
+interface AttachmentData {
+  type: 'attachment';
+  content: Readable;
+  contentType: string;
+  filename?: string;
+  headers: Headers;
+  release: (() => void) | null;
+}
+
+function splitMessage(raw: Buffer, maxBytes: number, warnings: string[]): Promise<SplitResult> {
+  const result: SplitResult = { headerLines: [], parts: [] };
+  const options = {
+    // Attached messages (message/rfc822) stay opaque: a forwarded invitation is not a
+    // scheduling message of this mail, and must not change anyone's calendar.
+    ignoreEmbedded: true,
+    skipHtmlToText: true,
+    skipTextToHtml: true,
+    skipTextLinks: true,
+    skipImageLinks: true,
+  } as MailParserOptions;
+
+  return new Promise((resolve) => {
+    let settled = false;
+    const finish = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      if (error !== undefined) result.error = error;
+      resolve(result);
+    };
+
+    let parser: MailParser;
+    try {
+      parser = new MailParser(options);
+    } catch (error) {
+      finish(error);
+      return;
+    }
+    parser.on('headers', (headers: Headers) => {
+      result.headers = headers;
+    });
+    parser.on('headerLines', (lines: HeaderLine[]) => {
+      result.headerLines = lines;
+    });
+    parser.on('error', (error: unknown) => finish(error));
+    parser.on('end', () => finish());
+
+    let reading = false;
+    const read = (): void => {
+      if (settled) return;
+      reading = true;
+      for (;;) {
+        let data: { type?: string } | null;
+        try {
+          data = parser.read() as { type?: string } | null;
+        } catch (error) {
+          finish(error);
+          return;
+        }
+        if (data === null) {
+          reading = false;
+          return;
+        }
+        if (data.type === 'attachment') {
+          // mailparser waits for each attachment to be released before it goes on.
+          takeAttachment(data as AttachmentData, maxBytes, result.parts, warnings, read);
+          return;
+        }
+      }
+    };
+    parser.on('readable', () => {
+      if (!reading) read();
+    });
+
+    try {
+      parser.end(raw);
+    } catch (error) {
+      finish(error);
+    }
+  });
+}
+
+function takeAttachment(
+  data: AttachmentData,
+  maxBytes: number,
+  parts: RawPart[],
+  warnings: string[],
+  next: () => void,
+): void {
+  const typeHeader = structuredHeader(data.headers.get('content-type'));
+  const declared = (typeHeader?.value ?? data.contentType ?? 'application/octet-stream').toLowerCase().trim();
+  const filename = data.filename || undefined;
+
+  if (MESSAGE_TYPES.has(declared)) {
+    const name = filename ? ` (${filename})` : '';
+    warnings.push(`attached message${name} not searched for calendar parts: it is not part of this mail's scheduling`);
+  }
+
+  const announced = CALENDAR_TYPES.has(declared);
+  const candidate =
+    announced || GENERIC_TYPES.has(declared) || (filename !== undefined && CALENDAR_FILENAME.test(filename));
+  if (!candidate) {
+    discard(data, next);
+    return;
+  }
+
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const end = (): void => {
+    if (done) return;
+    done = true;
+    const part: RawPart = {
+      contentType: declared,
+      announced,
+      content: Buffer.concat(chunks),
+      size,
+    };
+    const method = typeHeader?.params.method?.trim();
+    if (method) part.methodParam = method.toUpperCase();
+    const charset = typeHeader?.params.charset?.trim();
+    if (charset) part.charset = charset;
+    if (filename) part.filename = filename;
+    parts.push(part);
+    release(data);
+    next();
+  };
+  data.content.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    // Past the limit the bytes are counted but not kept: the part will be skipped.
+    if (size <= maxBytes) chunks.push(chunk);
+  });
+  data.content.once('end', end);
+  data.content.once('error', (error: unknown) => {
+    warnings.push(`part ${declared}${filename ? ` (${filename})` : ''} could not be decoded: ${errorText(error)}`);
+    if (done) return;
+    done = true;
+    release(data);
+    next();
+  });
+}
+
+/** Lets mailparser go on past an attachment we do not need, draining its bytes. */
+function discard(data: AttachmentData, next: () => void): void {
+  data.content.on('error', () => undefined);
+  data.content.resume();
+  release(data);
+  next();
+}
+
+function release(data: AttachmentData): void {
+  if (typeof data.release === 'function') data.release();
+}
+
+interface StructuredHeader {
+  value: string;
+  params: Record<string, string | undefined>;
+}
+
+function structuredHeader(value: unknown): StructuredHeader | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  if (!first || typeof first !== 'object') return undefined;
+  const header = first as { value?: unknown; params?: unknown };
+  if (typeof header.value !== 'string') return undefined;
+  const params: Record<string, string | undefined> = {};
+  if (header.params && typeof header.params === 'object') {
+    for (const [key, param] of Object.entries(header.params as Record<string, unknown>)) {
+      // Parameter names are case-insensitive (RFC 2045 section 5.1): METHOD=, Method=.
+      if (typeof param === 'string') params[key.toLowerCase()] = param;
+    }
+  }
+  return { value: header.value, params };
+}
+
+function describePart(part: RawPart): string {
+  return part.filename ? `${part.contentType} (${part.filename})` : part.contentType;
+}
+
+// ---------------------------------------------------------------------------
+// Calendar text: charset, BOM, sameness
+
+/**
+ * Bytes to text with the part's charset. RFC 5545 section 8.1 and RFC 6047 section 2.4
+ * make UTF-8 the default; a byte order mark wins over the label, as browsers do.
+ */
+function decodeCalendarBytes(bytes: Buffer, charset: string | undefined, label: string, warnings: string[]): string {
+  const name = (charset ?? '').replace(/^["']|["']$/g, '').trim().toLowerCase();
+  let text: string;
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+    text = decodeUtf8(bytes.subarray(3), label, warnings);
+  } else if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+    text = new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  } else if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+    text = new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  } else if (/^(utf-?16|ucs-?2)$/.test(name)) {
+    text = new TextDecoder(guessUtf16Order(bytes)).decode(bytes);
+  } else if (name === '' || /^(utf-?8|us-ascii|ascii|ansi_x3\.4-1968)$/.test(name)) {
+    // US-ASCII labels on UTF-8 bytes are common; ASCII is a subset of UTF-8 anyway.
+    text = decodeUtf8(bytes, label, warnings);
+  } else {
+    text = decodeNamedCharset(bytes, name, label, warnings);
+  }
+  return text.replace(/^\uFEFF/, '');
+}
+
+function decodeUtf8(bytes: Buffer, label: string, warnings: string[]): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Mislabelled Latin-1 is the usual cause; windows-1252 is its superset.
+    warnings.push(`calendar part ${label} is not valid UTF-8: read as windows-1252`);
+    return iconv.decode(bytes, 'windows-1252');
+  }
+}
+
+/**
+ * Labels that mail software writes for what is in practice windows-1252: the WHATWG
+ * Encoding Standard maps them the same way, so 0x80-0x9F read as curly quotes and euro.
+ */
+const WINDOWS_1252_LABELS = /^(iso[-_]?8859-?1|latin-?1|l1|cp819|iso-ir-100|ibm819|cp1252|x-cp1252)$/;
+
+function decodeNamedCharset(bytes: Buffer, name: string, label: string, warnings: string[]): string {
+  const charset = WINDOWS_1252_LABELS.test(name) ? 'windows-1252' : name;
+  // iconv-lite (which mailparser uses too) first: Node 20's TextDecoder reads the
+  // windows-1252 family as ISO-8859-1 (0x80 becomes U+0080, not the euro sign).
+  if (iconv.encodingExists(charset)) return iconv.decode(bytes, charset);
+  try {
+    // What iconv-lite lacks (iso-2022-jp, ...) Node with full ICU may still know.
+    return new TextDecoder(charset).decode(bytes);
+  } catch {
+    warnings.push(`calendar part ${label} has an unknown charset "${name}": read as UTF-8`);
+    return decodeUtf8(bytes, label, warnings);
+  }
+}
+
+/** UTF-16 without a byte order mark: ASCII-heavy text shows where the zero bytes are. */
+function guessUtf16Order(bytes: Buffer): 'utf-16le' | 'utf-16be' {
+  let evenZeros = 0;
+  let oddZeros = 0;
+  const end = Math.min(bytes.length, 512);
+  for (let i = 0; i < end; i++) {
+    if (bytes[i] !== 0) continue;
+    if (i % 2 === 0) evenZeros++;
+    else oddZeros++;
+  }
+  // RFC 2781 section 4.3 says big-endian when unmarked; only the evidence overrides it.
+  return oddZeros > evenZeros ? 'utf-16le' : 'utf-16be';
+}
+
+/** Whether the bytes start like an iCalendar stream, in an ASCII-compatible charset or UTF-16. */
+function bytesLookLikeCalendar(bytes: Buffer): boolean {
+  let head = bytes.subarray(0, 256);
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) head = head.subarray(3);
+  const zeros = head.filter((byte) => byte === 0).length;
+  const text =
+    zeros > head.length / 4
+      ? new TextDecoder(guessUtf16Order(head)).decode(head).replace(/^\uFEFF/, '')
+      : head.toString('latin1');
+  return /^\s*BEGIN:VCALENDAR\b/i.test(text);
+}
+
+/**
+ * The text that two copies of one calendar share: line endings made LF, folded lines
+ * joined (RFC 5545 section 3.1), trailing white space and blank lines dropped.
+ */
+export function canonicalCalendarText(text: string): string {
+  return text
+    .replace(/^\uFEFF/, '')
+    .replace(/\r\n?/g, '\n')
+    .replace(/\n[ \t]/g, '')
+    .split('\n')
+    .map((line) => line.replace(/[ \t]+$/, ''))
+    .filter((line) => line !== '')
+    .join('\n');
+}
+
+/** RFC 6047 section 2.4: the method parameter must equal the calendar's METHOD. */
+function checkMethodParam(calendar: CalendarPart, warnings: string[]): void {
+  if (!calendar.methodParam) return;
+  const match = /^METHOD(?:;[^:\n]*)?:(.*)$/im.exec(canonicalCalendarText(calendar.text));
+  const method = match ? match[1].trim().toUpperCase() : undefined;
+  if (method === calendar.methodParam) return;
+  const where = calendar.filename ? `${calendar.contentType} (${calendar.filename})` : calendar.contentType;
+  warnings.push(
+    method
+      ? `calendar part ${where}: method parameter ${calendar.methodParam} does not match METHOD:${method} (RFC 6047 section 2.4)`
+      : `calendar part ${where}: method parameter ${calendar.methodParam} but no METHOD property (RFC 6047 section 2.4)`,
+  );
+}
+
+// ---------------------------------------------------------------------------
+// Facts from the top-level header
+
+function readFacts(raw: Buffer, headers: Headers | undefined, headerLines: HeaderLine[]): MailFacts {
+  const digest = createHash('sha256').update(raw).digest('hex');
+  const lines = headerLines.length > 0 ? headerLines : fallbackHeaderLines(raw);
+  const facts: MailFacts = {
+    messageId: messageIdOf(lines) ?? `sha256:${digest}`,
+    digest,
+    to: addressesOf(headers?.get('to')),
+    cc: addressesOf(headers?.get('cc')),
+    authenticationResults: lines
+      .filter((line) => line.key === 'authentication-results')
+      .map((line) => headerValue(line.line)),
+  };
+  const from = addressesOf(headers?.get('from'))[0];
+  if (from) facts.from = from;
+  const sender = addressesOf(headers?.get('sender'))[0];
+  if (sender) facts.sender = sender;
+  const replyTo = addressesOf(headers?.get('reply-to'))[0];
+  if (replyTo) facts.replyTo = replyTo;
+  const subject = headers?.get('subject');
+  if (typeof subject === 'string') facts.subject = subject;
+  else if (Array.isArray(subject) && typeof subject[0] === 'string') facts.subject = subject[0];
+  const date = dateOf(lines);
+  if (date) facts.date = date;
+  return facts;
+}
+
+/** The value of a raw header line, unfolded (RFC 5322 section 2.2.3). */
+function headerValue(line: string): string {
+  const colon = line.indexOf(':');
+  return line
+    .slice(colon + 1)
+    .replace(/\r?\n(?=[ \t])/g, '')
+    .trim();
+}
+
+function messageIdOf(lines: HeaderLine[]): string | undefined {
+  const line = lines.find((entry) => entry.key === 'message-id');
+  if (!line) return undefined;
+  const value = headerValue(line.line);
+  const bracketed = /<([^<>]+)>/.exec(value);
+  const id = (bracketed ? bracketed[1] : value).trim();
+  return id || undefined;
+}
+
+/**
+ * The Date header as ISO 8601 UTC. Read from the raw line: mailparser substitutes the
+ * current time for a date it cannot parse, which would be a made-up fact.
+ */
+function dateOf(lines: HeaderLine[]): string | undefined {
+  const line = lines.find((entry) => entry.key === 'date');
+  if (!line) return undefined;
+  const time = Date.parse(headerValue(line.line).replace(/\([^)]*\)/g, ' ').trim());
+  if (Number.isNaN(time)) return undefined;
+  return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+interface AddressEntry {
+  address?: unknown;
+  group?: unknown;
+}
+
+/** Addresses of an address header, groups flattened, as lower-case mailto: URIs. */
+function addressesOf(value: unknown): string[] {
+  const out: string[] = [];
+  const visit = (entry: unknown): void => {
+    if (Array.isArray(entry)) {
+      entry.forEach(visit);
+      return;
+    }
+    if (!entry || typeof entry !== 'object') return;
+    const object = entry as AddressEntry & { value?: unknown };
+    if (Array.isArray(object.value)) {
+      object.value.forEach(visit);
+      return;
+    }
+    if (Array.isArray(object.group)) object.group.forEach(visit);
+    if (typeof object.address === 'string') {
+      const address = normalizeAddress(object.address);
+      if (address && !out.includes(address)) out.push(address);
+    }
+  };
+  visit(value);
+  return out;
+}
+
+/** When mailparser gave up before the header was read: split the header block by hand. */
+function fallbackHeaderLines(raw: Buffer): HeaderLine[] {
+  const text = raw.subarray(0, 256 * 1024).toString('latin1');
+  const end = text.search(/\r?\n\r?\n/);
+  const block = end < 0 ? text : text.slice(0, end);
+  const lines: HeaderLine[] = [];
+  for (const line of block.split(/\r?\n(?![ \t])/)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    lines.push({ key: line.slice(0, colon).trim().toLowerCase(), line });
+  }
+  return lines;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,100 @@
+// The Store contract. Every implementation (LMDB now, PostgreSQL later) passes
+// the same contract test suite (test/store/store-contract.ts).
+//
+// Writes happen only inside `transact`, one transaction per message and user:
+// everything a message causes for that user commits together and durably (fsync)
+// before the returned promise resolves, or not at all.
+
+import type {
+  CounterEntry,
+  InboxItem,
+  JournalEntry,
+  OthersPeriod,
+  OutboxItem,
+  Period,
+  Preferences,
+  RequestEntry,
+  Role,
+  StoredObject,
+} from '../itip/model.js';
+
+/** A half-open time range [from, to) in UTC, ISO 8601. */
+export interface TimeRange {
+  from: string;
+  to: string;
+}
+
+/**
+ * The view of one user's data inside a write transaction. All calls are
+ * synchronous; reads see the writes made earlier in the same transaction.
+ */
+export interface UserTx {
+  readonly user: string;
+
+  getRole(): Role | undefined;
+  setRole(role: Role): void;
+  getPrefs(): Preferences;
+  setPref(key: string, value: string | null): void;
+
+  getObject(uid: string): StoredObject | undefined;
+  putObject(object: StoredObject): void;
+  deleteObject(uid: string): void;
+
+  /** Replaces all own periods of the UID. An empty list removes them. */
+  setOwnPeriods(uid: string, periods: Period[]): void;
+  /** Replaces the periods of one participant for the UID. An empty list removes them. */
+  setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void;
+  /** Removes others' periods for the UID: of one participant, or of everyone. */
+  removeOthersPeriods(uid: string, participant?: string): void;
+
+  /** Adds the entry, replacing one with the same uid and recurrenceId. */
+  putRequest(entry: RequestEntry): void;
+  /** Removes entries of the UID: of one instance (null: the master) or, if undefined, all. */
+  removeRequests(uid: string, recurrenceId?: string | null): void;
+
+  /** Adds the entry, replacing one with the same uid, recurrenceId and attendee. */
+  putCounter(entry: CounterEntry): void;
+  removeCounters(uid: string, recurrenceId?: string | null, attendee?: string): void;
+  listCounters(uid: string): CounterEntry[];
+
+  addInbox(item: InboxItem): void;
+  addOutbox(item: OutboxItem): void;
+  addJournal(entry: JournalEntry): void;
+
+  /** Redelivery guard: was a message with this key (Message-ID plus digest) processed? */
+  hasSeen(messageKey: string): boolean;
+  markSeen(messageKey: string, at: string): void;
+}
+
+export interface FreeBusyQuery extends Partial<TimeRange> {
+  others?: boolean;
+}
+
+export interface Store {
+  /** Runs fn in one write transaction for the user; resolves after a durable commit. */
+  transact<T>(user: string, fn: (tx: UserTx) => T): Promise<T>;
+
+  listUsers(): string[];
+  getRole(user: string): Role | undefined;
+  getPrefs(user: string): Preferences;
+
+  /** All objects of the user, sorted by UID. */
+  listObjects(user: string): StoredObject[];
+  getObject(user: string, uid: string): StoredObject | undefined;
+
+  /** Own periods (or, with `others`, others' periods) overlapping the range, sorted by start. */
+  freeBusy(user: string, query?: FreeBusyQuery): Array<Period | OthersPeriod>;
+
+  listRequests(user: string): RequestEntry[];
+  listCounters(user: string): CounterEntry[];
+  listInbox(user: string): InboxItem[];
+  /** Outbox items of one user or of all users, oldest first. */
+  listOutbox(user?: string): OutboxItem[];
+  getOutbox(id: string): OutboxItem | undefined;
+  /** Replaces an outbox item (state, attempts, status), durably. */
+  updateOutbox(item: OutboxItem): Promise<void>;
+  /** Journal entries of one user or all, in the order they were written. */
+  listJournal(user?: string): JournalEntry[];
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,640 @@
+// readMail over messages built in many MIME shapes: where the calendar parts are, how
+// they are encoded, which copies are the same calendar, and what must not be read.
+
+import { createHash } from 'node:crypto';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { describe, expect, it } from 'vitest';
+import { canonicalCalendarText, readMail } from '../../src/mail/read-mail.js';
+
+const CRLF = '\r\n';
+
+/** A small but complete iTIP calendar (RFC 5546) with the given summary and method. */
+function calendar(summary: string, method = 'REQUEST', uid = 'read-mail-1@example.com', eol = CRLF): string {
+  return [
+    'BEGIN:VCALENDAR',
+    'PRODID:-//Example Corp//Test//EN',
+    'VERSION:2.0',
+    `METHOD:${method}`,
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20261101T080000Z',
+    'DTSTART:20261201T090000Z',
+    'DTEND:20261201T100000Z',
+    `SUMMARY:${summary}`,
+    'ORGANIZER:mailto:boss@example.com',
+    'ATTENDEE;RSVP=TRUE;PARTSTAT=NEEDS-ACTION:mailto:alice@example.com',
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join(eol);
+}
+
+/** Base64 in 76-character lines, as MIME writes it (RFC 2045 section 6.8). */
+function base64(bytes: Buffer | string): string {
+  const encoded = Buffer.from(bytes).toString('base64');
+  return encoded.replace(/.{76}/g, `$&${CRLF}`).replace(/\r\n$/, '');
+}
+
+/** A message from header lines and body pieces; strings are joined with CRLF, Buffers kept as bytes. */
+function message(...pieces: (string | Buffer)[]): Buffer {
+  return Buffer.concat(pieces.map((piece) => (typeof piece === 'string' ? Buffer.from(piece + CRLF, 'utf8') : piece)));
+}
+
+const HEAD = [
+  'From: Boss <boss@example.com>',
+  'To: alice@example.com',
+  'Subject: Invitation',
+  'Date: Tue, 03 Nov 2026 10:00:00 +0100',
+  'Message-ID: <read-mail-test@example.com>',
+  'MIME-Version: 1.0',
+].join(CRLF);
+
+const SUMMARY = 'Besprechung über Öl';
+
+interface ExpectedPart {
+  contentType: string;
+  methodParam?: string;
+  filename?: string;
+  /** Substrings the decoded text must contain. */
+  contains?: string[];
+}
+
+interface Case {
+  name: string;
+  raw: () => Buffer | Promise<Buffer>;
+  parts: ExpectedPart[];
+  warnings?: RegExp[];
+  limit?: number;
+}
+
+const cases: Case[] = [
+  {
+    name: 'inline text/calendar in multipart/alternative, 7bit, lower-case method',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/alternative; boundary="alt"',
+        '',
+        '--alt',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'You are invited.',
+        '--alt',
+        'Content-Type: text/calendar; charset="utf-8"; method=request',
+        'Content-Transfer-Encoding: 7bit',
+        '',
+        calendar('Weekly sync'),
+        '--alt--',
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Weekly sync'] }],
+  },
+  {
+    name: 'upper-case parameter name METHOD and quoted value',
+    raw: () =>
+      message(HEAD, 'Content-Type: text/calendar; METHOD="Reply"; Charset=UTF-8', '', calendar('Re', 'REPLY')),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REPLY' }],
+  },
+  {
+    name: 'a whole message that is one text/calendar body',
+    raw: () => message(HEAD, 'Content-Type: text/calendar; method=CANCEL', '', calendar('Gone', 'CANCEL')),
+    parts: [{ contentType: 'text/calendar', methodParam: 'CANCEL', contains: ['METHOD:CANCEL'] }],
+  },
+  {
+    name: 'application/ics attachment only, base64, no method parameter',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: text/plain',
+        '',
+        'See attached.',
+        '--mix',
+        'Content-Type: application/ics; name="invite.ics"',
+        'Content-Disposition: attachment; filename="invite.ics"',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar('Attached only')),
+        '--mix--',
+      ),
+    parts: [{ contentType: 'application/ics', filename: 'invite.ics', contains: ['SUMMARY:Attached only'] }],
+  },
+  {
+    name: 'application/octet-stream named *.ics',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: application/octet-stream; name=meeting.ics',
+        'Content-Disposition: attachment; filename=meeting.ics',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar('Generic type')),
+        '--mix--',
+      ),
+    parts: [{ contentType: 'application/octet-stream', filename: 'meeting.ics', contains: ['SUMMARY:Generic type'] }],
+  },
+  {
+    name: 'application/octet-stream that is not a calendar is ignored',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: text/plain',
+        '',
+        'Report attached.',
+        '--mix',
+        'Content-Type: application/octet-stream; name=report.bin',
+        'Content-Disposition: attachment; filename=report.bin',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(Buffer.from([0, 1, 2, 3, 255, 254, 10, 13])),
+        '--mix',
+        'Content-Type: application/pdf; name=agenda.pdf',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64('%PDF-1.4 not really'),
+        '--mix--',
+      ),
+    parts: [],
+  },
+  {
+    name: 'deeply nested: mixed > related > alternative > text/calendar',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=a',
+        '',
+        '--a',
+        'Content-Type: multipart/related; boundary=b',
+        '',
+        '--b',
+        'Content-Type: multipart/alternative; boundary=c',
+        '',
+        '--c',
+        'Content-Type: text/plain',
+        '',
+        'Hi',
+        '--c',
+        'Content-Type: text/html',
+        '',
+        '<p>Hi</p>',
+        '--c',
+        'Content-Type: text/calendar; method=REQUEST; charset=UTF-8',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar('Nested')),
+        '--c--',
+        '--b',
+        'Content-Type: image/png',
+        'Content-ID: <logo@example.com>',
+        'Content-Transfer-Encoding: base64',
+        '',
+        'iVBORw0KGgo=',
+        '--b--',
+        '--a--',
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Nested'] }],
+  },
+  {
+    name: 'iso-8859-1, base64',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=iso-8859-1; method=REQUEST',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(Buffer.from(calendar(SUMMARY), 'latin1')),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+  {
+    name: 'iso-8859-1, 8bit',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=ISO-8859-1; method=REQUEST',
+        'Content-Transfer-Encoding: 8bit',
+        '',
+        Buffer.from(calendar(SUMMARY), 'latin1'),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+  {
+    name: 'utf-8, base64',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=utf-8; method=REQUEST',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar(SUMMARY)),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+  {
+    name: 'utf-8, quoted-printable with soft line breaks',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=UTF-8; method=REQUEST',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        // Real encoders write '=' as =3D (RFC 2045 section 6.7) and break long lines with '='.
+        calendar('@@')
+          .replace(/=/g, '=3D')
+          .replace('@@', 'Besprechung =C3=BCber =C3=96l und eine sehr lange Beschreibung, die weit =\r\n=C3=BCber das Zeilenende hinaus geht'),
+      ),
+    parts: [
+      {
+        contentType: 'text/calendar',
+        methodParam: 'REQUEST',
+        contains: ['SUMMARY:Besprechung über Öl und eine sehr lange Beschreibung, die weit über das Zeilenende hinaus geht'],
+      },
+    ],
+  },
+  {
+    name: 'windows-1252, 8bit (euro sign is 0x80)',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=windows-1252; method=REQUEST',
+        '',
+        Buffer.from(calendar('Budget 100 \u0000').replace('\u0000', '\u0080'), 'latin1'),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Budget 100 €'] }],
+  },
+  {
+    name: 'utf-16 little-endian with byte order mark, base64',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=utf-16; method=REQUEST',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(calendar(SUMMARY), 'utf16le')])),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+  {
+    name: 'utf-16 big-endian without byte order mark, base64',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=UTF-16; method=REQUEST',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(Buffer.from(calendar(SUMMARY), 'utf16le').swap16()),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+  {
+    name: 'utf-7, a charset only iconv-lite knows',
+    raw: () =>
+      message(HEAD, 'Content-Type: text/calendar; charset=utf-7; method=REQUEST', '', calendar('Gr+APw-n')),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Grün'] }],
+  },
+  {
+    name: 'utf-8 byte order mark is stripped',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=utf-8; method=REQUEST',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(calendar(SUMMARY))])),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+  {
+    name: 'Latin-1 bytes labelled utf-8 fall back to windows-1252',
+    raw: () =>
+      message(HEAD, 'Content-Type: text/calendar; charset=utf-8; method=REQUEST', '', Buffer.from(calendar(SUMMARY), 'latin1')),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+    warnings: [/not valid UTF-8/],
+  },
+  {
+    name: 'unknown charset is read as UTF-8 with a warning',
+    raw: () => message(HEAD, 'Content-Type: text/calendar; charset=x-martian; method=REQUEST', '', calendar(SUMMARY)),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+    warnings: [/unknown charset "x-martian"/],
+  },
+  {
+    name: 'Outlook duplicate: inline 7bit CRLF and invite.ics base64 with LF, other folding, no trailing newline',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: multipart/alternative; boundary=alt',
+        '',
+        '--alt',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        'Invitation',
+        '--alt',
+        'Content-Type: text/calendar; charset=utf-8; method=REQUEST',
+        'Content-Transfer-Encoding: 7bit',
+        '',
+        calendar('A rather long summary that a client may fold at seventy-five octets', 'REQUEST'),
+        '--alt--',
+        '--mix',
+        'Content-Type: application/ics; name=invite.ics',
+        'Content-Disposition: attachment; filename=invite.ics',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(
+          calendar('A rather long summary that a client may fold at seventy-five octets', 'REQUEST', undefined, '\n')
+            .replace('SUMMARY:A rather long summary that a client may fold', 'SUMMARY:A rather long summary\n  that a client may fold')
+            .trimEnd(),
+        ),
+        '--mix--',
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:A rather long summary that'] }],
+  },
+  {
+    name: 'duplicate: the copy with a method parameter wins, at the first copy\'s place',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: application/ics; name=invite.ics',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar('First')),
+        '--mix',
+        'Content-Type: text/calendar; method=REQUEST; charset=utf-8',
+        'Content-Transfer-Encoding: quoted-printable',
+        '',
+        calendar('First'),
+        '--mix',
+        'Content-Type: text/calendar; method=REQUEST',
+        '',
+        calendar('Second', 'REQUEST', 'read-mail-2@example.com'),
+        '--mix--',
+      ),
+    parts: [
+      { contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:First'] },
+      { contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Second'] },
+    ],
+  },
+  {
+    name: 'forwarded invitation as message/rfc822 attachment is not descended',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: text/plain',
+        '',
+        'FYI, see the forwarded invitation.',
+        '--mix',
+        'Content-Type: message/rfc822; name="Invitation.eml"',
+        'Content-Disposition: attachment; filename="Invitation.eml"',
+        '',
+        'From: other@example.org',
+        'Subject: Invitation',
+        'Content-Type: multipart/alternative; boundary=inner',
+        '',
+        '--inner',
+        'Content-Type: text/calendar; method=REQUEST',
+        '',
+        calendar('Not ours'),
+        '--inner--',
+        '--mix--',
+      ),
+    parts: [],
+    warnings: [/attached message \(Invitation\.eml\) not searched/],
+  },
+  {
+    name: 'inline message/rfc822 is not descended either',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: message/rfc822',
+        'Content-Disposition: inline',
+        '',
+        'From: other@example.org',
+        'Content-Type: text/calendar; method=CANCEL',
+        '',
+        calendar('Not ours either', 'CANCEL'),
+        '--mix',
+        'Content-Type: text/calendar; method=REQUEST',
+        '',
+        calendar('Ours'),
+        '--mix--',
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Ours'] }],
+    warnings: [/attached message not searched/],
+  },
+  {
+    name: 'a part over the size limit is skipped with a warning',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: text/calendar; method=REQUEST',
+        '',
+        calendar('Small'),
+        '--mix',
+        'Content-Type: application/ics; name=big.ics',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar(`Big ${'x'.repeat(2000)}`, 'REQUEST', 'big@example.com')),
+        '--mix--',
+      ),
+    limit: 1000,
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Small'] }],
+    warnings: [/application\/ics \(big\.ics\) skipped: \d+ bytes, over the limit of 1000/],
+  },
+  {
+    name: 'method parameter that differs from METHOD is kept, with a warning',
+    raw: () => message(HEAD, 'Content-Type: text/calendar; method=REQUEST', '', calendar('Mismatch', 'CANCEL')),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['METHOD:CANCEL'] }],
+    warnings: [/method parameter REQUEST does not match METHOD:CANCEL \(RFC 6047 section 2\.4\)/],
+  },
+  {
+    name: 'nodemailer icalEvent: alternative text/calendar plus invite.ics, collapsed to one',
+    raw: async () => {
+      const composer = new MailComposer({
+        from: 'boss@example.com',
+        to: 'alice@example.com',
+        subject: 'Invitation',
+        text: 'You are invited',
+        icalEvent: { method: 'REQUEST', content: calendar(SUMMARY) },
+      });
+      return composer.compile().build();
+    },
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+];
+
+describe('readMail: calendar parts', () => {
+  it.each(cases)('$name', async (test) => {
+    const raw = await test.raw();
+    const mail = await readMail(raw, test.limit ? { maxCalendarBytes: test.limit } : undefined);
+    expect(
+      mail.calendars.map((part) => ({
+        contentType: part.contentType,
+        methodParam: part.methodParam,
+        filename: part.filename,
+      })),
+    ).toEqual(
+      test.parts.map((part) => ({ contentType: part.contentType, methodParam: part.methodParam, filename: part.filename })),
+    );
+    test.parts.forEach((part, index) => {
+      const text = canonicalCalendarText(mail.calendars[index].text);
+      expect(text.startsWith('BEGIN:VCALENDAR')).toBe(true);
+      for (const piece of part.contains ?? []) expect(text).toContain(piece);
+    });
+    const expectedWarnings = test.warnings ?? [];
+    expect(mail.warnings).toHaveLength(expectedWarnings.length);
+    expectedWarnings.forEach((pattern) => expect(mail.warnings.some((warning) => pattern.test(warning))).toBe(true));
+  });
+});
+
+describe('readMail: facts', () => {
+  it('normalises addresses, decodes the subject and reads the date as UTC', async () => {
+    const raw = message(
+      'Authentication-Results: mx.example.com;',
+      ' dkim=pass header.d=example.com;',
+      ' dmarc=pass header.from=example.com',
+      'Received: from somewhere',
+      'Authentication-Results: relay.example.org; spf=fail smtp.mailfrom=example.com',
+      'From: "Der Chef" <Boss@Example.COM>',
+      'Sender: Assistant <ASSISTANT@example.com>',
+      'Reply-To: <Replies@Example.com>',
+      'To: Alice <Alice@Example.com>, Team: bob@EXAMPLE.org, carol@example.org;',
+      'Cc: dave@example.net',
+      'Subject: =?iso-8859-1?Q?Besprechung_=FCber_=D6l?=',
+      'Date: Tue, 1 Dec 2026 10:00:00 +0100 (CET)',
+      'Message-ID: <Abc.123@Example.com>',
+      'Content-Type: text/plain',
+      '',
+      'Hello',
+    );
+    const { facts, calendars, warnings } = await readMail(raw);
+    expect(calendars).toEqual([]);
+    expect(warnings).toEqual([]);
+    expect(facts).toEqual({
+      messageId: 'Abc.123@Example.com',
+      digest: createHash('sha256').update(raw).digest('hex'),
+      from: 'mailto:boss@example.com',
+      sender: 'mailto:assistant@example.com',
+      replyTo: 'mailto:replies@example.com',
+      to: ['mailto:alice@example.com', 'mailto:bob@example.org', 'mailto:carol@example.org'],
+      cc: ['mailto:dave@example.net'],
+      subject: 'Besprechung über Öl',
+      date: '2026-12-01T09:00:00Z',
+      authenticationResults: [
+        'mx.example.com; dkim=pass header.d=example.com; dmarc=pass header.from=example.com',
+        'relay.example.org; spf=fail smtp.mailfrom=example.com',
+      ],
+    });
+  });
+
+  it('uses sha256:<digest> when there is no Message-ID', async () => {
+    const raw = message('From: a@example.com', 'Subject: x', '', 'body');
+    const { facts } = await readMail(raw);
+    const digest = createHash('sha256').update(raw).digest('hex');
+    expect(facts.messageId).toBe(`sha256:${digest}`);
+    expect(facts.digest).toBe(digest);
+    expect(facts.to).toEqual([]);
+    expect(facts.cc).toEqual([]);
+    expect(facts.authenticationResults).toEqual([]);
+  });
+
+  it('leaves out a date it cannot read rather than inventing one', async () => {
+    const { facts } = await readMail(message('From: a@example.com', 'Date: someday soon', '', 'body'));
+    expect(facts.date).toBeUndefined();
+  });
+});
+
+describe('readMail: broken input', () => {
+  const broken: { name: string; raw: Buffer; calendars: number }[] = [
+    { name: 'empty buffer', raw: Buffer.alloc(0), calendars: 0 },
+    { name: 'header only, no body', raw: Buffer.from('From: a@example.com\r\nSubject: x'), calendars: 0 },
+    { name: 'binary noise', raw: Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256)), calendars: 0 },
+    {
+      name: 'multipart without boundary parameter',
+      raw: message(HEAD, 'Content-Type: multipart/mixed', '', '--x', 'Content-Type: text/calendar', '', calendar('A')),
+      calendars: 0,
+    },
+    {
+      name: 'missing closing boundary',
+      raw: message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: text/calendar; method=REQUEST',
+        '',
+        calendar('Unterminated'),
+      ),
+      calendars: 1,
+    },
+    {
+      name: 'corrupt base64',
+      raw: message(
+        HEAD,
+        'Content-Type: text/calendar; method=REQUEST',
+        'Content-Transfer-Encoding: base64',
+        '',
+        '!!!not base64 at all***',
+      ),
+      calendars: 1,
+    },
+    {
+      name: 'truncated in the middle of a base64 calendar',
+      raw: message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: text/calendar; method=REQUEST',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar('Cut')).slice(0, 120),
+      ),
+      calendars: 1,
+    },
+    {
+      name: 'header far too long',
+      raw: message(`X-Long: ${'a'.repeat(2 * 1024 * 1024)}`, 'Message-ID: <long@example.com>', '', 'body'),
+      calendars: 0,
+    },
+  ];
+
+  it.each(broken)('$name does not throw', async ({ raw, calendars }) => {
+    const mail = await readMail(raw);
+    expect(mail.calendars).toHaveLength(calendars);
+    expect(mail.facts.digest).toBe(createHash('sha256').update(raw).digest('hex'));
+    expect(mail.facts.messageId).toMatch(/.+/);
+  });
+
+  it('throws only for input that is not a Buffer', async () => {
+    await expect(readMail('From: a@example.com' as unknown as Buffer)).rejects.toThrow(TypeError);
+  });
+});
+
+describe('canonicalCalendarText', () => {
+  it('makes line endings, folding and trailing white space the same', () => {
+    const a = 'BEGIN:VCALENDAR\r\nSUMMARY:one two\r\nEND:VCALENDAR\r\n';
+    const b = '\uFEFFBEGIN:VCALENDAR\nSUMMARY:one\n  two  \n\nEND:VCALENDAR';
+    expect(canonicalCalendarText(a)).toBe(canonicalCalendarText(b));
+  });
+});
