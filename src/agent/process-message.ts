@@ -123,7 +123,10 @@ function handleForUser(
         direction,
         now,
       });
-      if (outcome.outcome === 'applied' || outcome.outcome === 'refused') {
+      // The core returns no calendar change for stale, duplicate or refused
+      // messages; what it does return (a request entry cleared, a party
+      // crasher queued) applies whatever the outcome.
+      if (outcome.outcome !== 'error') {
         applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence);
       }
       const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;

@@ -233,7 +233,7 @@ function expandMaster(
       if (value instanceof ICAL.Time) startTime = value;
       else if (value instanceof ICAL.Period) {
         startTime = value.start;
-        explicitEnd = value.end ?? undefined;
+        explicitEnd = value.getEnd();
       }
       if (!startTime) continue;
       const zone = startTime.isDate ? zones.floating : startTime.zone?.tzid === 'UTC' ? null : zones.zone(tzidOf(prop));

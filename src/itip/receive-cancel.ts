@@ -67,6 +67,7 @@ export function receiveCancel(context: Context): ItipResult {
   const stale: string[] = [];
   let same = 0;
   let wholeEvent = false;
+  let othersOnly = false;
 
   for (const key of incoming.keys()) {
     const component = incoming.get(key)!;
@@ -92,6 +93,7 @@ export function receiveCancel(context: Context): ItipResult {
           }
         }
         done.push(`removed ${others.join(', ')} from the event`);
+        othersOnly = true;
         continue;
       }
       for (const target of object.list()) cancelComponent(target, component);
@@ -119,9 +121,11 @@ export function receiveCancel(context: Context): ItipResult {
     return result('stale', `older than what is stored: ${stale.join(', ')} (RFC 5546 section 2.1.5)`);
   }
   const instanceKeys = incoming.keys().filter((k) => k !== '');
-  const removals: Effect[] = wholeEvent || instanceKeys.length === 0
-    ? [{ type: 'remove-requests', uid: input.uid }]
-    : instanceKeys.map((recurrenceId) => ({ type: 'remove-requests' as const, uid: input.uid, recurrenceId }));
+  // The user's own request entries go with what was cancelled for them; a CANCEL
+  // aimed at other attendees leaves the user's invitation pending.
+  let removals: Effect[] = instanceKeys.map((recurrenceId) => ({ type: 'remove-requests' as const, uid: input.uid, recurrenceId }));
+  if (wholeEvent) removals = [{ type: 'remove-requests', uid: input.uid }];
+  else if (othersOnly && instanceKeys.length === 0) removals = [];
   const effects = [...objectEffects(context, object, [checked.organizer]), ...removals, inboxEffect(context, checked.organizer)];
   const skipped = stale.length ? `; skipped ${stale.join(', ')}` : '';
   return result('applied', done.join('; ') + skipped, effects);

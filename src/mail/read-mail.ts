@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { MailParser, type MailParserOptions } from 'mailparser';
+import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { normalizeAddress } from '../itip/address.js';
 import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
 
@@ -41,7 +42,10 @@ const GENERIC_TYPES = new Set([
   'text/plain',
 ]);
 
-/** Attached messages: their calendar parts belong to another mail (a forward). */
+/**
+ * Attached messages: their calendar parts belong to another mail, a forward or the
+ * original quoted in a bounce (multipart/report), and must not be applied again.
+ */
 const MESSAGE_TYPES = new Set(['message/rfc822', 'message/global']);
 
 /**
@@ -419,27 +423,42 @@ function checkMethodParam(calendar: CalendarPart, warnings: string[]): void {
 function readFacts(raw: Buffer, headers: Headers | undefined, headerLines: HeaderLine[]): MailFacts {
   const digest = createHash('sha256').update(raw).digest('hex');
   const lines = headerLines.length > 0 ? headerLines : fallbackHeaderLines(raw);
+  // mailparser's decoded header map when it got that far; else the raw lines, parsed here.
+  const addresses = (key: string): string[] =>
+    headers
+      ? addressesOf(headers.get(key))
+      : addressesOf(lines.filter((line) => line.key === key).map((line) => addressparser(headerValue(line.line))));
   const facts: MailFacts = {
     messageId: messageIdOf(lines) ?? `sha256:${digest}`,
     digest,
-    to: addressesOf(headers?.get('to')),
-    cc: addressesOf(headers?.get('cc')),
+    to: addresses('to'),
+    cc: addresses('cc'),
     authenticationResults: lines
       .filter((line) => line.key === 'authentication-results')
       .map((line) => headerValue(line.line)),
   };
-  const from = addressesOf(headers?.get('from'))[0];
+  const from = addresses('from')[0];
   if (from) facts.from = from;
-  const sender = addressesOf(headers?.get('sender'))[0];
+  const sender = addresses('sender')[0];
   if (sender) facts.sender = sender;
-  const replyTo = addressesOf(headers?.get('reply-to'))[0];
+  const replyTo = addresses('reply-to')[0];
   if (replyTo) facts.replyTo = replyTo;
-  const subject = headers?.get('subject');
-  if (typeof subject === 'string') facts.subject = subject;
-  else if (Array.isArray(subject) && typeof subject[0] === 'string') facts.subject = subject[0];
+  const subject = headers ? firstString(headers.get('subject')) : rawSubject(lines);
+  if (subject !== undefined) facts.subject = subject;
   const date = dateOf(lines);
   if (date) facts.date = date;
   return facts;
+}
+
+function firstString(value: unknown): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return typeof first === 'string' ? first : undefined;
+}
+
+/** The Subject as written, encoded words and all: only used when mailparser gave up. */
+function rawSubject(lines: HeaderLine[]): string | undefined {
+  const line = lines.find((entry) => entry.key === 'subject');
+  return line ? headerValue(line.line) : undefined;
 }
 
 /** The value of a raw header line, unfolded (RFC 5322 section 2.2.3). */
@@ -503,14 +522,17 @@ function addressesOf(value: unknown): string[] {
 
 /** When mailparser gave up before the header was read: split the header block by hand. */
 function fallbackHeaderLines(raw: Buffer): HeaderLine[] {
-  const text = raw.subarray(0, 256 * 1024).toString('latin1');
-  const end = text.search(/\r?\n\r?\n/);
-  const block = end < 0 ? text : text.slice(0, end);
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  const ends = [crlf, lf].filter((index) => index >= 0);
+  const end = ends.length > 0 ? Math.min(...ends) : raw.length;
   const lines: HeaderLine[] = [];
-  for (const line of block.split(/\r?\n(?![ \t])/)) {
+  for (const line of raw.subarray(0, end).toString('latin1').split(/\r?\n(?![ \t])/)) {
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
-    lines.push({ key: line.slice(0, colon).trim().toLowerCase(), line });
+    const key = line.slice(0, colon).trim().toLowerCase();
+    // A field name is printable ASCII without a colon (RFC 5322 section 3.6.8).
+    if (/^[\x21-\x39\x3b-\x7e]+$/.test(key)) lines.push({ key, line });
   }
   return lines;
 }

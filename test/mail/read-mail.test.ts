@@ -270,6 +270,18 @@ const cases: Case[] = [
     parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Budget 100 €'] }],
   },
   {
+    name: 'koi8-r, 8bit',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: text/calendar; charset=koi8-r; method=REQUEST',
+        '',
+        // "Встреча" in KOI8-R
+        Buffer.from(calendar('@@').replace('@@', '\u00f7\u00d3\u00d4\u00d2\u00c5\u00de\u00c1'), 'latin1'),
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Встреча'] }],
+  },
+  {
     name: 'utf-16 little-endian with byte order mark, base64',
     raw: () =>
       message(
@@ -516,7 +528,7 @@ describe('readMail: facts', () => {
       'Received: from somewhere',
       'Authentication-Results: relay.example.org; spf=fail smtp.mailfrom=example.com',
       'From: "Der Chef" <Boss@Example.COM>',
-      'Sender: Assistant <ASSISTANT@example.com>',
+      'Sender: Secretary <SECRETARY@example.com>',
       'Reply-To: <Replies@Example.com>',
       'To: Alice <Alice@Example.com>, Team: bob@EXAMPLE.org, carol@example.org;',
       'Cc: dave@example.net',
@@ -534,7 +546,7 @@ describe('readMail: facts', () => {
       messageId: 'Abc.123@Example.com',
       digest: createHash('sha256').update(raw).digest('hex'),
       from: 'mailto:boss@example.com',
-      sender: 'mailto:assistant@example.com',
+      sender: 'mailto:secretary@example.com',
       replyTo: 'mailto:replies@example.com',
       to: ['mailto:alice@example.com', 'mailto:bob@example.org', 'mailto:carol@example.org'],
       cc: ['mailto:dave@example.net'],
@@ -613,8 +625,14 @@ describe('readMail: broken input', () => {
       calendars: 1,
     },
     {
-      name: 'header far too long',
-      raw: message(`X-Long: ${'a'.repeat(2 * 1024 * 1024)}`, 'Message-ID: <long@example.com>', '', 'body'),
+      name: 'more parts than the parser allows',
+      raw: message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=x',
+        '',
+        ...Array.from({ length: 3000 }, () => `--x${CRLF}Content-Type: text/plain${CRLF}${CRLF}t`),
+        '--x--',
+      ),
       calendars: 0,
     },
   ];
@@ -624,6 +642,27 @@ describe('readMail: broken input', () => {
     expect(mail.calendars).toHaveLength(calendars);
     expect(mail.facts.digest).toBe(createHash('sha256').update(raw).digest('hex'));
     expect(mail.facts.messageId).toMatch(/.+/);
+  });
+
+  it('a header too long for the parser still yields the facts it can', async () => {
+    const raw = message(
+      `X-Long: ${'a'.repeat(2 * 1024 * 1024)}`,
+      'Message-ID: <long@example.com>',
+      'From: Boss <Boss@Example.com>',
+      'To: alice@example.com, Team: bob@example.org;',
+      'Subject: Long',
+      '',
+      'body',
+    );
+    const mail = await readMail(raw);
+    expect(mail.calendars).toEqual([]);
+    expect(mail.warnings).toEqual([expect.stringMatching(/could not be read completely/)]);
+    expect(mail.facts).toMatchObject({
+      messageId: 'long@example.com',
+      from: 'mailto:boss@example.com',
+      to: ['mailto:alice@example.com', 'mailto:bob@example.org'],
+      subject: 'Long',
+    });
   });
 
   it('throws only for input that is not a Buffer', async () => {

@@ -1,0 +1,183 @@
+// The preferences a calendar user can set (`itip-agent prefs`), after imip-agent's
+// set (docs/preferences.txt there) plus our own. Policy is data: one table of
+// known keys, each with a validator and a one-line description for `--help`.
+// The core reads these values (TZID, add_method_response, event_refreshing,
+// freebusy_window_days, sender_aliases, ...); a typo here would silently change
+// nothing, so unknown keys and bad values are refused when they are set.
+
+import { normalizeAddress } from '../itip/address.js';
+import { olsonZoneFor } from '../ical/zones.js';
+
+export interface PreferenceSpec {
+  key: string;
+  /** One line for `prefs --help`: what the key does and which values it takes. */
+  description: string;
+  /** The value to store, or throws a PreferenceError saying what is wrong. */
+  validate(value: string): string;
+}
+
+export class PreferenceError extends Error {
+  override name = 'PreferenceError';
+}
+
+function choice(key: string, values: string[]): (value: string) => string {
+  return (value) => {
+    const lower = value.trim().toLowerCase();
+    if (values.includes(lower)) return lower;
+    throw new PreferenceError(`${key} must be one of ${values.join(', ')}; got ${JSON.stringify(value)}`);
+  };
+}
+
+function text(key: string): (value: string) => string {
+  return (value) => {
+    const trimmed = value.trim();
+    if (!trimmed) throw new PreferenceError(`${key} must not be empty; to remove it use --unset`);
+    if (/[\r\n]/.test(trimmed)) throw new PreferenceError(`${key} must be a single line`);
+    return trimmed;
+  };
+}
+
+/** RFC 5545 section 3.3.6 durations (P1D, PT10M, P1W), also "PT1D" as imip-agent users write it. */
+const DURATION = /^P(?:\d+W|(?:\d+D)?(?:T(?:\d+D)?(?:\d+H)?(?:\d+M)?(?:\d+S)?)?)$/;
+
+function duration(key: string): (value: string) => string {
+  return (value) => {
+    const upper = value.trim().toUpperCase();
+    if (DURATION.test(upper) && /\d/.test(upper) && !upper.endsWith('T')) return upper;
+    throw new PreferenceError(`${key} must be an ISO 8601 duration such as PT1D, P2D or PT10M; got ${JSON.stringify(value)}`);
+  };
+}
+
+function integer(key: string, min: number, max: number): (value: string) => string {
+  return (value) => {
+    const trimmed = value.trim();
+    const number = Number(trimmed);
+    if (/^\d+$/.test(trimmed) && number >= min && number <= max) return String(number);
+    throw new PreferenceError(`${key} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
+  };
+}
+
+function timeZone(value: string): string {
+  const trimmed = value.trim();
+  if (trimmed && olsonZoneFor(trimmed)) return trimmed;
+  throw new PreferenceError(
+    `TZID ${JSON.stringify(value)} is not a time zone we know; use an Olson name such as Europe/Berlin or a Windows name such as "W. Europe Standard Time"`,
+  );
+}
+
+function language(value: string): string {
+  const trimmed = value.trim();
+  // BCP 47 tags (en, de-CH) and POSIX locales (nb_NO, en_GB.UTF-8) are both in use.
+  if (/^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*(?:\.[A-Za-z0-9-]+)?$/.test(trimmed)) return trimmed;
+  throw new PreferenceError(`LANG must be a language tag such as en, de-CH or nb_NO; got ${JSON.stringify(value)}`);
+}
+
+/** `owner=alias1,alias2;owner2=alias3`, as the core's sender binding reads it. */
+function senderAliases(value: string): string {
+  const entries = value.split(';').map((e) => e.trim()).filter(Boolean);
+  if (entries.length === 0) throw new PreferenceError('sender_aliases must not be empty; to remove it use --unset');
+  const out: string[] = [];
+  for (const entry of entries) {
+    const [owner, aliases, extra] = entry.split('=');
+    const aliasList = (aliases ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    if (extra !== undefined || !owner?.trim() || aliasList.length === 0) {
+      throw new PreferenceError(`sender_aliases must look like owner=alias1,alias2;owner2=alias3; cannot read ${JSON.stringify(entry)}`);
+    }
+    for (const address of [owner, ...aliasList]) {
+      if (!address.includes('@')) throw new PreferenceError(`sender_aliases: ${JSON.stringify(address.trim())} is not a mail address`);
+    }
+    const bare = (a: string) => normalizeAddress(a)!.slice('mailto:'.length);
+    out.push(`${bare(owner)}=${aliasList.map(bare).join(',')}`);
+  }
+  return out.join(';');
+}
+
+export const PREFERENCES: PreferenceSpec[] = [
+  { key: 'CN', description: 'common name of the user, used in calendar objects (text)', validate: text('CN') },
+  { key: 'LANG', description: 'language for messages, such as en or de-CH', validate: language },
+  {
+    key: 'TZID',
+    description: 'time zone for floating times and all-day events (Olson or Windows name, e.g. Europe/Berlin)',
+    validate: timeZone,
+  },
+  {
+    key: 'add_method_response',
+    description: 'what to do with ADD messages: add (default), ignore, or refresh (answer with REFRESH)',
+    validate: choice('add_method_response', ['add', 'ignore', 'refresh']),
+  },
+  {
+    key: 'event_refreshing',
+    description: 'answer REFRESH requests automatically: never (default, queue them) or always',
+    validate: choice('event_refreshing', ['never', 'always']),
+  },
+  {
+    key: 'freebusy_sharing',
+    description: 'share free/busy with correspondents: no (default) or share',
+    validate: choice('freebusy_sharing', ['no', 'share']),
+  },
+  {
+    key: 'freebusy_bundling',
+    description: 'bundle free/busy with other messages: no (default) or always',
+    validate: choice('freebusy_bundling', ['no', 'always']),
+  },
+  {
+    key: 'freebusy_messages',
+    description: 'notify the user about received free/busy: none (default) or notify',
+    validate: choice('freebusy_messages', ['none', 'notify']),
+  },
+  {
+    key: 'freebusy_offers',
+    description: 'how long free/busy offers made with counter-proposals last (ISO 8601 duration, e.g. PT1D)',
+    validate: duration('freebusy_offers'),
+  },
+  {
+    key: 'freebusy_publishing',
+    description: 'publish free/busy: no (default) or publish',
+    validate: choice('freebusy_publishing', ['no', 'publish']),
+  },
+  {
+    key: 'participating',
+    description: 'take part in scheduling: participate (default) or no-participation',
+    validate: choice('participating', ['participate', 'no-participation']),
+  },
+  {
+    key: 'scheduling_function',
+    description: 'for resources: the functions that decide on requests, one per line in imip-agent (text)',
+    validate: text('scheduling_function'),
+  },
+  {
+    key: 'permitted_times',
+    description: 'for resources: times at which events may start and end (text, imip-agent syntax)',
+    validate: text('permitted_times'),
+  },
+  {
+    key: 'freebusy_window_days',
+    description: 'days before and after now in which recurring events give free/busy (1..3660, default 365)',
+    validate: integer('freebusy_window_days', 1, 3660),
+  },
+  {
+    key: 'sender_aliases',
+    description: 'addresses that may send for another: owner=alias1,alias2;owner2=alias3',
+    validate: senderAliases,
+  },
+];
+
+const byLowerKey = new Map(PREFERENCES.map((spec) => [spec.key.toLowerCase(), spec]));
+
+/** The spec of a key, matched without regard to case (TZID, tzid); undefined if unknown. */
+export function findPreference(key: string): PreferenceSpec | undefined {
+  return byLowerKey.get(key.trim().toLowerCase());
+}
+
+export function knownPreferenceKeys(): string[] {
+  return PREFERENCES.map((spec) => spec.key);
+}
+
+/** The canonical key and value to store; throws PreferenceError for an unknown key or bad value. */
+export function validatePreference(key: string, value: string): { key: string; value: string } {
+  const spec = findPreference(key);
+  if (!spec) {
+    throw new PreferenceError(`unknown preference ${JSON.stringify(key)}; known keys: ${knownPreferenceKeys().join(', ')}`);
+  }
+  return { key: spec.key, value: spec.validate(value) };
+}

@@ -1,0 +1,107 @@
+// `itip-agent prefs ADDR [KEY [VALUE]] [--unset]`: show or change preferences.
+// Values are checked against the table in src/agent/preferences.ts, so that a
+// misspelt key or value is refused here instead of silently doing nothing.
+
+import { PreferenceError, findPreference, knownPreferenceKeys, validatePreference } from '../../agent/preferences.js';
+import type { Store } from '../../store/store.js';
+import type { CommandContext } from '../main.js';
+import { logger } from '../log.js';
+import { printJson, printLines, printTable, usageError } from '../output.js';
+import { unknownUserNote, userAddress } from './inspect.js';
+
+interface PrefsOptions {
+  unset?: boolean;
+  json?: boolean;
+}
+
+/** The key as stored: the known spelling, or a stored key of any spelling (an old one can be read and removed). */
+function storedKey(key: string, stored: Record<string, string>): string {
+  const spec = findPreference(key);
+  if (spec) return spec.key;
+  const existing = Object.keys(stored).find((k) => k.toLowerCase() === key.trim().toLowerCase());
+  if (existing) return existing;
+  throw usageError(`unknown preference ${JSON.stringify(key)}; known keys: ${knownPreferenceKeys().join(', ')} (see: itip-agent prefs --help)`);
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+async function show(store: Store | undefined, user: string, key: string | undefined, options: PrefsOptions): Promise<void> {
+  const known = store && (store.getRole(user) !== undefined || store.listUsers().includes(user));
+  if (!known) logger.warn(unknownUserNote(user), { user });
+  const prefs = known ? store!.getPrefs(user) : {};
+  if (key === undefined) {
+    const rows = Object.entries(prefs)
+      .map(([k, value]) => ({ key: k, value }))
+      .sort((a, b) => compare(a.key, b.key));
+    if (options.json) return printJson(rows);
+    if (rows.length === 0) {
+      if (known) logger.info(`${user} has no preferences set; the defaults apply (see: itip-agent prefs --help)`);
+      return;
+    }
+    return printTable(rows, [
+      { title: 'KEY', value: (r) => r.key },
+      { title: 'VALUE', value: (r) => r.value },
+    ]);
+  }
+  const name = storedKey(key, prefs);
+  const value = prefs[name];
+  if (options.json) return printJson(value === undefined ? [] : [{ key: name, value }]);
+  if (value === undefined) {
+    if (known) logger.info(`${name} is not set for ${user}; the default applies. Set it with: itip-agent prefs ${user.slice(7)} ${name} VALUE`);
+    return;
+  }
+  return printLines([value]);
+}
+
+export async function runPrefs(
+  context: CommandContext,
+  addr: string,
+  key: string | undefined,
+  value: string | undefined,
+  options: PrefsOptions,
+): Promise<void> {
+  const user = userAddress(addr, 'ADDR');
+  if (options.unset && key === undefined) throw usageError('--unset needs the KEY to remove, e.g. itip-agent prefs alice@example.com TZID --unset');
+  if (options.unset && value !== undefined) throw usageError('give either a VALUE to set or --unset to remove, not both');
+
+  if (value === undefined && !options.unset) {
+    const store = context.storeExists() ? await context.store() : undefined;
+    return show(store, user, key, options);
+  }
+
+  if (options.unset && !context.storeExists()) {
+    logger.warn(unknownUserNote(user), { user });
+    return options.json ? printJson([]) : undefined;
+  }
+  const store = await context.store();
+  let name: string;
+  let stored: string | null;
+  if (options.unset) {
+    name = storedKey(key!, store.getPrefs(user));
+    stored = null;
+    if (store.getRole(user) === undefined && !store.listUsers().includes(user)) {
+      // Removing from nobody changes nothing; it must not create a user either.
+      logger.warn(unknownUserNote(user), { user });
+      return options.json ? printJson([]) : undefined;
+    }
+  } else {
+    try {
+      ({ key: name, value: stored } = validatePreference(key!, value!));
+    } catch (error) {
+      if (error instanceof PreferenceError) throw usageError(`${error.message} (see: itip-agent prefs --help)`);
+      throw error;
+    }
+  }
+  const created = await store.transact(user, (tx) => {
+    // Setting a preference of an unknown user makes it a person, as a first mail would.
+    const isNew = tx.getRole() === undefined;
+    if (isNew) tx.setRole('person');
+    tx.setPref(name, stored);
+    return isNew;
+  });
+  if (created) logger.info(`added ${user} as a person`, { user });
+  if (options.json) return printJson(stored === null ? [] : [{ key: name, value: stored }]);
+  await printLines([stored === null ? `removed ${name} for ${user}` : `set ${name}=${stored} for ${user}`]);
+}

@@ -1,0 +1,166 @@
+// `itip-agent process`: one mail on stdin, as an MTA pipe transport runs it.
+//
+// The order of work is what makes a retry safe: process the mail (one durable
+// store transaction per user), then deliver the original bytes. If the store
+// cannot commit, nothing is delivered and we exit 75 so that the MTA retries;
+// the journal's redelivery guard makes the second run a no-op for what did
+// commit. A mail whose calendar part is broken still goes on, with exit 0.
+
+import { normalizeAddress } from '../../itip/address.js';
+import type { ProcessResult } from '../../agent/process-message.js';
+import type { Store } from '../../store/store.js';
+import { DeliveryError, TargetError, deliver, maildirFor, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
+import { now } from '../clock.js';
+import { logger } from '../log.js';
+import type { CommandContext } from '../main.js';
+import { CliError, EXIT, errorText, printJson, usageError } from '../output.js';
+import { journalJson } from './inspect.js';
+
+export interface ProcessOptions {
+  recipient: string[];
+  sender?: string;
+  outgoing?: boolean;
+  deliver: string;
+  json?: boolean;
+}
+
+/** Something went wrong inside the handlers (not the store): a bug or a limit, not worth a retry. */
+export class HandlerError extends Error {
+  override name = 'HandlerError';
+  constructor(override readonly cause: unknown) {
+    super(errorText(cause));
+  }
+}
+
+/**
+ * The store as processMail sees it, with errors thrown by the handler code inside
+ * a transaction marked, so that they can be told apart from the store failing
+ * to commit (which is worth a retry).
+ */
+export function markHandlerErrors(store: Store): Store {
+  const transact: Store['transact'] = (user, fn) =>
+    store.transact(user, (tx) => {
+      try {
+        return fn(tx);
+      } catch (error) {
+        throw new HandlerError(error);
+      }
+    });
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'transact') return transact;
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+export function normalizeRecipients(values: string[], option = '--recipient'): string[] {
+  const out: string[] = [];
+  for (const value of values) {
+    const address = normalizeAddress(value);
+    if (!address || !address.includes('@')) {
+      throw usageError(`${option} ${JSON.stringify(value)} is not a mail address; write it like alice@example.com`);
+    }
+    if (!out.includes(address)) out.push(address);
+  }
+  return out;
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks);
+}
+
+function checkUsage(options: ProcessOptions): { target: DeliveryTarget; recipients: string[]; sender?: string } {
+  let target: DeliveryTarget;
+  try {
+    target = parseTarget(options.deliver ?? 'none');
+  } catch (error) {
+    if (error instanceof TargetError) throw usageError(error.message);
+    throw error;
+  }
+  if (options.json && target.kind === 'stdout') {
+    throw usageError('--json and --deliver stdout both write to stdout; use one of them (e.g. --deliver maildir:DIR with --json)');
+  }
+  const recipients = normalizeRecipients(options.recipient ?? []);
+  if (recipients.length === 0 && !options.outgoing) {
+    throw usageError('process needs at least one --recipient (the envelope recipient, as the MTA passes it), e.g. --recipient alice@example.com');
+  }
+  if (target.kind === 'maildir') {
+    // A recipient that cannot name a folder is refused before anything is processed.
+    try {
+      for (const recipient of recipients) maildirFor(target.dir, recipient);
+    } catch (error) {
+      if (error instanceof TargetError) throw usageError(error.message);
+      throw error;
+    }
+  }
+  let sender: string | undefined;
+  if (options.sender !== undefined && options.sender.trim() !== '' && options.sender.trim() !== '<>') {
+    sender = normalizeRecipients([options.sender], '--sender')[0];
+  }
+  return { target, recipients, sender };
+}
+
+export async function runProcess(context: CommandContext, options: ProcessOptions): Promise<number> {
+  const { target, recipients, sender } = checkUsage(options);
+  if (process.stdin.isTTY) {
+    throw usageError('process reads the mail on stdin; pipe it in, e.g. itip-agent process --recipient alice@example.com < mail.eml');
+  }
+
+  let raw: Buffer;
+  try {
+    raw = await readStdin();
+  } catch (error) {
+    throw new CliError(`cannot read the mail on stdin: ${errorText(error)}`, EXIT.IOERR);
+  }
+  if (raw.length === 0) throw new CliError('stdin was empty: no mail to process', EXIT.DATAERR);
+
+  const store = await context.store();
+  let result: ProcessResult | undefined;
+  try {
+    const { processMail } = await import('../../agent/process-message.js');
+    result = await processMail(markHandlerErrors(store), raw, { recipients, sender, outgoing: !!options.outgoing }, now());
+  } catch (error) {
+    if (!(error instanceof HandlerError)) {
+      throw new CliError(
+        `the store at ${context.storeDir} could not commit: ${errorText(error)}; nothing was delivered, the MTA should try again (the retry is safe)`,
+        EXIT.TEMPFAIL,
+        { store: context.storeDir, error },
+      );
+    }
+    // A fault in the handlers would fail again on every retry: keep the mail
+    // flowing (DESIGN: bad input never loses mail) and leave a loud trace.
+    logger.error('the calendar part could not be processed; the mail is delivered unchanged', { error: error.cause, recipients });
+  }
+
+  if (result) {
+    for (const { user, entries } of result.users) {
+      for (const entry of entries) {
+        logger.info(`${entry.method || 'mail'} ${entry.outcome}`, { user, uid: entry.uid, messageId: entry.messageId, reason: entry.reason });
+      }
+    }
+    if (!result.calendar) logger.debug('no calendar part', { messageId: result.messageId });
+  }
+
+  try {
+    const delivered = await deliver(target, raw, recipients);
+    for (const copy of delivered) logger.debug('delivered', { ...copy });
+  } catch (error) {
+    if (error instanceof TargetError) throw usageError(error.message);
+    if (error instanceof DeliveryError) {
+      throw new CliError(`${error.message}; the MTA should try again`, EXIT.TEMPFAIL, { recipient: error.recipient });
+    }
+    throw new CliError(`onward delivery failed: ${errorText(error)}; the MTA should try again`, EXIT.TEMPFAIL);
+  }
+
+  if (options.json) {
+    await printJson({
+      messageId: result?.messageId ?? null,
+      users: (result?.users ?? []).map(({ user, entries }) => ({ user, entries: entries.map(journalJson) })),
+    });
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,33 @@
+// Logs are JSON lines on stderr: {level, msg, ...fields, at}. stdout stays free
+// for `--json` output and for mail delivered to stdout, and an MTA that keeps a
+// pipe transport's stderr gets one parseable record per line.
+
+import { isoUtc, now } from './clock.js';
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export type Fields = Record<string, unknown>;
+
+function errorFields(value: unknown): unknown {
+  if (value instanceof Error) return { name: value.name, message: value.message, ...(value.stack ? { stack: value.stack } : {}) };
+  return value;
+}
+
+export function log(level: Level, msg: string, fields: Fields = {}): void {
+  const record: Record<string, unknown> = { level, msg };
+  for (const [key, value] of Object.entries(fields)) {
+    if (key === 'level' || key === 'msg' || key === 'at' || value === undefined) continue;
+    record[key] = errorFields(value);
+  }
+  record.at = isoUtc(now());
+  process.stderr.write(`${JSON.stringify(record)}\n`);
+}
+
+export const logger = {
+  debug: (msg: string, fields?: Fields) => {
+    if (process.env.ITIP_AGENT_DEBUG) log('debug', msg, fields);
+  },
+  info: (msg: string, fields?: Fields) => log('info', msg, fields),
+  warn: (msg: string, fields?: Fields) => log('warn', msg, fields),
+  error: (msg: string, fields?: Fields) => log('error', msg, fields),
+};

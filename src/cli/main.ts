@@ -1,0 +1,339 @@
+// The itip-agent command line. An MTA runs `itip-agent process` once per mail,
+// so start-up time matters: this file imports only commander and three tiny
+// modules; each command loads its own module (and the store, mail parser and
+// iCalendar library it needs) with import() inside its action.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import type { Store } from '../store/store.js';
+import { clockProblem } from './clock.js';
+import { logger } from './log.js';
+import { CliError, EXIT, errorText } from './output.js';
+
+export const DEFAULT_STORE = './var/itip-agent';
+
+/** What every command gets from the program: where the store is, and a way to open it once. */
+export interface CommandContext {
+  storeDir: string;
+  /** Opens the store (once); failure is a CliError with EX_TEMPFAIL. */
+  store(): Promise<Store>;
+  /** Whether the store directory exists; read-only commands treat a missing store as empty. */
+  storeExists(): boolean;
+}
+
+class Context implements CommandContext {
+  private opened?: Store;
+  constructor(readonly storeDir: string) {}
+
+  storeExists(): boolean {
+    return existsSync(this.storeDir);
+  }
+
+  async store(): Promise<Store> {
+    if (this.opened) return this.opened;
+    let openStore: (dir: string) => Store;
+    try {
+      ({ openStore } = await import('../store/open-store.js'));
+    } catch (error) {
+      throw new CliError(`the store module cannot be loaded: ${errorText(error)}; rebuild with: npm run build`, EXIT.SOFTWARE);
+    }
+    try {
+      this.opened = openStore(this.storeDir);
+    } catch (error) {
+      throw new CliError(
+        `the store at ${this.storeDir} cannot be opened: ${errorText(error)}; check that --store (or ITIP_AGENT_STORE) names a directory this user can write`,
+        EXIT.TEMPFAIL,
+        { store: this.storeDir },
+      );
+    }
+    return this.opened;
+  }
+
+  async close(): Promise<void> {
+    const store = this.opened;
+    this.opened = undefined;
+    if (store) await store.close().catch((error: unknown) => logger.warn('closing the store failed', { error }));
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function packageVersion(): string {
+  try {
+    const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+    return (JSON.parse(text) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
+
+function jsonOption(): Option {
+  return new Option('--json', 'print JSON on stdout (pretty-printed; arrays are sorted)');
+}
+
+function userOption(required: boolean): Option {
+  const option = new Option('--user <addr>', 'the calendar user (alice@example.com or mailto:alice@example.com)');
+  if (required) option.makeOptionMandatory();
+  return option;
+}
+
+export function buildProgram(context: { get(): Context }): Command {
+  const program = new Command();
+  program
+    .name('itip-agent')
+    .description(
+      'Mail-side calendaring agent: keeps calendars, free/busy and scheduling queues of calendar users\n' +
+        'up to date from the iTIP (RFC 5546) messages in the mail that reaches or leaves them (iMIP, RFC 6047).',
+    )
+    .version(packageVersion(), '-V, --version')
+    .addOption(
+      new Option('--store <dir>', 'the store directory').env('ITIP_AGENT_STORE').default(DEFAULT_STORE),
+    )
+    .exitOverride()
+    .configureOutput({
+      // Logs on stderr are JSON lines; commander's own complaints are logs too.
+      outputError: (text) => logger.error(`${text.trim().replace(/^error:\s*/i, '')}; see --help for usage`, { usage: true }),
+    })
+    .addHelpText(
+      'after',
+      '\nThe clock: set ITIP_AGENT_NOW (ISO 8601 UTC, e.g. 2026-12-01T09:00:00Z) for repeatable output.\n' +
+        'Logs go to stderr as JSON lines; --json output on stdout is JSON alone.\n' +
+        examples(
+          'itip-agent process --recipient alice@example.com --deliver stdout < invitation.eml',
+          'itip-agent objects --user alice@example.com --json',
+          'itip-agent --store /var/lib/itip-agent journal',
+        ),
+    );
+
+  const run = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>) =>
+    async (...args: unknown[]) => {
+      const command = await load();
+      const code = await command(context.get(), ...args);
+      if (typeof code === 'number') process.exitCode = code;
+    };
+
+  program
+    .command('process')
+    .description('read one mail on stdin (as an MTA pipe transport runs it), update the calendars, deliver it onward')
+    .option('--recipient <addr>', 'an envelope recipient (repeat for several); required unless --outgoing', collect, [])
+    .option('--sender <addr>', 'the envelope sender (MAIL FROM)')
+    .option('--outgoing', 'the sender sent this mail: its effects go to the sender\'s store')
+    .option('--deliver <target>', 'where the untouched mail goes: none, stdout or maildir:DIR (DIR may hold {user}, {local}, {domain})', 'none')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nThe original bytes go on untouched for each recipient, whatever the calendar part holds.\n' +
+        'The default target is none, for incoming and outgoing mail alike: the MTA delivers the mail itself.\n' +
+        'lmtp:HOST:PORT, lmtp:/socket and sendmail are reserved for a later version and refused (64).\n' +
+        'Without --json nothing is printed on stdout (an MTA may bounce on output), except the mail\n' +
+        'itself with --deliver stdout; --json cannot be combined with --deliver stdout.\n' +
+        '\nExit codes (sysexits): 0 done (also for mail whose calendar part is broken or missing),\n' +
+        '64 usage error, 65 empty input, 74 stdin unreadable, 75 store or onward delivery failed: try again later.\n' +
+        examples(
+          'itip-agent process --recipient alice@example.com --deliver stdout < invitation.eml',
+          'itip-agent process --recipient alice@example.com --deliver \'maildir:/var/mail/{user}/Maildir\' < mail.eml',
+          'itip-agent process --outgoing --sender boss@example.com --recipient alice@example.com --json < sent.eml',
+        ),
+    )
+    .action(run(async () => (await import('./commands/process.js')).runProcess));
+
+  program
+    .command('replay')
+    .description('process stored mail again, in order: .eml files, mbox files or maildir folders')
+    .argument('<files...>', '.eml files, mbox files or maildir folders (cur/ and new/, by name)')
+    .option('--recipient <addr>', 'treat every mail as addressed to this user (repeat for several)', collect, [])
+    .option('--sender <addr>', 'the envelope sender of every mail')
+    .option('--outgoing', 'the mails were sent by their sender: effects go to the sender\'s store')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nRecipients: --recipient if given; else each mail\'s Delivered-To, X-Original-To or Envelope-To\n' +
+        'header; else its To and Cc addresses that are already known calendar users. A mail with\n' +
+        'no recipient is skipped and counted. Nothing is delivered onward. A redelivered mail\n' +
+        'is a no-op (journalled as duplicate), so replaying twice is harmless.\n' +
+        'With --json the summary is {messages, skipped, outcomes: {applied: n, ...}}.\n' +
+        examples(
+          'itip-agent replay ~/Maildir --recipient alice@example.com',
+          'itip-agent replay archive.mbox --json',
+          'itip-agent replay sent/*.eml --outgoing',
+        ),
+    )
+    .action(run(async () => (await import('./commands/replay.js')).runReplay));
+
+  const user = program
+    .command('user')
+    .description('add and list calendar users')
+    .addHelpText('after', examples('itip-agent user add alice@example.com', 'itip-agent user add room-1@example.com --resource', 'itip-agent user list --json'));
+  user
+    .command('add')
+    .description('add a calendar user, or change its role')
+    .argument('<addr>', 'the user\'s mail address')
+    .option('--resource', 'a resource (room, projector) that answers invitations itself; default: a person')
+    .addHelpText('after', examples('itip-agent user add alice@example.com', 'itip-agent user add room-1@example.com --resource'))
+    .action(run(async () => (await import('./commands/user.js')).runUserAdd));
+  user
+    .command('list')
+    .description('list calendar users and their roles ({address, role} with --json)')
+    .addOption(jsonOption())
+    .addHelpText('after', examples('itip-agent user list', 'itip-agent user list --json'))
+    .action(run(async () => (await import('./commands/user.js')).runUserList));
+
+  program
+    .command('prefs')
+    .description('show or change a calendar user\'s preferences')
+    .argument('<addr>', 'the calendar user')
+    .argument('[key]', 'a preference; without it, all are listed')
+    .argument('[value]', 'the new value; without it, the current one is printed')
+    .option('--unset', 'remove the preference KEY')
+    .addOption(jsonOption())
+    .addHelpText('after', () => prefsHelp())
+    .action(run(async () => (await import('./commands/prefs.js')).runPrefs));
+
+  addInspection(program, run);
+  return program;
+}
+
+type Runner = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>) => (...args: unknown[]) => Promise<void>;
+
+function addInspection(program: Command, run: Runner): void {
+  const inspect = () => import('./commands/inspect.js');
+  const unknownNote = '\nAn unknown user gives empty output ([] with --json) and a note on stderr.\n';
+
+  program
+    .command('objects')
+    .description('list the stored calendar objects of a user, one line per component (master and overrides)')
+    .addOption(userOption(true))
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nJSON: [{uid, recurrenceId, component, sequence, status, summary, organizer, attendees: [{address, partstat}],\n' +
+        '  start, end, rrule, exdates}], sorted by uid, then recurrenceId (the master first).\n' +
+        unknownNote +
+        examples('itip-agent objects --user alice@example.com', 'itip-agent objects --user alice@example.com --json'),
+    )
+    .action(run(async () => (await inspect()).runObjects));
+
+  program
+    .command('object')
+    .description('print one stored calendar object (VCALENDAR text, or jCal with --json)')
+    .argument('<uid>', 'the UID of the event')
+    .addOption(userOption(true))
+    .addOption(jsonOption())
+    .addHelpText('after', '\nAn unknown UID is an error (exit 1).\n' + examples('itip-agent object --user alice@example.com planning-2026-12-01@example.com'))
+    .action(run(async () => (await inspect()).runObject));
+
+  program
+    .command('freebusy')
+    .description('list busy periods of a user (own, or with --others those learned of other people)')
+    .addOption(userOption(true))
+    .option('--others', 'periods of organizers and attendees learned from messages')
+    .option('--from <time>', 'only periods ending after this ISO 8601 time (e.g. 2026-12-01T00:00:00Z)')
+    .option('--to <time>', 'only periods starting before this ISO 8601 time')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nJSON: [{start, end, fbtype, uid, recurrenceId}] (with --others also participant), sorted by start.\n' +
+        unknownNote +
+        examples(
+          'itip-agent freebusy --user alice@example.com',
+          'itip-agent freebusy --user alice@example.com --others --from 2026-12-01T00:00:00Z --to 2026-12-08T00:00:00Z --json',
+        ),
+    )
+    .action(run(async () => (await inspect()).runFreeBusy));
+
+  program
+    .command('requests')
+    .description('list the messages waiting for the user\'s decision')
+    .addOption(userOption(true))
+    .addOption(jsonOption())
+    .addHelpText('after', '\nJSON: [{uid, recurrenceId, method, from, received}].\n' + unknownNote + examples('itip-agent requests --user alice@example.com --json'))
+    .action(run(async () => (await inspect()).runRequests));
+
+  program
+    .command('inbox')
+    .description('list the scheduling messages a user received (RFC 6638 scheduling inbox)')
+    .addOption(userOption(true))
+    .addOption(jsonOption())
+    .addHelpText('after', '\nJSON: [{id, method, uid, from, received, messageId, ics}].\n' + unknownNote + examples('itip-agent inbox --user alice@example.com'))
+    .action(run(async () => (await inspect()).runInbox));
+
+  program
+    .command('outbox')
+    .description('list the messages the agent has queued to send, of one user or of all')
+    .addOption(userOption(false))
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nJSON: [{id, method, uid, from, to, state, attempts, ics, created, status?}], oldest first.\n' + examples('itip-agent outbox', 'itip-agent outbox --user room-1@example.com --json'),
+    )
+    .action(run(async () => (await inspect()).runOutbox));
+
+  program
+    .command('journal')
+    .description('list what happened to each message, per recipient and UID')
+    .addOption(userOption(false))
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nJSON: [{messageId, recipient, method, uid, outcome, reason, at}], in the order written.\n' +
+        'Outcomes: applied, stale, duplicate, refused, ignored, error.\n' +
+        examples('itip-agent journal', 'itip-agent journal --user alice@example.com --json'),
+    )
+    .action(run(async () => (await inspect()).runJournal));
+}
+
+/** The key table of `prefs --help`; filled in by main() before parsing when prefs is asked for. */
+let prefsTable = '';
+
+function prefsHelp(): string {
+  return (
+    '\nWithout KEY all preferences are listed; with KEY its value is printed; KEY VALUE sets it;\n' +
+    'KEY --unset removes it. Setting a preference of an unknown user creates it as a person.\n' +
+    (prefsTable ? `\nKnown keys:\n${prefsTable}\n` : '') +
+    examples(
+      'itip-agent prefs alice@example.com',
+      'itip-agent prefs alice@example.com TZID Europe/Berlin',
+      'itip-agent prefs alice@example.com add_method_response --unset',
+    )
+  );
+}
+
+async function loadPrefsTable(): Promise<void> {
+  const { PREFERENCES } = await import('../agent/preferences.js');
+  const width = Math.max(...PREFERENCES.map((p) => p.key.length));
+  prefsTable = PREFERENCES.map((p) => `  ${p.key.padEnd(width)}  ${p.description}`).join('\n');
+}
+
+/** Runs the program on argv; resolves with the exit code. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  process.exitCode = 0;
+  let context: Context | undefined;
+  const program = buildProgram({
+    get: () => (context ??= new Context(String(program.opts().store ?? DEFAULT_STORE))),
+  });
+  try {
+    const problem = clockProblem();
+    if (problem) throw new CliError(problem, EXIT.USAGE);
+    // The key table needs the time zone code; load it only when prefs is used.
+    if (argv.slice(2).includes('prefs')) await loadPrefsTable();
+    await program.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end with exitCode 0; everything else commander stops is a usage error.
+      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    }
+    if (error instanceof CliError) {
+      logger.error(error.message, { exitCode: error.exitCode, ...error.fields });
+      return error.exitCode;
+    }
+    logger.error(`unexpected failure: ${errorText(error)}; please report it with the log line above`, { error });
+    return EXIT.SOFTWARE;
+  } finally {
+    await context?.close();
+  }
+}

@@ -1,0 +1,2 @@
+import { runFamily } from './run-family.js';
+runFamily('cancel');

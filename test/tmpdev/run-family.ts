@@ -1,0 +1,158 @@
+// Table-driven scenario tests. Each case is a folder under
+// test/fixtures/scenarios/<family>/<case>/ with a case.json that lists the
+// messages in order (an .ics wrapped into a plain iMIP mail, or a whole .eml),
+// the outcome expected for each, and the expected state of users afterwards.
+// The messages go through the real mail reader, core and LMDB store.
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { processMail } from '../../src/agent/process-message.js';
+import { describeObject } from '../../src/ical/describe.js';
+import { normalizeAddress } from '../../src/itip/address.js';
+import { openStore } from '../tmpdev/mem-store.js';
+import type { Store } from '../../src/store/store.js';
+
+interface Step {
+  /** An .ics (wrapped into a mail) or an .eml file of the case folder. */
+  file: string;
+  /** Header From and envelope sender. */
+  from?: string;
+  /** Envelope recipients (and the To header for .ics steps). */
+  to: string[];
+  outgoing?: boolean;
+  /** Clock for this step; defaults to the case's `now`. */
+  now?: string;
+  /** Message-ID for .ics steps; a step-unique one by default. */
+  messageId?: string;
+  /** Expected journal entries of this step (subset of fields), in order. */
+  journal?: Array<Record<string, unknown>>;
+}
+
+interface UserExpectation {
+  objects?: unknown[];
+  freebusy?: unknown[];
+  others?: unknown[];
+  requests?: unknown[];
+  counters?: unknown[];
+  inbox?: Array<Record<string, unknown>>;
+  outbox?: Array<Record<string, unknown>>;
+  /** Per UID: text the stored VCALENDAR must contain (unfolded), and must not. */
+  stored?: Record<string, { contains?: string[]; lacks?: string[] } | null>;
+}
+
+interface Case {
+  description: string;
+  now: string;
+  users?: Record<string, { role?: 'person' | 'resource'; prefs?: Record<string, string> }>;
+  steps: Step[];
+  expect: Record<string, UserExpectation>;
+}
+
+function wrapIcs(ics: string, step: Step, index: number, caseName: string): Buffer {
+  const method = /^METHOD:(.*)$/im.exec(ics)?.[1]?.trim() ?? 'REQUEST';
+  const messageId = step.messageId ?? `${caseName}-${index + 1}@scenario.test`;
+  const headers = [
+    `From: <${step.from ?? 'nobody@example.net'}>`,
+    `To: ${step.to.map((t) => `<${t}>`).join(', ')}`,
+    `Subject: ${method} (${caseName})`,
+    `Message-ID: <${messageId}>`,
+    'MIME-Version: 1.0',
+    `Content-Type: text/calendar; charset=utf-8; method=${method}`,
+    'Content-Transfer-Encoding: 8bit',
+  ];
+  return Buffer.from(`${headers.join('\r\n')}\r\n\r\n${ics.replace(/\r?\n/g, '\r\n')}`);
+}
+
+function pick(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  return Object.fromEntries(keys.map((k) => [k, record[k]]));
+}
+
+async function stateOf(store: Store, user: string, wanted: UserExpectation) {
+  const address = normalizeAddress(user)!;
+  const tzid = store.getPrefs(address).TZID;
+  const state: Record<string, unknown> = {};
+  if (wanted.objects) {
+    state.objects = store.listObjects(address).flatMap((o) => describeObject(o.ics, tzid));
+  }
+  if (wanted.stored) {
+    const stored: Record<string, unknown> = {};
+    for (const [uid, check] of Object.entries(wanted.stored)) {
+      const object = store.getObject(address, uid);
+      stored[uid] = object ? check : null;
+      if (!object || !check) continue;
+      const text = object.ics.replace(/\r\n[ \t]/g, '');
+      for (const part of check.contains ?? []) expect(text, `stored ${uid}`).toContain(part);
+      for (const part of check.lacks ?? []) expect(text, `stored ${uid}`).not.toContain(part);
+    }
+    state.stored = stored;
+  }
+  if (wanted.freebusy) state.freebusy = store.freeBusy(address);
+  if (wanted.others) state.others = store.freeBusy(address, { others: true });
+  if (wanted.requests) state.requests = store.listRequests(address);
+  if (wanted.counters) state.counters = store.listCounters(address).map((c) => pick(c as never, ['uid', 'recurrenceId', 'attendee']));
+  if (wanted.inbox) {
+    state.inbox = store.listInbox(address).map((item, i) => pick(item as never, Object.keys(wanted.inbox![i] ?? { method: 1, uid: 1, from: 1 })));
+  }
+  if (wanted.outbox) {
+    state.outbox = store.listOutbox(address).map((item, i) => {
+      const keys = Object.keys(wanted.outbox![i] ?? { method: 1, uid: 1, to: 1 });
+      const picked = pick(item as never, keys.filter((k) => k !== 'icsContains'));
+      if (keys.includes('icsContains')) picked.icsContains = wanted.outbox![i].icsContains;
+      const contains = (wanted.outbox![i]?.icsContains as string[] | undefined) ?? [];
+      for (const text of contains) expect(item.ics.replace(/\r\n[ \t]/g, '')).toContain(text);
+      return picked;
+    });
+  }
+  return state;
+}
+
+export async function runCase(folder: string, caseName: string): Promise<void> {
+  const spec = JSON.parse(await readFile(join(folder, 'case.json'), 'utf8')) as Case;
+  const dir = await mkdtemp(join(tmpdir(), 'itip-scenario-'));
+  const store = openStore(dir);
+  try {
+    for (const [user, setup] of Object.entries(spec.users ?? {})) {
+      await store.transact(normalizeAddress(user)!, (tx) => {
+        tx.setRole(setup.role ?? 'person');
+        for (const [key, value] of Object.entries(setup.prefs ?? {})) tx.setPref(key, value);
+      });
+    }
+    for (const [index, step] of spec.steps.entries()) {
+      const text = await readFile(join(folder, step.file));
+      const raw = step.file.endsWith('.eml') ? text : wrapIcs(text.toString('utf8'), step, index, caseName);
+      const now = Date.parse(step.now ?? spec.now);
+      const result = await processMail(store, raw, { recipients: step.to, sender: step.from, outgoing: step.outgoing }, now);
+      if (step.journal) {
+        const entries = result.users.flatMap((u) => u.entries);
+        const got = entries.map((entry, i) => pick(entry as never, Object.keys(step.journal![i] ?? { outcome: 1 })));
+        expect(got, `journal of step ${index + 1} (${step.file})`).toEqual(step.journal);
+      }
+    }
+    for (const [user, wanted] of Object.entries(spec.expect)) {
+      expect(await stateOf(store, user, wanted), `state of ${user}`).toEqual(wanted);
+    }
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** One describe block per family, one test per case folder. */
+export function runFamily(family: string): void {
+  const root = join(import.meta.dirname, '..', 'fixtures', 'scenarios', family);
+  const cases = existsSync(root) ? readdirSyncSorted(root) : [];
+  describe(`scenarios: ${family}`, () => {
+    it('has cases', () => expect(cases.length).toBeGreaterThan(0));
+    for (const name of cases) {
+      it(name, async () => runCase(join(root, name), name));
+    }
+  });
+}
+
+/** Case folders, discovered at collection time. */
+function readdirSyncSorted(root: string): string[] {
+  return readdirSync(root).filter((n) => statSync(join(root, n)).isDirectory()).sort();
+}
