@@ -5,7 +5,7 @@
 // freebusy_window_days, sender_aliases, ...); a typo here would silently change
 // nothing, so unknown keys and bad values are refused when they are set.
 
-import { normalizeAddress } from '../itip/address.js';
+import { normalizeAddress } from '../ical/address.js';
 import { olsonZoneFor } from '../ical/zones.js';
 
 export interface PreferenceSpec {

@@ -5,7 +5,7 @@
 // (the outgoing rule) changes the sender's store. A redelivered mail (same
 // Message-ID and content) is journalled as a duplicate and changes nothing.
 
-import { normalizeAddress } from '../itip/address.js';
+import { normalizeAddress } from '../ical/address.js';
 import type { Direction, SenderFacts } from '../itip/effects.js';
 import type { JournalEntry, Outcome } from '../itip/model.js';
 import { schedule } from '../itip/schedule.js';

@@ -56,7 +56,7 @@ class Context implements CommandContext {
   }
 }
 
-function collect(value: string, previous: string[]): string[] {
+function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
@@ -86,7 +86,7 @@ export function buildProgram(context: { get(): Context }): Command {
   program
     .name('itip-agent')
     .description(
-      'Mail-side calendaring agent: keeps calendars, free/busy and scheduling queues of calendar users\n' +
+      'Mail-side calendaring agent: keeps the calendars, free/busy and scheduling queues of calendar users ' +
         'up to date from the iTIP (RFC 5546) messages in the mail that reaches or leaves them (iMIP, RFC 6047).',
     )
     .version(packageVersion(), '-V, --version')
@@ -119,7 +119,7 @@ export function buildProgram(context: { get(): Context }): Command {
   program
     .command('process')
     .description('read one mail on stdin (as an MTA pipe transport runs it), update the calendars, deliver it onward')
-    .option('--recipient <addr>', 'an envelope recipient (repeat for several); required unless --outgoing', collect, [])
+    .option('--recipient <addr>', 'an envelope recipient (repeat for several); required unless --outgoing', collect)
     .option('--sender <addr>', 'the envelope sender (MAIL FROM)')
     .option('--outgoing', 'the sender sent this mail: its effects go to the sender\'s store')
     .option('--deliver <target>', 'where the untouched mail goes: none, stdout or maildir:DIR (DIR may hold {user}, {local}, {domain})', 'none')
@@ -145,7 +145,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .command('replay')
     .description('process stored mail again, in order: .eml files, mbox files or maildir folders')
     .argument('<files...>', '.eml files, mbox files or maildir folders (cur/ and new/, by name)')
-    .option('--recipient <addr>', 'treat every mail as addressed to this user (repeat for several)', collect, [])
+    .option('--recipient <addr>', 'treat every mail as addressed to this user (repeat for several)', collect)
     .option('--sender <addr>', 'the envelope sender of every mail')
     .option('--outgoing', 'the mails were sent by their sender: effects go to the sender\'s store')
     .addOption(jsonOption())

@@ -26,9 +26,50 @@ export interface ExpansionLimits {
   maxInstances: number;
   /** Most iterator steps, counting instances skipped by EXDATE or before the window. */
   maxSteps: number;
+  /** Most candidate times ical.js may test against the BYxxx parts, over all steps. */
+  maxCandidates: number;
+  /** Most wall-clock milliseconds one expansion may take. */
+  maxMilliseconds: number;
 }
 
-export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = { maxInstances: 20_000, maxSteps: 200_000 };
+export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = {
+  maxInstances: 20_000,
+  maxSteps: 200_000,
+  maxCandidates: 500_000,
+  maxMilliseconds: 250,
+};
+
+/**
+ * ical.js steps through candidate times until one satisfies every BYxxx part,
+ * with no bound: FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 never yields and never
+ * returns. Each candidate passes through `check_contracting_rules`, so a budget
+ * on that call bounds the work a rule can cause. The budget is set only while
+ * this module iterates (synchronously), so other users of ical.js are untouched.
+ */
+class ExpansionBudgetExceeded extends Error {}
+let candidateBudget = Number.POSITIVE_INFINITY;
+let deadline = Number.POSITIVE_INFINITY;
+const iteratorPrototype = ICAL.RecurIterator.prototype as unknown as { check_contracting_rules: () => boolean };
+const checkContractingRules = iteratorPrototype.check_contracting_rules;
+iteratorPrototype.check_contracting_rules = function guardedCheck(this: unknown): boolean {
+  if (--candidateBudget < 0) throw new ExpansionBudgetExceeded('recurrence rule needs too many steps');
+  if ((candidateBudget & 1023) === 0 && Date.now() > deadline) throw new ExpansionBudgetExceeded('recurrence rule takes too long');
+  return checkContractingRules.call(this);
+};
+
+function withCandidateBudget<T>(limits: ExpansionLimits, run: () => T, onExceeded: () => T): T {
+  const [savedBudget, savedDeadline] = [candidateBudget, deadline];
+  candidateBudget = limits.maxCandidates;
+  deadline = Date.now() + limits.maxMilliseconds;
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof ExpansionBudgetExceeded) return onExceeded();
+    throw error;
+  } finally {
+    [candidateBudget, deadline] = [savedBudget, savedDeadline];
+  }
+}
 
 export interface Expansion {
   instances: Instance[];
@@ -192,37 +233,42 @@ function expandMaster(
   let truncated = false;
   const earliest = window.from - timing.length - DAY;
 
-  for (const prop of master.getAllProperties('rrule')) {
-    const recur = prop.getFirstValue();
-    if (!(recur instanceof ICAL.Recur)) continue;
-    const rule = recur.clone();
-    const start = timing.start.clone();
-    // Iterate on floating wall-clock times; UNTIL becomes the same wall clock.
-    if (timing.zone || timing.allDay) start.zone = ICAL.Timezone.localTimezone;
-    if (rule.until) {
-      const untilInstant = rule.until.zone?.tzid === 'UTC' ? wallMs(rule.until) : toInstant(rule.until, timing.zone);
-      const untilWall = rule.until.isDate ? rule.until.clone() : toWall(untilInstant, timing.zone);
-      if (timing.allDay) untilWall.isDate = true;
-      else untilWall.isDate = false;
-      untilWall.zone = start.zone;
-      rule.until = untilWall;
-    }
-    const iterator = rule.iterator(start);
-    for (let wall = iterator.next(); wall; wall = iterator.next()) {
-      if (++steps > limits.maxSteps) {
-        truncated = true;
-        break;
+  const iterateRules = () => {
+    for (const prop of master.getAllProperties('rrule')) {
+      const recur = prop.getFirstValue();
+      if (!(recur instanceof ICAL.Recur)) continue;
+      const rule = recur.clone();
+      const start = timing.start.clone();
+      // Iterate on floating wall-clock times; UNTIL becomes the same wall clock.
+      if (timing.zone || timing.allDay) start.zone = ICAL.Timezone.localTimezone;
+      if (rule.until) {
+        const untilInstant = rule.until.zone?.tzid === 'UTC' ? wallMs(rule.until) : toInstant(rule.until, timing.zone);
+        const untilWall = rule.until.isDate ? rule.until.clone() : toWall(untilInstant, timing.zone);
+        if (timing.allDay) untilWall.isDate = true;
+        else untilWall.isDate = false;
+        untilWall.zone = start.zone;
+        rule.until = untilWall;
       }
-      const startMs = toInstant(wall, timing.zone);
-      if (startMs >= window.to) break;
-      if (startMs + timing.length < earliest) continue;
-      if (++generated > limits.maxInstances) {
-        truncated = true;
-        break;
+      const iterator = rule.iterator(start);
+      for (let wall = iterator.next(); wall; wall = iterator.next()) {
+        if (++steps > limits.maxSteps) {
+          truncated = true;
+          break;
+        }
+        const startMs = toInstant(wall, timing.zone);
+        if (startMs >= window.to) break;
+        if (startMs + timing.length < earliest) continue;
+        if (++generated > limits.maxInstances) {
+          truncated = true;
+          break;
+        }
+        consider(instanceAt(wall, timing, keyOfWall(wall, timing), master));
       }
-      consider(instanceAt(wall, timing, keyOfWall(wall, timing), master));
     }
-  }
+    return false;
+  };
+  // A rule that needs too many candidate times is cut short like one with too many instances.
+  if (withCandidateBudget(limits, iterateRules, () => true)) truncated = true;
 
   // DTSTART is always the first instance (RFC 5545 section 3.8.5.3), RDATEs add more.
   if (!master.hasProperty('rrule')) consider(instanceAt(timing.start, timing, keyOfWall(timing.start, timing), master));

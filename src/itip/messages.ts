@@ -3,7 +3,7 @@
 
 import ICAL from 'ical.js';
 import { cloneComponent, newCalendar } from '../ical/calendar.js';
-import { mailAddress } from './address.js';
+import { mailAddress } from '../ical/address.js';
 import { utcTime } from '../ical/times.js';
 import type { CalendarObject } from './calendar-object.js';
 import type { Context } from './context.js';

@@ -6,7 +6,7 @@
 
 import type ICAL from 'ical.js';
 import type { Participant } from '../ical/calendar.js';
-import { normalizeAddress } from './address.js';
+import { normalizeAddress } from '../ical/address.js';
 import type { ItipInput } from './effects.js';
 
 /** Addresses that may speak for `address`: itself, SENT-BY, configured aliases. */

@@ -11,7 +11,7 @@ import type { Readable } from 'node:stream';
 import iconv from 'iconv-lite';
 import { MailParser, type MailParserOptions } from 'mailparser';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
-import { normalizeAddress } from '../itip/address.js';
+import { normalizeAddress } from '../ical/address.js';
 import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
 
 export interface ReadMailLimits {

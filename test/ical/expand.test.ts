@@ -75,4 +75,12 @@ describe('recurrence expansion', () => {
     expect(result.truncated).toBe(true);
     expect(result.instances.length).toBe(20_000);
   });
+
+  it('stops a rule that can never produce another instance', () => {
+    // ical.js alone would test candidate days for ever: February never has a 30th.
+    const text = calendar(['UID:g', 'DTSTART:20260101T000000Z', 'DTEND:20260101T010000Z', 'RRULE:FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30']);
+    const result = expand(text);
+    expect(result.truncated).toBe(true);
+    expect(result.instances).toEqual(['2026-01-01T00:00:00Z 2026-01-01T00:00:00Z/2026-01-01T01:00:00Z']);
+  });
 });

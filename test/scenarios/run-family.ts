@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processMail } from '../../src/agent/process-message.js';
 import { describeObject } from '../../src/ical/describe.js';
-import { normalizeAddress } from '../../src/itip/address.js';
+import { normalizeAddress } from '../../src/ical/address.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -25,6 +25,8 @@ interface Step {
   outgoing?: boolean;
   /** Clock for this step; defaults to the case's `now`. */
   now?: string;
+  /** The Content-Type `method` parameter for .ics steps; the calendar's METHOD by default. */
+  methodParam?: string;
   /** Message-ID for .ics steps; a step-unique one by default. */
   messageId?: string;
   /** Expected journal entries of this step (subset of fields), in order. */
@@ -60,7 +62,7 @@ function wrapIcs(ics: string, step: Step, index: number, caseName: string): Buff
     `Subject: ${method} (${caseName})`,
     `Message-ID: <${messageId}>`,
     'MIME-Version: 1.0',
-    `Content-Type: text/calendar; charset=utf-8; method=${method}`,
+    `Content-Type: text/calendar; charset=utf-8; method=${step.methodParam ?? method}`,
     'Content-Transfer-Encoding: 8bit',
   ];
   return Buffer.from(`${headers.join('\r\n')}\r\n\r\n${ics.replace(/\r?\n/g, '\r\n')}`);

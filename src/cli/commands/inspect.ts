@@ -5,7 +5,7 @@
 
 import ICAL from 'ical.js';
 import { describeObject } from '../../ical/describe.js';
-import { mailAddress, normalizeAddress } from '../../itip/address.js';
+import { mailAddress, normalizeAddress } from '../../ical/address.js';
 import type { InboxItem, JournalEntry, OthersPeriod, OutboxItem, Period, RequestEntry } from '../../itip/model.js';
 import type { Store } from '../../store/store.js';
 import { isoUtc, parseIsoInstant } from '../clock.js';

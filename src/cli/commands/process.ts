@@ -6,7 +6,7 @@
 // the journal's redelivery guard makes the second run a no-op for what did
 // commit. A mail whose calendar part is broken still goes on, with exit 0.
 
-import { normalizeAddress } from '../../itip/address.js';
+import { normalizeAddress } from '../../ical/address.js';
 import type { ProcessResult } from '../../agent/process-message.js';
 import type { Store } from '../../store/store.js';
 import { DeliveryError, TargetError, deliver, maildirFor, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
@@ -17,7 +17,7 @@ import { CliError, EXIT, errorText, printJson, usageError } from '../output.js';
 import { journalJson } from './inspect.js';
 
 export interface ProcessOptions {
-  recipient: string[];
+  recipient?: string[];
   sender?: string;
   outgoing?: boolean;
   deliver: string;

@@ -6,7 +6,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { normalizeAddress } from '../../itip/address.js';
+import { normalizeAddress } from '../../ical/address.js';
 import type { Outcome } from '../../itip/model.js';
 import type { ParsedMail } from '../../mail/mail-facts.js';
 import { now } from '../clock.js';
@@ -16,7 +16,7 @@ import { CliError, EXIT, errorText, printJson, printLines, usageError } from '..
 import { HandlerError, markHandlerErrors, normalizeRecipients } from './process.js';
 
 interface ReplayOptions {
-  recipient: string[];
+  recipient?: string[];
   sender?: string;
   outgoing?: boolean;
   json?: boolean;

@@ -1,0 +1,251 @@
+// The embedded Store: one LMDB environment per store directory, shared by
+// every process the MTA starts (LMDB's lock file coordinates them; nothing here
+// is process-global).
+//
+// Durability: each `transact` runs as an lmdb-js child transaction. lmdb-js
+// queues the child transactions of one event turn into one write transaction
+// and commits them together (group commit). A plain `transaction` would keep
+// the writes of a callback that throws; a child transaction is aborted on a
+// throw, so a failed message leaves nothing behind while its neighbours in the
+// same batch still commit. The returned promise settles only after the batch
+// is committed and flushed to disk (see `write`).
+
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
+import type {
+  CounterEntry,
+  InboxItem,
+  JournalEntry,
+  OthersPeriod,
+  OutboxItem,
+  Period,
+  Preferences,
+  RequestEntry,
+  Role,
+  StoredObject,
+} from '../itip/model.js';
+import type { FreeBusyQuery, Store, UserTx } from './store.js';
+import { queryPeriods } from './lmdb-freebusy.js';
+import { compareText, compareTime, instant, keyPart, valuesWithPrefix } from './lmdb-keys.js';
+import {
+  LmdbUserTx,
+  compareCounters,
+  compareRequests,
+  putOutboxItem,
+  sortedPrefs,
+  type StoreDbs,
+} from './lmdb-user-tx.js';
+
+/** Bumped when the key layout changes; a store written by a newer layout is refused. */
+const FORMAT = 1;
+
+/** The initial map (address space, not disk) on POSIX; lmdb-js grows it when full. */
+const INITIAL_MAP_SIZE = 256 * 1024 * 1024;
+
+export interface LmdbStoreOptions {
+  /** Initial map size in bytes (address space). lmdb-js grows the map as needed. */
+  mapSize?: number;
+}
+
+export class LmdbStore implements Store {
+  private readonly root: RootDatabase;
+  private readonly dbs: StoreDbs;
+  private readonly pending = new Set<Promise<unknown>>();
+  private inTransaction = false;
+  private closing?: Promise<void>;
+
+  constructor(readonly dir: string, options: LmdbStoreOptions = {}) {
+    const mapSize = options.mapSize ?? (process.platform === 'win32' ? undefined : INITIAL_MAP_SIZE);
+    this.root = open({
+      path: dir,
+      maxDbs: 32,
+      // Commit with a synchronous fsync (classic LMDB durability), so a commit
+      // promise means "on disk". `write` also awaits `flushed`, which covers an
+      // environment some other program opened with overlapping sync.
+      overlappingSync: false,
+      ...(mapSize === undefined ? {} : { mapSize }),
+    });
+    try {
+      const db = <V>(name: string): Database<V, Key> => this.root.openDB<V, Key>(name, {});
+      this.dbs = {
+        users: db('users'),
+        prefs: db('prefs'),
+        objects: db('objects'),
+        own: { byTime: db('freebusy-own'), byUid: db('freebusy-own-by-uid') },
+        others: { byTime: db('freebusy-others'), byUid: db('freebusy-others-by-uid') },
+        requests: db('requests'),
+        counters: db('counters'),
+        inbox: db('inbox'),
+        outbox: db('outbox'),
+        outboxByUser: db('outbox-by-user'),
+        journal: db('journal'),
+        journalByUser: db('journal-by-user'),
+        seen: db('seen-messages'),
+        meta: db('meta'),
+      };
+      this.checkFormat();
+    } catch (error) {
+      void this.root.close();
+      throw error;
+    }
+  }
+
+  transact<T>(user: string, fn: (tx: UserTx) => T): Promise<T> {
+    if (typeof user !== 'string' || user === '') {
+      return Promise.reject(new TypeError('transact needs a user address'));
+    }
+    if (this.inTransaction) {
+      // The outer transaction is synchronous and cannot await this one, so it
+      // would silently commit on its own: refuse instead.
+      return Promise.reject(new Error('transact cannot be nested inside another transact'));
+    }
+    return this.write(() => {
+      const tx = new LmdbUserTx(this.dbs, user);
+      this.inTransaction = true;
+      try {
+        const result = fn(tx);
+        if (isThenable(result)) {
+          // An async fn would hold the write lock across awaits and let other
+          // writes slip into this transaction.
+          throw new TypeError('the transact callback must be synchronous');
+        }
+        return result;
+      } finally {
+        this.inTransaction = false;
+        tx.end();
+      }
+    });
+  }
+
+  listUsers(): string[] {
+    const users: string[] = [];
+    for (const { value } of this.dbs.users.getRange()) users.push(value.user);
+    return users.sort(compareText);
+  }
+
+  getRole(user: string): Role | undefined {
+    return this.dbs.users.get(keyPart(user))?.role;
+  }
+
+  getPrefs(user: string): Preferences {
+    return sortedPrefs(this.dbs.prefs.get(keyPart(user)));
+  }
+
+  listObjects(user: string): StoredObject[] {
+    return valuesWithPrefix(this.dbs.objects, [keyPart(user)]).sort((a, b) => compareText(a.uid, b.uid));
+  }
+
+  getObject(user: string, uid: string): StoredObject | undefined {
+    return this.dbs.objects.get([keyPart(user), keyPart(uid)]);
+  }
+
+  freeBusy(user: string, query: FreeBusyQuery = {}): Array<Period | OthersPeriod> {
+    const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
+    const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
+    if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
+    const dbs = query.others ? this.dbs.others : this.dbs.own;
+    return queryPeriods(dbs, keyPart(user), fromMs, toMs);
+  }
+
+  listRequests(user: string): RequestEntry[] {
+    return valuesWithPrefix(this.dbs.requests, [keyPart(user)]).sort(compareRequests);
+  }
+
+  listCounters(user: string): CounterEntry[] {
+    return valuesWithPrefix(this.dbs.counters, [keyPart(user)]).sort(compareCounters);
+  }
+
+  listInbox(user: string): InboxItem[] {
+    return valuesWithPrefix(this.dbs.inbox, [keyPart(user)]).sort(
+      (a, b) => compareTime(a.received, b.received) || compareText(a.id, b.id),
+    );
+  }
+
+  listOutbox(user?: string): OutboxItem[] {
+    const items: OutboxItem[] = [];
+    if (user === undefined) {
+      for (const { value } of this.dbs.outbox.getRange()) items.push(value);
+    } else {
+      for (const key of this.dbs.outboxByUser.getKeys({ start: [keyPart(user)] })) {
+        if (!Array.isArray(key) || key[0] !== keyPart(user)) break;
+        const item = this.dbs.outbox.get(key[1] as string);
+        if (item) items.push(item);
+      }
+    }
+    return items.sort((a, b) => compareTime(a.created, b.created) || compareText(a.id, b.id));
+  }
+
+  getOutbox(id: string): OutboxItem | undefined {
+    return this.dbs.outbox.get(keyPart(id));
+  }
+
+  updateOutbox(item: OutboxItem): Promise<void> {
+    return this.write(() => {
+      if (this.dbs.outbox.get(keyPart(item.id)) === undefined) {
+        throw new Error(`no outbox item with id ${JSON.stringify(item.id)}`);
+      }
+      putOutboxItem(this.dbs, item);
+    });
+  }
+
+  listJournal(user?: string): JournalEntry[] {
+    const entries: JournalEntry[] = [];
+    if (user === undefined) {
+      for (const { value } of this.dbs.journal.getRange()) entries.push(value.entry);
+      return entries;
+    }
+    const userK = keyPart(user);
+    for (const key of this.dbs.journalByUser.getKeys({ start: [userK] })) {
+      if (!Array.isArray(key) || key[0] !== userK) break;
+      const record = this.dbs.journal.get(key[1] as number);
+      if (record) entries.push(record.entry);
+    }
+    return entries;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // Let queued transactions finish: closing under them would lose writes
+      // the caller is still waiting for.
+      await Promise.allSettled([...this.pending]);
+      await this.root.close();
+    })();
+    return this.closing;
+  }
+
+  /**
+   * Runs `body` in a child transaction of the next write batch and resolves
+   * with its result once the batch is durable; a throw aborts only this child.
+   */
+  private write<T>(body: () => T): Promise<T> {
+    if (this.closing) return Promise.reject(new Error('the store is closed'));
+    const run = (async () => {
+      const result = await this.root.childTransaction(body);
+      await this.root.flushed;
+      return result;
+    })();
+    this.pending.add(run);
+    const forget = (): void => {
+      this.pending.delete(run);
+    };
+    run.then(forget, forget);
+    return run;
+  }
+
+  private checkFormat(): void {
+    const format = this.dbs.meta.get('format');
+    if (format === undefined) {
+      // Several processes may do this at once; they all write the same value.
+      this.dbs.meta.putSync('format', FORMAT);
+    } else if (format !== FORMAT) {
+      throw new Error(`the store at ${this.dir} has format ${format}; this version reads format ${FORMAT}`);
+    }
+  }
+}
+
+function isThenable(value: unknown): boolean {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

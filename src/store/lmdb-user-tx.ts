@@ -1,0 +1,249 @@
+// One user's view of the LMDB store inside a write transaction, and the
+// database layout it shares with LmdbStore.
+//
+// Every method runs synchronously inside the current lmdb-js write transaction,
+// so reads see this transaction's earlier writes. After the transaction's
+// callback returns, the object refuses further use: a late call would
+// otherwise run outside the transaction and commit on its own.
+
+import type { Database, Key } from 'lmdb';
+import type {
+  CounterEntry,
+  InboxItem,
+  JournalEntry,
+  OthersPeriod,
+  OutboxItem,
+  Period,
+  Preferences,
+  RequestEntry,
+  Role,
+  StoredObject,
+} from '../itip/model.js';
+import type { UserTx } from './store.js';
+import { addPeriods, removePeriods, type PeriodDbs } from './lmdb-freebusy.js';
+import { compareRid, compareText, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
+
+export interface UserRecord {
+  user: string;
+  role: Role;
+}
+
+export interface JournalRecord {
+  user: string;
+  entry: JournalEntry;
+}
+
+/** The named databases of the environment and their key layouts (userK = keyPart(user), and so on). */
+export interface StoreDbs {
+  /** userK -> {user, role} */
+  users: Database<UserRecord, Key>;
+  /** userK -> preferences */
+  prefs: Database<Preferences, Key>;
+  /** [userK, uidK] -> object */
+  objects: Database<StoredObject, Key>;
+  /** see lmdb-freebusy.ts */
+  own: PeriodDbs;
+  others: PeriodDbs;
+  /** [userK, uidK, rid] -> entry */
+  requests: Database<RequestEntry, Key>;
+  /** [userK, uidK, rid, attendeeK] -> entry */
+  counters: Database<CounterEntry, Key>;
+  /** [userK, idK] -> item */
+  inbox: Database<InboxItem, Key>;
+  /** idK -> item (ids are global: the outbox sender finds items by id alone) */
+  outbox: Database<OutboxItem, Key>;
+  /** [userK, idK] -> true */
+  outboxByUser: Database<true, Key>;
+  /** seq -> {user, entry}; seq is meta 'journal-seq', incremented in the writing transaction */
+  journal: Database<JournalRecord, Key>;
+  /** [userK, seq] -> true */
+  journalByUser: Database<true, Key>;
+  /** [userK, messageKeyK] -> time first seen */
+  seen: Database<string, Key>;
+  /** 'format', 'journal-seq' */
+  meta: Database<number, Key>;
+}
+
+const ROLES: readonly Role[] = ['person', 'resource'];
+
+export class LmdbUserTx implements UserTx {
+  private readonly userK: string;
+  private active = true;
+
+  constructor(
+    private readonly dbs: StoreDbs,
+    readonly user: string,
+  ) {
+    this.userK = keyPart(user);
+  }
+
+  /** Called when the transaction callback has returned or thrown. */
+  end(): void {
+    this.active = false;
+  }
+
+  getRole(): Role | undefined {
+    this.check();
+    return this.dbs.users.get(this.userK)?.role;
+  }
+
+  setRole(role: Role): void {
+    this.check();
+    if (!ROLES.includes(role)) throw new TypeError(`unknown role ${JSON.stringify(role)}`);
+    this.dbs.users.putSync(this.userK, { user: this.user, role });
+  }
+
+  getPrefs(): Preferences {
+    this.check();
+    return sortedPrefs(this.dbs.prefs.get(this.userK));
+  }
+
+  setPref(key: string, value: string | null): void {
+    this.check();
+    if (typeof key !== 'string' || key === '') throw new TypeError('a preference needs a name');
+    if (value !== null && typeof value !== 'string') throw new TypeError(`preference ${key} must be a string`);
+    const prefs = { ...this.dbs.prefs.get(this.userK) };
+    if (value === null) delete prefs[key];
+    else prefs[key] = value;
+    if (Object.keys(prefs).length === 0) this.dbs.prefs.removeSync(this.userK);
+    else this.dbs.prefs.putSync(this.userK, prefs);
+  }
+
+  getObject(uid: string): StoredObject | undefined {
+    this.check();
+    return this.dbs.objects.get([this.userK, keyPart(uid)]);
+  }
+
+  putObject(object: StoredObject): void {
+    this.check();
+    this.dbs.objects.putSync([this.userK, keyPart(object.uid)], object);
+  }
+
+  deleteObject(uid: string): void {
+    this.check();
+    this.dbs.objects.removeSync([this.userK, keyPart(uid)]);
+  }
+
+  setOwnPeriods(uid: string, periods: Period[]): void {
+    this.check();
+    removePeriods(this.dbs.own, this.userK, uid);
+    addPeriods(this.dbs.own, this.userK, uid, undefined, periods);
+  }
+
+  setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void {
+    this.check();
+    removePeriods(this.dbs.others, this.userK, uid, participant);
+    addPeriods(this.dbs.others, this.userK, uid, participant, periods);
+  }
+
+  removeOthersPeriods(uid: string, participant?: string): void {
+    this.check();
+    removePeriods(this.dbs.others, this.userK, uid, participant);
+  }
+
+  putRequest(entry: RequestEntry): void {
+    this.check();
+    this.dbs.requests.putSync([this.userK, keyPart(entry.uid), ridKey(entry.recurrenceId)], entry);
+  }
+
+  removeRequests(uid: string, recurrenceId?: string | null): void {
+    this.check();
+    if (recurrenceId !== undefined) {
+      this.dbs.requests.removeSync([this.userK, keyPart(uid), ridKey(recurrenceId)]);
+      return;
+    }
+    for (const key of keysWithPrefix(this.dbs.requests, [this.userK, keyPart(uid)])) {
+      this.dbs.requests.removeSync(key);
+    }
+  }
+
+  putCounter(entry: CounterEntry): void {
+    this.check();
+    const key = [this.userK, keyPart(entry.uid), ridKey(entry.recurrenceId), keyPart(entry.attendee)];
+    this.dbs.counters.putSync(key, entry);
+  }
+
+  /** Removes the UID's counters: undefined recurrenceId or attendee matches any. */
+  removeCounters(uid: string, recurrenceId?: string | null, attendee?: string): void {
+    this.check();
+    const prefix: Key[] = [this.userK, keyPart(uid)];
+    if (recurrenceId !== undefined) prefix.push(ridKey(recurrenceId));
+    const attendeeK = attendee === undefined ? undefined : keyPart(attendee);
+    for (const key of keysWithPrefix(this.dbs.counters, prefix)) {
+      if (attendeeK === undefined || key[3] === attendeeK) this.dbs.counters.removeSync(key);
+    }
+  }
+
+  listCounters(uid: string): CounterEntry[] {
+    this.check();
+    return valuesWithPrefix(this.dbs.counters, [this.userK, keyPart(uid)]).sort(compareCounters);
+  }
+
+  addInbox(item: InboxItem): void {
+    this.check();
+    this.dbs.inbox.putSync([this.userK, keyPart(item.id)], item);
+  }
+
+  addOutbox(item: OutboxItem): void {
+    this.check();
+    if (item.user !== this.user) {
+      throw new Error(`outbox item ${item.id} belongs to ${item.user}, not to ${this.user}`);
+    }
+    putOutboxItem(this.dbs, item);
+  }
+
+  addJournal(entry: JournalEntry): void {
+    this.check();
+    // The counter lives in the same transaction: concurrent writers (threads
+    // or processes) are serialised by LMDB's write lock, so numbers never repeat.
+    const seq = (this.dbs.meta.get('journal-seq') ?? 0) + 1;
+    this.dbs.meta.putSync('journal-seq', seq);
+    this.dbs.journal.putSync(seq, { user: this.user, entry });
+    this.dbs.journalByUser.putSync([this.userK, seq], true);
+  }
+
+  hasSeen(messageKey: string): boolean {
+    this.check();
+    return this.dbs.seen.get([this.userK, keyPart(messageKey)]) !== undefined;
+  }
+
+  markSeen(messageKey: string, at: string): void {
+    this.check();
+    this.dbs.seen.putSync([this.userK, keyPart(messageKey)], at);
+  }
+
+  private check(): void {
+    if (!this.active) throw new Error(`the transaction for ${this.user} has ended`);
+  }
+}
+
+/**
+ * Stores an outbox item and keeps the per-user index right, also when an
+ * existing id moves to another user. Used by addOutbox and Store.updateOutbox.
+ */
+export function putOutboxItem(dbs: StoreDbs, item: OutboxItem): void {
+  const idK = keyPart(item.id);
+  const previous = dbs.outbox.get(idK);
+  if (previous && previous.user !== item.user) dbs.outboxByUser.removeSync([keyPart(previous.user), idK]);
+  dbs.outbox.putSync(idK, item);
+  dbs.outboxByUser.putSync([keyPart(item.user), idK], true);
+}
+
+/** A copy with keys in sorted order, so that JSON output is stable. */
+export function sortedPrefs(prefs: Preferences | undefined): Preferences {
+  const sorted: Preferences = {};
+  if (prefs) for (const key of Object.keys(prefs).sort(compareText)) sorted[key] = prefs[key]!;
+  return sorted;
+}
+
+export function compareRequests(a: RequestEntry, b: RequestEntry): number {
+  return compareText(a.uid, b.uid) || compareRid(a.recurrenceId, b.recurrenceId);
+}
+
+export function compareCounters(a: CounterEntry, b: CounterEntry): number {
+  return (
+    compareText(a.uid, b.uid) ||
+    compareRid(a.recurrenceId, b.recurrenceId) ||
+    compareText(a.attendee, b.attendee)
+  );
+}

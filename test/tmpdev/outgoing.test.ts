@@ -1,2 +1,0 @@
-import { runFamily } from './run-family.js';
-runFamily('outgoing');
