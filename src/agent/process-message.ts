@@ -100,7 +100,12 @@ function handleForUser(
 
   const messageKey = `${direction}:${messageId}:${digest}`;
   if (tx.hasSeen(messageKey)) {
-    journal(calendars.messages[0]?.method ?? '', '', 'duplicate', 'this mail was processed before (same Message-ID and content); nothing changed');
+    // One duplicate record per UID the mail carries, so that the journal of a
+    // redelivery lines up with the journal of the first delivery.
+    const reason = 'this mail was processed before (same Message-ID and content); nothing changed';
+    const units = calendars.messages.flatMap((message) => [...message.units.keys()].map((uid) => [message.method, uid] as const));
+    if (units.length === 0) units.push([calendars.messages[0]?.method ?? calendars.unusable[0]?.method ?? '', '']);
+    for (const [method, uid] of units) journal(method, uid, 'duplicate', reason);
     return entries;
   }
 

@@ -97,6 +97,10 @@ export function buildProgram(context: { get(): Context }): Command {
     .configureOutput({
       // Logs on stderr are JSON lines; commander's own complaints are logs too.
       outputError: (text) => logger.error(`${text.trim().replace(/^error:\s*/i, '')}; see --help for usage`, { usage: true }),
+      // Commander prints help on stderr when a command is missing (`itip-agent`,
+      // `itip-agent user`). That text is not a log line: a person reads it on
+      // stdout, and main() logs the usage error itself.
+      writeErr: (text) => process.stdout.write(text),
     })
     .addHelpText(
       'after',
@@ -120,7 +124,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .command('process')
     .description('read one mail on stdin (as an MTA pipe transport runs it), update the calendars, deliver it onward')
     .option('--recipient <addr>', 'an envelope recipient (repeat for several); required unless --outgoing', collect)
-    .option('--sender <addr>', 'the envelope sender (MAIL FROM)')
+    .option('--sender <addr>', 'the envelope sender (MAIL FROM); empty, <> or MAILER-DAEMON for a bounce')
     .option('--outgoing', 'the sender sent this mail: its effects go to the sender\'s store')
     .option('--deliver <target>', 'where the untouched mail goes: none, stdout or maildir:DIR (DIR may hold {user}, {local}, {domain})', 'none')
     .addOption(jsonOption())
@@ -313,7 +317,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   process.exitCode = 0;
   let context: Context | undefined;
   const program = buildProgram({
-    get: () => (context ??= new Context(String(program.opts().store ?? DEFAULT_STORE))),
+    // An empty ITIP_AGENT_STORE (or --store '') means the default, as an unset one does.
+    get: () => (context ??= new Context(String(program.opts().store || DEFAULT_STORE))),
   });
   try {
     const problem = clockProblem();
@@ -325,7 +330,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Help and version end with exitCode 0; everything else commander stops is a usage error.
-      return error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (error.exitCode === 0) return EXIT.OK;
+      if (error.code === 'commander.help') {
+        logger.error('a command is missing; the commands are listed above (itip-agent --help tells more)', { usage: true });
+      }
+      return EXIT.USAGE;
     }
     if (error instanceof CliError) {
       logger.error(error.message, { exitCode: error.exitCode, ...error.fields });

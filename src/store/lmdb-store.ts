@@ -35,8 +35,11 @@ import {
   type StoreDbs,
 } from './lmdb-user-tx.js';
 
-/** Bumped when the key layout changes; a store written by a newer layout is refused. */
-const FORMAT = 1;
+/**
+ * Bumped when the key layout or the value encoding changes; a store written in
+ * another format is refused. 2: values are JSON (format 1 stored msgpack).
+ */
+const FORMAT = 2;
 
 /** The initial map (address space, not disk) on POSIX; lmdb-js grows it when full. */
 const INITIAL_MAP_SIZE = 256 * 1024 * 1024;
@@ -65,7 +68,12 @@ export class LmdbStore implements Store {
       ...(mapSize === undefined ? {} : { mapSize }),
     });
     try {
-      const db = <V>(name: string): Database<V, Key> => this.root.openDB<V, Key>(name, {});
+      // Values are stored as JSON, not lmdb-js's default msgpack: msgpack writes
+      // strings as UTF-8 and turns a lone surrogate (possible in a UID or an
+      // address decoded from a broken message) into U+FFFD, so two distinct
+      // UIDs would read back alike. JSON.stringify escapes lone surrogates
+      // (\ud800), so every string round-trips exactly.
+      const db = <V>(name: string): Database<V, Key> => this.root.openDB<V, Key>(name, { encoding: 'json' });
       this.dbs = {
         users: db('users'),
         prefs: db('prefs'),
@@ -80,7 +88,9 @@ export class LmdbStore implements Store {
         journal: db('journal'),
         journalByUser: db('journal-by-user'),
         seen: db('seen-messages'),
-        meta: db('meta'),
+        // The format number keeps the encoding of every format so far, so that an
+        // older store is refused with a clear message rather than a parse error.
+        meta: this.root.openDB<number, Key>('meta', {}),
       };
       this.checkFormat();
     } catch (error) {
@@ -93,11 +103,6 @@ export class LmdbStore implements Store {
     if (typeof user !== 'string' || user === '') {
       return Promise.reject(new TypeError('transact needs a user address'));
     }
-    if (this.inTransaction) {
-      // The outer transaction is synchronous and cannot await this one, so it
-      // would silently commit on its own: refuse instead.
-      return Promise.reject(new Error('transact cannot be nested inside another transact'));
-    }
     return this.write(() => {
       const tx = new LmdbUserTx(this.dbs, user);
       this.inTransaction = true;
@@ -105,7 +110,11 @@ export class LmdbStore implements Store {
         const result = fn(tx);
         if (isThenable(result)) {
           // An async fn would hold the write lock across awaits and let other
-          // writes slip into this transaction.
+          // writes slip into this transaction. Whatever it does after its first
+          // await fails on the ended view; that failure has no one to go to
+          // (this TypeError reports the mistake), and left unhandled it would
+          // end the process.
+          Promise.resolve(result).catch(() => undefined);
           throw new TypeError('the transact callback must be synchronous');
         }
         return result;
@@ -218,6 +227,12 @@ export class LmdbStore implements Store {
    */
   private write<T>(body: () => T): Promise<T> {
     if (this.closing) return Promise.reject(new Error('the store is closed'));
+    if (this.inTransaction) {
+      // A write started inside a transact callback (transact or updateOutbox)
+      // would run as part of the outer transaction, whose callback cannot await
+      // it: it would commit or vanish with the outer one. Refuse instead.
+      return Promise.reject(new Error('the store cannot be written from inside a transact callback'));
+    }
     const run = (async () => {
       const result = await this.root.childTransaction(body);
       await this.root.flushed;

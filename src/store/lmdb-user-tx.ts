@@ -102,11 +102,12 @@ export class LmdbUserTx implements UserTx {
     this.check();
     if (typeof key !== 'string' || key === '') throw new TypeError('a preference needs a name');
     if (value !== null && typeof value !== 'string') throw new TypeError(`preference ${key} must be a string`);
-    const prefs = { ...this.dbs.prefs.get(this.userK) };
-    if (value === null) delete prefs[key];
-    else prefs[key] = value;
-    if (Object.keys(prefs).length === 0) this.dbs.prefs.removeSync(this.userK);
-    else this.dbs.prefs.putSync(this.userK, prefs);
+    // Built from entries, not by assignment: `prefs[key] = value` with the key
+    // "__proto__" would set the object's prototype and lose the preference.
+    const entries = Object.entries(this.dbs.prefs.get(this.userK) ?? {}).filter(([name]) => name !== key);
+    if (value !== null) entries.push([key, value]);
+    if (entries.length === 0) this.dbs.prefs.removeSync(this.userK);
+    else this.dbs.prefs.putSync(this.userK, Object.fromEntries(entries));
   }
 
   getObject(uid: string): StoredObject | undefined {
@@ -231,9 +232,8 @@ export function putOutboxItem(dbs: StoreDbs, item: OutboxItem): void {
 
 /** A copy with keys in sorted order, so that JSON output is stable. */
 export function sortedPrefs(prefs: Preferences | undefined): Preferences {
-  const sorted: Preferences = {};
-  if (prefs) for (const key of Object.keys(prefs).sort(compareText)) sorted[key] = prefs[key]!;
-  return sorted;
+  // Object.fromEntries defines own properties, so a key such as "__proto__" survives.
+  return Object.fromEntries(Object.entries(prefs ?? {}).sort(([a], [b]) => compareText(a, b)));
 }
 
 export function compareRequests(a: RequestEntry, b: RequestEntry): number {

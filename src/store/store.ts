@@ -4,6 +4,11 @@
 // Writes happen only inside `transact`, one transaction per message and user:
 // everything a message causes for that user commits together and durably (fsync)
 // before the returned promise resolves, or not at all.
+//
+// Strings (UIDs, recurrence ids, addresses, ids, message keys, preference
+// names) come from mail and may hold anything: NUL and other control
+// characters, lone surrogates, thousands of characters. They are stored and
+// returned exactly, and listings sorted "by text" use UTF-16 code-unit order.
 
 import type {
   CounterEntry,
@@ -71,7 +76,13 @@ export interface FreeBusyQuery extends Partial<TimeRange> {
 }
 
 export interface Store {
-  /** Runs fn in one write transaction for the user; resolves after a durable commit. */
+  /**
+   * Runs fn in one write transaction for the user; resolves with fn's result
+   * after a durable commit. If fn throws, nothing is written and the promise
+   * rejects with that error. fn must be synchronous: a returned promise is
+   * refused with a TypeError and nothing is written. No write (transact,
+   * updateOutbox) may start inside fn; such a call is rejected.
+   */
   transact<T>(user: string, fn: (tx: UserTx) => T): Promise<T>;
 
   listUsers(): string[];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventsOf, parseCalendar } from '../../src/ical/calendar.js';
-import { expandObject } from '../../src/ical/expand.js';
+import { DEFAULT_EXPANSION_LIMITS, expandObject, type ExpansionLimits } from '../../src/ical/expand.js';
 import { formatUtc } from '../../src/ical/times.js';
 import { olsonZoneFor, ZoneResolver } from '../../src/ical/zones.js';
 
@@ -10,10 +10,10 @@ function calendar(...events: string[][]): string {
 
 const YEAR = { from: Date.parse('2026-01-01T00:00:00Z'), to: Date.parse('2028-01-01T00:00:00Z') };
 
-function expand(text: string, window = YEAR, floating?: string) {
+function expand(text: string, window = YEAR, floating?: string, limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS) {
   const vcalendar = parseCalendar(text);
   const zones = new ZoneResolver(vcalendar, floating ? olsonZoneFor(floating) : null);
-  const result = expandObject(eventsOf(vcalendar), zones, window);
+  const result = expandObject(eventsOf(vcalendar), zones, window, limits);
   return {
     truncated: result.truncated,
     instances: result.instances.map((i) => `${i.key} ${formatUtc(i.start)}/${formatUtc(i.end)}`),
@@ -71,9 +71,20 @@ describe('recurrence expansion', () => {
   it('bounds an endless rule by the window and by the instance limit', () => {
     const text = calendar(['UID:f', 'DTSTART:20261201T000000Z', 'DTEND:20261201T000001Z', 'RRULE:FREQ=SECONDLY']);
     const day = { from: Date.parse('2026-12-01T00:00:00Z'), to: Date.parse('2026-12-02T00:00:00Z') };
-    const result = expand(text, day);
+    // The time limit is lifted so that only the instance limit can stop it,
+    // however slow the machine is.
+    const result = expand(text, day, undefined, { ...DEFAULT_EXPANSION_LIMITS, maxMilliseconds: 600_000 });
     expect(result.truncated).toBe(true);
-    expect(result.instances.length).toBe(20_000);
+    expect(result.instances.length).toBe(DEFAULT_EXPANSION_LIMITS.maxInstances);
+  });
+
+  it('stops an expansion that runs past its time limit', () => {
+    const text = calendar(['UID:t', 'DTSTART:20261201T000000Z', 'DTEND:20261201T000001Z', 'RRULE:FREQ=SECONDLY;BYSECOND=0,30']);
+    const day = { from: Date.parse('2026-12-01T00:00:00Z'), to: Date.parse('2026-12-02T00:00:00Z') };
+    // A deadline already past: the first clock check (every 1024 candidates) stops it.
+    const result = expand(text, day, undefined, { ...DEFAULT_EXPANSION_LIMITS, maxMilliseconds: -1 });
+    expect(result.truncated).toBe(true);
+    expect(result.instances.length).toBeLessThan(1024);
   });
 
   it('stops a rule that can never produce another instance', () => {

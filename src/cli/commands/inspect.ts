@@ -36,9 +36,17 @@ function byKeys<T>(...keys: Array<(row: T) => string | null | undefined>): (a: T
   };
 }
 
+/**
+ * A bare mail address after `mailto:`: one @, nothing a display name or a list
+ * brings ("Alice <alice@example.com>", "a@x, b@y"). Without this check such a
+ * value would become a calendar user of its own.
+ */
+const BARE_ADDRESS = /^[^\s<>()[\],;:"\\@]+@[^\s<>()[\],;:"\\@]+$/;
+
+/** A calendar user address given on the command line, as a lower-case mailto: URI; a usage error otherwise. */
 export function userAddress(value: string, option = '--user'): string {
   const address = normalizeAddress(value);
-  if (!address || !address.includes('@')) {
+  if (!address || !BARE_ADDRESS.test(mailAddress(address))) {
     throw usageError(`${option} ${JSON.stringify(value)} is not a mail address; write it like alice@example.com`);
   }
   return address;

@@ -71,28 +71,28 @@ export async function runPrefs(
     return show(store, user, key, options);
   }
 
-  if (options.unset && !context.storeExists()) {
-    logger.warn(unknownUserNote(user), { user });
-    return options.json ? printJson([]) : undefined;
-  }
-  const store = await context.store();
-  let name: string;
-  let stored: string | null;
-  if (options.unset) {
-    name = storedKey(key!, store.getPrefs(user));
-    stored = null;
-    if (store.getRole(user) === undefined && !store.listUsers().includes(user)) {
-      // Removing from nobody changes nothing; it must not create a user either.
-      logger.warn(unknownUserNote(user), { user });
-      return options.json ? printJson([]) : undefined;
-    }
-  } else {
+  // A wrong key or value is refused before the store is opened: a usage error
+  // must not create the store (or the user) as a side effect.
+  let setting: { key: string; value: string } | undefined;
+  if (!options.unset) {
     try {
-      ({ key: name, value: stored } = validatePreference(key!, value!));
+      setting = validatePreference(key!, value!);
     } catch (error) {
       if (error instanceof PreferenceError) throw usageError(`${error.message} (see: itip-agent prefs --help)`);
       throw error;
     }
+  } else if (!context.storeExists()) {
+    storedKey(key!, {});
+    logger.warn(unknownUserNote(user), { user });
+    return options.json ? printJson([]) : undefined;
+  }
+  const store = await context.store();
+  const name = setting ? setting.key : storedKey(key!, store.getPrefs(user));
+  const stored = setting ? setting.value : null;
+  if (!setting && store.getRole(user) === undefined && !store.listUsers().includes(user)) {
+    // Removing from nobody changes nothing; it must not create a user either.
+    logger.warn(unknownUserNote(user), { user });
+    return options.json ? printJson([]) : undefined;
   }
   const created = await store.transact(user, (tx) => {
     // Setting a preference of an unknown user makes it a person, as a first mail would.

@@ -6,7 +6,6 @@
 // the journal's redelivery guard makes the second run a no-op for what did
 // commit. A mail whose calendar part is broken still goes on, with exit 0.
 
-import { normalizeAddress } from '../../ical/address.js';
 import type { ProcessResult } from '../../agent/process-message.js';
 import type { Store } from '../../store/store.js';
 import { DeliveryError, TargetError, deliver, maildirFor, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
@@ -14,7 +13,7 @@ import { now } from '../clock.js';
 import { logger } from '../log.js';
 import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, printJson, usageError } from '../output.js';
-import { journalJson } from './inspect.js';
+import { journalJson, userAddress } from './inspect.js';
 
 export interface ProcessOptions {
   recipient?: string[];
@@ -58,10 +57,7 @@ export function markHandlerErrors(store: Store): Store {
 export function normalizeRecipients(values: string[], option = '--recipient'): string[] {
   const out: string[] = [];
   for (const value of values) {
-    const address = normalizeAddress(value);
-    if (!address || !address.includes('@')) {
-      throw usageError(`${option} ${JSON.stringify(value)} is not a mail address; write it like alice@example.com`);
-    }
+    const address = userAddress(value, option);
     if (!out.includes(address)) out.push(address);
   }
   return out;
@@ -97,11 +93,25 @@ function checkUsage(options: ProcessOptions): { target: DeliveryTarget; recipien
       throw error;
     }
   }
-  let sender: string | undefined;
-  if (options.sender !== undefined && options.sender.trim() !== '' && options.sender.trim() !== '<>') {
-    sender = normalizeRecipients([options.sender], '--sender')[0];
+  return { target, recipients, sender: envelopeSender(options.sender) };
+}
+
+/**
+ * The envelope sender, or undefined for the null sender of bounces: empty, `<>`,
+ * or MAILER-DAEMON, which is what Postfix's pipe makes of it by default. It
+ * comes from the outside world, so an odd one must not bounce the mail (64):
+ * it is ignored with a warning, and the From: and Sender: headers still count.
+ */
+function envelopeSender(value: string | undefined): string | undefined {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === '<>' || text.toLowerCase() === 'mailer-daemon') return undefined;
+  try {
+    return userAddress(text, '--sender');
+  } catch (error) {
+    if (!(error instanceof CliError)) throw error;
+    logger.warn(`--sender ${JSON.stringify(value)} is not a mail address; it is ignored`, { sender: value });
+    return undefined;
   }
-  return { target, recipients, sender };
 }
 
 export async function runProcess(context: CommandContext, options: ProcessOptions): Promise<number> {

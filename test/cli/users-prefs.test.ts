@@ -1,0 +1,130 @@
+// `itip-agent user add|list` and `itip-agent prefs`: roles and preferences,
+// checked against the known keys so that a typo is refused, not ignored.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from './run-cli.js';
+import { cli, errors, json, ok, sortedKeys } from './helpers.js';
+
+describe('user add and user list', () => {
+  const dir = tempDir();
+  const store = join(dir.path, 'store');
+  afterAll(() => dir.remove());
+
+  it('lists no users, and makes no store, when there is none yet', () => {
+    expect(json(['user', 'list'], { store })).toEqual([]);
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it('adds people and resources under lower-case mailto: addresses, listed sorted as {address, role}', () => {
+    expect(ok(['user', 'add', 'Room-1@Example.com', '--resource'], { store }).stdout).toContain('mailto:room-1@example.com');
+    ok(['user', 'add', 'mailto:Alice@example.com'], { store });
+    const users = json<Array<Record<string, string>>>(['user', 'list'], { store });
+    expect(users).toEqual([
+      { address: 'mailto:alice@example.com', role: 'person' },
+      { address: 'mailto:room-1@example.com', role: 'resource' },
+    ]);
+    for (const user of users) expect(sortedKeys(user)).toEqual(['address', 'role']);
+    const table = ok(['user', 'list'], { store }).stdout;
+    expect(table).toContain('mailto:room-1@example.com');
+    expect(table).toContain('resource');
+  });
+
+  it('changes a role, and says so; adding again changes nothing', () => {
+    expect(ok(['user', 'add', 'alice@example.com', '--resource'], { store }).stdout).toMatch(/person.*resource/);
+    expect(ok(['user', 'add', 'room-1@example.com'], { store }).stdout).toMatch(/resource.*person/);
+    expect(ok(['user', 'add', 'room-1@example.com'], { store }).stdout).toContain('nothing changed');
+    expect(json(['user', 'list'], { store })).toEqual([
+      { address: 'mailto:alice@example.com', role: 'resource' },
+      { address: 'mailto:room-1@example.com', role: 'person' },
+    ]);
+  });
+
+  it('refuses an address that is not one (64)', () => {
+    for (const address of ['alice', 'Alice <alice@example.com>']) {
+      const result = cli(['user', 'add', address], { store });
+      expect(result.code).toBe(64);
+      expect(errors(result)).toHaveLength(1);
+    }
+    expect(json<unknown[]>(['user', 'list'], { store })).toHaveLength(2);
+  });
+});
+
+describe('prefs', () => {
+  const dir = tempDir();
+  const store = join(dir.path, 'store');
+  afterAll(() => dir.remove());
+  const alice = 'alice@example.com';
+
+  it('refuses an unknown key (64) and names the known ones, without making a store', () => {
+    for (const args of [[alice, 'colour', 'blue'], [alice, 'colour'], [alice, 'colour', '--unset']]) {
+      const result = cli(['prefs', ...args], { store });
+      expect(result.code).toBe(64);
+      expect(result.stdout).toBe('');
+      const message = String(errors(result)[0]?.msg);
+      expect(message).toContain('colour');
+      for (const known of ['TZID', 'event_refreshing', 'add_method_response', 'freebusy_window_days']) expect(message).toContain(known);
+    }
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it('refuses invalid values (64): an unknown time zone, a choice that is not offered', () => {
+    for (const [key, value] of [['TZID', 'Mars/Olympus'], ['event_refreshing', 'sometimes'], ['freebusy_window_days', '0']]) {
+      const result = cli(['prefs', alice, key, value], { store });
+      expect(result.code).toBe(64);
+      expect(String(errors(result)[0]?.msg)).toContain(value);
+    }
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it('sets a value, which makes the user a person; reads it back by key, in any case of the key', () => {
+    expect(ok(['prefs', alice, 'TZID', 'Europe/Berlin'], { store }).stdout).toContain('Europe/Berlin');
+    expect(json(['user', 'list'], { store })).toEqual([{ address: 'mailto:alice@example.com', role: 'person' }]);
+    expect(ok(['prefs', alice, 'TZID'], { store }).stdout).toBe('Europe/Berlin\n');
+    expect(json(['prefs', alice, 'tzid'], { store })).toEqual([{ key: 'TZID', value: 'Europe/Berlin' }]);
+  });
+
+  it('keeps the old value when a new one is refused', () => {
+    expect(cli(['prefs', alice, 'TZID', 'Mars/Olympus'], { store }).code).toBe(64);
+    expect(json(['prefs', alice, 'TZID'], { store })).toEqual([{ key: 'TZID', value: 'Europe/Berlin' }]);
+  });
+
+  it('stores choices in their canonical spelling and lists all preferences sorted by key', () => {
+    expect(json(['prefs', alice, 'event_refreshing', 'ALWAYS'], { store })).toEqual([{ key: 'event_refreshing', value: 'always' }]);
+    ok(['prefs', alice, 'TZID', 'W. Europe Standard Time'], { store });
+    const all = json<Array<Record<string, string>>>(['prefs', alice], { store });
+    expect(all).toEqual([
+      { key: 'TZID', value: 'W. Europe Standard Time' },
+      { key: 'event_refreshing', value: 'always' },
+    ]);
+    for (const row of all) expect(sortedKeys(row)).toEqual(['key', 'value']);
+    const table = ok(['prefs', alice], { store }).stdout;
+    expect(table).toContain('event_refreshing');
+    expect(table).toContain('W. Europe Standard Time');
+  });
+
+  it('--unset removes a key; unset, it reads as [] and prints nothing', () => {
+    expect(json(['prefs', alice, 'TZID', '--unset'], { store })).toEqual([]);
+    expect(json(['prefs', alice, 'TZID'], { store })).toEqual([]);
+    expect(ok(['prefs', alice, 'TZID'], { store }).stdout).toBe('');
+    expect(json(['prefs', alice], { store })).toEqual([{ key: 'event_refreshing', value: 'always' }]);
+  });
+
+  it('refuses --unset without a key, and a value with --unset (64)', () => {
+    expect(cli(['prefs', alice, '--unset'], { store }).code).toBe(64);
+    expect(cli(['prefs', alice, 'TZID', 'Europe/Berlin', '--unset'], { store }).code).toBe(64);
+    expect(json(['prefs', alice], { store })).toEqual([{ key: 'event_refreshing', value: 'always' }]);
+  });
+
+  it('shows nothing for an unknown user, and --unset does not create one', () => {
+    expect(json(['prefs', 'nobody@example.com'], { store })).toEqual([]);
+    expect(json(['prefs', 'nobody@example.com', 'TZID', '--unset'], { store })).toEqual([]);
+    expect(json<Array<{ address: string }>>(['user', 'list'], { store }).map((u) => u.address)).toEqual(['mailto:alice@example.com']);
+  });
+
+  it('--help lists every known key with what it does', () => {
+    const help = ok(['prefs', '--help']).stdout;
+    for (const key of ['TZID', 'add_method_response', 'event_refreshing', 'freebusy_window_days', 'sender_aliases']) expect(help).toContain(key);
+  });
+});

@@ -1,0 +1,275 @@
+// The Store contract run on the embedded LMDB store, plus what only LMDB has:
+// several processes sharing one store folder, a process killed right after a
+// commit, and the on-disk format check.
+//
+// The child processes run the built JavaScript (dist/), not the TypeScript
+// sources: `npm test` builds before running vitest.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { open } from 'lmdb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LmdbStore } from '../../src/store/lmdb-store.js';
+import type { Store } from '../../src/store/store.js';
+import { describeStoreContract } from './store-contract.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const BUILT_STORE = join(ROOT, 'dist/store/lmdb-store.js');
+
+const base = mkdtempSync(join(tmpdir(), 'itip-agent-store-test-'));
+let folders = 0;
+function newFolder(): string {
+  return join(base, `store-${++folders}`);
+}
+
+afterAll(() => {
+  rmSync(base, { recursive: true, force: true });
+});
+
+describeStoreContract('LmdbStore', {
+  open: () => new LmdbStore(newFolder()),
+  async reopen(store: Store): Promise<Store> {
+    const dir = (store as LmdbStore).dir;
+    await store.close();
+    return new LmdbStore(dir);
+  },
+});
+
+/** Fails early, and says why, when dist/ is missing or older than the store sources. */
+function checkBuilt(): void {
+  const src = join(ROOT, 'src/store');
+  for (const file of readdirSync(src).filter((name) => name.endsWith('.ts'))) {
+    const built = join(ROOT, 'dist/store', file.replace(/\.ts$/, '.js'));
+    if (!existsSync(built) || statSync(built).mtimeMs < statSync(join(src, file)).mtimeMs) {
+      throw new Error(`${built} is missing or older than src/store/${file}: run \`npm run build\` first`);
+    }
+  }
+}
+
+interface Child {
+  process: ChildProcess;
+  /** Resolves with the first stdout line that equals `line`. */
+  waitFor(line: string): Promise<void>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
+}
+
+/** Runs an ES module script with `node -e`; `env` reaches it as process.env. */
+function runChild(script: string, env: Record<string, string>): Child {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, STORE_MODULE: pathToFileURL(BUILT_STORE).href, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  const waiters: Array<{ line: string; resolve: () => void }> = [];
+  const check = (): void => {
+    const lines = stdout.split('\n');
+    for (const waiter of [...waiters]) {
+      if (lines.includes(waiter.line)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+  };
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    check();
+  });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((done) => {
+    child.on('exit', (code, signal) => done({ code, signal, stderr }));
+  });
+  return {
+    process: child,
+    waitFor: (line) =>
+      new Promise<void>((resolveWait, rejectWait) => {
+        waiters.push({ line, resolve: resolveWait });
+        check();
+        void exit.then((result) => rejectWait(new Error(`child exited (${result.code ?? result.signal}) before "${line}": ${result.stderr}`)));
+      }),
+    exit,
+  };
+}
+
+const ICS = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//itip-agent//store test//EN\r\nEND:VCALENDAR\r\n';
+
+describe('LmdbStore across processes', () => {
+  beforeAll(checkBuilt);
+
+  it('keeps a commit of a process killed right after transact resolved', async () => {
+    const dir = newFolder();
+    // After the first commit, the child keeps writing so that the kill lands
+    // in the middle of later transactions.
+    const script = `
+      const { LmdbStore } = await import(process.env.STORE_MODULE);
+      const store = new LmdbStore(process.env.STORE_DIR);
+      const user = 'mailto:killed@example.org';
+      const ics = ${JSON.stringify(ICS)};
+      const journal = (uid) => ({ messageId: '<' + uid + '@example.org>', recipient: user, method: 'REQUEST', uid, outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' });
+      await store.transact(user, (tx) => {
+        tx.setRole('resource');
+        tx.putObject({ uid: 'before-kill', ics });
+        tx.setOwnPeriods('before-kill', [{ start: '2026-03-10T09:00:00Z', end: '2026-03-10T10:00:00Z', fbtype: 'BUSY', uid: 'before-kill', recurrenceId: null }]);
+        tx.addJournal(journal('before-kill'));
+        tx.markSeen('<before-kill@example.org>', '2026-03-10T00:00:00Z');
+      });
+      process.stdout.write('committed\\n');
+      for (let i = 0; ; i++) {
+        await store.transact(user, (tx) => {
+          tx.putObject({ uid: 'after-' + i, ics: ics + 'X'.repeat(20000) });
+          tx.addJournal(journal('after-' + i));
+        });
+      }
+    `;
+    const child = runChild(script, { STORE_DIR: dir });
+    await child.waitFor('committed');
+    child.process.kill('SIGKILL');
+    const { signal } = await child.exit;
+    expect(signal).toBe('SIGKILL');
+
+    const store = new LmdbStore(dir);
+    try {
+      const user = 'mailto:killed@example.org';
+      expect(store.getRole(user)).toBe('resource');
+      expect(store.getObject(user, 'before-kill')).toStrictEqual({ uid: 'before-kill', ics: ICS });
+      expect(store.freeBusy(user)).toStrictEqual([
+        { start: '2026-03-10T09:00:00Z', end: '2026-03-10T10:00:00Z', fbtype: 'BUSY', uid: 'before-kill', recurrenceId: null },
+      ]);
+      // Whatever later transactions made it, each one is whole: its object and its journal entry.
+      const objects = store.listObjects(user).map((object) => object.uid);
+      const journal = store.listJournal(user).map((entry) => entry.uid);
+      expect(journal[0]).toBe('before-kill');
+      const later = journal.slice(1);
+      expect(later).toStrictEqual(later.map((_, i) => `after-${i}`));
+      expect([...objects].sort()).toStrictEqual([...journal].sort());
+      // The killed process holds no lock that blocks the next writer.
+      expect(await store.transact(user, (tx) => tx.hasSeen('<before-kill@example.org>'))).toBe(true);
+      await store.transact(user, (tx) => tx.putObject({ uid: 'next', ics: ICS }));
+      expect(store.getObject(user, 'next')).toStrictEqual({ uid: 'next', ics: ICS });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('loses nothing when two processes write at the same time, and never repeats a journal number', async () => {
+    const dir = newFolder();
+    const perChild = 50;
+    const script = `
+      const { LmdbStore } = await import(process.env.STORE_MODULE);
+      const store = new LmdbStore(process.env.STORE_DIR);
+      const id = process.env.CHILD_ID;
+      process.stdout.write('ready\\n');
+      await new Promise((go) => process.stdin.once('data', go));
+      for (let i = 0; i < ${perChild}; i++) {
+        const user = 'mailto:w' + id + '-' + i + '@example.org';
+        const uid = 'w' + id + '-' + i;
+        await store.transact(user, (tx) => {
+          tx.setRole('person');
+          tx.putObject({ uid, ics: ${JSON.stringify(ICS)} });
+          tx.addJournal({ messageId: '<' + uid + '@example.org>', recipient: user, method: 'REQUEST', uid, outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' });
+        });
+      }
+      await store.close();
+      process.stdout.write('done\\n');
+      process.exit(0);
+    `;
+    const children = ['a', 'b'].map((id) => runChild(script, { STORE_DIR: dir, CHILD_ID: id }));
+    await Promise.all(children.map((child) => child.waitFor('ready')));
+    for (const child of children) child.process.stdin!.write('go\n');
+    const exits = await Promise.all(children.map((child) => child.exit));
+    expect(exits.map(({ code, stderr }) => ({ code, stderr }))).toStrictEqual([
+      { code: 0, stderr: '' },
+      { code: 0, stderr: '' },
+    ]);
+
+    const store = new LmdbStore(dir);
+    try {
+      const journal = store.listJournal();
+      expect(journal).toHaveLength(2 * perChild);
+      for (const id of ['a', 'b']) {
+        // Each writer's entries appear in the order it wrote them.
+        expect(journal.filter((entry) => entry.uid.startsWith(`w${id}-`)).map((entry) => entry.uid)).toStrictEqual(
+          Array.from({ length: perChild }, (_, i) => `w${id}-${i}`),
+        );
+        for (let i = 0; i < perChild; i++) {
+          const user = `mailto:w${id}-${i}@example.org`;
+          expect(store.getRole(user)).toBe('person');
+          expect(store.listObjects(user)).toStrictEqual([{ uid: `w${id}-${i}`, ics: ICS }]);
+          expect(store.listJournal(user).map((entry) => entry.uid)).toStrictEqual([`w${id}-${i}`]);
+        }
+      }
+      expect(store.listUsers()).toHaveLength(2 * perChild);
+      // The numbering goes on after both writers: a new entry is appended, not overwriting.
+      await store.transact('mailto:last@example.org', (tx) =>
+        tx.addJournal({ messageId: '<last@example.org>', recipient: 'mailto:last@example.org', method: 'REPLY', uid: 'last', outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' }),
+      );
+      expect(store.listJournal().map((entry) => entry.uid)).toStrictEqual([...journal.map((entry) => entry.uid), 'last']);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('LmdbStore folder', () => {
+  it('refuses a store written in another format, and opens it again once the format matches', async () => {
+    const dir = newFolder();
+    const first = new LmdbStore(dir);
+    await first.transact('mailto:alice@example.org', (tx) => tx.setRole('person'));
+    await first.close();
+
+    const raw = open({ path: dir, maxDbs: 32 });
+    const meta = raw.openDB<number, string>('meta', {});
+    const current = meta.get('format');
+    expect(typeof current).toBe('number');
+    await meta.put('format', current! + 1);
+    await raw.close();
+
+    expect(() => new LmdbStore(dir)).toThrow(`has format ${current! + 1}`);
+
+    const again = open({ path: dir, maxDbs: 32 });
+    await again.openDB<number, string>('meta', {}).put('format', current!);
+    await again.close();
+
+    const reopened = new LmdbStore(dir);
+    try {
+      expect(reopened.getRole('mailto:alice@example.org')).toBe('person');
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  // lmdb-js shares one environment per folder within a process, so this works.
+  // Each instance reads from a snapshot that it renews once per event-loop turn
+  // (its own commits renew it at once): the other instance's commit shows from
+  // the next turn on, which is what a separate process sees too.
+  const nextTurn = (): Promise<void> => new Promise((resolveTurn) => setTimeout(resolveTurn, 1));
+
+  it('can be opened by two instances in one process, each seeing the other and surviving its close', async () => {
+    const dir = newFolder();
+    const one = new LmdbStore(dir);
+    const two = new LmdbStore(dir);
+    try {
+      await one.transact('mailto:alice@example.org', (tx) => tx.setRole('person'));
+      await nextTurn();
+      expect(two.getRole('mailto:alice@example.org')).toBe('person');
+      await Promise.all([
+        one.transact('mailto:alice@example.org', (tx) => tx.addJournal({ messageId: '<1@x>', recipient: 'mailto:alice@example.org', method: 'REQUEST', uid: 'u1', outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' })),
+        two.transact('mailto:bob@example.org', (tx) => tx.addJournal({ messageId: '<2@x>', recipient: 'mailto:bob@example.org', method: 'REQUEST', uid: 'u2', outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' })),
+      ]);
+      await nextTurn();
+      expect(one.listJournal().map((entry) => entry.uid).sort()).toStrictEqual(['u1', 'u2']);
+      expect(two.listJournal().map((entry) => entry.uid).sort()).toStrictEqual(['u1', 'u2']);
+      await one.close();
+      await two.transact('mailto:bob@example.org', (tx) => tx.setRole('resource'));
+      expect(two.listUsers()).toStrictEqual(['mailto:alice@example.org', 'mailto:bob@example.org']);
+    } finally {
+      await one.close();
+      await two.close();
+    }
+  });
+});
