@@ -141,7 +141,11 @@ export function receiveRequest(context: Context): ItipResult {
   effects.push(inboxEffect(context, checked.organizer));
   const skipped = report.stale.length ? `; skipped older ${report.stale.join(', ')}` : '';
   const what = context.stored ? 'updated' : 'added';
-  return result('applied', `${what} ${describeKeys(report.changed)}${skipped}`, effects);
+  // Mail to a list, or a forwarded invitation, reaches people the organizer did
+  // not name: the event is kept for them to decide, and the journal says why.
+  const invited = input.method !== 'REQUEST' || object.list().some((c) => findAttendee(c, input.user));
+  const uninvited = invited ? '' : `; ${input.user} is not among its attendees (a list or a forward)`;
+  return result('applied', `${what} ${describeKeys(report.changed)}${skipped}${uninvited}`, effects);
 }
 
 function describeKeys(keys: string[]): string {
