@@ -3,6 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Effect } from '../itip/effects.js';
+import type { OutboxItem } from '../itip/model.js';
 import type { UserTx } from '../store/store.js';
 
 export interface EffectOrigin {
@@ -19,7 +20,12 @@ export function itemId(at: string, ...parts: string[]): string {
   return `${at.replace(/[-:]/g, '')}-${digest}`;
 }
 
-export function applyEffects(tx: UserTx, effects: Effect[], origin: EffectOrigin, sequence: { next: number }): void {
+/**
+ * Applies the effects; returns the outbox items marked for handoff (a resource
+ * group's REQUEST to its member), which the caller hands over after commit.
+ */
+export function applyEffects(tx: UserTx, effects: Effect[], origin: EffectOrigin, sequence: { next: number }): OutboxItem[] {
+  const handoffs: OutboxItem[] = [];
   for (const effect of effects) {
     switch (effect.type) {
       case 'put-object':
@@ -60,8 +66,8 @@ export function applyEffects(tx: UserTx, effects: Effect[], origin: EffectOrigin
           ics: effect.ics,
         });
         break;
-      case 'send':
-        tx.addOutbox({
+      case 'send': {
+        const item: OutboxItem = {
           id: itemId(origin.received, origin.messageKey, tx.user, 'outbox', String(sequence.next++)),
           user: tx.user,
           method: effect.method,
@@ -72,12 +78,16 @@ export function applyEffects(tx: UserTx, effects: Effect[], origin: EffectOrigin
           attempts: 0,
           created: origin.received,
           ics: effect.ics,
-        });
+        };
+        tx.addOutbox(item);
+        if (effect.handoff) handoffs.push(item);
         break;
+      }
       default: {
         const unknown: never = effect;
         throw new Error(`unknown effect ${JSON.stringify(unknown)}`);
       }
     }
   }
+  return handoffs;
 }

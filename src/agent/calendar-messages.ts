@@ -30,7 +30,32 @@ export interface CalendarMessages {
   unusable: Unusable[];
 }
 
-export function readCalendarMessages(parts: CalendarPart[]): CalendarMessages {
+/** Bounds on what one calendar may hold; a calendar over one is refused whole. */
+export interface MessageLimits {
+  /** Components (VEVENT, VTODO, VTIMEZONE, ...) in one calendar part. */
+  maxComponents: number;
+  /** ATTENDEE properties in one component. */
+  maxAttendees: number;
+}
+
+export const DEFAULT_MESSAGE_LIMITS: MessageLimits = { maxComponents: 2000, maxAttendees: 2000 };
+
+/** Why a calendar is over a limit, if it is. */
+function overLimit(vcalendar: ICAL.Component, limits: MessageLimits): string | undefined {
+  const components = vcalendar.getAllSubcomponents();
+  if (components.length > limits.maxComponents) {
+    return `the calendar holds ${components.length} components, over the limit of ${limits.maxComponents}`;
+  }
+  for (const component of components) {
+    const attendees = component.getAllProperties('attendee').length;
+    if (attendees > limits.maxAttendees) {
+      return `a ${component.name.toUpperCase()} has ${attendees} attendees, over the limit of ${limits.maxAttendees}`;
+    }
+  }
+  return undefined;
+}
+
+export function readCalendarMessages(parts: CalendarPart[], limits: MessageLimits = DEFAULT_MESSAGE_LIMITS): CalendarMessages {
   const messages: ItipMessage[] = [];
   const unusable: Unusable[] = [];
   for (const part of parts) {
@@ -40,6 +65,11 @@ export function readCalendarMessages(parts: CalendarPart[]): CalendarMessages {
     } catch (error) {
       const reason = error instanceof CalendarError ? error.message : `unreadable calendar: ${(error as Error).message}`;
       unusable.push({ method: part.methodParam ?? '', uid: '', outcome: 'refused', reason });
+      continue;
+    }
+    const tooMuch = overLimit(vcalendar, limits);
+    if (tooMuch) {
+      unusable.push({ method: calendarMethod(vcalendar) ?? part.methodParam ?? '', uid: '', outcome: 'refused', reason: tooMuch });
       continue;
     }
     const inside = calendarMethod(vcalendar);

@@ -7,6 +7,16 @@
 
 import { normalizeAddress } from '../ical/address.js';
 import { olsonZoneFor } from '../ical/zones.js';
+import { knownFunctions, parseChain } from '../itip/resource/registry.js';
+import {
+  type AccessEntry,
+  SettingError,
+  parseAccessList,
+  parseMembers,
+  parsePermittedTimes,
+  parseQuotaGroups,
+  parseQuotas,
+} from '../itip/resource/settings.js';
 
 export interface PreferenceSpec {
   key: string;
@@ -55,6 +65,28 @@ function integer(key: string, min: number, max: number): (value: string) => stri
     if (/^\d+$/.test(trimmed) && number >= min && number <= max) return String(number);
     throw new PreferenceError(`${key} must be a whole number from ${min} to ${max}; got ${JSON.stringify(value)}`);
   };
+}
+
+/** A validator from a settings parser (src/itip/resource/settings.ts): its message becomes the error. */
+function setting(parse: (value: string) => string): (value: string) => string {
+  return (value) => {
+    if (!value.trim()) throw new PreferenceError('the value must not be empty; to remove it use --unset');
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof SettingError) throw new PreferenceError(error.message);
+      throw error;
+    }
+  };
+}
+
+/** A list as stored: lower case, comma-separated. */
+function listText(value: string): string {
+  return value.split(/[\s,;]+/).filter(Boolean).map((part) => part.toLowerCase()).join(',');
+}
+
+function domainOnly(entry: AccessEntry): void {
+  if (!entry.domain) throw new SettingError(`allowed_domains: ${JSON.stringify(entry.address)} is an address; name domains such as example.com`);
 }
 
 function timeZone(value: string): string {
@@ -142,13 +174,63 @@ export const PREFERENCES: PreferenceSpec[] = [
   },
   {
     key: 'scheduling_function',
-    description: 'for resources: the functions that decide on requests, one per line in imip-agent (text)',
-    validate: text('scheduling_function'),
+    description: `for resources: the functions that decide on requests, in order, e.g. freebusy,permitted_times,quota (${knownFunctions().join(', ')})`,
+    validate: setting((value) => parseChain(value).join(',')),
   },
   {
     key: 'permitted_times',
-    description: 'for resources: times at which events may start and end (text, imip-agent syntax)',
-    validate: text('permitted_times'),
+    description: 'for resources: when bookings may be, e.g. "days=mon-fri; hours=08:00-18:00; step=PT15M; max=PT4H; min=PT30M"',
+    validate: setting((value) => (parsePermittedTimes(value), value.trim().replace(/\s*\n\s*/g, '; '))),
+  },
+  {
+    key: 'capacity',
+    description: 'for resources: how many bookings may overlap (1..10000, default 1), checked by freebusy',
+    validate: integer('capacity', 1, 10_000),
+  },
+  {
+    key: 'recurrence_policy',
+    description: 'for resources: all-or-nothing (default, decline a series if any instance clashes) or per-instance',
+    validate: choice('recurrence_policy', ['all-or-nothing', 'per-instance']),
+  },
+  {
+    key: 'allowed_domains',
+    description: 'for resources: organizer domains same_domain accepts besides the resource\'s own (comma-separated)',
+    validate: setting((value) => (parseAccessList(value, 'allowed_domains').forEach(domainOnly), listText(value))),
+  },
+  {
+    key: 'access_allow',
+    description: 'for resources: organizers (addresses, domains, *.domains) the access function lets book; others may not',
+    validate: setting((value) => (parseAccessList(value, 'access_allow'), listText(value))),
+  },
+  {
+    key: 'access_deny',
+    description: 'for resources: organizers (addresses, domains, *.domains) the access function refuses',
+    validate: setting((value) => (parseAccessList(value, 'access_deny'), listText(value))),
+  },
+  {
+    key: 'quota',
+    description: 'for resources: booked time per period, e.g. "PT10H/P1W per organizer" (per organizer, domain or group; P1D, P1W, P1M, P1Y)',
+    validate: setting((value) => parseQuotas(value).map((q) => q.text).join('; ')),
+  },
+  {
+    key: 'quota_groups',
+    description: 'for resources: groups for quotas "per group", e.g. "sales=alice@example.com,bob@example.com; staff=example.org"',
+    validate: setting((value) => (parseQuotaGroups(value), value.trim().replace(/\s*\n\s*/g, '; '))),
+  },
+  {
+    key: 'counter_offers',
+    description: 'for resources: answer a clash with a COUNTER offering the next free slot: off (default) or on',
+    validate: choice('counter_offers', ['off', 'on']),
+  },
+  {
+    key: 'counter_search_days',
+    description: 'for resources: how many days after the requested time a counter-proposal looks (1..366, default 14)',
+    validate: integer('counter_search_days', 1, 366),
+  },
+  {
+    key: 'group_members',
+    description: 'for resource groups: member resources, in order of preference, for the delegate function (comma-separated)',
+    validate: setting((value) => parseMembers(value).map((m) => m.slice('mailto:'.length)).join(',')),
   },
   {
     key: 'freebusy_window_days',

@@ -7,14 +7,20 @@
 
 import { normalizeAddress } from '../ical/address.js';
 import type { Direction, SenderFacts } from '../itip/effects.js';
-import type { JournalEntry, Outcome } from '../itip/model.js';
+import type { JournalEntry, Outcome, OutboxItem } from '../itip/model.js';
+import type { GroupMember } from '../itip/resource/bookings.js';
 import { schedule } from '../itip/schedule.js';
+import { SCHEDULE_STATUS } from '../itip/schedule-status.js';
 import { formatUtc } from '../ical/times.js';
 import type { ParsedMail } from '../mail/mail-facts.js';
 import { readMail } from '../mail/read-mail.js';
 import type { Store, UserTx } from '../store/store.js';
 import { applyEffects } from './apply-effects.js';
+import { readGroupMembers, resourceBookings } from './resource-support.js';
 import { readCalendarMessages, type CalendarMessages } from './calendar-messages.js';
+import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './policy.js';
+import type { ExpansionLimits } from '../ical/expand.js';
+import { evaluateAuthentication, type ArrivalFacts } from '../mail/authentication.js';
 
 export interface MailEnvelope {
   /** Envelope recipients (RCPT TO). */
@@ -23,6 +29,8 @@ export interface MailEnvelope {
   sender?: string;
   /** The sender sent this mail: effects go to the sender's store. */
   outgoing?: boolean;
+  /** How the mail reached the MTA (client address, login), for sender authentication. */
+  arrival?: ArrivalFacts;
 }
 
 export interface UserOutcome {
@@ -37,10 +45,21 @@ export interface ProcessResult {
   calendar: boolean;
 }
 
-/** Every address the mail claims to come from, for sender binding. */
-export function senderFacts(mail: ParsedMail, envelopeSender?: string): SenderFacts {
+/**
+ * Every address the mail claims to come from, for sender binding, and what the
+ * mail system vouches for (SECURITY.md).
+ */
+export function senderFacts(
+  mail: ParsedMail,
+  envelopeSender?: string,
+  policy: AgentPolicy = DEFAULT_AGENT_POLICY,
+  arrival: ArrivalFacts = {},
+): SenderFacts {
   const addresses = [normalizeAddress(envelopeSender), mail.facts.from, mail.facts.sender];
-  return { addresses: [...new Set(addresses.filter((a): a is string => !!a && a !== 'mailto:'))] };
+  return {
+    addresses: [...new Set(addresses.filter((a): a is string => !!a && a !== 'mailto:'))],
+    trust: evaluateAuthentication(mail.facts, policy.authentication, arrival),
+  };
 }
 
 /** The calendar users whose stores this mail changes. */
@@ -53,9 +72,15 @@ export function targetUsers(mail: ParsedMail, envelope: MailEnvelope): string[] 
   return [...new Set(users)];
 }
 
-export async function processMail(store: Store, raw: Buffer, envelope: MailEnvelope, now: number): Promise<ProcessResult> {
-  const mail = await readMail(raw);
-  return processParsedMail(store, mail, envelope, now);
+export async function processMail(
+  store: Store,
+  raw: Buffer,
+  envelope: MailEnvelope,
+  now: number,
+  policy: AgentPolicy = DEFAULT_AGENT_POLICY,
+): Promise<ProcessResult> {
+  const mail = await readMail(raw, { maxCalendarBytes: policy.maxCalendarBytes });
+  return processParsedMail(store, mail, envelope, now, policy);
 }
 
 /** Processes a mail that was read already (the LMTP service reads once per transaction). */
@@ -64,17 +89,65 @@ export async function processParsedMail(
   mail: ParsedMail,
   envelope: MailEnvelope,
   now: number,
+  policy: AgentPolicy = DEFAULT_AGENT_POLICY,
 ): Promise<ProcessResult> {
-  const calendars = readCalendarMessages(mail.calendars);
+  const calendars = readCalendarMessages(mail.calendars, policy.messageLimits);
   const result: ProcessResult = { messageId: mail.facts.messageId, users: [], calendar: mail.calendars.length > 0 };
-  if (mail.calendars.length === 0) return result;
+  if (mail.calendars.length === 0 && mail.skipped.length === 0) return result;
   const direction: Direction = envelope.outgoing ? 'outgoing' : 'incoming';
-  const sender = senderFacts(mail, envelope.sender);
+  const sender = senderFacts(mail, envelope.sender, policy, envelope.arrival);
   for (const user of targetUsers(mail, envelope)) {
-    const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now));
+    const extras: ResourceExtras = { members: readGroupMembers(store, user, now), handoffs: [], expansionLimits: policy.expansionLimits };
+    const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, extras));
     result.users.push({ user, entries });
+    await handOver(store, mail, extras.handoffs, now, result, 0);
   }
   return result;
+}
+
+interface ResourceExtras {
+  /** Bounds on recurrence expansion, from the policy. */
+  expansionLimits?: ExpansionLimits;
+  /** A resource group's members, read before its transaction. */
+  members?: GroupMember[];
+  /** Outbox items to hand to a local member after the commit. */
+  handoffs: OutboxItem[];
+}
+
+/** How deep groups of groups may hand a request on. */
+const MAX_HANDOFF_DEPTH = 3;
+
+/**
+ * A resource group delegated to a member of the same store: the member gets
+ * the REQUEST at once, in its own transaction after the group's committed, so
+ * the organizer hears from the member within this one delivery, with no round
+ * trip through the MTA. The outbox item stays as the record and is marked
+ * processed once the member's transaction committed; should the process stop
+ * in between, the outbox sender mails it and the member, seeing the same
+ * version again, changes nothing and answers nothing twice.
+ */
+async function handOver(store: Store, mail: ParsedMail, items: OutboxItem[], now: number, result: ProcessResult, depth: number): Promise<void> {
+  if (depth >= MAX_HANDOFF_DEPTH) return;
+  for (const item of items) {
+    for (const member of item.to) {
+      const local: ParsedMail = {
+        ...mail,
+        facts: { ...mail.facts, digest: `handoff:${item.id}` },
+        calendars: [{ text: item.ics, methodParam: item.method, contentType: 'text/calendar' }],
+        skipped: [],
+      };
+      // The group bound the sender already; the member hears from the group, its delegator.
+      const sender: SenderFacts = { addresses: [item.from] };
+      const extras: ResourceExtras = { members: readGroupMembers(store, member, now), handoffs: [] };
+      const calendars = readCalendarMessages(local.calendars);
+      const entries = await store.transact(member, (tx) => handleForUser(tx, local, calendars, sender, 'incoming', now, extras));
+      result.users.push({ user: member, entries });
+      await handOver(store, mail, extras.handoffs, now, result, depth + 1);
+    }
+    // Handed to the member's own store: delivered, in RFC 6638's words (1.2).
+    const delivered = Object.fromEntries(item.to.map((to) => [to, SCHEDULE_STATUS.DELIVERED]));
+    await store.updateOutbox({ ...item, state: 'processed', status: delivered });
+  }
 }
 
 function handleForUser(
@@ -84,6 +157,7 @@ function handleForUser(
   sender: SenderFacts,
   direction: Direction,
   now: number,
+  extras: ResourceExtras = { handoffs: [] },
 ): JournalEntry[] {
   const at = formatUtc(now);
   const { messageId, digest } = mail.facts;
@@ -109,6 +183,9 @@ function handleForUser(
     return entries;
   }
 
+  // A calendar part over a limit is refused, not silently dropped: the user
+  // and the administrator see in the journal that it was there.
+  for (const why of mail.skipped) journal('', '', 'refused', why);
   for (const bad of calendars.unusable) journal(bad.method, bad.uid, bad.outcome, bad.reason);
   const sequence = { next: 0 };
   for (const message of calendars.messages) {
@@ -127,12 +204,15 @@ function handleForUser(
         sender,
         direction,
         now,
+        bookings: role === 'resource' ? resourceBookings(tx) : undefined,
+        members: extras.members,
+        expansionLimits: extras.expansionLimits,
       });
       // The core returns no calendar change for stale, duplicate or refused
       // messages; what it does return (a request entry cleared, a party
       // crasher queued) applies whatever the outcome.
       if (outcome.outcome !== 'error') {
-        applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence);
+        extras.handoffs.push(...applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence));
       }
       const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
       journal(message.method, uid, outcome.outcome, reason);

@@ -23,11 +23,29 @@ export function log(level: Level, msg: string, fields: Fields = {}): void {
   process.stderr.write(`${JSON.stringify(record)}\n`);
 }
 
+const RANK: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+/** The least level written; set from the logLevel setting. Errors are always written. */
+let minimum: Level = 'info';
+
+export function setLogLevel(level: Level): void {
+  minimum = level;
+}
+
+function enabled(level: Level): boolean {
+  // ITIP_AGENT_DEBUG keeps working as before the logLevel setting existed.
+  if (level === 'debug' && process.env.ITIP_AGENT_DEBUG) return true;
+  return RANK[level] >= RANK[minimum] || level === 'error';
+}
+
 export const logger = {
   debug: (msg: string, fields?: Fields) => {
-    if (process.env.ITIP_AGENT_DEBUG) log('debug', msg, fields);
+    if (enabled('debug')) log('debug', msg, fields);
   },
-  info: (msg: string, fields?: Fields) => log('info', msg, fields),
-  warn: (msg: string, fields?: Fields) => log('warn', msg, fields),
+  info: (msg: string, fields?: Fields) => {
+    if (enabled('info')) log('info', msg, fields);
+  },
+  warn: (msg: string, fields?: Fields) => {
+    if (enabled('warn')) log('warn', msg, fields);
+  },
   error: (msg: string, fields?: Fields) => log('error', msg, fields),
 };

@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Store } from '../store/store.js';
 import { clockProblem } from './clock.js';
-import { logger } from './log.js';
+import { ConfigError, SETTINGS_HELP, resolveConfig, type Resolved } from './config.js';
+import { logger, setLogLevel } from './log.js';
 import { CliError, EXIT, errorText } from './output.js';
 
 export const DEFAULT_STORE = './var/itip-agent';
@@ -19,11 +20,20 @@ export interface CommandContext {
   store(): Promise<Store>;
   /** Whether the store directory exists; read-only commands treat a missing store as empty. */
   storeExists(): boolean;
+  /** The effective settings (flags > ITIP_AGENT_* env > config file > defaults) and their sources. */
+  config(): Resolved;
 }
 
 class Context implements CommandContext {
   private opened?: Store;
-  constructor(readonly storeDir: string) {}
+  readonly storeDir: string;
+  constructor(private readonly resolved: Resolved) {
+    this.storeDir = resolved.settings.store;
+  }
+
+  config(): Resolved {
+    return this.resolved;
+  }
 
   storeExists(): boolean {
     return existsSync(this.storeDir);
@@ -93,6 +103,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .addOption(
       new Option('--store <dir>', 'the store directory').env('ITIP_AGENT_STORE').default(DEFAULT_STORE),
     )
+    .addOption(new Option('--config <file>', 'the configuration file (JSON; env ITIP_AGENT_CONFIG, default /etc/itip-agent/config.json)'))
     .exitOverride()
     .configureOutput({
       // Logs on stderr are JSON lines; commander's own complaints are logs too.
@@ -104,7 +115,8 @@ export function buildProgram(context: { get(): Context }): Command {
     })
     .addHelpText(
       'after',
-      '\nThe clock: set ITIP_AGENT_NOW (ISO 8601 UTC, e.g. 2026-12-01T09:00:00Z) for repeatable output.\n' +
+      SETTINGS_HELP +
+        '\nThe clock: set ITIP_AGENT_NOW (ISO 8601 UTC, e.g. 2026-12-01T09:00:00Z) for repeatable output.\n' +
         'Logs go to stderr as JSON lines; --json output on stdout is JSON alone.\n' +
         examples(
           'itip-agent process --recipient alice@example.com --deliver stdout < invitation.eml',
@@ -125,14 +137,17 @@ export function buildProgram(context: { get(): Context }): Command {
     .description('read one mail on stdin (as an MTA pipe transport runs it), update the calendars, deliver it onward')
     .option('--recipient <addr>', 'an envelope recipient (repeat for several); required unless --outgoing', collect)
     .option('--sender <addr>', 'the envelope sender (MAIL FROM); empty, <> or MAILER-DAEMON for a bounce')
+    .option('--client-address <ip>', 'the client that gave the MTA this mail (Postfix ${client_address}); empty: submitted on this host')
+    .option('--authenticated-user <login>', 'the SASL login it was submitted with (Postfix ${sasl_username}), if any')
     .option('--outgoing', 'the sender sent this mail: its effects go to the sender\'s store')
-    .option('--deliver <target>', 'where the untouched mail goes: none, stdout or maildir:DIR (DIR may hold {user}, {local}, {domain})', 'none')
+    .option('--deliver <target>', 'where the untouched mail goes: none, stdout, maildir:DIR (DIR may hold {user}, {local}, {domain}), lmtp:HOST:PORT, lmtp:/socket or sendmail (default: the deliver setting, else none)')
     .addOption(jsonOption())
     .addHelpText(
       'after',
       '\nThe original bytes go on untouched for each recipient, whatever the calendar part holds.\n' +
         'The default target is none, for incoming and outgoing mail alike: the MTA delivers the mail itself.\n' +
-        'lmtp:HOST:PORT, lmtp:/socket and sendmail are reserved for a later version and refused (64).\n' +
+        'lmtp: hands the mail to Dovecot or Cyrus (MAIL FROM = --sender, RCPT TO = each recipient);\n' +
+        'sendmail re-injects it with `sendmail -i -f SENDER -- RCPT...` (the sendmail setting names the program).\n' +
         'Without --json nothing is printed on stdout (an MTA may bounce on output), except the mail\n' +
         'itself with --deliver stdout; --json cannot be combined with --deliver stdout.\n' +
         '\nExit codes (sysexits): 0 done (also for mail whose calendar part is broken or missing),\n' +
@@ -196,6 +211,56 @@ export function buildProgram(context: { get(): Context }): Command {
     .addOption(jsonOption())
     .addHelpText('after', () => prefsHelp())
     .action(run(async () => (await import('./commands/prefs.js')).runPrefs));
+
+  const queue = program
+    .command('queue')
+    .description('the outbox: messages the agent generated, waiting to be sent')
+    .addHelpText('after', examples('itip-agent queue run --relay 127.0.0.1:25'));
+  queue
+    .command('run')
+    .description('send what the outbox holds, once, through an SMTP relay')
+    .option('--relay <host:port>', 'the SMTP relay; default: ITIP_AGENT_RELAY, else relay.* of the configuration')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nSends every unprocessed item that is due. Per recipient: a 2xx reply records 1.2 (delivered),\n' +
+        'a 5xx reply 5.1 (refused), a 4xx reply or an unreachable relay 1.0 (pending: retried later,\n' +
+        'waiting 1, 2, 4 ... minutes, at most 2 hours, 20 attempts in all). The organizer\'s stored\n' +
+        'event gets the same codes as ATTENDEE;SCHEDULE-STATUS (RFC 6638). See them with: itip-agent outbox\n' +
+        'With --json the summary is {sent, failed, retry} (items now processed, given up, waiting).\n' +
+        examples('itip-agent queue run --relay 127.0.0.1:25', 'ITIP_AGENT_RELAY=mail.example.com:587 itip-agent queue run --json'),
+    )
+    .action(run(async () => (await import('./commands/queue.js')).runQueueRun));
+
+  program
+    .command('serve')
+    .description('run LMTP and/or SMTP listeners that process mail and deliver it onward, and the outbox sender')
+    .option('--lmtp <address>', 'LMTP listener: HOST:PORT or /path/socket (setting listen.lmtp)')
+    .option('--smtp <address>', 'SMTP listener, e.g. for a content filter: HOST:PORT or /path/socket (setting listen.smtp)')
+    .option('--deliver <target>', 'onward delivery after processing: none, maildir:DIR, lmtp:HOST:PORT, lmtp:/socket or sendmail (setting deliver)')
+    .addHelpText(
+      'after',
+      '\nLMTP answers each recipient after its calendar store committed and its copy was delivered\n' +
+        'onward; a store or delivery failure is 451 for that recipient (the MTA retries; the journal\n' +
+        'makes the retry harmless). SMTP answers once per mail: 250 only if every recipient was done.\n' +
+        'With relay.host set, the outbox sender runs too. SIGTERM or SIGINT stops: no new mail is\n' +
+        'taken, mail in flight is finished (up to limits.shutdownSeconds), the store is closed.\n' +
+        SETTINGS_HELP +
+        examples(
+          'itip-agent serve --lmtp 127.0.0.1:10024 --deliver lmtp:/run/dovecot/lmtp',
+          'itip-agent serve --config /etc/itip-agent/config.json',
+        ),
+    )
+    .action(run(async () => (await import('./commands/serve.js')).runServe));
+
+  program
+    .command('config')
+    .description('show the effective settings')
+    .command('show')
+    .description('print every setting with its value and where it came from (flag, env, file, default)')
+    .addOption(jsonOption())
+    .addHelpText('after', SETTINGS_HELP + examples('itip-agent config show', 'itip-agent --config ./config.json config show --json'))
+    .action(run(async () => (await import('./commands/config.js')).runConfigShow));
 
   addInspection(program, run);
   return program;
@@ -312,13 +377,30 @@ async function loadPrefsTable(): Promise<void> {
   prefsTable = PREFERENCES.map((p) => `  ${p.key.padEnd(width)}  ${p.description}`).join('\n');
 }
 
+/** The settings for this run; a broken configuration file is exit 78 (the MTA defers, not bounces). */
+function loadSettings(program: Command): Resolved {
+  const options = program.opts<{ store?: string; config?: string }>();
+  // Commander fills --store from ITIP_AGENT_STORE too; only a real flag counts as one here.
+  const store = program.getOptionValueSource('store') === 'cli' ? options.store : undefined;
+  try {
+    const resolved = resolveConfig({ flags: { store }, configFile: options.config });
+    setLogLevel(resolved.settings.logLevel);
+    return resolved;
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      throw new CliError(`${error.message}; fix it, or name another file with --config (or ITIP_AGENT_CONFIG)`, EXIT.CONFIG);
+    }
+    throw error;
+  }
+}
+
 /** Runs the program on argv; resolves with the exit code. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   process.exitCode = 0;
   let context: Context | undefined;
   const program = buildProgram({
-    // An empty ITIP_AGENT_STORE (or --store '') means the default, as an unset one does.
-    get: () => (context ??= new Context(String(program.opts().store || DEFAULT_STORE))),
+    // An empty ITIP_AGENT_STORE (or --store '') means "not set", as an unset one does.
+    get: () => (context ??= new Context(loadSettings(program))),
   });
   try {
     const problem = clockProblem();

@@ -13,6 +13,8 @@ export const EXIT = {
   SOFTWARE: 70,
   IOERR: 74,
   TEMPFAIL: 75,
+  /** A configuration problem; MTAs defer the mail (Postfix: 4.3.5) rather than bounce it. */
+  CONFIG: 78,
 } as const;
 
 /** An error meant for a person: says what happened and what to do; carries its exit code. */

@@ -7,7 +7,7 @@
 // 09:00 local across a DST change. EXDATEs and overrides match by instant.
 
 import ICAL from 'ical.js';
-import { recurrenceKey, timeKey } from './calendar.js';
+import { CalendarError, recurrenceKey, timeKey } from './calendar.js';
 import { formatDate, tzidOf, wallMs } from './times.js';
 import { OlsonZone, type Zone, type ZoneResolver } from './zones.js';
 
@@ -206,6 +206,8 @@ export function expandObject(
 }
 
 /** Generates the master's instances within the window; returns true if a limit cut it short. */
+const FREQUENCIES = new Set(['SECONDLY', 'MINUTELY', 'HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
+
 function expandMaster(
   master: ICAL.Component,
   timing: Timing,
@@ -237,6 +239,10 @@ function expandMaster(
     for (const prop of master.getAllProperties('rrule')) {
       const recur = prop.getFirstValue();
       if (!(recur instanceof ICAL.Recur)) continue;
+      if (!FREQUENCIES.has(String(recur.freq))) {
+        // ical.js reads such a rule without complaint and then fails deep inside its iterator.
+        throw new CalendarError('an RRULE has no valid FREQ, which RFC 5545 section 3.3.10 requires');
+      }
       const rule = recur.clone();
       const start = timing.start.clone();
       // Iterate on floating wall-clock times; UNTIL becomes the same wall clock.

@@ -8,7 +8,8 @@ import { userZone, type Zone } from '../ical/zones.js';
 import type { Window } from '../ical/expand.js';
 import { CalendarObject } from './calendar-object.js';
 import type { Effect, ItipInput } from './effects.js';
-import { freeBusyWindow, othersPeriodsOf, periodsOf } from './periods.js';
+import type { StoredObject } from './model.js';
+import { freeBusyWindow, periodsByAddress } from './periods.js';
 
 export interface Context {
   input: ItipInput;
@@ -19,6 +20,8 @@ export interface Context {
   /** What is stored, if anything (never modified: merge into a copy). */
   stored?: CalendarObject;
   received: string;
+  /** Things the journal reason should mention, such as an expansion cut short. */
+  notes: string[];
 }
 
 export function makeContext(input: ItipInput): Context {
@@ -28,7 +31,7 @@ export function makeContext(input: ItipInput): Context {
   for (const component of input.components) {
     incoming.set(recurrenceKey(component, incoming.zones), cloneComponent(component));
   }
-  const stored = input.stored ? CalendarObject.fromStored(input.stored, floating) : undefined;
+  const stored = input.stored ? readStored(input.stored, floating) : undefined;
   return {
     input,
     floating,
@@ -36,7 +39,21 @@ export function makeContext(input: ItipInput): Context {
     incoming,
     stored,
     received: formatUtc(input.now),
+    notes: [],
   };
+}
+
+/**
+ * The stored object, parsed. It was valid when stored, so a failure here is
+ * ours (a damaged store), not the sender's: a plain Error, which the core
+ * reports as outcome `error` rather than `refused`.
+ */
+function readStored(stored: StoredObject, floating: Zone | null): CalendarObject {
+  try {
+    return CalendarObject.fromStored(stored, floating);
+  } catch (error) {
+    throw new Error(`the stored object of ${stored.uid} cannot be read: ${(error as Error).message}`);
+  }
 }
 
 /** A copy of the stored object (or a new one) that takes the message's VTIMEZONEs. */
@@ -63,16 +80,22 @@ export function organizerOfObject(object: CalendarObject | undefined): string | 
 export function objectEffects(context: Context, object: CalendarObject, participants: string[] = []): Effect[] {
   const { input, window } = context;
   const effects: Effect[] = [{ type: 'put-object', object: object.toStored() }];
-  effects.push({ type: 'own-periods', uid: input.uid, periods: periodsOf(object, input.user, window).periods });
-  for (const participant of new Set(participants)) {
-    if (participant === input.user) continue;
+  const others = [...new Set(participants)].filter((participant) => participant !== input.user);
+  const byAddress = periodsByAddress(object, [input.user, ...others], window, input.expansionLimits);
+  const own = byAddress.get(input.user)!;
+  const truncated = own.truncated;
+  effects.push({ type: 'own-periods', uid: input.uid, periods: own.periods });
+  for (const participant of others) {
+    const theirs = byAddress.get(participant)!;
     effects.push({
       type: 'others-periods',
       uid: input.uid,
       participant,
-      periods: othersPeriodsOf(object, participant, window),
+      periods: theirs.periods.map((period) => ({ ...period, participant })),
     });
   }
+  const note = 'the recurrence was expanded only up to a limit, so free/busy holds part of it';
+  if (truncated && !context.notes.includes(note)) context.notes.push(note);
   return effects;
 }
 

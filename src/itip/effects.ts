@@ -3,6 +3,7 @@
 // applies in one store transaction. No I/O and no clock here.
 
 import type ICAL from 'ical.js';
+import type { ExpansionLimits } from '../ical/expand.js';
 import type {
   CounterEntry,
   Method,
@@ -14,11 +15,32 @@ import type {
   Role,
   StoredObject,
 } from './model.js';
+import type { GroupMember, ResourceBookings } from './resource/bookings.js';
 
 /** Who sent the mail, as far as the mail says (addresses normalised). */
 export interface SenderFacts {
   /** Every address the mail claims to come from: envelope sender, From, Sender. */
   addresses: string[];
+  /** What the MTA vouches for; absent when the administrator configured no checks. */
+  trust?: SenderTrust;
+}
+
+/** Facts about a mail's origin that the MTA (not the mail) established. */
+export interface SenderTrust {
+  /** Sender domains (lower case) that a trusted check (DMARC, DKIM, SPF pass) vouches for. */
+  verifiedDomains: string[];
+  /**
+   * Where the mail entered the mail system, as far as the MTA told: `internal`
+   * (an authenticated submission, a trusted network), `external`, or `unknown`
+   * (no client facts and no trusted Authentication-Results).
+   */
+  origin: 'internal' | 'external' | 'unknown';
+  /** Why a trusted check rules the mail out (a DMARC fail), if one does. */
+  failure?: string;
+  /** Domains of this installation's users: a mail that claims one must be internal or verified. */
+  localDomains: string[];
+  /** Senders outside localDomains need a verified domain too. */
+  requirePassExternal: boolean;
 }
 
 export type Direction = 'incoming' | 'outgoing';
@@ -40,6 +62,12 @@ export interface ItipInput {
   direction: Direction;
   /** Now, epoch ms, given by the caller (ITIP_AGENT_NOW in tests). */
   now: number;
+  /** Bounds on recurrence expansion; the defaults of src/ical/expand.ts when absent. */
+  expansionLimits?: ExpansionLimits;
+  /** For a resource: its other bookings, read-only (see src/itip/resource/). */
+  bookings?: ResourceBookings;
+  /** For a resource group: its members' free/busy, read before its transaction. */
+  members?: GroupMember[];
 }
 
 export type Effect =
@@ -54,8 +82,12 @@ export type Effect =
   | { type: 'remove-counters'; uid: string; recurrenceId?: string | null; attendee?: string }
   /** Keep the message in the scheduling inbox (RFC 6638 section 4). */
   | { type: 'inbox'; method: Method; uid: string; from: string; ics: string }
-  /** Queue a generated message in the outbox. */
-  | { type: 'send'; method: Method; uid: string; to: string[]; ics: string };
+  /**
+   * Queue a generated message in the outbox. `handoff`: the recipient is a
+   * calendar user of this store (a resource group's member); the handler hands
+   * the message over directly as well.
+   */
+  | { type: 'send'; method: Method; uid: string; to: string[]; ics: string; handoff?: boolean };
 
 export interface ItipResult {
   outcome: Outcome;

@@ -52,22 +52,39 @@ export function periodsOf(
   window: Window,
   limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
 ): PeriodResult {
+  return periodsByAddress(object, [address], window, limits).get(address)!;
+}
+
+/**
+ * The busy periods of several people from one expansion: expanding is the
+ * costly part, and the same instances serve the user and every participant.
+ */
+export function periodsByAddress(
+  object: CalendarObject,
+  addresses: readonly string[],
+  window: Window,
+  limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
+): Map<string, PeriodResult> {
   const expansion = expandObject(object.list(), object.zones, window, limits);
   const master = object.master;
-  const periods: Period[] = [];
-  for (const instance of expansion.instances) {
-    if (instance.end <= instance.start) continue;
-    const fbtype = fbtypeFor(instance.component, master, address);
-    if (!fbtype) continue;
-    periods.push({
-      start: formatUtc(instance.start),
-      end: formatUtc(instance.end),
-      fbtype,
-      uid: object.uid,
-      recurrenceId: instance.key === '' ? null : instance.key,
-    });
+  const results = new Map<string, PeriodResult>();
+  for (const address of addresses) {
+    const periods: Period[] = [];
+    for (const instance of expansion.instances) {
+      if (instance.end <= instance.start) continue;
+      const fbtype = fbtypeFor(instance.component, master, address);
+      if (!fbtype) continue;
+      periods.push({
+        start: formatUtc(instance.start),
+        end: formatUtc(instance.end),
+        fbtype,
+        uid: object.uid,
+        recurrenceId: instance.key === '' ? null : instance.key,
+      });
+    }
+    results.set(address, { periods, truncated: expansion.truncated });
   }
-  return { periods, truncated: expansion.truncated };
+  return results;
 }
 
 export function othersPeriodsOf(object: CalendarObject, participant: string, window: Window): OthersPeriod[] {

@@ -2,8 +2,9 @@
 // sections 3.2.1, 3.2.2, 3.2.4), or DECLINECOUNTER (section 3.2.8).
 
 import ICAL from 'ical.js';
-import { cloneComponent, findAttendee, sequenceOf, timeKey, timeProperty } from '../ical/calendar.js';
+import { cloneComponent, findAttendee, organizerOf, sequenceOf, timeKey, timeProperty } from '../ical/calendar.js';
 import { tzidOf } from '../ical/times.js';
+import { normalizeAddress } from '../ical/address.js';
 import type { CalendarObject } from './calendar-object.js';
 import {
   type Context,
@@ -25,6 +26,13 @@ export function checkOrganizer(context: Context): ItipResult | { organizer: stri
   const messageOrganizer = organizerOfObject(incoming);
   const organizer = messageOrganizer ?? storedOrganizer;
   if (!organizer) return result('refused', `the ${input.method} has no ORGANIZER, so its sender cannot be checked`);
+  // One UID is one event with one organizer (RFC 5546 section 2.1.1): components
+  // that disagree are either broken or a try to slip a second organizer past
+  // the check on the first one.
+  const named = new Set(incoming.list().map((c) => organizerOf(c)).filter((o): o is string => !!o));
+  if (named.size > 1) {
+    return result('refused', `the ${input.method} names several organizers for one UID: ${[...named].sort().join(', ')}`);
+  }
   if (storedOrganizer && messageOrganizer && storedOrganizer !== messageOrganizer) {
     return result('refused', `the ORGANIZER ${messageOrganizer} differs from the stored organizer ${storedOrganizer}`);
   }
@@ -33,8 +41,30 @@ export function checkOrganizer(context: Context): ItipResult | { organizer: stri
   }
   const first = incoming.list().find((c) => c.hasProperty('organizer'));
   const problem = senderProblem(input, organizer, first ? organizerSentByOf(first) : undefined);
-  if (problem) return result('refused', problem);
+  if (problem && !forwardedByDelegator(context)) return result('refused', problem);
   return { organizer };
+}
+
+/**
+ * A REQUEST forwarded by the attendee who delegated to this user (RFC 5546
+ * section 3.2.2.3: the delegator forwards the organizer's REQUEST to the
+ * delegate). Both sides must say so: this user's ATTENDEE names the delegator
+ * in DELEGATED-FROM, the delegator's names this user in DELEGATED-TO, and the
+ * mail comes from the delegator.
+ */
+function forwardedByDelegator(context: Context): boolean {
+  const { input, incoming } = context;
+  if (input.method !== 'REQUEST') return false;
+  const listOf = (value: unknown): string[] =>
+    (Array.isArray(value) ? value : value ? [value] : []).map((v) => normalizeAddress(String(v))).filter((v): v is string => !!v);
+  return incoming.list().every((component) => {
+    const mine = findAttendee(component, input.user);
+    if (!mine) return false;
+    return listOf(mine.prop.getParameter('delegated-from')).some((delegator) => {
+      const theirs = findAttendee(component, delegator);
+      return !!theirs && listOf(theirs.prop.getParameter('delegated-to')).includes(input.user) && !senderProblem(input, delegator);
+    });
+  });
 }
 
 /**
@@ -70,14 +100,14 @@ function keepRecipientData(next: ICAL.Component, previous: ICAL.Component | unde
   return merged;
 }
 
-interface MergeReport {
+export interface MergeReport {
   changed: string[];
   stale: string[];
   same: string[];
 }
 
 /** Merges the message's components into the working copy per RECURRENCE-ID. */
-function mergeRequest(context: Context, target: CalendarObject): MergeReport {
+export function mergeRequest(context: Context, target: CalendarObject): MergeReport {
   const { incoming, stored, input } = context;
   const report: MergeReport = { changed: [], stale: [], same: [] };
   for (const key of incoming.keys()) {
@@ -110,7 +140,7 @@ function mergeRequest(context: Context, target: CalendarObject): MergeReport {
   return report;
 }
 
-function unchangedOutcome(report: MergeReport): ItipResult {
+export function unchangedOutcome(report: MergeReport): ItipResult {
   if (report.same.length > 0) {
     return result('duplicate', `this version is already stored (${report.same.join(', ')})`);
   }

@@ -5,11 +5,13 @@
 // REPLY, REFRESH and COUNTER. Mail the user sent goes through the outgoing rule.
 
 import type ICAL from 'ical.js';
-import { eventsOf, uidOf } from '../ical/calendar.js';
+import { CalendarError, eventsOf, uidOf } from '../ical/calendar.js';
 import { makeContext, type Context } from './context.js';
 import { type ItipInput, type ItipResult, result } from './effects.js';
 import type { Method } from './model.js';
 import { receiveCancel } from './receive-cancel.js';
+import { outgoingProblem } from './sender.js';
+import { receiveAsResource } from './resource/handler.js';
 import { receiveReply, receiveCounter, receiveRefresh } from './receive-reply.js';
 import { receiveAdd, receiveDeclineCounter, receiveRequest } from './receive-request.js';
 import {
@@ -48,10 +50,21 @@ const SEND: Record<Method, Handler> = {
 /** Pure: the same input always gives the same result. Never throws. */
 export function schedule(input: ItipInput): ItipResult {
   try {
+    const forged = outgoingProblem(input);
+    if (forged) return result('refused', forged);
     const context = makeContext(input);
-    const handler = (input.direction === 'outgoing' ? SEND : RECEIVE)[input.method];
-    return handler(context);
+    // A resource decides on its own what it receives (src/itip/resource/).
+    const handler =
+      input.role === 'resource' && input.direction === 'incoming'
+        ? receiveAsResource
+        : (input.direction === 'outgoing' ? SEND : RECEIVE)[input.method];
+    const outcome = handler(context);
+    if (context.notes.length === 0) return outcome;
+    return { ...outcome, reason: `${outcome.reason}; ${context.notes.join('; ')}` };
   } catch (error) {
+    // Input that turns out invalid only when used (a rule without FREQ, a date
+    // that does not exist) is the sender's fault: refused, not our error.
+    if (error instanceof CalendarError) return result('refused', `the ${input.method} cannot be used: ${error.message}`);
     return result('error', `the ${input.method} could not be processed: ${(error as Error).message}`);
   }
 }

@@ -34,8 +34,55 @@ export function senderProblem(input: ItipInput, address: string, sentBy?: string
   const claimed = input.sender.addresses;
   if (claimed.length === 0) return `the mail names no sender, so it cannot be shown to come from ${address}`;
   const allowed = entitled(address, sentBy, input);
-  if (claimed.some((sender) => allowed.has(sender))) return undefined;
-  return `sent by ${claimed.join(', ')}, but only ${[...allowed].join(' or ')} may send a ${input.method} for this event`;
+  const matching = claimed.filter((sender) => allowed.has(sender));
+  if (matching.length === 0) {
+    return `sent by ${claimed.join(', ')}, but only ${[...allowed].join(' or ')} may send a ${input.method} for this event`;
+  }
+  return trustProblem(input, matching);
+}
+
+/**
+ * Mail a user sent changes that user's calendar without further checks (the
+ * outgoing rule): the MTA saw the user submit it. That holds only for mail
+ * that entered through submission; one that came in from outside with a local
+ * user's address as its sender is someone else speaking for that user.
+ */
+export function outgoingProblem(input: ItipInput): string | undefined {
+  if (input.direction !== 'outgoing' || input.sender.trust?.origin !== 'external') return undefined;
+  return `the mail claims to be sent by ${input.user} but came in from outside, not through submission; the sender's calendar is not changed`;
+}
+
+function domainOf(address: string): string {
+  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
+}
+
+/**
+ * The addresses in a mail are the sender's word; where the administrator set
+ * up checks, the MTA's word decides (RFC 6047 section 3 leaves the binding of
+ * a message to its sender to the transport's security). A trusted DMARC fail
+ * refuses the mail; a sender in a local domain must have come through an
+ * authenticated or trusted route, or be vouched for by DMARC/DKIM/SPF, since
+ * nobody outside may speak for a local organizer; with `requirePassExternal`,
+ * outside senders need a passing check too.
+ */
+function trustProblem(input: ItipInput, matching: string[]): string | undefined {
+  const trust = input.sender.trust;
+  if (!trust) return undefined;
+  if (trust.failure) return `${trust.failure}; a ${input.method} that fails authentication changes nothing`;
+  if (trust.origin === 'internal') return undefined;
+  const verified = new Set(trust.verifiedDomains);
+  const local = new Set(trust.localDomains);
+  if (matching.some((address) => verified.has(domainOf(address)))) return undefined;
+  const localSender = matching.find((address) => local.has(domainOf(address)));
+  // Without facts about where the mail came from, the address binding above is
+  // all there is; the local-sender rule needs to know the mail came from outside.
+  if (localSender && trust.origin === 'external') {
+    return `the mail claims to come from the local address ${localSender} but arrived from outside without authentication`;
+  }
+  if (trust.requirePassExternal) {
+    return `no trusted check (DMARC, DKIM or SPF) vouches for ${matching.join(', ')}, and external senders must pass one`;
+  }
+  return undefined;
 }
 
 export function organizerSentByOf(component: ICAL.Component): string | undefined {

@@ -35,4 +35,6 @@ export interface ParsedMail {
   calendars: CalendarPart[];
   /** Things a person may want to know (a part that could not be decoded, ...). */
   warnings: string[];
+  /** Calendar parts left unread because a limit forbids reading them, each with why. */
+  skipped: string[];
 }

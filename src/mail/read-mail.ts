@@ -63,6 +63,7 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
   }
 
   const calendars: CalendarPart[] = [];
+  const skipped: string[] = [];
   const seen = new Map<string, number>();
   for (const part of result.parts) {
     // A part of a generic type (application/octet-stream, ...) is a calendar only if its
@@ -70,7 +71,9 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
     if (!part.announced && !bytesLookLikeCalendar(part.content)) continue;
     const label = describePart(part);
     if (part.size > maxBytes) {
-      warnings.push(`calendar part ${label} skipped: ${part.size} bytes, over the limit of ${maxBytes}`);
+      const why = `calendar part ${label} skipped: ${part.size} bytes, over the limit of ${maxBytes}`;
+      warnings.push(why);
+      skipped.push(why);
       continue;
     }
     const text = decodeCalendarBytes(part.content, part.charset, label, warnings);
@@ -94,7 +97,7 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
 
   for (const calendar of calendars) checkMethodParam(calendar, warnings);
 
-  return { facts: readFacts(raw, result.headers, result.headerLines), calendars, warnings };
+  return { facts: readFacts(raw, result.headers, result.headerLines), calendars, warnings, skipped };
 }
 
 // ---------------------------------------------------------------------------

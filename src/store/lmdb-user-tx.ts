@@ -19,9 +19,9 @@ import type {
   Role,
   StoredObject,
 } from '../itip/model.js';
-import type { UserTx } from './store.js';
-import { addPeriods, removePeriods, type PeriodDbs } from './lmdb-freebusy.js';
-import { compareRid, compareText, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
+import type { TimeRange, UserTx } from './store.js';
+import { addPeriods, queryPeriods, removePeriods, type PeriodDbs } from './lmdb-freebusy.js';
+import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
   user: string;
@@ -140,6 +140,14 @@ export class LmdbUserTx implements UserTx {
   removeOthersPeriods(uid: string, participant?: string): void {
     this.check();
     removePeriods(this.dbs.others, this.userK, uid, participant);
+  }
+
+  freeBusy(query: Partial<TimeRange> = {}): Period[] {
+    this.check();
+    const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
+    const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
+    if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
+    return queryPeriods<Period>(this.dbs.own, this.userK, fromMs, toMs);
   }
 
   putRequest(entry: RequestEntry): void {

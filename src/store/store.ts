@@ -51,6 +51,11 @@ export interface UserTx {
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void;
   /** Removes others' periods for the UID: of one participant, or of everyone. */
   removeOthersPeriods(uid: string, participant?: string): void;
+  /**
+   * Own periods overlapping [from, to), sorted as Store.freeBusy sorts them, with
+   * this transaction's writes. A resource reads its other bookings with it.
+   */
+  freeBusy(query?: Partial<TimeRange>): Period[];
 
   /** Adds the entry, replacing one with the same uid and recurrenceId. */
   putRequest(entry: RequestEntry): void;

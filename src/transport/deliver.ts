@@ -3,18 +3,39 @@
 // (DESIGN: bad input never loses mail).
 //
 // Targets: `none`, `stdout`, `maildir:DIR` with `{user}`, `{local}` and `{domain}`
-// in DIR replaced per recipient. LMTP and sendmail come later; they are named in
-// the target syntax so that a configuration that uses them fails loudly now.
+// in DIR replaced per recipient, `lmtp:HOST:PORT` and `lmtp:/socket` (Dovecot,
+// Cyrus), and `sendmail` (re-injection into the MTA; `sendmail:/path` names the
+// program). Every failure is temporary: the caller answers 4xx or exits 75, and
+// the journal makes the retry harmless.
 
 import { resolve } from 'node:path';
+import { deliverByLmtp, describeAddress, parseLmtpAddress, type LmtpAddress } from './lmtp-client.js';
 import { deliverToMaildir } from './maildir.js';
+import { DEFAULT_SENDMAIL, deliverBySendmail } from './sendmail.js';
 
 export type DeliveryTarget =
   | { kind: 'none' }
   | { kind: 'stdout' }
-  | { kind: 'maildir'; dir: string };
+  | { kind: 'maildir'; dir: string }
+  | { kind: 'lmtp'; address: LmtpAddress }
+  | { kind: 'sendmail'; path?: string };
 
-export const SUPPORTED_TARGETS = 'none, stdout, maildir:DIR (DIR may hold {user}, {local} and {domain})';
+export const SUPPORTED_TARGETS =
+  'none, stdout, maildir:DIR (DIR may hold {user}, {local} and {domain}), lmtp:HOST:PORT, lmtp:/path/socket, sendmail, sendmail:/path/to/sendmail';
+
+/** How a target is shown in logs and `config show`. */
+export function describeTarget(target: DeliveryTarget): string {
+  switch (target.kind) {
+    case 'maildir':
+      return `maildir:${target.dir}`;
+    case 'lmtp':
+      return `lmtp:${describeAddress(target.address)}`;
+    case 'sendmail':
+      return target.path ? `sendmail:${target.path}` : 'sendmail';
+    default:
+      return target.kind;
+  }
+}
 
 /** A target that cannot be used: the command line was wrong (EX_USAGE). */
 export class TargetError extends Error {
@@ -45,8 +66,18 @@ export function parseTarget(text: string): DeliveryTarget {
     }
     return { kind: 'maildir', dir };
   }
-  if (target.startsWith('lmtp:') || target === 'sendmail' || target.startsWith('sendmail:')) {
-    throw new TargetError(`--deliver ${target}: delivery by ${target.startsWith('lmtp:') ? 'LMTP' : 'sendmail'} is not available yet; supported targets: ${SUPPORTED_TARGETS}`);
+  if (target.startsWith('lmtp:')) {
+    const address = parseLmtpAddress(target.slice('lmtp:'.length));
+    if (!address) {
+      throw new TargetError(`--deliver ${target}: write lmtp:HOST:PORT (e.g. lmtp:127.0.0.1:24) or lmtp:/path/socket (e.g. lmtp:/run/dovecot/lmtp)`);
+    }
+    return { kind: 'lmtp', address };
+  }
+  if (target === 'sendmail') return { kind: 'sendmail' };
+  if (target.startsWith('sendmail:')) {
+    const path = target.slice('sendmail:'.length);
+    if (!path.startsWith('/')) throw new TargetError(`--deliver ${target}: sendmail:PATH needs an absolute path, e.g. sendmail:${DEFAULT_SENDMAIL}`);
+    return { kind: 'sendmail', path };
   }
   throw new TargetError(`--deliver ${JSON.stringify(target)} is not a delivery target; supported targets: ${SUPPORTED_TARGETS}`);
 }
@@ -82,13 +113,75 @@ export interface Delivered {
   to: string;
 }
 
+export interface DeliverOptions {
+  /** The envelope sender for LMTP and sendmail (MAIL FROM, -f); undefined for the null sender. */
+  sender?: string;
+  /** The sendmail program when the target does not name one. */
+  sendmailPath?: string;
+}
+
+/** What became of one recipient's copy: delivered, or the reason it was not (always temporary). */
+export type RecipientDelivery = { recipient: string; ok: true; to: string } | { recipient: string; ok: false; error: DeliveryError };
+
+/**
+ * Delivers the raw bytes and reports per recipient. LMTP gives each recipient
+ * its own answer; the other targets succeed or fail for all recipients at once.
+ * Never rejects: a failure is in the result.
+ */
+export async function deliverEach(
+  target: DeliveryTarget,
+  raw: Buffer,
+  recipients: string[],
+  options: DeliverOptions = {},
+): Promise<RecipientDelivery[]> {
+  if (recipients.length === 0) return [];
+  if (target.kind === 'lmtp') {
+    const where = describeTarget(target);
+    let replies;
+    try {
+      replies = await deliverByLmtp(target.address, raw, options.sender, recipients.map(bareAddress));
+    } catch (error) {
+      const failure = new DeliveryError(`cannot deliver to ${where}: ${(error as Error).message}`);
+      return recipients.map((recipient) => ({ recipient, ok: false, error: failure }));
+    }
+    return recipients.map((recipient, i) => {
+      const reply = replies[i];
+      if (reply.ok) return { recipient, ok: true, to: where };
+      return { recipient, ok: false, error: new DeliveryError(`${where} refused ${recipient}: ${reply.code} ${reply.text}`, recipient) };
+    });
+  }
+  try {
+    const delivered = await deliver(target, raw, recipients, options);
+    return recipients.map((recipient) => ({ recipient, ok: true, to: delivered.find((d) => d.recipient === recipient)?.to ?? target.kind }));
+  } catch (error) {
+    const failure = error instanceof DeliveryError ? error : new DeliveryError(`onward delivery failed: ${(error as Error).message}`);
+    return recipients.map((recipient) => ({ recipient, ok: false, error: failure }));
+  }
+}
+
 /**
  * Delivers the raw bytes once per recipient. Recipients that resolve to the same
  * maildir get one copy; stdout gets one copy for everyone. Every placeholder is
  * checked before the first byte is written, so a bad recipient delivers nothing.
  */
-export async function deliver(target: DeliveryTarget, raw: Buffer, recipients: string[]): Promise<Delivered[]> {
+export async function deliver(target: DeliveryTarget, raw: Buffer, recipients: string[], options: DeliverOptions = {}): Promise<Delivered[]> {
   switch (target.kind) {
+    case 'lmtp': {
+      const results = await deliverEach(target, raw, recipients, options);
+      const failed = results.find((r) => !r.ok);
+      if (failed && !failed.ok) throw failed.error;
+      return results.map((r) => ({ recipient: r.recipient, to: r.ok ? r.to : '' }));
+    }
+    case 'sendmail': {
+      if (recipients.length === 0) return [];
+      const path = target.path ?? options.sendmailPath ?? DEFAULT_SENDMAIL;
+      try {
+        await deliverBySendmail(raw, options.sender, recipients, { path });
+      } catch (error) {
+        throw new DeliveryError(`cannot re-inject with ${path}: ${(error as Error).message}`);
+      }
+      return recipients.map((recipient) => ({ recipient, to: path }));
+    }
     case 'none':
       return [];
     case 'stdout':

@@ -1,11 +1,12 @@
 // `itip-agent process` as an MTA pipe transport runs it: one mail on stdin,
 // envelope on the command line, the original bytes passed on, sysexits codes.
 
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOW, fixture, tempDir } from './run-cli.js';
-import { MAILTO, cli, errors, imipMail, json, mailFixture, ok, sortedKeys } from './helpers.js';
+import { MAILTO, cli, cliAsync, errors, imipMail, json, mailFixture, ok, sortedKeys } from './helpers.js';
+import { startSink, type Sink } from '../transport/support.js';
 
 const JOURNAL_KEYS = ['at', 'messageId', 'method', 'outcome', 'reason', 'recipient', 'uid'];
 
@@ -261,8 +262,8 @@ describe('process: usage errors and failures', () => {
     expect(refused(['--recipient', 'alice@example.com', '--deliver', `maildir:${dir.path}/{mailbox}`], 64)).toContain('{mailbox}');
   });
 
-  it.each(['lmtp:127.0.0.1:24', 'lmtp:/run/dovecot/lmtp', 'sendmail'])('exits 64 for %s: reserved for later', (target) => {
-    expect(refused(['--recipient', 'alice@example.com', '--deliver', target], 64)).toMatch(/not available yet/);
+  it.each(['lmtp:dovecot', 'lmtp:127.0.0.1:99999', 'sendmail:relative/path'])('exits 64 for the malformed target %s', (target) => {
+    expect(refused(['--recipient', 'alice@example.com', '--deliver', target], 64)).toContain(target);
   });
 
   it('exits 64 for --json with --deliver stdout: both would write on stdout', () => {
@@ -350,5 +351,68 @@ describe('process --outgoing', () => {
     const alice = json<Array<{ attendees: Array<{ address: string; partstat: string }> }>>(['objects', '--user', 'alice@example.com'], { store });
     expect(alice[0].attendees.find((a) => a.address === 'mailto:bob@example.com')?.partstat).toBe('NEEDS-ACTION');
     for (const a of alice[0].attendees) expect(a.address).toMatch(MAILTO);
+  });
+});
+
+describe('process --deliver lmtp: and sendmail', () => {
+  const dir = tempDir();
+  const store = join(dir.path, 'store');
+  const script = join(dir.path, 'sendmail');
+  let sink: Sink;
+  beforeAll(async () => {
+    sink = await startSink({ path: join(dir.path, 'lmtp.sock') });
+    // A stand-in for the MTA's sendmail: records its arguments and input, exits with $FAKE_EXIT.
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${dir.path}/args'\ncat > '${dir.path}/input'\nexit "\${FAKE_EXIT:-0}"\n`);
+    chmodSync(script, 0o755);
+  });
+  afterAll(async () => {
+    await sink.close();
+    dir.remove();
+  });
+
+  it('hands the original bytes to an LMTP server (socket), MAIL FROM the sender, RCPT TO each recipient', async () => {
+    const input = fixture('request-alice.eml');
+    const result = await cliAsync(
+      ['process', '--recipient', 'alice@example.com', '--recipient', 'carol@example.com', '--sender', 'boss@example.com', '--deliver', `lmtp:${dir.path}/lmtp.sock`],
+      { store, input },
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(sink.messages).toHaveLength(1);
+    expect(sink.messages[0]).toMatchObject({ from: 'boss@example.com', to: ['alice@example.com', 'carol@example.com'] });
+    // The fixture has bare LF line ends; on the wire (and so in the mailbox) they are CRLF, as an MTA makes them.
+    expect(sink.messages[0].raw.toString('latin1')).toBe(input.toString('latin1').replace(/\r?\n/g, '\r\n'));
+  });
+
+  it('exits 75 when the LMTP server refuses a recipient or cannot be reached', async () => {
+    sink.full.add('carol@example.com');
+    try {
+      const refused = await cliAsync(['process', '--recipient', 'carol@example.com', '--deliver', `lmtp:${dir.path}/lmtp.sock`], { store, input: fixture('request-alice.eml') });
+      expect(refused.code).toBe(75);
+      expect(errors(refused)[0].msg).toMatch(/452/);
+    } finally {
+      sink.full.clear();
+    }
+    const down = await cliAsync(['process', '--recipient', 'alice@example.com', '--deliver', `lmtp:${dir.path}/missing.sock`], { store, input: fixture('request-alice.eml') });
+    expect(down.code).toBe(75);
+  });
+
+  it('re-injects with sendmail -i -f SENDER -- RCPT, marked against loops', async () => {
+    const input = fixture('request-alice.eml');
+    const result = await cliAsync(['process', '--recipient', 'alice@example.com', '--sender', 'boss@example.com', '--deliver', `sendmail:${script}`], { store, input });
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(join(dir.path, 'args'), 'utf8')).toBe('-i\n-f\nboss@example.com\n--\nalice@example.com\n');
+    const passed = readFileSync(join(dir.path, 'input'));
+    expect(passed.subarray(passed.length - input.length).equals(input)).toBe(true);
+    expect(passed.toString('latin1')).toMatch(/^X-Itip-Agent-Processed: \S+\n/);
+  });
+
+  it('exits 75 when sendmail fails', async () => {
+    const result = await cliAsync(['process', '--recipient', 'alice@example.com', '--deliver', `sendmail:${script}`], {
+      store,
+      input: fixture('request-alice.eml'),
+      env: { FAKE_EXIT: '69' },
+    });
+    expect(result.code).toBe(75);
+    expect(errors(result)[0].msg).toMatch(/exited 69/);
   });
 });

@@ -128,3 +128,60 @@ describe('prefs', () => {
     for (const key of ['TZID', 'add_method_response', 'event_refreshing', 'freebusy_window_days', 'sender_aliases']) expect(help).toContain(key);
   });
 });
+
+describe('prefs for resources', () => {
+  const dir = tempDir();
+  const store = join(dir.path, 'store');
+  afterAll(() => dir.remove());
+  const room = 'room@example.com';
+
+  it('refuses bad resource settings (64) with a message that names the problem', () => {
+    const bad: Array<[string, string, string]> = [
+      ['scheduling_function', 'freebusy,teleport', 'teleport'],
+      ['scheduling_function', 'delegate,freebusy', 'must come last'],
+      ['capacity', '0', 'capacity'],
+      ['recurrence_policy', 'some', 'all-or-nothing'],
+      ['permitted_times', 'days=mon-fry', 'mon-fry'],
+      ['permitted_times', 'hours=18:00-08:00', 'ends before it starts'],
+      ['permitted_times', 'hours=8-18', '8'],
+      ['permitted_times', 'step=PT7M', 'step'],
+      ['permitted_times', 'max=PT1H; min=PT2H', 'min is longer than max'],
+      ['permitted_times', 'lunch=12:00', 'lunch=12:00'],
+      ['quota', 'PT10H/P2W per organizer', 'P2W'],
+      ['quota', 'PT10H/P1W per team', 'per team'],
+      ['quota', 'ten hours', 'ten hours'],
+      ['access_allow', 'Alice <alice@example.com>', 'neither a mail address nor a domain'],
+      ['allowed_domains', 'bob@example.com', 'is an address'],
+      ['quota_groups', 'sales', 'quota_groups'],
+      ['counter_offers', 'maybe', 'off, on'],
+      ['group_members', 'example.com', 'not a mail address'],
+    ];
+    for (const [key, value, hint] of bad) {
+      const result = cli(['prefs', room, key, value], { store });
+      expect(result.code, `${key}=${value}`).toBe(64);
+      expect(String(errors(result)[0]?.msg), `${key}=${value}`).toContain(hint);
+    }
+    expect(existsSync(store)).toBe(false);
+  });
+
+  it('stores resource settings in canonical form', () => {
+    ok(['user', 'add', room, '--resource'], { store });
+    const set = (key: string, value: string) => json<Array<{ key: string; value: string }>>(['prefs', room, key, value], { store })[0]?.value;
+    expect(set('scheduling_function', 'schedule_in_freebusy\ncheck_quota')).toBe('freebusy,quota');
+    expect(set('capacity', '2')).toBe('2');
+    expect(set('recurrence_policy', 'Per-Instance')).toBe('per-instance');
+    expect(set('permitted_times', 'days=mon-fri\nhours=08:00-18:00')).toBe('days=mon-fri; hours=08:00-18:00');
+    expect(set('quota', 'pt10h/p1w per Domain')).toBe('PT10H/P1W per domain');
+    expect(set('access_deny', 'Mallory@Example.com, *.Spam.example')).toBe('mallory@example.com,*.spam.example');
+    expect(set('group_members', 'mailto:Room1@example.com room2@example.com')).toBe('room1@example.com,room2@example.com');
+    expect(set('counter_offers', 'ON')).toBe('on');
+    expect(json(['user', 'list'], { store })).toEqual([{ address: 'mailto:room@example.com', role: 'resource' }]);
+  });
+
+  it('--help lists the resource keys', () => {
+    const help = ok(['prefs', '--help']).stdout;
+    for (const key of ['scheduling_function', 'permitted_times', 'capacity', 'recurrence_policy', 'quota', 'access_allow', 'counter_offers', 'group_members']) {
+      expect(help).toContain(key);
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventsOf, parseCalendar } from '../../src/ical/calendar.js';
+import { CalendarError, eventsOf, parseCalendar } from '../../src/ical/calendar.js';
 import { DEFAULT_EXPANSION_LIMITS, expandObject, type ExpansionLimits } from '../../src/ical/expand.js';
 import { formatUtc } from '../../src/ical/times.js';
 import { olsonZoneFor, ZoneResolver } from '../../src/ical/zones.js';
@@ -85,6 +85,12 @@ describe('recurrence expansion', () => {
     const result = expand(text, day, undefined, { ...DEFAULT_EXPANSION_LIMITS, maxMilliseconds: -1 });
     expect(result.truncated).toBe(true);
     expect(result.instances.length).toBeLessThan(1024);
+  });
+
+  it('refuses a rule without FREQ with a clear error instead of failing inside ical.js', () => {
+    const text = calendar(['UID:h', 'DTSTART:20261201T090000Z', 'DTEND:20261201T100000Z', 'RRULE:COUNT=3;BYDAY=MO']);
+    expect(() => expand(text)).toThrow(CalendarError);
+    expect(() => expand(text)).toThrow(/no valid FREQ/);
   });
 
   it('stops a rule that can never produce another instance', () => {

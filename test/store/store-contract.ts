@@ -487,6 +487,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
           ['setOwnPeriods', (tx) => tx.setOwnPeriods('a-1', [])],
           ['setOthersPeriods', (tx) => tx.setOthersPeriods('a-2', BOB, [])],
           ['removeOthersPeriods', (tx) => tx.removeOthersPeriods('a-2')],
+          ['freeBusy', (tx) => tx.freeBusy()],
           ['putRequest', (tx) => tx.putRequest(requestOf('late', null))],
           ['removeRequests', (tx) => tx.removeRequests('a-1')],
           ['putCounter', (tx) => tx.putCounter(counterOf('late', null, BOB))],
@@ -978,6 +979,37 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         expect(Object.keys(ownOut!).sort()).toStrictEqual(['end', 'fbtype', 'recurrenceId', 'start', 'uid']);
         expect(othersOut).toStrictEqual(othersPeriod('k', BOB, DAY, DAY + H));
         expect(Object.keys(othersOut!).sort()).toStrictEqual(['end', 'fbtype', 'participant', 'recurrenceId', 'start', 'uid']);
+      });
+
+      it('reads own periods inside a transaction, with its own writes, by range and sorted', async () => {
+        await store.transact(ALICE, (tx) => {
+          tx.setOwnPeriods('u1', [period('u1', DAY + 9 * H, DAY + 10 * H)]);
+          tx.setOwnPeriods('long', [period('long', DAY - 2 * W, DAY + H, null, 'BUSY-UNAVAILABLE')]);
+          tx.setOthersPeriods('u9', BOB, [othersPeriod('u9', BOB, DAY + 9 * H, DAY + 10 * H)]);
+        });
+        await store.transact(BOB, (tx) => tx.setOwnPeriods('b', [period('b', DAY, DAY + D)]));
+        const seen = await store.transact(ALICE, (tx) => {
+          const before = tx.freeBusy({ from: iso(DAY), to: iso(DAY + D) });
+          tx.setOwnPeriods('u2', [period('u2', DAY + 8 * H, DAY + 9 * H, null, 'BUSY-TENTATIVE')]);
+          tx.setOwnPeriods('u1', []);
+          return {
+            before,
+            after: tx.freeBusy({ from: iso(DAY), to: iso(DAY + D) }),
+            all: tx.freeBusy(),
+            openEnd: tx.freeBusy({ from: iso(DAY + 2 * H) }),
+            empty: tx.freeBusy({ from: iso(DAY + H), to: iso(DAY + H) }),
+            outside: tx.freeBusy({ from: iso(DAY + 2 * D), to: iso(DAY + 3 * D) }),
+          };
+        });
+        expect(seen).toStrictEqual({
+          before: [period('long', DAY - 2 * W, DAY + H, null, 'BUSY-UNAVAILABLE'), period('u1', DAY + 9 * H, DAY + 10 * H)],
+          after: [period('long', DAY - 2 * W, DAY + H, null, 'BUSY-UNAVAILABLE'), period('u2', DAY + 8 * H, DAY + 9 * H, null, 'BUSY-TENTATIVE')],
+          all: [period('long', DAY - 2 * W, DAY + H, null, 'BUSY-UNAVAILABLE'), period('u2', DAY + 8 * H, DAY + 9 * H, null, 'BUSY-TENTATIVE')],
+          openEnd: [period('u2', DAY + 8 * H, DAY + 9 * H, null, 'BUSY-TENTATIVE')],
+          empty: [],
+          outside: [],
+        });
+        await expect(store.transact(ALICE, (tx) => tx.freeBusy({ from: 'soon' }))).rejects.toThrow();
       });
 
       it('throws on a time that is not ISO 8601, in queries and in periods', async () => {

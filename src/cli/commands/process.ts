@@ -6,8 +6,9 @@
 // the journal's redelivery guard makes the second run a no-op for what did
 // commit. A mail whose calendar part is broken still goes on, with exit 0.
 
+import { HandlerError, markHandlerErrors } from '../../agent/handler-errors.js';
 import type { ProcessResult } from '../../agent/process-message.js';
-import type { Store } from '../../store/store.js';
+import type { ArrivalFacts } from '../../mail/authentication.js';
 import { DeliveryError, TargetError, deliver, maildirFor, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
 import { now } from '../clock.js';
 import { logger } from '../log.js';
@@ -15,44 +16,33 @@ import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, printJson, usageError } from '../output.js';
 import { journalJson, userAddress } from './inspect.js';
 
+/**
+ * What the MTA knows about how the mail reached it. Postfix's pipe passes an
+ * empty ${client_address} for mail submitted on the host; that is a fact too
+ * ("from inside"), so an empty value is kept, while an absent flag means unknown.
+ */
+export function arrivalOf(options: { clientAddress?: string; authenticatedUser?: string }): ArrivalFacts {
+  const arrival: ArrivalFacts = {};
+  if (options.clientAddress !== undefined) arrival.clientAddress = options.clientAddress.trim();
+  if (options.authenticatedUser !== undefined && options.authenticatedUser.trim() !== '') {
+    arrival.authenticatedUser = options.authenticatedUser.trim();
+  }
+  return arrival;
+}
+
 export interface ProcessOptions {
+  clientAddress?: string;
+  authenticatedUser?: string;
   recipient?: string[];
   sender?: string;
   outgoing?: boolean;
-  deliver: string;
+  /** Unset: the deliver setting (config file, ITIP_AGENT_DELIVER), else none. */
+  deliver?: string;
   json?: boolean;
 }
 
-/** Something went wrong inside the handlers (not the store): a bug or a limit, not worth a retry. */
-export class HandlerError extends Error {
-  override name = 'HandlerError';
-  constructor(override readonly cause: unknown) {
-    super(errorText(cause));
-  }
-}
-
-/**
- * The store as processMail sees it, with errors thrown by the handler code inside
- * a transaction marked, so that they can be told apart from the store failing
- * to commit (which is worth a retry).
- */
-export function markHandlerErrors(store: Store): Store {
-  const transact: Store['transact'] = (user, fn) =>
-    store.transact(user, (tx) => {
-      try {
-        return fn(tx);
-      } catch (error) {
-        throw new HandlerError(error);
-      }
-    });
-  return new Proxy(store, {
-    get(target, property) {
-      if (property === 'transact') return transact;
-      const value = Reflect.get(target, property, target) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
-  });
-}
+// Shared with replay, which imports them from here.
+export { HandlerError, markHandlerErrors };
 
 export function normalizeRecipients(values: string[], option = '--recipient'): string[] {
   const out: string[] = [];
@@ -69,10 +59,10 @@ async function readStdin(): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function checkUsage(options: ProcessOptions): { target: DeliveryTarget; recipients: string[]; sender?: string } {
+function checkUsage(options: ProcessOptions, deliverSetting: string): { target: DeliveryTarget; recipients: string[]; sender?: string } {
   let target: DeliveryTarget;
   try {
-    target = parseTarget(options.deliver ?? 'none');
+    target = parseTarget(options.deliver ?? deliverSetting);
   } catch (error) {
     if (error instanceof TargetError) throw usageError(error.message);
     throw error;
@@ -115,7 +105,8 @@ function envelopeSender(value: string | undefined): string | undefined {
 }
 
 export async function runProcess(context: CommandContext, options: ProcessOptions): Promise<number> {
-  const { target, recipients, sender } = checkUsage(options);
+  const { settings } = context.config();
+  const { target, recipients, sender } = checkUsage(options, settings.deliver);
   if (process.stdin.isTTY) {
     throw usageError('process reads the mail on stdin; pipe it in, e.g. itip-agent process --recipient alice@example.com < mail.eml');
   }
@@ -131,8 +122,12 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   const store = await context.store();
   let result: ProcessResult | undefined;
   try {
-    const { processMail } = await import('../../agent/process-message.js');
-    result = await processMail(markHandlerErrors(store), raw, { recipients, sender, outgoing: !!options.outgoing }, now());
+    const [{ processMail }, { policyFromSettings }] = await Promise.all([
+      import('../../agent/process-message.js'),
+      import('../../agent/policy.js'),
+    ]);
+    const envelope = { recipients, sender, outgoing: !!options.outgoing, arrival: arrivalOf(options) };
+    result = await processMail(markHandlerErrors(store), raw, envelope, now(), policyFromSettings(settings));
   } catch (error) {
     if (!(error instanceof HandlerError)) {
       throw new CliError(
@@ -156,7 +151,7 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   }
 
   try {
-    const delivered = await deliver(target, raw, recipients);
+    const delivered = await deliver(target, raw, recipients, { sender, sendmailPath: settings.sendmail });
     for (const copy of delivered) logger.debug('delivered', { ...copy });
   } catch (error) {
     if (error instanceof TargetError) throw usageError(error.message);

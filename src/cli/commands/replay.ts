@@ -164,10 +164,14 @@ export async function runReplay(context: CommandContext, files: string[], option
   const items: Item[] = [];
   for (const file of files) items.push(...(await fileItems(file)));
 
-  const [{ readMail }, { processParsedMail }] = await Promise.all([
+  const [{ readMail }, { processParsedMail }, { policyFromSettings }] = await Promise.all([
     import('../../mail/read-mail.js'),
     import('../../agent/process-message.js'),
+    import('../../agent/policy.js'),
   ]);
+  // Stored mail has lost its arrival facts: only the Authentication-Results
+  // it carries speak for it, as the settings say whom to believe.
+  const policy = policyFromSettings(context.config().settings);
   const store = markHandlerErrors(await context.store());
   const outcomes: Record<string, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
   let skipped = 0;
@@ -183,7 +187,7 @@ export async function runReplay(context: CommandContext, files: string[], option
       progress.end();
       throw new CliError(`cannot read ${item.label}: ${errorText(error)}`, EXIT.IOERR);
     }
-    const mail: ParsedMail = await readMail(raw);
+    const mail: ParsedMail = await readMail(raw, { maxCalendarBytes: policy.maxCalendarBytes });
     let recipients = fixed;
     if (!options.outgoing && recipients.length === 0) recipients = envelopeRecipients(raw);
     if (!options.outgoing && recipients.length === 0) {
@@ -199,7 +203,7 @@ export async function runReplay(context: CommandContext, files: string[], option
       continue;
     }
     try {
-      const result = await processParsedMail(store, mail, { recipients, sender, outgoing: !!options.outgoing }, now());
+      const result = await processParsedMail(store, mail, { recipients, sender, outgoing: !!options.outgoing }, now(), policy);
       if (!result.calendar) withoutCalendar++;
       for (const { entries } of result.users) for (const entry of entries) outcomes[entry.outcome] = (outcomes[entry.outcome] ?? 0) + 1;
     } catch (error) {

@@ -1,0 +1,39 @@
+// Telling a fault in the handlers apart from the store failing to commit.
+//
+// Both surface as a rejected store.transact(). The difference matters to every
+// transport: a store that could not commit is worth a retry (exit 75, LMTP 4xx),
+// while a fault in the handler code would fail again on every retry, so the mail
+// must flow on untouched (DESIGN: bad input never loses mail).
+
+import type { Store } from '../store/store.js';
+
+/** Something went wrong inside the handlers (not the store): a bug or a limit, not worth a retry. */
+export class HandlerError extends Error {
+  override name = 'HandlerError';
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
+/**
+ * The store as the handlers see it, with errors thrown by the handler code inside
+ * a transaction marked as HandlerError. Anything else that rejects came from the
+ * store itself.
+ */
+export function markHandlerErrors(store: Store): Store {
+  const transact: Store['transact'] = (user, fn) =>
+    store.transact(user, (tx) => {
+      try {
+        return fn(tx);
+      } catch (error) {
+        throw new HandlerError(error);
+      }
+    });
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'transact') return transact;
+      const value = Reflect.get(target, property, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,0 +1,50 @@
+// What an administrator decides about every message, gathered for the
+// handlers: whom to believe about a sender (SECURITY.md) and how much calendar
+// data one mail may carry. The command line fills it from the settings.
+
+import { DEFAULT_EXPANSION_LIMITS, type ExpansionLimits } from '../ical/expand.js';
+import { DEFAULT_AUTHENTICATION_POLICY, type AuthenticationPolicy } from '../mail/authentication.js';
+import { DEFAULT_MAX_CALENDAR_BYTES } from '../mail/read-mail.js';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './calendar-messages.js';
+
+export interface AgentPolicy {
+  authentication: AuthenticationPolicy;
+  /** Largest calendar part read; a larger one is refused with a journal entry. */
+  maxCalendarBytes: number;
+  messageLimits: MessageLimits;
+  expansionLimits: ExpansionLimits;
+}
+
+export const DEFAULT_AGENT_POLICY: AgentPolicy = {
+  authentication: DEFAULT_AUTHENTICATION_POLICY,
+  maxCalendarBytes: DEFAULT_MAX_CALENDAR_BYTES,
+  messageLimits: DEFAULT_MESSAGE_LIMITS,
+  expansionLimits: DEFAULT_EXPANSION_LIMITS,
+};
+
+/** The settings' view of the same things (src/cli/config.ts), as plain data. */
+export interface PolicySettings {
+  localDomains: string[];
+  auth: { trustedAuthservIds: string[]; trustedNetworks: string[]; refuseDmarcFail: boolean; requirePassExternal: boolean };
+  calendarLimits: {
+    maxCalendarBytes: number;
+    maxComponents: number;
+    maxAttendees: number;
+    maxInstances: number;
+    expansionMilliseconds: number;
+  };
+}
+
+export function policyFromSettings(settings: PolicySettings): AgentPolicy {
+  const limits = settings.calendarLimits;
+  return {
+    authentication: { ...settings.auth, localDomains: settings.localDomains },
+    maxCalendarBytes: limits.maxCalendarBytes,
+    messageLimits: { maxComponents: limits.maxComponents, maxAttendees: limits.maxAttendees },
+    expansionLimits: {
+      ...DEFAULT_EXPANSION_LIMITS,
+      maxInstances: limits.maxInstances,
+      maxMilliseconds: limits.expansionMilliseconds,
+    },
+  };
+}

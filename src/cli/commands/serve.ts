@@ -1,0 +1,141 @@
+// `itip-agent serve`: the long-running agent. LMTP and/or SMTP listeners take
+// mail from the MTA, process it (one durable store transaction per calendar
+// user) and deliver it onward; the outbox sender sends what the handlers
+// queued, when a relay is configured.
+//
+// Stop order on SIGTERM/SIGINT: listeners first (no new mail; mail in flight is
+// finished and answered), then the outbox sender (its run in progress ends),
+// then the store is closed by the command line's context. Nothing acknowledged
+// is lost, and nothing unacknowledged is lost either: the client still has it.
+//
+// TODO: free/busy upkeep (extending the expansion window of unbounded series as
+// time passes) belongs here as a periodic task once the store offers it.
+
+import { readFileSync } from 'node:fs';
+import { policyFromSettings } from '../../agent/policy.js';
+import { TargetError, describeTarget, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
+import type { Listener, Protocol } from '../../transport/listener.js';
+import type { LogFn } from '../../transport/mail-service.js';
+import { now } from '../clock.js';
+import { readRelayPassword, ConfigError } from '../config.js';
+import { logger } from '../log.js';
+import type { CommandContext } from '../main.js';
+import { CliError, EXIT, errorText, usageError } from '../output.js';
+
+export interface ServeOptions {
+  lmtp?: string;
+  smtp?: string;
+  deliver?: string;
+}
+
+const log: LogFn = (level, msg, fields) => logger[level](msg, fields);
+
+const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new CliError(`the TLS ${what} ${path} cannot be read: ${errorText(error)}`, EXIT.CONFIG);
+  }
+}
+
+export async function runServe(context: CommandContext, options: ServeOptions): Promise<number> {
+  const { settings } = context.config();
+  const listen: Array<[Protocol, string]> = [];
+  const lmtp = given(options.lmtp) ? options.lmtp : settings.lmtp;
+  const smtp = given(options.smtp) ? options.smtp : settings.smtp;
+  if (lmtp) listen.push(['lmtp', lmtp]);
+  if (smtp) listen.push(['smtp', smtp]);
+  if (listen.length === 0) {
+    throw usageError('serve needs a listener: --lmtp HOST:PORT|PATH and/or --smtp HOST:PORT (or listen.lmtp / listen.smtp in the configuration file)');
+  }
+
+  let target: DeliveryTarget;
+  try {
+    target = parseTarget(given(options.deliver) ? options.deliver : settings.deliver);
+  } catch (error) {
+    if (error instanceof TargetError) throw usageError(error.message);
+    throw error;
+  }
+  if (target.kind === 'stdout') throw usageError('serve cannot deliver to stdout; use none, maildir:DIR, lmtp:... or sendmail');
+
+  const tls = settings.tlsKey && settings.tlsCert ? { key: readPem(settings.tlsKey, 'key'), cert: readPem(settings.tlsCert, 'certificate') } : undefined;
+  let relayAuth: { user: string; pass: string } | undefined;
+  try {
+    if (settings.relay?.user) relayAuth = { user: settings.relay.user, pass: readRelayPassword(settings.relay) ?? '' };
+  } catch (error) {
+    if (error instanceof ConfigError) throw new CliError(error.message, EXIT.CONFIG);
+    throw error;
+  }
+
+  // Signals are caught from here on, before anything listens: a stop that
+  // arrives while the listeners start is still a graceful one.
+  const stopRequested = new Promise<NodeJS.Signals>((resolve) => {
+    let stopping = false;
+    // One handler for the whole run: removing it would restore the default
+    // action (exit at once) for a moment, and a second signal could hit that.
+    const onSignal = (name: NodeJS.Signals) => {
+      // A second signal during the stop is noted, not obeyed: the stop is bounded by shutdownSeconds.
+      if (stopping) logger.warn(`${name} while stopping: already stopping`);
+      stopping = true;
+      resolve(name);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+
+  const store = await context.store();
+  const [{ MailService }, { startListener }] = await Promise.all([import('../../transport/mail-service.js'), import('../../transport/listener.js')]);
+
+  let outbox: { stop(): Promise<void>; wake?(): void } | undefined;
+  const service = new MailService({
+    store,
+    target,
+    sendmailPath: settings.sendmail,
+    localDomains: settings.localDomains,
+    policy: policyFromSettings(settings),
+    now,
+    log,
+    // A mail may have queued a reply (a resource's answer): send it now rather than at the next interval.
+    afterTransaction: () => outbox?.wake?.(),
+  });
+
+  const listeners: Listener[] = [];
+  const stopListeners = () => Promise.all(listeners.map((l) => l.stop(settings.shutdownSeconds * 1000)));
+  try {
+    for (const [protocol, address] of listen) {
+      const listener = await startListener(service, { protocol, listen: address, maxMessageBytes: settings.maxMessageBytes, socketMode: settings.socketMode, tls, log });
+      listeners.push(listener);
+      logger.info(`listening for ${protocol.toUpperCase()}`, { protocol, address: listener.address, port: listener.port, path: listener.path });
+    }
+  } catch (error) {
+    await stopListeners();
+    throw new CliError(`cannot listen: ${errorText(error)}`, EXIT.TEMPFAIL);
+  }
+
+  if (settings.relay) {
+    const { startOutboxSender } = await import('../../transport/outbox-sender.js');
+    const relay = { host: settings.relay.host, port: settings.relay.port, secure: settings.relay.secure, ...(relayAuth ? { auth: relayAuth } : {}) };
+    outbox = startOutboxSender(store, {
+      relay,
+      localDomains: settings.localDomains,
+      now,
+      onRun: (summary) => {
+        if (summary.sent || summary.failed || summary.retry) logger.info('outbox run', { sent: summary.sent, failed: summary.failed, retry: summary.retry });
+      },
+      onError: (error) => logger.error('the outbox run failed; it is tried again at the next interval', { error }),
+    });
+    logger.info('outbox sender started', { relay: `${relay.host}:${relay.port}` });
+  } else {
+    logger.info('no relay configured (relay.host): queued iMIP messages stay in the outbox; `itip-agent queue run --relay HOST:PORT` sends them');
+  }
+  logger.info('serving', { deliver: describeTarget(target), store: context.storeDir });
+
+  const signal = await stopRequested;
+  logger.info(`${signal}: stopping; mail in flight is finished first`, { busy: service.busy });
+  await stopListeners();
+  await outbox?.stop();
+  logger.info('stopped; closing the store');
+  return EXIT.OK;
+}

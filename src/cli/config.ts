@@ -1,0 +1,321 @@
+// The settings of the agent, in one place, with where each came from.
+//
+// Sources, strongest first: command-line flags, ITIP_AGENT_* environment
+// variables, the configuration file (JSON; --config FILE, ITIP_AGENT_CONFIG,
+// default /etc/itip-agent/config.json), built-in defaults. JSON because Node
+// reads it without another dependency and every configuration tool writes it.
+//
+// The default file may be missing (the agent then runs on flags, environment
+// and defaults, as before the file existed); a file named by --config or
+// ITIP_AGENT_CONFIG must exist. A file that exists but cannot be used is an
+// error (exit 78): running with half a configuration would do the wrong thing.
+
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+
+export const DEFAULT_CONFIG_FILE = '/etc/itip-agent/config.json';
+export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+
+export type Source = 'flag' | 'env' | 'file' | 'default';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Relay {
+  host: string;
+  port: number;
+  secure: boolean;
+  user?: string;
+  passwordFile?: string;
+}
+
+export interface Settings {
+  store: string;
+  localDomains: string[];
+  relay?: Relay;
+  deliver: string;
+  sendmail: string;
+  lmtp?: string;
+  smtp?: string;
+  socketMode: number;
+  tlsKey?: string;
+  tlsCert?: string;
+  maxMessageBytes: number;
+  shutdownSeconds: number;
+  logLevel: LogLevel;
+  /** Sender authentication (see SECURITY.md). */
+  auth: {
+    trustedAuthservIds: string[];
+    trustedNetworks: string[];
+    refuseDmarcFail: boolean;
+    requirePassExternal: boolean;
+  };
+  /** Bounds on one message's calendar data. */
+  calendarLimits: {
+    maxCalendarBytes: number;
+    maxComponents: number;
+    maxAttendees: number;
+    maxInstances: number;
+    expansionMilliseconds: number;
+  };
+}
+
+/** The config file problem: exit 78 (EX_CONFIG); an MTA defers the mail rather than bouncing it. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Parse = (text: unknown, where: string) => unknown;
+
+interface Key {
+  /** Dotted name, as shown by `config show` and written in the file. */
+  name: string;
+  env: string;
+  parse: Parse;
+  default?: unknown;
+  /** The field of Settings (or of the relay) it fills. */
+  help: string;
+}
+
+const str: Parse = (value, where) => {
+  if (typeof value !== 'string') throw new ConfigError(`${where} must be a string`);
+  return value;
+};
+const int = (min: number, max: number): Parse => (value, where) => {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+    throw new ConfigError(`${where} must be a whole number from ${min} to ${max}`);
+  }
+  return number;
+};
+const bool: Parse = (value, where) => {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(1|true|yes|on)$/i.test(value.trim())) return true;
+  if (typeof value === 'string' && /^(0|false|no|off)$/i.test(value.trim())) return false;
+  throw new ConfigError(`${where} must be true or false`);
+};
+const list: Parse = (value, where) => {
+  const items = typeof value === 'string' ? value.split(/[,\s]+/) : value;
+  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
+    throw new ConfigError(`${where} must be a list of domains (in the environment: comma-separated)`);
+  }
+  return [...new Set((items as string[]).map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean))].sort();
+};
+/** Names compared without case (authserv-ids) or network ranges: kept as given, minus blanks. */
+const names: Parse = (value, where) => {
+  const items = typeof value === 'string' ? value.split(/[,\s]+/) : value;
+  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
+    throw new ConfigError(`${where} must be a list (in the environment: comma-separated)`);
+  }
+  return [...new Set((items as string[]).map((d) => d.trim().toLowerCase()).filter(Boolean))].sort();
+};
+const networks: Parse = (value, where) => {
+  const list = names(value, where) as string[];
+  for (const range of list) {
+    const [address, bits, extra] = range.split('/');
+    const family = isIP(address ?? '');
+    const max = family === 6 ? 128 : 32;
+    const prefix = bits === undefined ? max : Number(bits);
+    if (!family || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
+      throw new ConfigError(`${where}: ${JSON.stringify(range)} is not an address or a range such as 192.0.2.0/24 or ::1/128`);
+    }
+  }
+  return list;
+};
+const mode: Parse = (value, where) => {
+  const number = typeof value === 'string' && /^0?[0-7]{3}$/.test(value.trim()) ? parseInt(value, 8) : value;
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 0o777) {
+    throw new ConfigError(`${where} must be a file mode such as "0660"`);
+  }
+  return number;
+};
+const level: Parse = (value, where) => {
+  if (typeof value === 'string' && ['debug', 'info', 'warn', 'error'].includes(value.trim().toLowerCase())) return value.trim().toLowerCase();
+  throw new ConfigError(`${where} must be one of debug, info, warn, error`);
+};
+
+export const KEYS: Key[] = [
+  { name: 'store', env: 'ITIP_AGENT_STORE', parse: str, default: './var/itip-agent', help: 'the store directory (--store)' },
+  { name: 'localDomains', env: 'ITIP_AGENT_LOCAL_DOMAINS', parse: list, default: [], help: 'domains of the calendar users; empty: every envelope recipient is one' },
+  { name: 'deliver', env: 'ITIP_AGENT_DELIVER', parse: str, default: 'none', help: 'onward delivery target (--deliver)' },
+  { name: 'sendmail', env: 'ITIP_AGENT_SENDMAIL', parse: str, default: '/usr/sbin/sendmail', help: 'the sendmail program for --deliver sendmail' },
+  { name: 'relay.host', env: 'ITIP_AGENT_RELAY_HOST', parse: str, help: 'the SMTP relay for the outbox (no relay: nothing is sent)' },
+  { name: 'relay.port', env: 'ITIP_AGENT_RELAY_PORT', parse: int(1, 65535), default: 25, help: 'relay port' },
+  { name: 'relay.secure', env: 'ITIP_AGENT_RELAY_SECURE', parse: bool, default: false, help: 'TLS from the start (port 465); otherwise STARTTLS when offered' },
+  { name: 'relay.user', env: 'ITIP_AGENT_RELAY_USER', parse: str, help: 'relay login' },
+  { name: 'relay.passwordFile', env: 'ITIP_AGENT_RELAY_PASSWORD_FILE', parse: str, help: 'file holding the relay password (never the password itself)' },
+  { name: 'listen.lmtp', env: 'ITIP_AGENT_LMTP', parse: str, help: 'serve: LMTP listener, HOST:PORT or /path/socket (--lmtp)' },
+  { name: 'listen.smtp', env: 'ITIP_AGENT_SMTP', parse: str, help: 'serve: SMTP listener, HOST:PORT or /path/socket (--smtp)' },
+  { name: 'listen.socketMode', env: 'ITIP_AGENT_SOCKET_MODE', parse: mode, default: 0o660, help: 'file mode of listener unix sockets' },
+  { name: 'listen.tlsKey', env: 'ITIP_AGENT_TLS_KEY', parse: str, help: 'PEM key file: offers STARTTLS on the listeners (with tlsCert)' },
+  { name: 'listen.tlsCert', env: 'ITIP_AGENT_TLS_CERT', parse: str, help: 'PEM certificate file for STARTTLS' },
+  { name: 'limits.maxMessageBytes', env: 'ITIP_AGENT_MAX_MESSAGE_BYTES', parse: int(1024, 2 ** 31 - 1), default: DEFAULT_MAX_MESSAGE_BYTES, help: 'largest mail the listeners take (announced as SIZE)' },
+  { name: 'limits.shutdownSeconds', env: 'ITIP_AGENT_SHUTDOWN_SECONDS', parse: int(0, 3600), default: 20, help: 'serve: how long a stop waits for mail in flight' },
+  { name: 'logLevel', env: 'ITIP_AGENT_LOG_LEVEL', parse: level, default: 'info', help: 'debug, info, warn or error' },
+  { name: 'auth.trustedAuthservIds', env: 'ITIP_AGENT_TRUSTED_AUTHSERV_IDS', parse: names, default: [], help: 'authserv-ids whose Authentication-Results are believed (your MTA\'s; see SECURITY.md)' },
+  { name: 'auth.trustedNetworks', env: 'ITIP_AGENT_TRUSTED_NETWORKS', parse: networks, default: ['127.0.0.0/8', '::1/128'], help: 'client addresses whose mail counts as submitted from inside' },
+  { name: 'auth.refuseDmarcFail', env: 'ITIP_AGENT_REFUSE_DMARC_FAIL', parse: bool, default: true, help: 'refuse calendar changes from mail whose trusted DMARC check failed' },
+  { name: 'auth.requirePassExternal', env: 'ITIP_AGENT_REQUIRE_PASS_EXTERNAL', parse: bool, default: false, help: 'refuse calendar changes from outside senders no trusted check vouches for' },
+  { name: 'limits.maxCalendarBytes', env: 'ITIP_AGENT_MAX_CALENDAR_BYTES', parse: int(1024, 2 ** 31 - 1), default: 10 * 1024 * 1024, help: 'largest calendar part read; a larger one is refused' },
+  { name: 'limits.maxComponents', env: 'ITIP_AGENT_MAX_COMPONENTS', parse: int(1, 1_000_000), default: 2000, help: 'most components in one calendar' },
+  { name: 'limits.maxAttendees', env: 'ITIP_AGENT_MAX_ATTENDEES', parse: int(1, 1_000_000), default: 2000, help: 'most attendees of one event' },
+  { name: 'limits.maxInstances', env: 'ITIP_AGENT_MAX_INSTANCES', parse: int(1, 10_000_000), default: 20_000, help: 'most instances one recurring event is expanded to' },
+  { name: 'limits.expansionMilliseconds', env: 'ITIP_AGENT_EXPANSION_MILLISECONDS', parse: int(1, 600_000), default: 250, help: 'longest time one recurrence expansion may take' },
+];
+
+export interface ResolveInput {
+  /** Values given as command-line flags, by dotted name; undefined or '' means not given. */
+  flags?: Record<string, string | undefined>;
+  env?: NodeJS.ProcessEnv;
+  /** --config FILE; undefined: ITIP_AGENT_CONFIG, then the default file. */
+  configFile?: string;
+}
+
+export interface Resolved {
+  settings: Settings;
+  /** Every key with its value and source; keys without a value have value undefined. */
+  entries: Array<{ name: string; value: unknown; source: Source }>;
+  /** The file that was read, or why none was. */
+  file: { path: string; read: boolean; source: Source };
+}
+
+function fileValue(json: Record<string, unknown>, name: string): unknown {
+  let value: unknown = json;
+  for (const part of name.split('.')) {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    value = (value as Record<string, unknown>)[part];
+  }
+  return value;
+}
+
+function checkUnknownKeys(json: Record<string, unknown>, path: string): void {
+  const known = new Set(KEYS.map((k) => k.name));
+  const groups = new Set(KEYS.filter((k) => k.name.includes('.')).map((k) => k.name.split('.')[0]));
+  for (const [key, value] of Object.entries(json)) {
+    if (groups.has(key)) {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: "${key}" must be an object`);
+      for (const sub of Object.keys(value)) {
+        if (!known.has(`${key}.${sub}`)) throw new ConfigError(`${path}: unknown setting "${key}.${sub}"; known: ${[...known].join(', ')}`);
+      }
+    } else if (!known.has(key) && !key.startsWith('//') && key !== '$comment') {
+      throw new ConfigError(`${path}: unknown setting "${key}"; known: ${[...known].join(', ')}`);
+    }
+  }
+}
+
+function readConfigFile(path: string, required: boolean): Record<string, unknown> | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !required) return undefined;
+    throw new ConfigError(`the configuration file ${path} cannot be read: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`the configuration file ${path} is not JSON: ${(error as Error).message}`);
+  }
+  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`the configuration file ${path} must hold one JSON object`);
+  checkUnknownKeys(json as Record<string, unknown>, path);
+  return json as Record<string, unknown>;
+}
+
+const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
+
+export function resolveConfig(input: ResolveInput = {}): Resolved {
+  const env = input.env ?? process.env;
+  const flags = input.flags ?? {};
+  let file: Resolved['file'];
+  if (given(input.configFile)) file = { path: input.configFile, read: false, source: 'flag' };
+  else if (given(env.ITIP_AGENT_CONFIG)) file = { path: env.ITIP_AGENT_CONFIG, read: false, source: 'env' };
+  else file = { path: DEFAULT_CONFIG_FILE, read: false, source: 'default' };
+  const json = readConfigFile(file.path, file.source !== 'default');
+  file.read = !!json;
+
+  const values = new Map<string, unknown>();
+  const entries: Resolved['entries'] = [];
+  for (const key of KEYS) {
+    let value: unknown;
+    let source: Source = 'default';
+    const flag = flags[key.name];
+    const fromFile = json ? fileValue(json, key.name) : undefined;
+    if (given(flag)) {
+      value = key.parse(flag, `--${key.name.split('.').pop()}`);
+      source = 'flag';
+    } else if (given(env[key.env])) {
+      value = key.parse(env[key.env], key.env);
+      source = 'env';
+    } else if (fromFile !== undefined && fromFile !== null && fromFile !== '') {
+      value = key.parse(fromFile, `${file.path}: "${key.name}"`);
+      source = 'file';
+    } else {
+      value = key.default;
+    }
+    values.set(key.name, value);
+    entries.push({ name: key.name, value, source });
+  }
+
+  const get = <T>(name: string) => values.get(name) as T;
+  const settings: Settings = {
+    store: get<string>('store'),
+    localDomains: get<string[]>('localDomains'),
+    deliver: get<string>('deliver'),
+    sendmail: get<string>('sendmail'),
+    socketMode: get<number>('listen.socketMode'),
+    maxMessageBytes: get<number>('limits.maxMessageBytes'),
+    shutdownSeconds: get<number>('limits.shutdownSeconds'),
+    logLevel: get<LogLevel>('logLevel'),
+    auth: {
+      trustedAuthservIds: get<string[]>('auth.trustedAuthservIds'),
+      trustedNetworks: get<string[]>('auth.trustedNetworks'),
+      refuseDmarcFail: get<boolean>('auth.refuseDmarcFail'),
+      requirePassExternal: get<boolean>('auth.requirePassExternal'),
+    },
+    calendarLimits: {
+      maxCalendarBytes: get<number>('limits.maxCalendarBytes'),
+      maxComponents: get<number>('limits.maxComponents'),
+      maxAttendees: get<number>('limits.maxAttendees'),
+      maxInstances: get<number>('limits.maxInstances'),
+      expansionMilliseconds: get<number>('limits.expansionMilliseconds'),
+    },
+  };
+  const optional = { lmtp: 'listen.lmtp', smtp: 'listen.smtp', tlsKey: 'listen.tlsKey', tlsCert: 'listen.tlsCert' } as const;
+  for (const [field, name] of Object.entries(optional)) {
+    const value = get<string | undefined>(name);
+    if (value !== undefined) settings[field as keyof typeof optional] = value;
+  }
+  const relayHost = get<string | undefined>('relay.host');
+  if (relayHost) {
+    settings.relay = { host: relayHost, port: get<number>('relay.port'), secure: get<boolean>('relay.secure') };
+    const user = get<string | undefined>('relay.user');
+    const passwordFile = get<string | undefined>('relay.passwordFile');
+    if (user) settings.relay.user = user;
+    if (passwordFile) settings.relay.passwordFile = passwordFile;
+  }
+  if (!!settings.tlsKey !== !!settings.tlsCert) throw new ConfigError('listen.tlsKey and listen.tlsCert go together: give both, or neither');
+  return { settings, entries, file };
+}
+
+/** The relay password from its file (first line), for the outbox sender. */
+export function readRelayPassword(relay: Relay): string | undefined {
+  if (!relay.passwordFile) return undefined;
+  try {
+    return readFileSync(relay.passwordFile, 'utf8').split(/\r?\n/)[0];
+  } catch (error) {
+    throw new ConfigError(`relay.passwordFile ${relay.passwordFile} cannot be read: ${(error as Error).message}`);
+  }
+}
+
+/** Values as `config show` prints them: modes in octal, lists joined. */
+export function showValue(name: string, value: unknown): string {
+  if (value === undefined) return '-';
+  if (name === 'listen.socketMode' && typeof value === 'number') return `0${value.toString(8)}`;
+  if (Array.isArray(value)) return value.length ? value.join(',') : '-';
+  return String(value);
+}
+
+export const SETTINGS_HELP =
+  '\nSettings come from, strongest first: command-line flags, ITIP_AGENT_* environment variables,\n' +
+  `the configuration file (JSON; --config FILE or ITIP_AGENT_CONFIG, default ${DEFAULT_CONFIG_FILE},\n` +
+  'which may be missing), and built-in defaults. `itip-agent config show` prints them with their source.\n';

@@ -1,0 +1,105 @@
+// The organizer's record of how the scheduling messages it sent fared: the
+// SCHEDULE-STATUS parameter on each ATTENDEE of its stored copy (RFC 6638
+// sections 3.2.9 and 7.3). Pure: the outbox sender passes in the stored object,
+// the message that went out and the per-recipient results, and stores what
+// comes back.
+
+import ICAL from 'ical.js';
+import { normalizeAddress } from '../ical/address.js';
+import { eventsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../ical/calendar.js';
+import { ZoneResolver } from '../ical/zones.js';
+import { CalendarObject } from './calendar-object.js';
+import type { StoredObject } from './model.js';
+
+/**
+ * Delivery status codes (RFC 6638 section 3.2.9), the same codes RFC 5546
+ * section 3.6 uses for REQUEST-STATUS.
+ */
+export const SCHEDULE_STATUS = {
+  /** The message is pending: the sender is still trying. */
+  PENDING: '1.0',
+  /** The message was sent; nothing is known about its delivery. */
+  SENT: '1.1',
+  /** The message was delivered (the next hop took responsibility for it). */
+  DELIVERED: '1.2',
+  /** The recipient is not a valid calendar user (its mailbox does not exist). */
+  INVALID_USER: '3.7',
+  /** The message could not be delivered. */
+  NOT_DELIVERED: '5.1',
+} as const;
+
+/** Whether a code is final: the message was delivered or will not be. */
+export function isFinalStatus(code: string | undefined): boolean {
+  return code !== undefined && code !== '' && code !== SCHEDULE_STATUS.PENDING;
+}
+
+/**
+ * Methods an organizer sends to attendees (RFC 5546 section 1.4); only their
+ * delivery is recorded on ATTENDEE properties. A REPLY, REFRESH or COUNTER goes
+ * from an attendee to the organizer.
+ */
+const ORGANIZER_METHODS = new Set(['REQUEST', 'ADD', 'CANCEL', 'PUBLISH', 'DECLINECOUNTER']);
+
+/**
+ * The stored object with SCHEDULE-STATUS set on the ATTENDEEs a message went to,
+ * or undefined when nothing changes: the user is not the ORGANIZER of the stored
+ * object, the message is not one an organizer sends, or no attendee named in
+ * `statuses` is (still) in the components the message was about.
+ *
+ * `statuses` maps recipient addresses (any form; compared as lower-case mailto:
+ * URIs) to codes. The components changed are those the message carried: all of
+ * them for a message about the master, else the overrides of the instances it
+ * named (the master when an instance has no override of its own). RFC 6638
+ * section 7.3 allows the parameter only on attendees that were sent a message,
+ * so attendees not named in `statuses` keep theirs.
+ */
+export function withScheduleStatus(
+  stored: StoredObject,
+  user: string,
+  messageIcs: string,
+  statuses: Record<string, string>,
+): StoredObject | undefined {
+  const organizerAddress = normalizeAddress(user);
+  const message = parseCalendar(messageIcs);
+  const method = String(message.getFirstPropertyValue('method') ?? '').toUpperCase();
+  if (!ORGANIZER_METHODS.has(method)) return undefined;
+
+  const object = CalendarObject.fromStored(stored, null);
+  const reference = object.master ?? object.list()[0];
+  if (!reference || organizerOf(reference) !== organizerAddress) return undefined;
+
+  const codes = new Map<string, string>();
+  for (const [address, code] of Object.entries(statuses)) {
+    const normal = normalizeAddress(address);
+    if (normal && /^\d+(\.\d+)*$/.test(code)) codes.set(normal, code);
+  }
+  if (codes.size === 0) return undefined;
+
+  const targets = targetComponents(object, message, stored.uid);
+  let changed = false;
+  for (const component of targets) {
+    for (const prop of component.getAllProperties('attendee')) {
+      const address = normalizeAddress(String(prop.getFirstValue() ?? ''));
+      const code = address ? codes.get(address) : undefined;
+      if (code === undefined || prop.getParameter('schedule-status') === code) continue;
+      prop.setParameter('schedule-status', code);
+      changed = true;
+    }
+  }
+  return changed ? object.toStored() : undefined;
+}
+
+function targetComponents(object: CalendarObject, message: ICAL.Component, uid: string): ICAL.Component[] {
+  const zones = new ZoneResolver(message, null);
+  const keys = new Set<string>();
+  for (const event of eventsOf(message)) {
+    if (uidOf(event) === uid) keys.add(recurrenceKey(event, zones));
+  }
+  if (keys.size === 0 || keys.has('')) return object.list();
+  const targets = new Set<ICAL.Component>();
+  for (const key of keys) {
+    const component = object.get(key) ?? object.master;
+    if (component) targets.add(component);
+  }
+  return [...targets];
+}

@@ -1,0 +1,396 @@
+// Building outgoing iMIP mail (RFC 6047) from an iTIP message (RFC 5546) with
+// nodemailer's MailComposer.
+//
+// Shape: multipart/alternative with a readable text/plain part first and the
+// calendar last, as `text/calendar; charset=utf-8; method=X` whose method is the
+// body's METHOD (RFC 6047 section 2.4: they MUST agree). There is one calendar
+// part and no second copy as an invite.ics attachment: RFC 6047 section 2.4
+// describes one text/calendar body part per iTIP message, and a reader that
+// applies every calendar part it finds would apply an attached copy twice.
+// (nodemailer's own `icalEvent` option adds such a copy, so the part is added
+// as an alternative instead.)
+
+import { createHash } from 'node:crypto';
+import ICAL from 'ical.js';
+import MailComposer from 'nodemailer/lib/mail-composer/index.js';
+import { mailAddress, normalizeAddress } from '../ical/address.js';
+import { attendeesOf, calendarMethod, eventsOf, organizerOf, parseCalendar, textOf, uidOf } from '../ical/calendar.js';
+import { formatUtc, instantOf, tzidOf } from '../ical/times.js';
+import { ZoneResolver } from '../ical/zones.js';
+
+export interface ImipInput {
+  /** The calendar user who sends: a mailto: URI or a bare address. */
+  from: string;
+  /** The display name on From; default: the CN the calendar gives this address. */
+  fromName?: string;
+  /** Recipients: mailto: URIs or bare addresses. */
+  to: string[];
+  /** The iTIP message: one VCALENDAR with METHOD. */
+  ics: string;
+  /** Message-ID without angle brackets; default: a random one at the sender's domain. */
+  messageId?: string;
+  /** The Date header; default: now. */
+  date?: Date;
+  /**
+   * Auto-Submitted (RFC 3834 section 5): `auto-generated` for mail no person
+   * wrote, so that vacation responders and similar programs do not answer it.
+   */
+  autoSubmitted?: 'auto-generated' | 'auto-replied';
+}
+
+export interface ImipMail {
+  /** The whole RFC 5322 message, CRLF line ends. */
+  raw: Buffer;
+  method: string;
+  subject: string;
+  /** Message-ID without angle brackets. */
+  messageId: string;
+  /** SMTP envelope: bare addresses. */
+  envelope: { from: string; to: string[] };
+}
+
+/** The iTIP message cannot be sent as iMIP (no VCALENDAR, no METHOD). */
+export class ImipError extends Error {
+  override name = 'ImipError';
+}
+
+const CRLF = '\r\n';
+/** RFC 5545 section 3.1: content lines SHOULD NOT be longer than 75 octets. */
+const FOLD_OCTETS = 75;
+
+/**
+ * Folds iCalendar text per RFC 5545 section 3.1: CRLF line ends, content lines
+ * of at most 75 octets (not counting the CRLF), continued with one space, never
+ * splitting a UTF-8 sequence. Already folded input is unfolded first, so the
+ * result is the same whatever folding (or bare LF) the input used.
+ */
+export function foldIcs(text: string): string {
+  const unfolded = text.replace(/\r\n|\r|\n/g, '\n').replace(/\n[ \t]/g, '');
+  // Empty content lines are not iCalendar (RFC 5545 section 3.1); dropping them
+  // also drops the text's trailing line end, which is written back below.
+  const lines = unfolded.split('\n').filter((line) => line !== '');
+  const out: string[] = [];
+  for (const line of lines) {
+    let current = '';
+    let octets = 0;
+    for (const char of line) {
+      const size = Buffer.byteLength(char, 'utf8');
+      if (octets + size > FOLD_OCTETS) {
+        out.push(current);
+        // The continuation's leading space counts towards its 75 octets.
+        current = ' ';
+        octets = 1;
+      }
+      current += char;
+      octets += size;
+    }
+    out.push(current);
+  }
+  return out.join(CRLF) + CRLF;
+}
+
+/**
+ * The calendar text as it goes out: without SCHEDULE-STATUS parameters, which
+ * servers MUST NOT put in the scheduling messages they send (RFC 6638 section
+ * 7.3; the organizer's stored copy carries them), and folded with CRLF.
+ */
+export function outgoingIcs(ics: string): string {
+  if (!/SCHEDULE-STATUS/i.test(ics)) return foldIcs(ics);
+  const vcalendar = parseCalendar(ics);
+  for (const component of vcalendar.getAllSubcomponents()) {
+    for (const prop of [...component.getAllProperties('attendee'), ...component.getAllProperties('organizer')]) {
+      prop.removeParameter('schedule-status');
+    }
+  }
+  return foldIcs(vcalendar.toString());
+}
+
+// ---------------------------------------------------------------------------
+// Subject and text part
+
+interface Facts {
+  method: string;
+  summary: string;
+  /** The components to describe: master first. */
+  events: ICAL.Component[];
+  zones: ZoneResolver;
+  organizer?: { address: string; name?: string };
+  /** For a REPLY: the answer of the replying attendee (the sender). */
+  partstat?: string;
+  sequence: number;
+}
+
+function cnOf(prop: ICAL.Property | null | undefined): string | undefined {
+  const cn = prop?.getParameter('cn');
+  return typeof cn === 'string' && cn.trim() ? cn.trim() : undefined;
+}
+
+/** The CN the calendar gives an address, on its ORGANIZER or an ATTENDEE. */
+function nameInCalendar(events: ICAL.Component[], address: string): string | undefined {
+  for (const event of events) {
+    const organizer = event.getFirstProperty('organizer');
+    if (organizer && organizerOf(event) === address) {
+      const cn = cnOf(organizer);
+      if (cn) return cn;
+    }
+    for (const attendee of attendeesOf(event)) {
+      if (attendee.address === address) {
+        const cn = cnOf(attendee.prop);
+        if (cn) return cn;
+      }
+    }
+  }
+  return undefined;
+}
+
+function readFacts(vcalendar: ICAL.Component, method: string, from: string): Facts {
+  const events = eventsOf(vcalendar).sort((a, b) => Number(a.hasProperty('recurrence-id')) - Number(b.hasProperty('recurrence-id')));
+  const first = events[0];
+  const summary = (first && (textOf(first, 'summary') ?? uidOf(first))) || '(no title)';
+  const facts: Facts = {
+    method,
+    summary: summary.replace(/\s+/g, ' ').trim(),
+    events,
+    zones: new ZoneResolver(vcalendar, null),
+    sequence: first ? Number(first.getFirstPropertyValue('sequence') ?? 0) || 0 : 0,
+  };
+  const organizer = first ? organizerOf(first) : undefined;
+  if (organizer) facts.organizer = { address: organizer, name: cnOf(first!.getFirstProperty('organizer')) };
+  if (method === 'REPLY' && first) {
+    // The one ATTENDEE of a REPLY is the replier (RFC 5546 section 3.2.3); prefer the sender's own.
+    const attendees = attendeesOf(first);
+    const own = attendees.find((a) => a.address === from) ?? attendees[0];
+    if (own) facts.partstat = own.partstat;
+  }
+  return facts;
+}
+
+const ANSWER: Record<string, string> = {
+  ACCEPTED: 'Accepted',
+  DECLINED: 'Declined',
+  TENTATIVE: 'Tentative',
+  DELEGATED: 'Delegated',
+  'NEEDS-ACTION': 'Reply',
+};
+
+/** A readable subject per method (and, for a REPLY, per PARTSTAT), as mail clients write them. */
+export function subjectFor(method: string, summary: string, options: { partstat?: string; sequence?: number } = {}): string {
+  let prefix: string;
+  switch (method) {
+    case 'REQUEST':
+      prefix = (options.sequence ?? 0) > 0 ? 'Updated' : 'Invitation';
+      break;
+    case 'REPLY':
+      prefix = ANSWER[options.partstat ?? ''] ?? 'Reply';
+      break;
+    case 'CANCEL':
+      prefix = 'Cancelled';
+      break;
+    case 'ADD':
+      prefix = 'Updated';
+      break;
+    case 'PUBLISH':
+      prefix = 'Event';
+      break;
+    case 'REFRESH':
+      prefix = 'Please send the current version';
+      break;
+    case 'COUNTER':
+      prefix = 'New time proposed';
+      break;
+    case 'DECLINECOUNTER':
+      prefix = 'Proposal declined';
+      break;
+    default:
+      prefix = method;
+  }
+  return `${prefix}: ${summary}`;
+}
+
+const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+
+function wallText(time: ICAL.Time, withDate: boolean): string {
+  const clock = `${pad(time.hour)}:${pad(time.minute)}`;
+  return withDate ? `${pad(time.year, 4)}-${pad(time.month)}-${pad(time.day)} ${clock}` : clock;
+}
+
+function utcText(ms: number, withDate: boolean): string {
+  const iso = formatUtc(ms);
+  return withDate ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
+}
+
+/** The end of an event: DTEND, or DTSTART plus DURATION (RFC 5545 section 3.6.1). */
+function endOf(event: ICAL.Component, start: ICAL.Time): { time: ICAL.Time; tzid?: string } | undefined {
+  const dtend = event.getFirstProperty('dtend');
+  const value = dtend?.getFirstValue();
+  if (value instanceof ICAL.Time) return { time: value, tzid: tzidOf(dtend!) };
+  const duration = event.getFirstPropertyValue('duration');
+  if (duration instanceof ICAL.Duration) {
+    const end = start.clone();
+    end.addDuration(duration);
+    return { time: end, tzid: tzidOf(event.getFirstProperty('dtstart')) };
+  }
+  return undefined;
+}
+
+/** "2026-12-01 09:00 - 10:00 UTC (10:00 - 11:00 Europe/Berlin)", or the date of an all-day event. */
+export function whenText(event: ICAL.Component, zones: ZoneResolver): string | undefined {
+  const dtstart = event.getFirstProperty('dtstart');
+  const start = dtstart?.getFirstValue();
+  if (!(start instanceof ICAL.Time)) return undefined;
+  const end = endOf(event, start);
+  if (start.isDate) {
+    const day = `${pad(start.year, 4)}-${pad(start.month)}-${pad(start.day)}`;
+    if (end && end.time.isDate) {
+      // DTEND of an all-day event is exclusive (RFC 5545 section 3.6.1).
+      const last = end.time.clone();
+      last.adjust(-1, 0, 0, 0);
+      const lastDay = `${pad(last.year, 4)}-${pad(last.month)}-${pad(last.day)}`;
+      if (lastDay > day) return `${day} to ${lastDay} (all day)`;
+    }
+    return `${day} (all day)`;
+  }
+  const tzid = tzidOf(dtstart!);
+  const utc = start.zone?.tzid === 'UTC' || start.zone === ICAL.Timezone.utcTimezone;
+  if (!tzid && !utc) {
+    const endWall = end ? ` - ${wallText(end.time, !sameDay(start, end.time))}` : '';
+    return `${wallText(start, true)}${endWall} (local time wherever you are)`;
+  }
+  const zone = tzid ? zones.zone(tzid) : null;
+  if (tzid && !zone) {
+    const endWall = end ? ` - ${wallText(end.time, !sameDay(start, end.time))}` : '';
+    return `${wallText(start, true)}${endWall} ${tzid}`;
+  }
+  const startMs = instantOf(start, tzid, zones);
+  const endMs = end ? instantOf(end.time, end.tzid, zones) : undefined;
+  const utcLine =
+    `${utcText(startMs, true)}` +
+    (endMs !== undefined ? ` - ${utcText(endMs, formatUtc(endMs).slice(0, 10) !== formatUtc(startMs).slice(0, 10))}` : '') +
+    ' UTC';
+  if (!tzid || tzid.toUpperCase() === 'UTC' || tzid === 'Etc/UTC') return utcLine;
+  const localEnd = end ? ` - ${wallText(end.time, !sameDay(start, end.time))}` : '';
+  return `${utcLine} (${wallText(start, true)}${localEnd} ${tzid})`;
+}
+
+function sameDay(a: ICAL.Time, b: ICAL.Time): boolean {
+  return a.year === b.year && a.month === b.month && a.day === b.day;
+}
+
+function person(address: string, name?: string): string {
+  const bare = mailAddress(address);
+  return name ? `${name} <${bare}>` : bare;
+}
+
+const PARTSTAT_TEXT: Record<string, string> = {
+  ACCEPTED: 'accepted',
+  DECLINED: 'declined',
+  TENTATIVE: 'tentatively accepted',
+  DELEGATED: 'delegated',
+  'NEEDS-ACTION': 'not answered yet',
+};
+
+function opening(facts: Facts, sender: string): string {
+  switch (facts.method) {
+    case 'REQUEST':
+      return facts.sequence > 0 ? `${sender} has updated this event.` : `${sender} invites you to this event.`;
+    case 'REPLY':
+      return `${sender} has ${PARTSTAT_TEXT[facts.partstat ?? ''] ?? 'answered'} this invitation.`;
+    case 'CANCEL':
+      return `${sender} has cancelled this event (or the instances listed below).`;
+    case 'ADD':
+      return `${sender} has added instances to this event.`;
+    case 'PUBLISH':
+      return `${sender} has published this event.`;
+    case 'REFRESH':
+      return `${sender} asks for the current version of this event.`;
+    case 'COUNTER':
+      return `${sender} proposes a change to this event.`;
+    case 'DECLINECOUNTER':
+      return `${sender} has declined your proposed change to this event.`;
+    default:
+      return `${sender} sent a calendar message (${facts.method}).`;
+  }
+}
+
+/** The text/plain part: what a person without a calendar program needs to know. */
+function textPart(facts: Facts, sender: string): string {
+  const lines = [opening(facts, sender), '', `Event:      ${facts.summary}`];
+  const shown = facts.events.slice(0, 10);
+  for (const event of shown) {
+    const when = whenText(event, facts.zones);
+    const isOverride = event.hasProperty('recurrence-id');
+    if (when) lines.push(`${isOverride ? 'Instance:   ' : 'When:       '}${when}`);
+    const status = textOf(event, 'status');
+    if (isOverride && status && status.toUpperCase() === 'CANCELLED') lines[lines.length - 1] += ' (cancelled)';
+  }
+  if (facts.events.length > shown.length) lines.push(`            and ${facts.events.length - shown.length} more instances`);
+  const master = facts.events[0];
+  const rrule = master?.getFirstPropertyValue('rrule');
+  if (rrule instanceof ICAL.Recur) lines.push(`Repeats:    ${rrule.toString()}`);
+  const location = master ? textOf(master, 'location') : undefined;
+  if (location) lines.push(`Where:      ${location.replace(/\s+/g, ' ').trim()}`);
+  if (facts.organizer) lines.push(`Organizer:  ${person(facts.organizer.address, facts.organizer.name)}`);
+  if (facts.method === 'REPLY' && facts.partstat) lines.push(`Answer:     ${ANSWER[facts.partstat] ?? facts.partstat}`);
+  if (['REQUEST', 'ADD', 'PUBLISH'].includes(facts.method) && master) {
+    const attendees = attendeesOf(master);
+    if (attendees.length > 0) {
+      lines.push('Attendees:');
+      for (const a of attendees.slice(0, 50)) {
+        lines.push(`  ${person(a.address, cnOf(a.prop))} (${PARTSTAT_TEXT[a.partstat] ?? a.partstat.toLowerCase()})`);
+      }
+      if (attendees.length > 50) lines.push(`  and ${attendees.length - 50} more`);
+    }
+  }
+  lines.push('', `This mail carries the calendar data (iTIP method ${facts.method}) for your calendar program.`);
+  return lines.join(CRLF) + CRLF;
+}
+
+// ---------------------------------------------------------------------------
+
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at >= 0 ? address.slice(at + 1) : 'localhost';
+}
+
+/** Builds the iMIP mail for one iTIP message. */
+export async function composeImip(input: ImipInput): Promise<ImipMail> {
+  const from = normalizeAddress(input.from);
+  if (!from) throw new ImipError('no sender address');
+  const to = [...new Set(input.to.map((a) => normalizeAddress(a)).filter((a): a is string => !!a))];
+  if (to.length === 0) throw new ImipError('no recipient');
+
+  let vcalendar: ICAL.Component;
+  try {
+    vcalendar = parseCalendar(input.ics);
+  } catch (error) {
+    throw new ImipError(`the iTIP message is not iCalendar: ${(error as Error).message}`);
+  }
+  const method = calendarMethod(vcalendar);
+  // RFC 6047 section 2.4: the Content-Type method parameter MUST be present and equal METHOD.
+  if (!method) throw new ImipError('the iTIP message has no METHOD (RFC 5546 section 1.4)');
+  const ics = outgoingIcs(input.ics);
+
+  const facts = readFacts(vcalendar, method, from);
+  const fromName = input.fromName?.trim() || nameInCalendar(facts.events, from);
+  const subject = subjectFor(method, facts.summary, { partstat: facts.partstat, sequence: facts.sequence });
+  const messageId = input.messageId ?? `${globalThis.crypto.randomUUID()}@${domainOf(mailAddress(from))}`;
+  const bareFrom = mailAddress(from);
+  const bareTo = to.map(mailAddress);
+
+  const options: ConstructorParameters<typeof MailComposer>[0] & { baseBoundary?: string } = {
+    from: fromName ? { name: fromName, address: bareFrom } : bareFrom,
+    to: bareTo,
+    subject,
+    date: input.date ?? new Date(),
+    messageId: `<${messageId}>`,
+    text: textPart(facts, fromName ? `${fromName} (${bareFrom})` : bareFrom),
+    alternatives: [{ contentType: `text/calendar; charset=utf-8; method=${method}`, content: ics }],
+    ...(input.autoSubmitted ? { headers: { 'Auto-Submitted': input.autoSubmitted } } : {}),
+    // The MIME boundary comes from the content rather than from chance, so that
+    // the same message composed again (a retry) is the same bytes, and a
+    // receiver that keys redelivery on Message-ID plus a digest sees a copy.
+    baseBoundary: createHash('sha256').update(`${messageId}\u0000${subject}\u0000${ics}`).digest('hex').slice(0, 24),
+  };
+  const raw = await new MailComposer(options).compile().build();
+  return { raw, method, subject, messageId, envelope: { from: bareFrom, to: bareTo } };
+}

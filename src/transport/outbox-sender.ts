@@ -1,0 +1,439 @@
+// The outbox sender: the iTIP messages the agent generated (replies of
+// resources, REQUESTs answering a REFRESH, ...) go out as iMIP mail (RFC 6047)
+// through an SMTP relay, with retry.
+//
+// Delivery semantics: at-least-once. Each attempt is recorded durably
+// (attempts + 1, and a nextAttempt in the future) BEFORE the mail is handed to
+// the relay, and the result is recorded after. A crash in between leaves the
+// item unprocessed with the attempt counted, so it is sent again once
+// nextAttempt is due: a recipient may get a message twice, never zero times,
+// and the store never holds an attempt it does not know about. Duplicates are
+// harmless to iTIP recipients: the retry carries the same Message-ID, Date and
+// body, and RFC 5546 section 2.1.5 orders messages by SEQUENCE and DTSTAMP, so
+// the second copy changes nothing (this agent journals it as a duplicate).
+// At-most-once would lose the message on such a crash, which for a REPLY or a
+// CANCEL leaves calendars disagreeing without anyone knowing.
+//
+// Per recipient the item's status holds a delivery code (RFC 6638 section
+// 3.2.9): 1.0 while it is pending (a transient 4xx or an unreachable relay:
+// retried with exponential backoff), 1.2 once the relay accepted it (2xx),
+// 5.1 when it was refused (5xx) or still pending after maxAttempts. An item is
+// `processed` when every recipient has a final answer and `failed` when
+// attempts ran out first. When the sending user is the ORGANIZER of the event,
+// the codes are also written on the ATTENDEEs of its stored copy
+// (SCHEDULE-STATUS, RFC 6638 section 7.3).
+//
+// Each run makes one pooled SMTP connection (nodemailer) and sends the due items
+// on it in the order they were created, so that a REQUEST goes before the CANCEL
+// that follows it.
+
+import { hostname } from 'node:os';
+import nodemailer from 'nodemailer';
+import { mailAddress } from '../ical/address.js';
+import type { OutboxItem } from '../itip/model.js';
+import { SCHEDULE_STATUS, isFinalStatus, withScheduleStatus } from '../itip/schedule-status.js';
+import { composeImip } from '../mail/compose-imip.js';
+import type { Store } from '../store/store.js';
+
+export interface RelayOptions {
+  host: string;
+  port: number;
+  /** TLS from the start (port 465). Otherwise STARTTLS is used when offered (not on loopback). */
+  secure?: boolean;
+  auth?: { user: string; pass: string };
+}
+
+export interface OutboxSenderOptions {
+  relay: RelayOptions;
+  /** The clock, epoch ms; default Date.now. Decides what is due and when to retry. */
+  now?: () => number;
+  /** startOutboxSender: the pause between runs; default 30 s. */
+  intervalMs?: number;
+  /** Domains of this installation: a relay's 2xx for them counts as delivered (1.2), elsewhere as sent (1.1). */
+  localDomains?: string[];
+  /** Attempts per item before it is given up as failed; default 20 (about a day with the backoff). */
+  maxAttempts?: number;
+  /** startOutboxSender: called after every run, e.g. for logging. */
+  onRun?: (summary: OutboxRunSummary) => void;
+  /** startOutboxSender: called when a run fails as a whole (the store could not be written). */
+  onError?: (error: unknown) => void;
+}
+
+export interface OutboxRunItem {
+  id: string;
+  user: string;
+  method: string;
+  uid: string;
+  state: OutboxItem['state'];
+  attempts: number;
+  status: Record<string, string>;
+  nextAttempt?: string;
+  lastError?: string;
+}
+
+export interface OutboxRunSummary {
+  /** Items now processed: every recipient answered (delivered, or refused for good). */
+  sent: number;
+  /** Items given up: attempts ran out, or the message could not be built. */
+  failed: number;
+  /** Items that wait for another attempt. */
+  retry: number;
+  items: OutboxRunItem[];
+}
+
+export const DEFAULT_INTERVAL_MS = 30_000;
+export const DEFAULT_MAX_ATTEMPTS = 20;
+/** The first retry waits this long; each further one twice as long, up to RETRY_MAX_MS. */
+export const RETRY_BASE_MS = 60_000;
+export const RETRY_MAX_MS = 2 * 60 * 60_000;
+
+/** How long to wait after the given number of attempts: 1 min, 2, 4, ... at most 2 h. */
+export function retryDelay(attempts: number): number {
+  const exponent = Math.max(0, Math.min(attempts - 1, 30));
+  return Math.min(RETRY_BASE_MS * 2 ** exponent, RETRY_MAX_MS);
+}
+
+function isoUtc(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+function isDue(item: OutboxItem, now: number): boolean {
+  if (item.state !== 'unprocessed') return false;
+  if (!item.nextAttempt) return true;
+  const at = Date.parse(item.nextAttempt);
+  return Number.isNaN(at) || at <= now;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127\./.test(host);
+}
+
+function createTransport(relay: RelayOptions) {
+  return nodemailer.createTransport({
+    pool: true,
+    maxConnections: 1,
+    host: relay.host,
+    port: relay.port,
+    secure: relay.secure ?? false,
+    ...(relay.auth ? { auth: { user: relay.auth.user, pass: relay.auth.pass } } : {}),
+    // A relay on loopback (the local MTA) is not worth a TLS handshake, and
+    // typically offers STARTTLS with a certificate for its public name that
+    // would not verify for "localhost". Elsewhere STARTTLS is used when offered
+    // and the certificate is verified.
+    ignoreTLS: !relay.secure && isLoopback(relay.host),
+    name: hostname(),
+    connectionTimeout: 30_000,
+    greetingTimeout: 30_000,
+    socketTimeout: 60_000,
+  });
+}
+
+type Transport = ReturnType<typeof createTransport>;
+
+interface SmtpError extends Error {
+  code?: string;
+  response?: string;
+  responseCode?: number;
+  command?: string;
+  recipient?: string;
+  rejectedErrors?: SmtpError[];
+}
+
+interface SmtpInfo {
+  accepted?: Array<string | { address: string }>;
+  rejected?: Array<string | { address: string }>;
+  rejectedErrors?: SmtpError[];
+  response?: string;
+}
+
+/** What one attempt gave, per recipient (bare address, lower-case). */
+interface AttemptResult {
+  codes: Map<string, string>;
+  errors: string[];
+  /** The relay could not be reached or dropped the connection: no reply at all. */
+  unreachable: boolean;
+}
+
+function addressText(value: string | { address: string }): string {
+  return (typeof value === 'string' ? value : value.address).toLowerCase();
+}
+
+function replyText(error: SmtpError): string {
+  return (error.response ?? error.message).replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A 5xx reply refuses for good (RFC 5321 section 4.2.1); 4xx and no reply are
+ * worth a retry. A "bad destination mailbox" (enhanced status 5.1.1, RFC 3463)
+ * means the address is no calendar user at all: 3.7 (RFC 6638 section 3.2.9).
+ */
+function codeForReply(responseCode: number | undefined, text = ''): string {
+  if (responseCode === undefined || responseCode < 500 || responseCode >= 600) return SCHEDULE_STATUS.PENDING;
+  return /\b5\.1\.1\b/.test(text) ? SCHEDULE_STATUS.INVALID_USER : SCHEDULE_STATUS.NOT_DELIVERED;
+}
+
+/**
+ * What a relay's 2xx means for a recipient: handed on (1.1, "sent") for an
+ * outside address, whose calendar we cannot see; delivered (1.2) for one of
+ * our own domains, whose mail ends in a mailbox beside this agent. CalDAV
+ * servers that send iMIP record the same two codes the same way.
+ */
+function acceptedCode(recipient: string, localDomains: ReadonlySet<string>): string {
+  const domain = recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase();
+  return localDomains.has(domain) ? SCHEDULE_STATUS.DELIVERED : SCHEDULE_STATUS.SENT;
+}
+
+async function attempt(
+  transport: Transport,
+  raw: Buffer,
+  from: string,
+  to: string[],
+  localDomains: ReadonlySet<string>,
+): Promise<AttemptResult> {
+  const codes = new Map<string, string>();
+  const errors: string[] = [];
+  const refused = (list: SmtpError[] | undefined) => {
+    for (const error of list ?? []) {
+      if (!error.recipient) continue;
+      codes.set(error.recipient.toLowerCase(), codeForReply(error.responseCode, replyText(error)));
+      errors.push(`${error.recipient}: ${replyText(error)}`);
+    }
+  };
+  try {
+    const info = (await transport.sendMail({ envelope: { from, to }, raw })) as SmtpInfo;
+    for (const address of info.accepted ?? []) codes.set(addressText(address), acceptedCode(addressText(address), localDomains));
+    refused(info.rejectedErrors);
+    for (const address of info.rejected ?? []) {
+      if (!codes.has(addressText(address))) codes.set(addressText(address), SCHEDULE_STATUS.PENDING);
+    }
+    return { codes, errors, unreachable: false };
+  } catch (caught) {
+    const error = caught as SmtpError;
+    if (error.rejectedErrors?.length) {
+      // Every recipient was refused at RCPT TO, each with its own reply.
+      refused(error.rejectedErrors);
+      return { codes, errors, unreachable: false };
+    }
+    // MAIL FROM or DATA refused (the reply applies to every recipient), or no
+    // reply at all: connection refused, timeout, dropped connection, TLS failure.
+    const code = codeForReply(error.responseCode);
+    for (const address of to) codes.set(address.toLowerCase(), code);
+    errors.push(`${error.command ? `${error.command}: ` : ''}${replyText(error)}`);
+    return { codes, errors, unreachable: error.responseCode === undefined };
+  }
+}
+
+function runItem(item: OutboxItem): OutboxRunItem {
+  const row: OutboxRunItem = {
+    id: item.id,
+    user: item.user,
+    method: item.method,
+    uid: item.uid,
+    state: item.state,
+    attempts: item.attempts,
+    status: { ...(item.status ?? {}) },
+  };
+  if (item.nextAttempt) row.nextAttempt = item.nextAttempt;
+  if (item.lastError) row.lastError = item.lastError;
+  return row;
+}
+
+/** The Message-ID of an item: the same on every attempt, so a resent copy is recognised. */
+function messageIdOf(item: OutboxItem): string {
+  const at = item.from.lastIndexOf('@');
+  const domain = at >= 0 ? item.from.slice(at + 1) : 'localhost';
+  return `itip-${item.id.replace(/[^A-Za-z0-9._-]/g, '')}@${domain}`;
+}
+
+/** Writes the per-recipient codes on the organizer's stored copy, if the user is its ORGANIZER. */
+async function recordScheduleStatus(store: Store, item: OutboxItem, statuses: Record<string, string>): Promise<void> {
+  await store.transact(item.user, (tx) => {
+    const stored = tx.getObject(item.uid);
+    if (!stored) return;
+    const next = withScheduleStatus(stored, item.user, item.ics, statuses);
+    if (next) tx.putObject(next);
+  });
+}
+
+class Run {
+  readonly summary: OutboxRunSummary = { sent: 0, failed: 0, retry: 0, items: [] };
+  /** Set once the relay could not be reached: the rest of the run is deferred, not sent. */
+  private unreachable: string | undefined;
+  private transport: Transport | undefined;
+
+  constructor(
+    private readonly store: Store,
+    private readonly options: OutboxSenderOptions,
+  ) {}
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  async run(): Promise<OutboxRunSummary> {
+    const due = this.store.listOutbox().filter((item) => isDue(item, this.now()));
+    try {
+      for (const item of due) await this.send(item);
+    } finally {
+      this.transport?.close();
+    }
+    return this.summary;
+  }
+
+  private count(item: OutboxItem): void {
+    if (item.state === 'processed') this.summary.sent++;
+    else if (item.state === 'failed') this.summary.failed++;
+    else this.summary.retry++;
+    this.summary.items.push(runItem(item));
+  }
+
+  private async send(listed: OutboxItem): Promise<void> {
+    // Read again: another sender (serve beside a `queue run`) may have taken it.
+    const current = this.store.getOutbox(listed.id);
+    const now = this.now();
+    if (!current || !isDue(current, now)) return;
+    const status: Record<string, string> = { ...(current.status ?? {}) };
+    const pending = current.to.filter((recipient) => !isFinalStatus(status[recipient]));
+    const maxAttempts = Math.max(1, this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+
+    if (pending.length === 0) {
+      const done: OutboxItem = { ...current, state: 'processed', status };
+      delete done.nextAttempt;
+      await this.store.updateOutbox(done);
+      this.count(done);
+      return;
+    }
+
+    // Before sending: the attempt is counted and the next one scheduled, durably.
+    const attempts = current.attempts + 1;
+    for (const recipient of pending) status[recipient] = SCHEDULE_STATUS.PENDING;
+    const leased: OutboxItem = { ...current, attempts, status, nextAttempt: isoUtc(now + retryDelay(attempts)) };
+    await this.store.updateOutbox(leased);
+
+    let result: AttemptResult;
+    if (this.unreachable !== undefined) {
+      result = { codes: new Map(), errors: [this.unreachable], unreachable: true };
+    } else {
+      let raw: Buffer;
+      try {
+        raw = await this.compose(current);
+      } catch (error) {
+        await this.finish(leased, pending, { codes: new Map(), errors: [`the message cannot be built: ${(error as Error).message}`], unreachable: false }, true);
+        return;
+      }
+      this.transport ??= createTransport(this.options.relay);
+      const localDomains = new Set((this.options.localDomains ?? []).map((d) => d.toLowerCase()));
+      result = await attempt(this.transport, raw, mailAddress(current.from), pending.map(mailAddress), localDomains);
+      if (result.unreachable) this.unreachable = result.errors.join('; ');
+    }
+    await this.finish(leased, pending, result, attempts >= maxAttempts);
+  }
+
+  private async compose(item: OutboxItem): Promise<Buffer> {
+    const prefs = this.store.getPrefs(item.user);
+    const created = Date.parse(item.created);
+    const mail = await composeImip({
+      from: item.from,
+      fromName: prefs.CN,
+      to: item.to,
+      ics: item.ics,
+      messageId: messageIdOf(item),
+      // The creation time, not the attempt's: every attempt sends the same bytes.
+      date: Number.isNaN(created) ? new Date(this.now()) : new Date(created),
+      // The agent wrote it, not a person: auto-responders must not answer (RFC 3834).
+      autoSubmitted: 'auto-generated',
+    });
+    return mail.raw;
+  }
+
+  private async finish(leased: OutboxItem, pending: string[], result: AttemptResult, lastAttempt: boolean): Promise<void> {
+    const status = { ...leased.status! };
+    for (const recipient of pending) {
+      status[recipient] = result.codes.get(mailAddress(recipient).toLowerCase()) ?? SCHEDULE_STATUS.PENDING;
+    }
+    const stillPending = pending.filter((recipient) => !isFinalStatus(status[recipient]));
+    const next: OutboxItem = { ...leased, status };
+    if (result.errors.length > 0) next.lastError = result.errors.join('; ');
+    if (stillPending.length === 0) {
+      next.state = 'processed';
+      delete next.nextAttempt;
+    } else if (lastAttempt) {
+      next.state = 'failed';
+      for (const recipient of stillPending) status[recipient] = SCHEDULE_STATUS.NOT_DELIVERED;
+      delete next.nextAttempt;
+      next.lastError = `gave up after ${next.attempts} attempts: ${next.lastError ?? 'no answer'}`;
+    } else {
+      next.nextAttempt = isoUtc(this.now() + retryDelay(next.attempts));
+    }
+    // The organizer's copy first, then the item: if the process dies between
+    // the two, the item is sent again and the status written again.
+    const changed = Object.fromEntries(pending.map((recipient) => [recipient, status[recipient]]));
+    try {
+      await recordScheduleStatus(this.store, next, changed);
+    } catch (error) {
+      // A stored object that cannot be read must not stop the mail going out;
+      // the item still records its delivery.
+      next.lastError = [next.lastError, `SCHEDULE-STATUS not recorded: ${(error as Error).message}`].filter(Boolean).join('; ');
+    }
+    await this.store.updateOutbox(next);
+    this.count(next);
+  }
+}
+
+/** Sends every due item of the outbox once; resolves with what happened. */
+export async function runOutboxOnce(store: Store, options: OutboxSenderOptions): Promise<OutboxRunSummary> {
+  return new Run(store, options).run();
+}
+
+export interface OutboxSender {
+  /** Stops after the run in progress, if any, has finished. */
+  stop(): Promise<void>;
+  /** Starts a run now (e.g. after a mail queued something) instead of at the next interval. */
+  wake(): void;
+}
+
+/** Runs the outbox every intervalMs until stopped; runs never overlap. */
+export function startOutboxSender(store: Store, options: OutboxSenderOptions): OutboxSender {
+  const interval = Math.max(10, options.intervalMs ?? DEFAULT_INTERVAL_MS);
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+
+  const schedule = (delay: number) => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(tick, delay);
+    timer.unref?.();
+  };
+
+  function tick(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = runOutboxOnce(store, options)
+      .then((summary) => options.onRun?.(summary))
+      .catch((error: unknown) => options.onError?.(error))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          schedule(0);
+        } else schedule(interval);
+      });
+  }
+
+  schedule(0);
+  return {
+    wake: () => schedule(0),
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

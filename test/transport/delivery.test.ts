@@ -1,0 +1,151 @@
+// Onward delivery: LMTP to a mailbox server (a sink on smtp-server here; the
+// real Dovecot runs in the integration tests) and re-injection by sendmail (a
+// fake script that records its arguments and input).
+
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliver, deliverEach, parseTarget, DeliveryError } from '../../src/transport/deliver.js';
+import { LmtpClient, dataBytes } from '../../src/transport/lmtp-client.js';
+import { startListener, type Listener } from '../../src/transport/listener.js';
+import { MailService } from '../../src/transport/mail-service.js';
+import { PROCESSED_HEADER, markProcessed, processedMark } from '../../src/transport/sendmail.js';
+import type { Store } from '../../src/store/store.js';
+import { NOW, invitation, startSink, storeFailingFor, tempDir, type Sink } from './support.js';
+
+describe('delivery targets', () => {
+  it('parses lmtp and sendmail targets and refuses malformed ones', () => {
+    expect(parseTarget('lmtp:127.0.0.1:24')).toEqual({ kind: 'lmtp', address: { host: '127.0.0.1', port: 24 } });
+    expect(parseTarget('lmtp:[::1]:24')).toEqual({ kind: 'lmtp', address: { host: '::1', port: 24 } });
+    expect(parseTarget('lmtp:/run/dovecot/lmtp')).toEqual({ kind: 'lmtp', address: { path: '/run/dovecot/lmtp' } });
+    expect(parseTarget('sendmail')).toEqual({ kind: 'sendmail' });
+    expect(parseTarget('sendmail:/usr/lib/sendmail')).toEqual({ kind: 'sendmail', path: '/usr/lib/sendmail' });
+    expect(() => parseTarget('lmtp:dovecot')).toThrow(/lmtp:HOST:PORT/);
+    expect(() => parseTarget('lmtp:host:99999')).toThrow(/lmtp:HOST:PORT/);
+    expect(() => parseTarget('sendmail:relative')).toThrow(/absolute/);
+  });
+
+  it('dot-stuffs and ends the data, and leaves CRLF mail byte for byte', () => {
+    expect(dataBytes(Buffer.from('a\r\n.b\r\n')).toString()).toBe('a\r\n..b\r\n.\r\n');
+    expect(dataBytes(Buffer.from('.a\nb')).toString()).toBe('..a\r\nb\r\n.\r\n');
+  });
+});
+
+describe('onward delivery by LMTP', () => {
+  let sink: Sink;
+  beforeAll(async () => {
+    sink = await startSink();
+  });
+  afterAll(() => sink.close());
+
+  it('delivers the original bytes with MAIL FROM = sender and RCPT TO = each recipient', async () => {
+    const raw = Buffer.concat([invitation(1), Buffer.from('\r\n.leading dot line\r\n')]);
+    const results = await deliverEach(parseTarget(`lmtp:127.0.0.1:${sink.port}`), raw, ['alice@example.com', 'bob@example.com'], { sender: 'boss@example.com' });
+    expect(results.map((r) => r.ok)).toEqual([true, true]);
+    expect(sink.messages).toHaveLength(1);
+    expect(sink.messages[0].from).toBe('boss@example.com');
+    expect(sink.messages[0].to).toEqual(['alice@example.com', 'bob@example.com']);
+    expect(sink.messages[0].raw.equals(raw)).toBe(true);
+  });
+
+  it('reports each recipient: a full mailbox fails only that one', async () => {
+    sink.full.add('bob@example.com');
+    try {
+      const results = await deliverEach(parseTarget(`lmtp:127.0.0.1:${sink.port}`), invitation(2), ['alice@example.com', 'bob@example.com'], {});
+      expect(results.map((r) => r.ok)).toEqual([true, false]);
+      const failed = results[1];
+      expect(!failed.ok && failed.error.message).toMatch(/452 mailbox full/);
+      await expect(deliver(parseTarget(`lmtp:127.0.0.1:${sink.port}`), invitation(2), ['bob@example.com'])).rejects.toBeInstanceOf(DeliveryError);
+    } finally {
+      sink.full.clear();
+    }
+  });
+
+  it('fails every recipient, temporarily, when the mailbox server is down', async () => {
+    const results = await deliverEach(parseTarget('lmtp:127.0.0.1:1'), invitation(3), ['alice@example.com'], {});
+    expect(results[0].ok).toBe(false);
+  });
+});
+
+describe('LMTP listener with onward LMTP delivery', () => {
+  const dir = tempDir();
+  let sink: Sink;
+  let store: Store;
+  let listener: Listener;
+  let client: LmtpClient;
+
+  beforeAll(async () => {
+    sink = await startSink({ path: join(dir.path, 'dovecot.sock') });
+    store = storeFailingFor(join(dir.path, 'store'), new Set());
+    const service = new MailService({ store, target: parseTarget(`lmtp:${join(dir.path, 'dovecot.sock')}`), now: () => NOW });
+    listener = await startListener(service, { protocol: 'lmtp', listen: '127.0.0.1:0', maxMessageBytes: 1024 * 1024 });
+    client = new LmtpClient({ host: '127.0.0.1', port: listener.port! });
+  });
+  afterAll(async () => {
+    await client.close();
+    await listener.stop(1000);
+    await sink.close();
+    await store.close();
+    dir.remove();
+  });
+
+  it('answers 250 for a delivered recipient and 451 for one the mailbox server refused', async () => {
+    sink.full.add('carol@example.com');
+    const replies = await client.send('boss@example.com', ['alice@example.com', 'carol@example.com'], invitation(4));
+    expect(replies.map((r) => r.code)).toEqual([250, 451]);
+    expect(replies[1].text).toMatch(/onward delivery failed.*452/);
+    expect(sink.messages.map((m) => m.to)).toEqual([['alice@example.com']]);
+    expect(sink.messages[0].raw.equals(invitation(4))).toBe(true);
+    // Carol's store did commit; the retry is journalled as a duplicate and delivered.
+    sink.full.clear();
+    const retry = await client.send('boss@example.com', ['carol@example.com'], invitation(4));
+    expect(retry.map((r) => r.code)).toEqual([250]);
+    expect(store.listJournal('mailto:carol@example.com').map((e) => e.outcome)).toEqual(['applied', 'duplicate']);
+  });
+});
+
+describe('onward delivery by sendmail', () => {
+  const dir = tempDir();
+  const script = join(dir.path, 'sendmail');
+  const argsFile = join(dir.path, 'args');
+  const inputFile = join(dir.path, 'input');
+  afterAll(() => dir.remove());
+
+  beforeAll(() => {
+    // Records its arguments (one per line) and its input; exits with $FAKE_EXIT.
+    writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" > '${argsFile}'\ncat > '${inputFile}'\nexit "\${FAKE_EXIT:-0}"\n`);
+    chmodSync(script, 0o755);
+  });
+
+  it('re-injects with -i -f SENDER -- RCPT..., the mail marked so that it cannot loop', async () => {
+    const raw = invitation(5);
+    await deliver(parseTarget(`sendmail:${script}`), raw, ['alice@example.com', 'mailto:bob@example.com'], { sender: 'boss@example.com' });
+    expect(readFileSync(argsFile, 'utf8').split('\n').filter(Boolean)).toEqual(['-i', '-f', 'boss@example.com', '--', 'alice@example.com', 'bob@example.com']);
+    const input = readFileSync(inputFile);
+    expect(input.equals(markProcessed(raw))).toBe(true);
+    expect(input.toString('latin1').startsWith(`${PROCESSED_HEADER}: ${processedMark()}\r\n`)).toBe(true);
+    expect(input.subarray(input.length - raw.length).equals(raw)).toBe(true);
+  });
+
+  it('uses the sendmail setting when the target does not name a program, and <> for the null sender', async () => {
+    await deliver(parseTarget('sendmail'), invitation(6), ['alice@example.com'], { sendmailPath: script });
+    expect(readFileSync(argsFile, 'utf8').split('\n').filter(Boolean)).toEqual(['-i', '-f', '<>', '--', 'alice@example.com']);
+  });
+
+  it('fails temporarily when sendmail exits non-zero or is missing', async () => {
+    process.env.FAKE_EXIT = '75';
+    try {
+      await expect(deliver(parseTarget(`sendmail:${script}`), invitation(7), ['alice@example.com'])).rejects.toThrow(/exited 75/);
+    } finally {
+      delete process.env.FAKE_EXIT;
+    }
+    await expect(deliver(parseTarget(`sendmail:${join(dir.path, 'missing')}`), invitation(7), ['alice@example.com'])).rejects.toBeInstanceOf(DeliveryError);
+  });
+
+  it('refuses to re-inject a mail that carries this host\'s mark: that is a loop', async () => {
+    await expect(deliver(parseTarget(`sendmail:${script}`), markProcessed(invitation(8)), ['alice@example.com'])).rejects.toThrow(/mail loop/);
+    // Another host's mark is no loop: its agent passed the mail on to us.
+    const foreign = Buffer.concat([Buffer.from(`${PROCESSED_HEADER}: other-host.example.org\r\n`), invitation(8)]);
+    await deliver(parseTarget(`sendmail:${script}`), foreign, ['alice@example.com']);
+  });
+});
