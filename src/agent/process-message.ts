@@ -18,7 +18,7 @@ import type { Store, UserTx } from '../store/store.js';
 import { applyEffects } from './apply-effects.js';
 import { readGroupMembers, resourceBookings } from './resource-support.js';
 import { readCalendarMessages, type CalendarMessages } from './calendar-messages.js';
-import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './policy.js';
+import { DEFAULT_AGENT_POLICY, establishArrival, type AgentPolicy } from './policy.js';
 import type { ExpansionLimits } from '../ical/expand.js';
 import { evaluateAuthentication, type ArrivalFacts } from '../mail/authentication.js';
 
@@ -80,7 +80,9 @@ export async function processMail(
   policy: AgentPolicy = DEFAULT_AGENT_POLICY,
 ): Promise<ProcessResult> {
   const mail = await readMail(raw, { maxCalendarBytes: policy.maxCalendarBytes });
-  return processParsedMail(store, mail, envelope, now, policy);
+  if (mail.calendars.length === 0 && mail.skipped.length === 0) return processParsedMail(store, mail, envelope, now, policy);
+  const arrival = await establishArrival(raw, envelope.arrival ?? {}, policy, now);
+  return processParsedMail(store, mail, { ...envelope, arrival }, now, policy);
 }
 
 /** Processes a mail that was read already (the LMTP service reads once per transaction). */

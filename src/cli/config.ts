@@ -12,6 +12,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import type { PolicySettings } from '../agent/policy.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/itip-agent/config.json';
 export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
@@ -42,20 +43,9 @@ export interface Settings {
   shutdownSeconds: number;
   logLevel: LogLevel;
   /** Sender authentication (see SECURITY.md). */
-  auth: {
-    trustedAuthservIds: string[];
-    trustedNetworks: string[];
-    refuseDmarcFail: boolean;
-    requirePassExternal: boolean;
-  };
+  auth: PolicySettings['auth'];
   /** Bounds on one message's calendar data. */
-  calendarLimits: {
-    maxCalendarBytes: number;
-    maxComponents: number;
-    maxAttendees: number;
-    maxInstances: number;
-    expansionMilliseconds: number;
-  };
+  calendarLimits: PolicySettings['calendarLimits'];
 }
 
 /** The config file problem: exit 78 (EX_CONFIG); an MTA defers the mail rather than bouncing it. */
@@ -153,6 +143,8 @@ export const KEYS: Key[] = [
   { name: 'auth.trustedAuthservIds', env: 'ITIP_AGENT_TRUSTED_AUTHSERV_IDS', parse: names, default: [], help: 'authserv-ids whose Authentication-Results are believed (your MTA\'s; see SECURITY.md)' },
   { name: 'auth.trustedNetworks', env: 'ITIP_AGENT_TRUSTED_NETWORKS', parse: networks, default: ['127.0.0.0/8', '::1/128'], help: 'client addresses whose mail counts as submitted from inside' },
   { name: 'auth.refuseDmarcFail', env: 'ITIP_AGENT_REFUSE_DMARC_FAIL', parse: bool, default: true, help: 'refuse calendar changes from mail whose trusted DMARC check failed' },
+  { name: 'auth.verifyDkim', env: 'ITIP_AGENT_VERIFY_DKIM', parse: bool, default: false, help: 'verify DKIM signatures here (DNS lookups), besides reading the MTA\'s verdicts' },
+  { name: 'auth.markRefused', env: 'ITIP_AGENT_MARK_REFUSED', parse: bool, default: false, help: 'add an X-Itip-Agent-Refused header to the delivered copy of a mail whose change was refused' },
   { name: 'auth.requirePassExternal', env: 'ITIP_AGENT_REQUIRE_PASS_EXTERNAL', parse: bool, default: false, help: 'refuse calendar changes from outside senders no trusted check vouches for' },
   { name: 'limits.maxCalendarBytes', env: 'ITIP_AGENT_MAX_CALENDAR_BYTES', parse: int(1024, 2 ** 31 - 1), default: 10 * 1024 * 1024, help: 'largest calendar part read; a larger one is refused' },
   { name: 'limits.maxComponents', env: 'ITIP_AGENT_MAX_COMPONENTS', parse: int(1, 1_000_000), default: 2000, help: 'most components in one calendar' },
@@ -271,6 +263,8 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
       trustedNetworks: get<string[]>('auth.trustedNetworks'),
       refuseDmarcFail: get<boolean>('auth.refuseDmarcFail'),
       requirePassExternal: get<boolean>('auth.requirePassExternal'),
+      verifyDkim: get<boolean>('auth.verifyDkim'),
+      markRefused: get<boolean>('auth.markRefused'),
     },
     calendarLimits: {
       maxCalendarBytes: get<number>('limits.maxCalendarBytes'),

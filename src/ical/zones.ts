@@ -10,7 +10,7 @@
 //   3. otherwise the time is floating and read in the user's own zone.
 
 import ICAL from 'ical.js';
-import { findIana } from 'windows-iana';
+import { createRequire } from 'node:module';
 
 /** What ical.js needs from a zone: `utcOffset(time)` in seconds for a wall-clock time. */
 export interface Zone {
@@ -99,11 +99,22 @@ export function olsonZoneFor(tzid: string): OlsonZone | null {
   return zone;
 }
 
+/**
+ * Windows zone names through CLDR's table (windows-iana), loaded on first use:
+ * most mail never needs it, and `process` runs once per mail, so its start-up
+ * time counts.
+ */
+let findIana: ((name: string) => string[] | undefined) | undefined;
+function windowsToOlson(name: string): string[] | undefined {
+  findIana ??= (createRequire(import.meta.url)('windows-iana') as { findIana: (name: string) => string[] | undefined }).findIana;
+  return findIana(name);
+}
+
 function lookUpOlson(tzid: string): OlsonZone | null {
   const name = tzid.trim().replace(/^"|"$/g, '');
   if (/^(utc|gmt|z)$/i.test(name)) return new OlsonZone(tzid, 'UTC');
   if (name.includes('/') && isOlsonName(name)) return new OlsonZone(tzid, name);
-  const windows = findIana(name);
+  const windows = windowsToOlson(name);
   if (windows && windows.length > 0 && isOlsonName(windows[0])) return new OlsonZone(tzid, windows[0]);
   // Vendor prefixes: keep the trailing Area/Location that the Olson database knows.
   const match = name.match(/([A-Za-z_]+\/[A-Za-z_+\-0-9]+(?:\/[A-Za-z_+\-0-9]+)?)$/);

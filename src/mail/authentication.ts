@@ -44,6 +44,8 @@ export interface ArrivalFacts {
    * mail submitted on the host itself (sendmail, pickup).
    */
   clientAddress?: string;
+  /** Signing domains whose DKIM signature the agent verified itself (src/mail/dkim.ts). */
+  dkimPass?: string[];
 }
 
 function domainOf(value: string | undefined): string | undefined {
@@ -139,6 +141,7 @@ export function evaluateAuthentication(
       }
     }
   }
+  for (const domain of arrival.dkimPass ?? []) verified.add(domain.toLowerCase());
   return {
     verifiedDomains: [...verified].sort(),
     origin: originOf(arrival, policy, submittedWithAuth, headers.length > 0),

@@ -11,8 +11,9 @@
 import { normalizeAddress } from '../ical/address.js';
 import { HandlerError, markHandlerErrors } from '../agent/handler-errors.js';
 import { processParsedMail, type ProcessResult } from '../agent/process-message.js';
-import { DEFAULT_AGENT_POLICY, type AgentPolicy } from '../agent/policy.js';
+import { DEFAULT_AGENT_POLICY, establishArrival, type AgentPolicy } from '../agent/policy.js';
 import type { ArrivalFacts } from '../mail/authentication.js';
+import { withRefusalHeaders, type Refusal } from '../mail/refusal-header.js';
 import { readMail } from '../mail/read-mail.js';
 import type { Store } from '../store/store.js';
 import { TargetError, deliverEach, maildirFor, type DeliveryTarget } from './deliver.js';
@@ -33,6 +34,8 @@ export interface MailServiceOptions {
   now: () => number;
   /** Sender authentication and limits; the defaults when absent. */
   policy?: AgentPolicy;
+  /** Mark the delivered copy of a mail whose change was refused (X-Itip-Agent-Refused). */
+  markRefused?: boolean;
   log?: LogFn;
   /** Called after each transaction whose mail carried a calendar part (e.g. to wake the outbox sender). */
   afterTransaction?: () => void;
@@ -105,6 +108,7 @@ export class MailService {
   private async handleNow(raw: Buffer, sender: string | undefined, recipients: string[], arrival: ArrivalFacts): Promise<Verdict[]> {
     const policy = this.options.policy ?? DEFAULT_AGENT_POLICY;
     const failed = new Map<string, { code: number; reason: string }>();
+    const refusals: Refusal[] = [];
     const now = this.options.now();
     let mail;
     try {
@@ -114,16 +118,19 @@ export class MailService {
       this.log('error', 'the mail could not be read; it is delivered unchanged', { error });
     }
 
+    if (mail && mail.calendars.length > 0) {
+      arrival = await establishArrival(raw, arrival, policy, now);
+    }
     if (mail) {
       const incoming = recipients.filter((r) => this.isLocal(r));
       for (const recipient of incoming) {
-        const problem = await this.process(() => processParsedMail(this.store, mail, { recipients: [recipient], sender, arrival }, now, policy), [recipient]);
+        const problem = await this.process(() => processParsedMail(this.store, mail, { recipients: [recipient], sender, arrival }, now, policy), [recipient], refusals);
         if (problem) failed.set(recipient, problem);
       }
       // The outgoing rule applies only when the local domains are known: without
       // them an LMTP listener cannot tell a local sender from a remote one.
       if (this.localDomains.size > 0 && sender && this.isLocal(normalizeAddress(sender))) {
-        const problem = await this.process(() => processParsedMail(this.store, mail, { recipients, sender, outgoing: true, arrival }, now, policy), [sender]);
+        const problem = await this.process(() => processParsedMail(this.store, mail, { recipients, sender, outgoing: true, arrival }, now, policy), [sender], refusals);
         // The sender's store is not any recipient's: a retry of the whole mail is the only way to redo it.
         if (problem) for (const recipient of recipients) failed.set(recipient, problem);
       }
@@ -131,7 +138,8 @@ export class MailService {
 
     if (mail && mail.calendars.length > 0) this.options.afterTransaction?.();
     const onward = recipients.filter((r) => !failed.has(r));
-    const deliveries = await deliverEach(this.options.target, raw, onward, { sender, sendmailPath: this.options.sendmailPath });
+    const copy = this.options.markRefused ? withRefusalHeaders(raw, refusals) : raw;
+    const deliveries = await deliverEach(this.options.target, copy, onward, { sender, sendmailPath: this.options.sendmailPath });
     for (const delivery of deliveries) {
       if (delivery.ok) continue;
       this.log('warn', 'onward delivery failed; the client is told to try again', { recipient: delivery.recipient, error: delivery.error.message });
@@ -145,9 +153,16 @@ export class MailService {
   }
 
   /** Runs one store step; resolves with the failure to answer, or undefined when done. */
-  private async process(step: () => Promise<ProcessResult>, users: string[]): Promise<{ code: number; reason: string } | undefined> {
+  private async process(
+    step: () => Promise<ProcessResult>,
+    users: string[],
+    refusals: Refusal[] = [],
+  ): Promise<{ code: number; reason: string } | undefined> {
     try {
       const result = await step();
+      for (const { entries } of result.users) {
+        for (const e of entries) if (e.outcome === 'refused') refusals.push({ recipient: e.recipient, method: e.method, uid: e.uid, reason: e.reason });
+      }
       for (const { user, entries } of result.users) {
         for (const entry of entries) {
           this.log('info', `${entry.method || 'mail'} ${entry.outcome}`, { user, uid: entry.uid, messageId: entry.messageId, reason: entry.reason });

@@ -102,6 +102,18 @@ describe('sender authentication on the command line', () => {
     expect(lastOutcome()).toMatchObject({ outcome: 'applied' });
   });
 
+  it('marks the delivered copy of a refused mail when asked to, and hands on the original bytes otherwise', () => {
+    const mail = request('boss@example.com', [], 'h@example.com');
+    const args = ['process', '--recipient', 'alice@example.com', '--sender', 'boss@example.com', '--client-address', '203.0.113.9', '--deliver', 'stdout'];
+    const marked = ok(args, { store, input: mail, env: { ...LOCAL, ITIP_AGENT_MARK_REFUSED: 'true' } });
+    const header = 'X-Itip-Agent-Refused: mailto:alice@example.com; REQUEST h@example.com; the mail claims to come from the local address ' +
+      'mailto:boss@example.com but arrived from outside without authentication\r\n';
+    expect(marked.stdout).toBe(header + mail.toString());
+    // Applied mail is never marked, and without the setting nothing is added.
+    const plain = ok(args, { store, input: request('boss@example.com', [], 'i@example.com'), env: LOCAL });
+    expect(plain.stdout.startsWith('X-Itip-Agent-Refused')).toBe(false);
+  });
+
   it('shows the authentication settings and limits with their sources', () => {
     const shown = json<{ settings: Record<string, { value: unknown; source: string }> }>(['config', 'show'], {
       store,

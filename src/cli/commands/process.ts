@@ -30,6 +30,13 @@ export function arrivalOf(options: { clientAddress?: string; authenticatedUser?:
   return arrival;
 }
 
+/** The refused journal entries of a result, for the optional mark on the delivered copy. */
+export function refusalsOf(result: ProcessResult | undefined): Array<{ recipient: string; method: string; uid: string; reason: string }> {
+  return (result?.users ?? []).flatMap(({ entries }) =>
+    entries.filter((e) => e.outcome === 'refused').map((e) => ({ recipient: e.recipient, method: e.method, uid: e.uid, reason: e.reason })),
+  );
+}
+
 export interface ProcessOptions {
   clientAddress?: string;
   authenticatedUser?: string;
@@ -151,7 +158,9 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   }
 
   try {
-    const delivered = await deliver(target, raw, recipients, { sender, sendmailPath: settings.sendmail });
+    const refusals = settings.auth.markRefused ? refusalsOf(result) : [];
+    const copy = refusals.length ? (await import('../../mail/refusal-header.js')).withRefusalHeaders(raw, refusals) : raw;
+    const delivered = await deliver(target, copy, recipients, { sender, sendmailPath: settings.sendmail });
     for (const copy of delivered) logger.debug('delivered', { ...copy });
   } catch (error) {
     if (error instanceof TargetError) throw usageError(error.message);

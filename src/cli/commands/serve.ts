@@ -95,6 +95,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     sendmailPath: settings.sendmail,
     localDomains: settings.localDomains,
     policy: policyFromSettings(settings),
+    markRefused: settings.auth.markRefused,
     now,
     log,
     // A mail may have queued a reply (a resource's answer): send it now rather than at the next interval.
