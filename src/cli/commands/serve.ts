@@ -8,11 +8,12 @@
 // then the store is closed by the command line's context. Nothing acknowledged
 // is lost, and nothing unacknowledged is lost either: the client still has it.
 //
-// TODO: free/busy upkeep (extending the expansion window of unbounded series as
-// time passes) belongs here as a periodic task once the store offers it.
+// Free/busy upkeep runs at start and once a day: the expansion window of
+// recurring series moves with time (src/agent/upkeep.ts).
 
 import { readFileSync } from 'node:fs';
-import { policyFromSettings } from '../../agent/policy.js';
+import { policyFromSettings, type AgentPolicy } from '../../agent/policy.js';
+import type { Store } from '../../store/store.js';
 import { TargetError, describeTarget, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
 import type { Listener, Protocol } from '../../transport/listener.js';
 import type { LogFn } from '../../transport/mail-service.js';
@@ -132,11 +133,44 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     logger.info('no relay configured (relay.host): queued iMIP messages stay in the outbox; `itip-agent queue run --relay HOST:PORT` sends them');
   }
   logger.info('serving', { deliver: describeTarget(target), store: context.storeDir });
+  const upkeep = startUpkeep(store, policyFromSettings(settings));
 
   const signal = await stopRequested;
   logger.info(`${signal}: stopping; mail in flight is finished first`, { busy: service.busy });
   await stopListeners();
+  await upkeep.stop();
   await outbox?.stop();
   logger.info('stopped; closing the store');
   return EXIT.OK;
+}
+
+const UPKEEP_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
+/** Free/busy upkeep now and then daily; stop() waits for a run in progress. */
+function startUpkeep(store: Store, policy: AgentPolicy): { stop(): Promise<void> } {
+  let running: Promise<void> | undefined;
+  const run = () => {
+    if (running) return;
+    running = (async () => {
+      try {
+        const { refreshFreeBusy } = await import('../../agent/upkeep.js');
+        const summary = await refreshFreeBusy(store, now(), policy);
+        for (const failure of summary.failed) logger.warn('free/busy upkeep skipped an object that cannot be read', failure);
+        logger.info('free/busy upkeep done', { users: summary.users, objects: summary.objects });
+      } catch (error) {
+        logger.error('free/busy upkeep failed; it is tried again tomorrow', { error });
+      } finally {
+        running = undefined;
+      }
+    })();
+  };
+  run();
+  const timer = setInterval(run, UPKEEP_INTERVAL_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
