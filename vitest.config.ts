@@ -1,9 +1,31 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
     pool: 'forks',
+    projects: [
+      // Unit, command-line and scenario tests: files in parallel.
+      // (`include` lives in each project: with `extends: true` a root `include`
+      // would be added to the integration project's and run every file twice.)
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/integration/**'] },
+      },
+      // Real Postfix, Exim and Dovecot (test/integration/servers.ts): one file at a
+      // time, after the unit tests, because Postfix and Exim cannot be installed
+      // together and each file installs the one it needs.
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/integration/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 300_000,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });

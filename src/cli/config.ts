@@ -42,6 +42,8 @@ export interface Settings {
   maxMessageBytes: number;
   shutdownSeconds: number;
   logLevel: LogLevel;
+  /** A recipient without a store: `create` one (a person), or `refuse` the mail for it. */
+  unknownUsers: 'create' | 'refuse';
   /** Sender authentication (see SECURITY.md). */
   auth: PolicySettings['auth'];
   /** Bounds on one message's calendar data. */
@@ -110,6 +112,10 @@ const networks: Parse = (value, where) => {
   }
   return list;
 };
+const unknownUsers: Parse = (value, where) => {
+  if (typeof value === 'string' && ['create', 'refuse'].includes(value.trim().toLowerCase())) return value.trim().toLowerCase();
+  throw new ConfigError(`${where} must be create or refuse`);
+};
 const mode: Parse = (value, where) => {
   const number = typeof value === 'string' && /^0?[0-7]{3}$/.test(value.trim()) ? parseInt(value, 8) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 0o777) {
@@ -139,6 +145,7 @@ export const KEYS: Key[] = [
   { name: 'listen.tlsCert', env: 'ITIP_AGENT_TLS_CERT', parse: str, help: 'PEM certificate file for STARTTLS' },
   { name: 'limits.maxMessageBytes', env: 'ITIP_AGENT_MAX_MESSAGE_BYTES', parse: int(1024, 2 ** 31 - 1), default: DEFAULT_MAX_MESSAGE_BYTES, help: 'largest mail the listeners take (announced as SIZE)' },
   { name: 'limits.shutdownSeconds', env: 'ITIP_AGENT_SHUTDOWN_SECONDS', parse: int(0, 3600), default: 20, help: 'serve: how long a stop waits for mail in flight' },
+  { name: 'unknownUsers', env: 'ITIP_AGENT_UNKNOWN_USERS', parse: unknownUsers, default: 'create', help: 'a recipient without a store: create one (a person), or refuse it (exit 67, LMTP 550)' },
   { name: 'logLevel', env: 'ITIP_AGENT_LOG_LEVEL', parse: level, default: 'info', help: 'debug, info, warn or error' },
   { name: 'auth.trustedAuthservIds', env: 'ITIP_AGENT_TRUSTED_AUTHSERV_IDS', parse: names, default: [], help: 'authserv-ids whose Authentication-Results are believed (your MTA\'s; see SECURITY.md)' },
   { name: 'auth.trustedNetworks', env: 'ITIP_AGENT_TRUSTED_NETWORKS', parse: networks, default: ['127.0.0.0/8', '::1/128'], help: 'client addresses whose mail counts as submitted from inside' },
@@ -258,6 +265,7 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
     maxMessageBytes: get<number>('limits.maxMessageBytes'),
     shutdownSeconds: get<number>('limits.shutdownSeconds'),
     logLevel: get<LogLevel>('logLevel'),
+    unknownUsers: get<'create' | 'refuse'>('unknownUsers'),
     auth: {
       trustedAuthservIds: get<string[]>('auth.trustedAuthservIds'),
       trustedNetworks: get<string[]>('auth.trustedNetworks'),

@@ -125,10 +125,21 @@ export function buildProgram(context: { get(): Context }): Command {
         ),
     );
 
-  const run = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>) =>
+  const run = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>, forMail = false) =>
     async (...args: unknown[]) => {
       const command = await load();
-      const code = await command(context.get(), ...args);
+      let ctx: Context;
+      try {
+        ctx = context.get();
+      } catch (error) {
+        // A command an MTA runs per mail defers on a broken configuration (75):
+        // Postfix's pipe bounces on 78, and a typo must not bounce every mail.
+        if (forMail && error instanceof CliError && error.exitCode === EXIT.CONFIG) {
+          throw new CliError(`${error.message}; the MTA keeps the mail and tries again`, EXIT.TEMPFAIL, error.fields);
+        }
+        throw error;
+      }
+      const code = await command(ctx, ...args);
       if (typeof code === 'number') process.exitCode = code;
     };
 
@@ -158,7 +169,7 @@ export function buildProgram(context: { get(): Context }): Command {
           'itip-agent process --outgoing --sender boss@example.com --recipient alice@example.com --json < sent.eml',
         ),
     )
-    .action(run(async () => (await import('./commands/process.js')).runProcess));
+    .action(run(async () => (await import('./commands/process.js')).runProcess, true));
 
   program
     .command('replay')

@@ -10,6 +10,8 @@ export const EXIT = {
   USAGE: 64,
   DATAERR: 65,
   NOINPUT: 66,
+  /** The recipient is no calendar user; only where `unknownUsers` is `refuse` (the MTA bounces). */
+  NOUSER: 67,
   SOFTWARE: 70,
   IOERR: 74,
   TEMPFAIL: 75,

@@ -34,6 +34,8 @@ export interface MailServiceOptions {
   now: () => number;
   /** Sender authentication and limits; the defaults when absent. */
   policy?: AgentPolicy;
+  /** Refuse (550 at RCPT) recipients that have no store, instead of creating one. */
+  refuseUnknownUsers?: boolean;
   /** Mark the delivered copy of a mail whose change was refused (X-Itip-Agent-Refused). */
   markRefused?: boolean;
   log?: LogFn;
@@ -75,6 +77,9 @@ export class MailService {
   refuseRecipient(address: string): string | undefined {
     const user = normalizeAddress(address);
     if (!user || !/^mailto:[^@\s]+@[^@\s]+$/.test(user)) return `${address} is not a mail address a calendar user can have`;
+    if (this.options.refuseUnknownUsers && this.isLocal(user) && this.options.store.getRole(user) === undefined) {
+      return `${address} is no calendar user here`;
+    }
     if (this.options.target.kind === 'maildir') {
       try {
         maildirFor(this.options.target.dir, user);

@@ -3,7 +3,7 @@
 // Authentication-Results, and the settings that switch them on (SECURITY.md).
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { imipMail, json, ok } from './helpers.js';
+import { cli, imipMail, json, ok } from './helpers.js';
 import { tempDir } from './run-cli.js';
 
 interface JournalRow {
@@ -123,5 +123,24 @@ describe('sender authentication on the command line', () => {
     expect(byName['auth.trustedAuthservIds']).toMatchObject({ value: ['mx.example.com'], source: 'env' });
     expect(byName['auth.refuseDmarcFail']).toMatchObject({ value: true, source: 'default' });
     expect(byName['limits.maxAttendees']).toMatchObject({ value: 50, source: 'env' });
+  });
+});
+
+describe('unknown recipients', () => {
+  it('get a store by default, and exit 67 (no such user) only where unknownUsers is refuse', () => {
+    const env = { ITIP_AGENT_UNKNOWN_USERS: 'refuse' };
+    const refused = cli(['process', '--recipient', 'alice@example.com', '--sender', 'boss@example.com'], {
+      store,
+      input: request('boss@example.com', [], 'j@example.com'),
+      env,
+    });
+    expect(refused.code).toBe(67);
+    expect(refused.logs.at(-1)?.msg).toMatch(/no calendar user mailto:alice@example\.com.*itip-agent user add/);
+    ok(['user', 'add', 'alice@example.com'], { store });
+    ok(['process', '--recipient', 'alice@example.com', '--sender', 'boss@example.com'], { store, input: request('boss@example.com', [], 'k@example.com'), env });
+    expect(lastOutcome()).toMatchObject({ outcome: 'applied' });
+    // The default: a first mail makes a person's store.
+    ok(['process', '--recipient', 'carol@example.com', '--sender', 'boss@example.com'], { store, input: request('boss@example.com', [], 'l@example.com') });
+    expect(json<Array<{ address: string }>>(['user', 'list'], { store }).map((u) => u.address)).toContain('mailto:carol@example.com');
   });
 });

@@ -105,6 +105,14 @@ describe('config show and precedence', () => {
     expect(String(errors(env)[0].msg)).toContain('ITIP_AGENT_MAX_MESSAGE_BYTES');
   });
 
+  it('makes a broken configuration a temporary failure (75) for process, which an MTA runs per mail', () => {
+    const bad = join(dir.path, 'broken.json');
+    writeFileSync(bad, '{ "stroe": "/tmp" }');
+    const result = cli(['--config', bad, 'process', '--recipient', 'alice@example.com'], { input: 'Subject: x\r\n\r\nhi\r\n' });
+    expect(result.code, result.stderr).toBe(75);
+    expect(String(errors(result)[0].msg)).toMatch(/unknown setting "stroe".*tries again/);
+  });
+
   it('says in --help where settings come from', () => {
     const help = ok(['--help']).stdout;
     expect(help).toContain('/etc/itip-agent/config.json');

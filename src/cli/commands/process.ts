@@ -127,6 +127,17 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   if (raw.length === 0) throw new CliError('stdin was empty: no mail to process', EXIT.DATAERR);
 
   const store = await context.store();
+  if (settings.unknownUsers === 'refuse' && !options.outgoing) {
+    // Only where the administrator asked for it: by default a first mail makes a person's store.
+    const unknown = recipients.filter((r) => store.getRole(r) === undefined);
+    if (unknown.length) {
+      throw new CliError(
+        `no calendar user ${unknown.join(', ')} (unknownUsers is refuse); add it with: itip-agent user add ADDR`,
+        EXIT.NOUSER,
+        { recipients: unknown },
+      );
+    }
+  }
   let result: ProcessResult | undefined;
   try {
     const [{ processMail }, { policyFromSettings }] = await Promise.all([

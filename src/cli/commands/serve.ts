@@ -97,6 +97,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     localDomains: settings.localDomains,
     policy: policyFromSettings(settings),
     markRefused: settings.auth.markRefused,
+    refuseUnknownUsers: settings.unknownUsers === 'refuse',
     now,
     log,
     // A mail may have queued a reply (a resource's answer): send it now rather than at the next interval.
