@@ -1,0 +1,350 @@
+// The journeys that Postfix and Exim must both get right, written once:
+// each MTA's test file passes an adapter that starts its MTA and says what
+// differs (how a local user submits, what its log says for a delivery, how
+// the LMTP variant is switched on), so a check added here runs against both.
+// Hooks and tests are registered when a test file calls defineMtaSuite, at
+// its top level, the same as if they were written in the file itself.
+
+import { chmodSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  agent,
+  agentDir,
+  agentJson,
+  arrivedUnchanged,
+  ensureAgentUser,
+  holdMtaLock,
+  imip,
+  maildirMessages,
+  sendMail,
+  startDovecot,
+  startServe,
+  startSink,
+  waitFor,
+  workDir,
+  type Dovecot,
+  type EventMail,
+  type MtaOptions,
+  type Serve,
+  type StoredObject,
+} from './servers.js';
+
+/** What the shared tests need of a running MTA (Postfix and Exim from servers.ts both fit). */
+export interface RunningMta {
+  /** Mail from the world. */
+  smtpPort: number;
+  log(): string;
+  queue(): string;
+  /** Try the deferred mail again now. */
+  flush(): void;
+  stop(): Promise<void>;
+}
+
+/** What the suite has started, for the tests; filled in by its beforeAll hooks. */
+export class MtaSuite<M extends RunningMta> {
+  dir!: string;
+  store!: string;
+  dovecot!: Dovecot;
+  mta!: M;
+  sink!: Awaited<ReturnType<typeof startSink>>;
+
+  constructor(readonly adapter: MtaAdapter<M>) {}
+
+  /** A uid or Message-ID local part unique to this MTA's run, so logs from two runs are told apart. */
+  id(name: string): string {
+    return `${this.adapter.idPrefix}-${name}`;
+  }
+
+  /** What a failed wait shows: the MTA's log and queue, and Dovecot's log. */
+  logs(mta: M | undefined = this.mta): string {
+    return [mta?.log(), this.dovecot?.log(), mta ? `--- queue\n${mta.queue()}` : ''].join('\n');
+  }
+
+  objects(user: string): StoredObject[] {
+    return agentJson<StoredObject[]>(this.store, ['objects', '--user', user]);
+  }
+
+  arrivedIn(address: string, messageId: string): Buffer | undefined {
+    return maildirMessages(this.dovecot.maildir(address)).find((m) => m.includes(`Message-ID: <${messageId}>`));
+  }
+}
+
+/** The LMTP variant's state: `mta` delivers to `serve`, which a test may stop and start again. */
+export interface LmtpVariant<M extends RunningMta> {
+  serve: Serve;
+  mta: M;
+  /** The MTA's and Dovecot's logs with serve's output. */
+  context(): string;
+}
+
+/** Log lines by which each MTA shows a step was taken; each is the MTA's own wording of the same event. */
+export interface MtaLogPatterns {
+  /** alice@example.com delivered through the agent's pipe. */
+  delivered: RegExp;
+  /** The copy of alice's reply to boss@external.test handed to the agent's outgoing pipe. */
+  outgoingCopied: RegExp;
+  /** The mail for bob@example.com deferred because the agent exited 75. */
+  deferred: RegExp;
+  /** room-1@example.com delivered through the agent's resource pipe. */
+  resourceDelivered: RegExp;
+  /** bob@example.com delivered over LMTP to serve at `serveAddress` (host:port). */
+  lmtpDelivered(serveAddress: string): RegExp;
+}
+
+export interface MtaAdapter<M extends RunningMta> {
+  /** Names the MTA in test names and messages ("Postfix"); its lower case names its folders. */
+  name: string;
+  /** Starts the uids and Message-IDs of this MTA's mails ("pf"). */
+  idPrefix: string;
+  /** What the describe blocks call the configuration under test, e.g. "mta-configs/postfix". */
+  pipeVariant: string;
+  lmtpVariant: string;
+  /** How the MTA gives the pipe the empty sender, for the null-sender test's name. */
+  nullSenderPipe: string;
+  start(options: MtaOptions): Promise<M>;
+  /** Sends mail as a local user (the path whose copies go to the agent's outgoing pipe); resolves to the final SMTP response. */
+  submit(mta: M, from: string, to: string[], raw: string): Promise<string>;
+  patterns: MtaLogPatterns;
+  /**
+   * Asserts that the forged mail (from carol@example.com over port 25, with
+   * `messageId`) got no copy for the agent's outgoing pipe: each MTA shows
+   * that differently in its log.
+   */
+  expectNoOutgoingCopy(suite: MtaSuite<M>, messageId: string): Promise<void>;
+  /** Switches to the LMTP variant delivering to serve at `serveAddress`; returns the MTA to send to (the same one, or a second one that the suite stops). */
+  startLmtp(suite: MtaSuite<M>, serveAddress: string): Promise<M>;
+  /** Tests only this MTA runs in the LMTP variant, after the shared one. */
+  lmtpTests?(suite: MtaSuite<M>, lmtp: LmtpVariant<M>): void;
+}
+
+/** For building a log pattern from a literal such as a Message-ID. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Waits for a line in the MTA's log: the MTA logs a delivery only after the
+ * agent (or serve) has finished, which may be a moment after the mail is
+ * already in the maildir.
+ */
+export async function logShows(mta: { log(): string }, pattern: RegExp): Promise<void> {
+  await waitFor(`the log line ${pattern}`, () => pattern.test(mta.log()), () => mta.log(), 15_000);
+}
+
+/** An invitation from boss@external.test; `attendees` defaults to `to` needing action. */
+export function invitationFrom(mail: Omit<EventMail, 'method' | 'from' | 'organizer' | 'attendees'> & { attendees?: EventMail['attendees'] }): string {
+  return imip({ method: 'REQUEST', from: 'boss@external.test', organizer: 'boss@external.test', ...mail, attendees: mail.attendees ?? [[mail.to, 'NEEDS-ACTION']] });
+}
+
+/** A local user's reply to boss@external.test. */
+export function replyFrom(user: string, uid: string, messageId: string, partstat: string): string {
+  return imip({ method: 'REPLY', uid, messageId, from: user, to: 'boss@external.test', organizer: 'boss@external.test', attendees: [[user, partstat]] });
+}
+
+/**
+ * Registers the hooks and tests for one MTA: its shipped configuration with
+ * Dovecot behind it and the agent between them, mail going in over SMTP as
+ * from the world or from a local user, and checks on where it arrived and
+ * what the agent's store made of it.
+ */
+export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): MtaSuite<M> {
+  const suite = new MtaSuite(adapter);
+  const { name, patterns } = adapter;
+  const folder = name.toLowerCase();
+  let releaseLock: (() => void) | undefined;
+
+  beforeAll(async () => {
+    releaseLock = await holdMtaLock();
+    ensureAgentUser();
+    suite.dir = workDir(`itip-agent-${folder}-`);
+    suite.store = agentDir(join(suite.dir, 'store'));
+    suite.dovecot = await startDovecot(join(suite.dir, 'dovecot'));
+    suite.sink = await startSink();
+    suite.mta = await adapter.start({ dir: join(suite.dir, folder), store: suite.store, dovecot: suite.dovecot, sinkPort: suite.sink.port });
+  }, 240_000);
+
+  afterAll(async () => {
+    // Stop what was started, even when a start above failed half-way.
+    try {
+      await suite.mta?.stop();
+      await suite.dovecot?.stop();
+      await suite.sink?.stop();
+      if (suite.dir) rmSync(suite.dir, { recursive: true, force: true });
+    } finally {
+      releaseLock?.();
+    }
+  }, 60_000);
+
+  const logs = () => suite.logs();
+
+  describe(`${name}, pipe variant (${adapter.pipeVariant})`, () => {
+    const invitation = invitationFrom({
+      uid: suite.id('planning@external.test'),
+      messageId: suite.id('planning-request@external.test'),
+      to: 'alice@example.com',
+      attendees: [
+        ['boss@external.test', 'ACCEPTED'],
+        ['alice@example.com', 'NEEDS-ACTION'],
+      ],
+    });
+
+    it('passes an invitation from the world through the agent into the mailbox', async () => {
+      const response = await sendFromWorld('boss@external.test', ['alice@example.com'], invitation);
+      expect(response).toMatch(/^250 /);
+
+      const arrived = await waitFor('the invitation in alice\'s Dovecot maildir', () => suite.arrivedIn('alice@example.com', suite.id('planning-request@external.test')), logs);
+      expect(arrivedUnchanged(invitation, arrived), arrived.toString()).toBe(true);
+      // Dovecot's LMTP wrote the envelope: the agent passed the sender on.
+      expect(arrived.toString()).toMatch(/^Return-Path: <boss@external\.test>/);
+      await logShows(suite.mta, patterns.delivered);
+
+      const stored = suite.objects('alice@example.com');
+      expect(stored.map((o) => o.uid)).toEqual([suite.id('planning@external.test')]);
+      expect(stored[0].organizer).toBe('mailto:boss@external.test');
+    });
+
+    it('copies a reply that a local user submits to the agent, and sends it on unchanged', async () => {
+      const messageId = suite.id('planning-reply-alice@example.com');
+      const reply = replyFrom('alice@example.com', suite.id('planning@external.test'), messageId, 'ACCEPTED');
+      const response = await adapter.submit(suite.mta, 'alice@example.com', ['boss@external.test'], reply);
+      expect(response).toMatch(/^250 /);
+
+      const out = await waitFor('the reply at the external sink', () => suite.sink.mails.find((m) => m.raw.includes(messageId)), logs);
+      expect(out.from).toBe('alice@example.com');
+      // The copy for the agent is not a recipient the world sees.
+      expect(out.to).toEqual(['boss@external.test']);
+      expect(arrivedUnchanged(reply, out.raw), out.raw.toString()).toBe(true);
+
+      const partstat = () => suite.objects('alice@example.com')[0]?.attendees.find((a) => a.address === 'mailto:alice@example.com')?.partstat;
+      await waitFor('alice\'s own PARTSTAT in her store', () => partstat() === 'ACCEPTED', () => `${logs()}\npartstat: ${partstat()}`);
+      await logShows(suite.mta, patterns.outgoingCopied);
+    });
+
+    it('does not take mail from the world that claims a local sender as sent by that user', async () => {
+      const messageId = suite.id('forged@example.com');
+      const forged = imip({
+        method: 'REQUEST',
+        uid: messageId,
+        messageId,
+        from: 'carol@example.com',
+        to: 'alice@example.com',
+        organizer: 'carol@example.com',
+        attendees: [['alice@example.com', 'NEEDS-ACTION']],
+      });
+      await sendFromWorld('carol@example.com', ['alice@example.com'], forged);
+      await waitFor('the mail in alice\'s maildir', () => suite.arrivedIn('alice@example.com', messageId), logs);
+      // Alice's calendar has it (incoming); Carol's has nothing (no outgoing copy from port 25).
+      expect(suite.objects('alice@example.com').map((o) => o.uid)).toContain(messageId);
+      expect(suite.objects('carol@example.com')).toEqual([]);
+      await adapter.expectNoOutgoingCopy(suite, messageId);
+    });
+
+    it('defers the mail when the agent exits 75, and delivers it on the retry', async () => {
+      const id = suite.id('deferred@external.test');
+      const update = invitationFrom({ uid: id, messageId: id, to: 'bob@example.com' });
+      // A store the agent cannot open: the agent exits 75 (EX_TEMPFAIL).
+      chmodSync(suite.store, 0o000);
+      try {
+        await sendFromWorld('boss@external.test', ['bob@example.com'], update);
+        await waitFor(`${name} to defer the mail`, () => patterns.deferred.test(suite.mta.log()), logs);
+        expect(suite.arrivedIn('bob@example.com', id)).toBeUndefined();
+        expect(suite.mta.queue()).toContain('bob@example.com');
+      } finally {
+        chmodSync(suite.store, 0o755);
+      }
+      suite.mta.flush();
+      await waitFor('the deferred mail in bob\'s maildir', () => suite.arrivedIn('bob@example.com', id), logs);
+      expect(suite.objects('bob@example.com').map((o) => o.uid)).toEqual([id]);
+      // Nothing bounced, to the organizer or anyone else.
+      expect(suite.sink.mails.filter((m) => m.from === '')).toEqual([]);
+    });
+  });
+
+  describe(`${name}, the null sender`, () => {
+    it(`passes a bounce (MAIL FROM:<>, ${adapter.nullSenderPipe}) through to the mailbox`, async () => {
+      const messageId = suite.id('bounce@external.test');
+      const bounce = [
+        'From: Mail Delivery System <MAILER-DAEMON@external.test>',
+        'To: <alice@example.com>',
+        'Subject: Undelivered Mail Returned to Sender',
+        `Message-ID: <${messageId}>`,
+        'Date: Fri, 01 Jan 2027 08:00:00 +0000',
+        'MIME-Version: 1.0',
+        'Content-Type: text/plain; charset=us-ascii',
+        '',
+        'This is the mail system at host external.test.',
+        '',
+      ].join('\r\n');
+      await sendFromWorld('', ['alice@example.com'], bounce);
+      const arrived = await waitFor('the bounce in alice\'s maildir', () => suite.arrivedIn('alice@example.com', messageId), logs);
+      expect(arrivedUnchanged(bounce, arrived)).toBe(true);
+      expect(arrived.toString()).toMatch(/^Return-Path: <>/);
+    });
+  });
+
+  describe(`${name}, a resource and the outbox sender`, () => {
+    it(`lets a room accept an invitation, and queue run sends its reply out through ${name}`, async () => {
+      const { store } = suite;
+      expect(agent(store, ['user', 'add', 'room-1@example.com', '--resource']).status).toBe(0);
+      const invitation = invitationFrom({ uid: suite.id('room@external.test'), messageId: suite.id('room-request@external.test'), to: 'room-1@example.com' });
+      await sendFromWorld('boss@external.test', ['room-1@example.com'], invitation);
+      await waitFor('the room\'s run of the agent', () => patterns.resourceDelivered.test(suite.mta.log()), logs);
+      const outbox = agentJson<Array<{ method: string; uid: string; state: string }>>(store, ['outbox', '--user', 'room-1@example.com']);
+      expect(outbox.map((o) => [o.method, o.uid, o.state])).toEqual([['REPLY', suite.id('room@external.test'), 'unprocessed']]);
+
+      // The relay is the MTA's port for mail from the world: a loopback client may relay, and no outgoing copy is made.
+      const run = agent(store, ['queue', 'run', '--relay', `127.0.0.1:${suite.mta.smtpPort}`, '--json']);
+      expect(run.status, run.stderr).toBe(0);
+      const sent = await waitFor('the room\'s reply at the external sink', () => suite.sink.mails.find((m) => m.from === 'room-1@example.com'), logs);
+      expect(sent.to).toEqual(['boss@external.test']);
+      expect(sent.raw.toString()).toMatch(/METHOD:REPLY/);
+      expect(sent.raw.toString()).toMatch(/PARTSTAT=ACCEPTED[^\r\n]*:mailto:room-1@example\.com/);
+      const after = agentJson<Array<{ state: string }>>(store, ['outbox', '--user', 'room-1@example.com']);
+      expect(after.map((o) => o.state)).toEqual(['processed']);
+    });
+  });
+
+  describe(`${name}, LMTP variant (${adapter.lmtpVariant})`, () => {
+    const lmtp = {
+      context: () => `${suite.logs(lmtp.mta)}\n--- serve\n${lmtp.serve?.output()}`,
+    } as LmtpVariant<M>;
+
+    beforeAll(async () => {
+      lmtp.serve = await startServe(suite.store, `lmtp:${suite.dovecot.socket}`);
+      lmtp.mta = await adapter.startLmtp(suite, lmtp.serve.address);
+    }, 60_000);
+
+    afterAll(async () => {
+      // A second MTA started for this variant is stopped here; the suite's own one in the suite's afterAll.
+      if (lmtp.mta && lmtp.mta !== suite.mta) await lmtp.mta.stop();
+      await lmtp.serve?.stop();
+    }, 30_000);
+
+    it('hands an invitation over LMTP to the agent, which files it and delivers it to Dovecot', async () => {
+      const invitation = invitationFrom({
+        uid: suite.id('lmtp@external.test'),
+        messageId: suite.id('lmtp-request@external.test'),
+        to: 'bob@example.com',
+        attendees: [['bob@example.com', 'NEEDS-ACTION'], ['alice@example.com', 'NEEDS-ACTION']],
+      });
+      await sendFromWorld('boss@external.test', ['bob@example.com', 'alice@example.com'], invitation, lmtp.mta);
+      for (const user of ['bob@example.com', 'alice@example.com']) {
+        const arrived = await waitFor(`the invitation in ${user}'s maildir`, () => suite.arrivedIn(user, suite.id('lmtp-request@external.test')), lmtp.context);
+        expect(arrivedUnchanged(invitation, arrived), arrived.toString()).toBe(true);
+        expect(arrived.toString()).toMatch(/^Return-Path: <boss@external\.test>/);
+        expect(suite.objects(user).map((o) => o.uid)).toContain(suite.id('lmtp@external.test'));
+      }
+      await logShows(lmtp.mta, patterns.lmtpDelivered(lmtp.serve.address));
+    });
+
+    adapter.lmtpTests?.(suite, lmtp);
+  });
+
+  /** Mail as from the world: plain SMTP to the MTA's port 25 (by default the suite's MTA). */
+  function sendFromWorld(from: string, to: string[], raw: string, mta: M = suite.mta): Promise<string> {
+    return sendMail(mta.smtpPort, from, to, raw);
+  }
+
+  return suite;
+}
