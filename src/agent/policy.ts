@@ -14,6 +14,8 @@ export interface AgentPolicy {
   verifyDkim: boolean;
   /** The DNS lookups of the DKIM check; the system resolver when absent (tests inject one). */
   dkimResolver?: DnsResolver;
+  /** Largest mail read at all; a larger one is refused with a journal entry and handed on. */
+  maxMessageBytes: number;
   /** Largest calendar part read; a larger one is refused with a journal entry. */
   maxCalendarBytes: number;
   messageLimits: MessageLimits;
@@ -23,6 +25,7 @@ export interface AgentPolicy {
 export const DEFAULT_AGENT_POLICY: AgentPolicy = {
   authentication: DEFAULT_AUTHENTICATION_POLICY,
   verifyDkim: false,
+  maxMessageBytes: 50 * 1024 * 1024,
   maxCalendarBytes: DEFAULT_MAX_CALENDAR_BYTES,
   messageLimits: DEFAULT_MESSAGE_LIMITS,
   expansionLimits: DEFAULT_EXPANSION_LIMITS,
@@ -31,6 +34,7 @@ export const DEFAULT_AGENT_POLICY: AgentPolicy = {
 /** The settings' view of the same things (src/cli/config.ts), as plain data. */
 export interface PolicySettings {
   localDomains: string[];
+  maxMessageBytes: number;
   auth: {
     trustedAuthservIds: string[];
     trustedNetworks: string[];
@@ -59,6 +63,7 @@ export function policyFromSettings(settings: PolicySettings): AgentPolicy {
       localDomains: settings.localDomains,
     },
     verifyDkim: settings.auth.verifyDkim,
+    maxMessageBytes: settings.maxMessageBytes,
     maxCalendarBytes: limits.maxCalendarBytes,
     messageLimits: { maxComponents: limits.maxComponents, maxAttendees: limits.maxAttendees },
     expansionLimits: {

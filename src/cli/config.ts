@@ -143,7 +143,7 @@ export const KEYS: Key[] = [
   { name: 'listen.socketMode', env: 'ITIP_AGENT_SOCKET_MODE', parse: mode, default: 0o660, help: 'file mode of listener unix sockets' },
   { name: 'listen.tlsKey', env: 'ITIP_AGENT_TLS_KEY', parse: str, help: 'PEM key file: offers STARTTLS on the listeners (with tlsCert)' },
   { name: 'listen.tlsCert', env: 'ITIP_AGENT_TLS_CERT', parse: str, help: 'PEM certificate file for STARTTLS' },
-  { name: 'limits.maxMessageBytes', env: 'ITIP_AGENT_MAX_MESSAGE_BYTES', parse: int(1024, 2 ** 31 - 1), default: DEFAULT_MAX_MESSAGE_BYTES, help: 'largest mail the listeners take (announced as SIZE)' },
+  { name: 'limits.maxMessageBytes', env: 'ITIP_AGENT_MAX_MESSAGE_BYTES', parse: int(1024, 2 ** 31 - 1), default: DEFAULT_MAX_MESSAGE_BYTES, help: 'largest mail read: the listeners announce it as SIZE and refuse more (552); process hands a larger mail on unread' },
   { name: 'limits.shutdownSeconds', env: 'ITIP_AGENT_SHUTDOWN_SECONDS', parse: int(0, 3600), default: 20, help: 'serve: how long a stop waits for mail in flight' },
   { name: 'unknownUsers', env: 'ITIP_AGENT_UNKNOWN_USERS', parse: unknownUsers, default: 'create', help: 'a recipient without a store: create one (a person), or refuse it (exit 67, LMTP 550)' },
   { name: 'logLevel', env: 'ITIP_AGENT_LOG_LEVEL', parse: level, default: 'info', help: 'debug, info, warn or error' },

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_AGENT_POLICY } from '../../src/agent/policy.js';
 import { processMail } from '../../src/agent/process-message.js';
 import { DEFAULT_EXPANSION_LIMITS } from '../../src/ical/expand.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
@@ -123,6 +124,17 @@ describe('hostile mail', () => {
     expect(entries[0]).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/over the limit of 10485760/) });
     expect(store.listObjects(ALICE)).toEqual([]);
   }, 60_000);
+
+  it('hands on a mail over the message limit without reading its calendar, and says so', async () => {
+    const padding = Array.from({ length: 300 }, (_, i) => `X-PAD-${i}:${'x'.repeat(90)}`);
+    const raw = mail('boss@example.com', calendar([{ uid: 'huge@example.com', extra: padding }]), 'huge-mail@example.com');
+    const policy = { ...DEFAULT_AGENT_POLICY, maxMessageBytes: 10_000 };
+    const result = await processMail(store, raw, { recipients: ['alice@example.com'], sender: 'boss@example.com' }, NOW, policy);
+    expect(result.users[0]!.entries).toMatchObject([
+      { messageId: 'huge-mail@example.com', outcome: 'refused', reason: `the mail has ${raw.length} bytes, over the limit of 10000; its calendar parts were not read` },
+    ]);
+    expect(store.listObjects(ALICE)).toEqual([]);
+  });
 
   it('refuses an event with 5,000 attendees', async () => {
     const attendees = Array.from({ length: 5000 }, (_, i) => `guest${i}@example.org`);
