@@ -48,6 +48,8 @@ export class DeliveryError extends Error {
   constructor(
     message: string,
     readonly recipient?: string,
+    /** The mailbox server refused for good (5xx), e.g. an unknown user. */
+    readonly permanent = false,
   ) {
     super(message);
   }
@@ -147,7 +149,8 @@ export async function deliverEach(
     return recipients.map((recipient, i) => {
       const reply = replies[i];
       if (reply.ok) return { recipient, ok: true, to: where };
-      return { recipient, ok: false, error: new DeliveryError(`${where} refused ${recipient}: ${reply.code} ${reply.text}`, recipient) };
+      const permanent = reply.code >= 500 && reply.code < 600;
+      return { recipient, ok: false, error: new DeliveryError(`${where} refused ${recipient}: ${reply.code} ${reply.text}`, recipient, permanent) };
     });
   }
   try {

@@ -148,6 +148,11 @@ export class MailService {
     for (const delivery of deliveries) {
       if (delivery.ok) continue;
       this.log('warn', 'onward delivery failed; the client is told to try again', { recipient: delivery.recipient, error: delivery.error.message });
+      if (delivery.error.permanent && this.options.refuseUnknownUsers) {
+        // The mailbox server refused for good and unknown users are refused here: no retries for days.
+        failed.set(delivery.recipient, { code: 550, reason: `onward delivery refused: ${delivery.error.message}` });
+        continue;
+      }
       failed.set(delivery.recipient, { code: 451, reason: `onward delivery failed, try again later: ${delivery.error.message}` });
     }
 

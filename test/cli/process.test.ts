@@ -396,6 +396,21 @@ describe('process --deliver lmtp: and sendmail', () => {
     expect(down.code).toBe(75);
   });
 
+  it('exits 67 for a mailbox the LMTP server does not know only where unknownUsers is refuse, else 75', async () => {
+    sink.unknown.add('nobody@example.com');
+    try {
+      const args = ['process', '--recipient', 'nobody@example.com', '--deliver', `lmtp:${dir.path}/lmtp.sock`];
+      const retried = await cliAsync(args, { store, input: fixture('request-alice.eml') });
+      expect(retried.code).toBe(75);
+      await cliAsync(['user', 'add', 'nobody@example.com'], { store });
+      const bounced = await cliAsync(args, { store, input: fixture('request-alice.eml'), env: { ITIP_AGENT_UNKNOWN_USERS: 'refuse' } });
+      expect(bounced.code).toBe(67);
+      expect(errors(bounced)[0].msg).toMatch(/550.*returned to its sender/);
+    } finally {
+      sink.unknown.clear();
+    }
+  });
+
   it('re-injects with sendmail -i -f SENDER -- RCPT, marked against loops', async () => {
     const input = fixture('request-alice.eml');
     const result = await cliAsync(['process', '--recipient', 'alice@example.com', '--sender', 'boss@example.com', '--deliver', `sendmail:${script}`], { store, input });

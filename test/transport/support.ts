@@ -70,6 +70,8 @@ export interface Sink {
   messages: SinkMessage[];
   /** Recipients the sink answers 452 (mailbox full) after DATA. */
   full: Set<string>;
+  /** Recipients the sink refuses at RCPT with 550 5.1.1, as Dovecot does an unknown user. */
+  unknown: Set<string>;
   close(): Promise<void>;
 }
 
@@ -77,6 +79,7 @@ export interface Sink {
 export async function startSink(options: { lmtp?: boolean; path?: string } = {}): Promise<Sink> {
   const messages: SinkMessage[] = [];
   const full = new Set<string>();
+  const unknown = new Set<string>();
   const lmtp = options.lmtp ?? true;
   const server = new SMTPServer({
     lmtp,
@@ -84,6 +87,10 @@ export async function startSink(options: { lmtp?: boolean; path?: string } = {})
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (unknown.has(address.address)) callback(Object.assign(new Error('5.1.1 User doesn\'t exist'), { responseCode: 550 }));
+      else callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -103,6 +110,7 @@ export async function startSink(options: { lmtp?: boolean; path?: string } = {})
     port: address && typeof address === 'object' ? address.port : 0,
     messages,
     full,
+    unknown,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

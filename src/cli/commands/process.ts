@@ -176,6 +176,11 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   } catch (error) {
     if (error instanceof TargetError) throw usageError(error.message);
     if (error instanceof DeliveryError) {
+      // A mailbox that does not exist stays so: where the administrator refuses
+      // unknown users, the MTA may bounce (67) instead of retrying for days.
+      if (error.permanent && settings.unknownUsers === 'refuse') {
+        throw new CliError(`${error.message}; the mail is returned to its sender`, EXIT.NOUSER, { recipient: error.recipient });
+      }
       throw new CliError(`${error.message}; the MTA should try again`, EXIT.TEMPFAIL, { recipient: error.recipient });
     }
     throw new CliError(`onward delivery failed: ${errorText(error)}; the MTA should try again`, EXIT.TEMPFAIL);
