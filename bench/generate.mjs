@@ -52,9 +52,11 @@ function mail({ from, to, subject, messageId, method, ics }) {
 
 /**
  * `count` mails addressed to users of example.com. Each item is
- * {raw, recipient, sender}: the mail and its envelope.
+ * {raw, recipient, sender}: the mail and its envelope. With `focus` (an
+ * address), every mail goes to that one user: invitations that list it among
+ * their attendees, and cancels of them (no replies: it organizes nothing).
  */
-export function generateMails(count, seed = 1) {
+export function generateMails(count, seed = 1, { focus } = {}) {
   const rand = random(seed);
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const users = Array.from({ length: 50 }, (_, i) => `user${i}@example.com`);
@@ -62,7 +64,7 @@ export function generateMails(count, seed = 1) {
   const out = [];
   for (let n = 0; out.length < count; n++) {
     const roll = rand();
-    if (events.length > 5 && roll < 0.2) {
+    if (!focus && events.length > 5 && roll < 0.2) {
       // A reply from one attendee, to the organizer.
       const event = pick(events);
       const attendee = pick(event.attendees);
@@ -90,7 +92,7 @@ export function generateMails(count, seed = 1) {
     if (events.length > 5 && roll < 0.27) {
       // The organizer cancels an event for one of its attendees.
       const event = pick(events);
-      const attendee = pick(event.attendees);
+      const attendee = focus ?? pick(event.attendees);
       out.push({
         recipient: attendee,
         sender: event.organizer,
@@ -111,8 +113,9 @@ export function generateMails(count, seed = 1) {
       });
       continue;
     }
-    const organizer = pick(users);
-    const attendees = [];
+    let organizer = pick(users);
+    while (organizer === focus) organizer = pick(users);
+    const attendees = focus ? [focus] : [];
     const wanted = 3 + Math.floor(rand() * 6);
     while (attendees.length < wanted) {
       const a = pick(users);
@@ -129,7 +132,7 @@ export function generateMails(count, seed = 1) {
     events.push(event);
     // Each invitation goes to one attendee: a process run per recipient, as an MTA does.
     out.push({
-      recipient: pick(attendees),
+      recipient: focus ?? pick(attendees),
       sender: organizer,
       raw: mail({
         from: organizer,

@@ -63,7 +63,11 @@ export class OlsonZone implements Zone {
     const day = 86_400_000;
     const before = this.offsetAtInstant(wallMs - day);
     const after = this.offsetAtInstant(wallMs + day);
-    const candidates = before === after ? [before] : [before, after];
+    // No shift nearby: the one candidate is the answer whether or not it checks
+    // out (see below), so the check, a third offset lookup, is skipped. Series
+    // expansion asks this for every instance.
+    if (before === after) return wallMs - before;
+    const candidates = [before, after];
     const valid = candidates.filter((offset) => this.offsetAtInstant(wallMs - offset) === offset);
     if (valid.length === 0) return wallMs - before;
     return wallMs - Math.max(...valid);

@@ -65,6 +65,9 @@ export class LmdbStore implements Store {
       // promise means "on disk". `write` also awaits `flushed`, which covers an
       // environment some other program opened with overlapping sync.
       overlappingSync: false,
+      // The store is always a directory: lmdb-js would otherwise take a path
+      // with a dot in its last part (/var/lib/itip-agent.d) for a file name.
+      noSubdir: false,
       ...(mapSize === undefined ? {} : { mapSize }),
     });
     try {

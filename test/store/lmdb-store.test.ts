@@ -216,6 +216,19 @@ describe('LmdbStore across processes', () => {
 });
 
 describe('LmdbStore folder', () => {
+  it('is a directory even when its name has a dot in it', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'itip-store-dot-'));
+    try {
+      const dir = join(parent, 'itip-agent.d');
+      const store = new LmdbStore(dir);
+      await store.transact('mailto:alice@example.com', (tx) => tx.setRole('person'));
+      await store.close();
+      expect(readdirSync(dir).sort()).toEqual(['data.mdb', 'lock.mdb']);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a store written in another format, and opens it again once the format matches', async () => {
     const dir = newFolder();
     const first = new LmdbStore(dir);

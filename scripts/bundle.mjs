@@ -1,0 +1,178 @@
+// Bundles the command line (dist/, tsc's output) into dist/bundle/itip-agent.cjs,
+// then runs it once so that bin/itip-agent finds a V8 code cache beside it.
+//
+// Why: an MTA starts `itip-agent process` once per mail, and its start-up time
+// went into module loading: resolving and reading a few hundred small files
+// (mailparser alone pulls in dozens), compiling them, and evaluating libraries
+// that the agent never calls. So:
+// - one CommonJS file: one read, no module resolution. The commands' dynamic
+//   imports stay lazy (esbuild wraps each module in an init function), so
+//   `process` still never evaluates the listeners or the outbox sender;
+// - CommonJS rather than ESM because only a classic script can be compiled with
+//   a code cache in Node 20 (vm.Script cachedData): bin/itip-agent loads it so;
+// - mailparser and libmime require, at load time, libraries that only rare mail
+//   needs: html-to-text (HTML bodies, which we skip), linkify-it (text to HTML,
+//   skipped too) and encoding-japanese (ISO-2022-JP, Shift_JIS, EUC-JP). They
+//   are replaced by stand-ins that load the real library on first use, so
+//   behaviour is unchanged and the common mail pays nothing for them.
+// - lmdb's JavaScript is bundled too (compiling it was a fifth of a run); it
+//   finds its native addon from its own file name, so that name is set to where
+//   lmdb is installed. msgpackr's optional native string extractor is left out:
+//   every value is stored as JSON, so msgpack decoding never runs hot.
+// The packages the source loads with createRequire on first use stay outside.
+
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist/bundle');
+const outfile = join(outdir, 'itip-agent.cjs');
+
+let build;
+try {
+  ({ build } = await import('esbuild'));
+} catch {
+  // Installed without devDependencies: bin/itip-agent runs tsc's output instead.
+  console.warn('esbuild is not installed: no bundle made; bin/itip-agent runs dist/cli/main.js (slower start)');
+  rmSync(outdir, { recursive: true, force: true });
+  process.exit(0);
+}
+
+/**
+ * How each deferred library is used by the modules that require it: `proxy`
+ * for an object whose members are read at call time, `functions` for named
+ * functions destructured at load time, `linkify` for linkify-it's factory,
+ * whose instance mailparser configures at load time with chained calls.
+ */
+const DEFERRED = {
+  'encoding-japanese': { kind: 'proxy' },
+  'html-to-text': { kind: 'functions', names: ['htmlToText', 'compile', 'convert'] },
+  'linkify-it': { kind: 'linkify', chained: ['tlds', 'add', 'set'] },
+};
+
+function stubSource(name, spec, relativePath) {
+  // Resolved at build time against the importer; loaded at run time from the
+  // package root (dist/bundle/../..), the tree the bundle was built in.
+  const load = `let real; const load = () => (real ??= require(require('node:path').join(__dirname, '..', '..', ${JSON.stringify(relativePath)})));`;
+  switch (spec.kind) {
+    case 'proxy':
+      return `${load}\nmodule.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
+    case 'functions':
+      return `${load}\n${spec.names.map((n) => `exports.${n} = (...args) => load().${n}(...args);`).join('\n')}`;
+    case 'linkify':
+      return `${load}
+module.exports = function deferredLinkify(...factoryArgs) {
+  const calls = [];
+  let instance;
+  const target = () => {
+    if (!instance) {
+      instance = load()(...factoryArgs);
+      for (const [method, args] of calls) instance[method](...args);
+    }
+    return instance;
+  };
+  const chained = new Set(${JSON.stringify(spec.chained)});
+  const proxy = new Proxy({}, {
+    get(_, key) {
+      if (!instance && chained.has(key)) return (...args) => (calls.push([key, args]), proxy);
+      const value = target()[key];
+      return typeof value === 'function' ? value.bind(instance) : value;
+    },
+  });
+  return proxy;
+};`;
+    default:
+      throw new Error(`unknown stub kind for ${name}`);
+  }
+}
+
+const deferLibraries = {
+  name: 'defer-libraries',
+  setup(pluginBuild) {
+    const filter = new RegExp(`^(${Object.keys(DEFERRED).join('|').replace(/[.-]/g, '\\$&')})$`);
+    pluginBuild.onResolve({ filter }, async (args) => {
+      // This plugin's own lookup of the real file below comes through here too.
+      if (args.pluginData === 'real') return undefined;
+      const resolved = await pluginBuild.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, namespace: 'file', pluginData: 'real' });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      return { path: args.path, namespace: 'deferred', pluginData: relative(root, resolved.path).split(sep).join('/') };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
+      contents: stubSource(args.path, DEFERRED[args.path], args.pluginData),
+      loader: 'js',
+    }));
+  },
+};
+
+const nativeAddons = {
+  name: 'native-addons',
+  setup(pluginBuild) {
+    // lmdb's CommonJS build: its ESM build locates itself with import.meta.url, which names the bundle here.
+    pluginBuild.onResolve({ filter: /^lmdb$/ }, (args) =>
+      args.pluginData === 'real' ? undefined : pluginBuild.resolve('lmdb', { resolveDir: args.resolveDir, kind: 'require-call', pluginData: 'real' }),
+    );
+    pluginBuild.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: 'msgpackr-extract', namespace: 'absent' }));
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
+    pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]lmdb[\\/]dist[\\/]index\.cjs$/ }, (args) => {
+      const installed = relative(root, args.path).split(sep).join('/');
+      const source = readFileSync(args.path, 'utf8').replaceAll('__filename', '__lmdbFilename');
+      const prelude = `const __lmdbFilename = require('node:path').join(__dirname, '..', '..', ${JSON.stringify(installed)});\n`;
+      return { contents: prelude + source, loader: 'js', resolveDir: dirname(args.path) };
+    });
+  },
+};
+
+const result = await build({
+  entryPoints: [join(root, 'dist/cli/main.js')],
+  outfile,
+  // Written below, atomically: a command started during a build reads the old bundle or the new, never half of one.
+  write: false,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  plugins: [deferLibraries, nativeAddons],
+  // The source is ESM: import.meta.url becomes the bundle's own file URL.
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: "'use strict';\nconst __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Fewer bytes to read; identifiers are kept, so stack traces and class names stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  legalComments: 'none',
+  charset: 'ascii',
+  logLevel: 'warning',
+});
+
+// esbuild escapes every non-ASCII character (charset: ascii), so bin/itip-agent
+// reads the bundle as Latin-1, the cheapest decoding; make sure of it.
+if (result.outputFiles[0].contents.some((byte) => byte > 0x7f)) {
+  throw new Error('the bundle is not pure ASCII; bin/itip-agent reads it as Latin-1');
+}
+mkdirSync(outdir, { recursive: true });
+writeFileSync(`${outfile}.${process.pid}`, result.outputFiles[0].contents);
+renameSync(`${outfile}.${process.pid}`, outfile);
+// Caches of earlier builds (their names hold the bundle's time and size) are of no use now.
+for (const name of readdirSync(outdir)) if (name.endsWith('.cache')) rmSync(join(outdir, name), { force: true });
+
+// One run of the hot path writes the code cache (bin/itip-agent writes it when
+// it finds none): the functions a `process` run compiles are in it.
+const store = mkdtempSync(join(tmpdir(), 'itip-agent-warmup-'));
+try {
+  // An empty configuration file: the build machine's own settings must not matter.
+  writeFileSync(join(store, 'config.json'), '{}\n');
+  const warm = spawnSync(
+    process.execPath,
+    [join(root, 'bin/itip-agent'), '--store', join(store, 'store'), 'process', '--recipient', 'warmup@example.com', '--deliver', 'none'],
+    {
+      input: readFileSync(join(root, 'examples/invitation.eml')),
+      env: { ...process.env, ITIP_AGENT_NOW: '2026-11-15T12:00:00Z', ITIP_AGENT_CONFIG: join(store, 'config.json'), ITIP_AGENT_LOG_LEVEL: 'error' },
+      stdio: ['pipe', 'ignore', 'inherit'],
+    },
+  );
+  if (warm.status !== 0) console.warn(`warning: the warm-up run exited ${warm.status}; the code cache is written on first use instead`);
+} finally {
+  rmSync(store, { recursive: true, force: true });
+}
