@@ -10,8 +10,9 @@
 // A one-month query thus reads about five weeks of short periods, however many
 // years of expanded recurrences the user has.
 //
-// Per-UID index key: [user, uid, (participant,) band, startMs, endMs, recurrenceId, fbtype],
-// value: the time index key, so a replacement deletes exactly what it finds.
+// Per-UID index: one record per [user, uid] (own) or [user, uid, participant]
+// (others'), holding the time index keys of those periods, so that a
+// replacement finds exactly what to delete and writes only what changed.
 //
 // A query reads keys only: the time index key holds the whole period, and
 // decoding a stored JSON value per period cost two thirds of a query (a year
@@ -31,26 +32,32 @@ const LONG = 1;
 /** The two databases that hold one kind of periods (own, or others'). */
 export interface PeriodDbs {
   byTime: Database<Period | OthersPeriod, Key>;
-  byUid: Database<Key[], Key>;
+  /** [user, uid] (own) or [user, uid, participant] (others') -> the time index keys of those periods. */
+  byUid: Database<Key[][], Key>;
 }
+
+/** A time index key as text, to compare lists of keys. */
+const keyText = (key: Key[]): string => JSON.stringify(key);
 
 /** Deletes the periods of a UID: of one participant, of everyone (others'), or own. */
 export function removePeriods(dbs: PeriodDbs, userK: string, uid: string, participant?: string): void {
   const prefix: Key[] = [userK, keyPart(uid)];
   if (participant !== undefined) prefix.push(keyPart(participant));
-  for (const indexKey of keysWithPrefix(dbs.byUid, prefix)) {
-    const timeKey = dbs.byUid.get(indexKey);
-    if (timeKey) dbs.byTime.removeSync(timeKey);
-    dbs.byUid.removeSync(indexKey);
+  for (const listKey of keysWithPrefix(dbs.byUid, prefix)) {
+    for (const timeKey of dbs.byUid.get(listKey) ?? []) dbs.byTime.removeSync(timeKey);
+    dbs.byUid.removeSync(listKey);
   }
 }
 
 /**
- * Writes the periods of one UID (and participant, for others' periods), after
- * the caller removed the old ones. The UID and participant given here win over
- * those inside the periods: they name what is being replaced.
+ * Replaces the periods of one UID (and participant, for others' periods) with
+ * `periods`, writing only what changed. Most messages leave an event's times
+ * as they were (a REPLY, a REQUEST that changes the summary), and a series has
+ * hundreds of periods: rewriting them all made the commit the largest part of
+ * handling a mail. The UID and participant given here win over those inside
+ * the periods: they name what is being replaced.
  */
-export function addPeriods(
+export function replacePeriods(
   dbs: PeriodDbs,
   userK: string,
   uid: string,
@@ -59,23 +66,34 @@ export function addPeriods(
 ): void {
   const uidK = keyPart(uid);
   const partK = participant === undefined ? undefined : keyPart(participant);
+  const listKey: Key[] = partK === undefined ? [userK, uidK] : [userK, uidK, partK];
+  const old = dbs.byUid.get(listKey) ?? [];
+  const wanted = new Map<string, { key: Key[]; value: Period | OthersPeriod }>();
   for (const period of periods) {
     const startMs = instant(period.start, 'period start');
     const endMs = instant(period.end, 'period end');
     const band = endMs - startMs > LONG_PERIOD_MS ? LONG : SHORT;
     const rid = ridKey(period.recurrenceId);
     const fbtype = keyPart(period.fbtype);
-    const value = stablePeriod({ ...period, start: utcText(startMs), end: utcText(endMs) }, uid, participant);
-    const timeKey: Key[] =
+    const key: Key[] =
       partK === undefined
         ? [userK, band, startMs, endMs, uidK, rid, fbtype]
         : [userK, band, startMs, endMs, uidK, rid, partK, fbtype];
-    const indexKey: Key[] =
-      partK === undefined
-        ? [userK, uidK, band, startMs, endMs, rid, fbtype]
-        : [userK, uidK, partK, band, startMs, endMs, rid, fbtype];
-    dbs.byTime.putSync(timeKey, value);
-    dbs.byUid.putSync(indexKey, timeKey);
+    const value = stablePeriod({ ...period, start: utcText(startMs), end: utcText(endMs) }, uid, participant);
+    wanted.set(keyText(key), { key, value });
+  }
+  const kept = new Set<string>();
+  for (const key of old) {
+    const text = keyText(key);
+    // The key holds the whole period (keyPart is injective), so an equal key is an equal period.
+    if (wanted.has(text)) kept.add(text);
+    else dbs.byTime.removeSync(key);
+  }
+  for (const [text, { key, value }] of wanted) if (!kept.has(text)) dbs.byTime.putSync(key, value);
+  if (wanted.size === 0) {
+    if (old.length) dbs.byUid.removeSync(listKey);
+  } else if (kept.size !== old.length || kept.size !== wanted.size) {
+    dbs.byUid.putSync(listKey, [...wanted.values()].map((entry) => entry.key));
   }
 }
 

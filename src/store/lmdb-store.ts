@@ -38,8 +38,9 @@ import {
 /**
  * Bumped when the key layout or the value encoding changes; a store written in
  * another format is refused. 2: values are JSON (format 1 stored msgpack).
+ * 3: one per-UID index record lists the time keys of its periods.
  */
-const FORMAT = 2;
+const FORMAT = 3;
 
 /** The initial map (address space, not disk) on POSIX; lmdb-js grows it when full. */
 const INITIAL_MAP_SIZE = 256 * 1024 * 1024;

@@ -20,7 +20,7 @@ import type {
   StoredObject,
 } from '../itip/model.js';
 import type { TimeRange, UserTx } from './store.js';
-import { addPeriods, queryPeriods, removePeriods, type PeriodDbs } from './lmdb-freebusy.js';
+import { queryPeriods, removePeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -127,14 +127,12 @@ export class LmdbUserTx implements UserTx {
 
   setOwnPeriods(uid: string, periods: Period[]): void {
     this.check();
-    removePeriods(this.dbs.own, this.userK, uid);
-    addPeriods(this.dbs.own, this.userK, uid, undefined, periods);
+    replacePeriods(this.dbs.own, this.userK, uid, undefined, periods);
   }
 
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void {
     this.check();
-    removePeriods(this.dbs.others, this.userK, uid, participant);
-    addPeriods(this.dbs.others, this.userK, uid, participant, periods);
+    replacePeriods(this.dbs.others, this.userK, uid, participant, periods);
   }
 
   removeOthersPeriods(uid: string, participant?: string): void {

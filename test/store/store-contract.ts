@@ -764,6 +764,35 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
     });
 
     describe('free/busy', () => {
+      it('replaces periods that partly overlap the old ones exactly, also within one transaction and when nothing changes', async () => {
+        const a = period('s', DAY, DAY + H, '2026-01-01T00:00:00Z');
+        const b = period('s', DAY + D, DAY + D + H, '2026-01-02T00:00:00Z');
+        const c = period('s', DAY + 2 * D, DAY + 2 * D + H, '2026-01-03T00:00:00Z');
+        const bTentative = { ...b, fbtype: 'BUSY-TENTATIVE' as FbType };
+        await store.transact(ALICE, (tx) => tx.setOwnPeriods('s', [a, b]));
+        // Same again: nothing changes.
+        await store.transact(ALICE, (tx) => tx.setOwnPeriods('s', [b, a]));
+        expect(store.freeBusy(ALICE)).toStrictEqual([a, b]);
+        // One kept, one changed in fbtype only, one new.
+        await store.transact(ALICE, (tx) => tx.setOwnPeriods('s', [a, bTentative, c]));
+        expect(store.freeBusy(ALICE)).toStrictEqual([a, bTentative, c]);
+        // Several replacements in one transaction: the last one counts.
+        await store.transact(ALICE, (tx) => {
+          tx.setOwnPeriods('s', [c]);
+          tx.setOwnPeriods('s', [a, c]);
+          tx.setOthersPeriods('s', 'mailto:org@example.org', [othersPeriod('s', 'mailto:org@example.org', DAY, DAY + H)]);
+          tx.setOthersPeriods('s', 'mailto:org@example.org', [othersPeriod('s', 'mailto:org@example.org', DAY + H, DAY + 2 * H)]);
+        });
+        expect(store.freeBusy(ALICE)).toStrictEqual([a, c]);
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([othersPeriod('s', 'mailto:org@example.org', DAY + H, DAY + 2 * H)]);
+        await store.transact(ALICE, (tx) => {
+          tx.setOwnPeriods('s', []);
+          tx.removeOthersPeriods('s');
+        });
+        expect(store.freeBusy(ALICE)).toStrictEqual([]);
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([]);
+      });
+
       it('replaces all own periods of a UID, and removes them with an empty list', async () => {
         await store.transact(ALICE, (tx) => {
           tx.setOwnPeriods('u1', [
