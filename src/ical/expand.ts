@@ -101,7 +101,7 @@ function toWall(epochMs: number, zone: Zone | null): ICAL.Time {
 }
 
 /** A floating date-time whose fields read like the UTC fields of `wall`. */
-function wallTimeAt(wall: number): ICAL.Time {
+export function wallTimeAt(wall: number): ICAL.Time {
   const date = new Date(wall);
   return new ICAL.Time({
     year: date.getUTCFullYear(),

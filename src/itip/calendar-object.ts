@@ -5,7 +5,8 @@
 import ICAL from 'ical.js';
 import { cloneComponent, eventsOf, newCalendar, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
 import { tzidOf, wallMs } from '../ical/times.js';
-import { ZoneResolver, type Zone } from '../ical/zones.js';
+import { vtimezoneFor } from '../ical/vtimezone.js';
+import { olsonZoneFor, ZoneResolver, type Zone } from '../ical/zones.js';
 import type { ReplyMarks, StoredObject } from './model.js';
 
 export class CalendarObject {
@@ -132,14 +133,32 @@ export class CalendarObject {
   private serialise(method: string | undefined, components: ICAL.Component[]): string {
     const vcalendar = newCalendar(method);
     const used = new Set<string>();
+    const years: number[] = [];
+    let recurs = false;
     for (const component of components) {
+      if (component.hasProperty('rrule') || component.hasProperty('rdate')) recurs = true;
       for (const prop of component.getAllProperties()) {
         const tzid = tzidOf(prop);
-        if (tzid) used.add(tzid);
+        if (!tzid) continue;
+        used.add(tzid);
+        const value = prop.getFirstValue();
+        if (value instanceof ICAL.Time) years.push(value.year);
       }
     }
     for (const [tzid, vtimezone] of [...this.timezones.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       if (used.has(tzid)) vcalendar.addSubcomponent(cloneComponent(vtimezone));
+    }
+    // A message must carry a VTIMEZONE for every TZID (RFC 5545 section 3.2.19);
+    // for one that came without, it is made from the Olson database, for the
+    // years of the event (and five more for a series).
+    if (method !== undefined && years.length > 0) {
+      const fromYear = Math.min(...years);
+      const toYear = Math.min(Math.max(...years) + (recurs ? 5 : 0), fromYear + 30);
+      for (const tzid of [...used].sort()) {
+        if (this.timezones.has(tzid)) continue;
+        const zone = olsonZoneFor(tzid);
+        if (zone && zone.olsonName !== 'UTC') vcalendar.addSubcomponent(vtimezoneFor(tzid, zone, fromYear, toYear));
+      }
     }
     for (const component of components) vcalendar.addSubcomponent(cloneComponent(component));
     return vcalendar.toString() + '\r\n';

@@ -1,0 +1,84 @@
+// VTIMEZONE components made from the Olson database, for messages we send
+// about events whose TZID came without one (an Olson name, or Outlook's
+// Windows name). RFC 5545 section 3.2.19 wants a VTIMEZONE for every TZID a
+// calendar uses; converting the times to UTC instead would change what a
+// recurring series means across a daylight-saving change.
+//
+// Each offset change in the years asked for becomes one STANDARD or DAYLIGHT
+// observance with a single onset (section 3.6.5 allows observances without a
+// rule), so the component says exactly what the Olson database says.
+
+import ICAL from 'ical.js';
+import { wallTimeAt } from './expand.js';
+import type { OlsonZone } from './zones.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** Instants in [from, to) where the zone's offset changes, found by day steps and bisection. */
+function transitions(zone: OlsonZone, from: number, to: number): number[] {
+  const found: number[] = [];
+  let before = zone.offsetAtInstant(from);
+  for (let day = from; day < to; day += DAY) {
+    const next = Math.min(day + DAY, to);
+    const after = zone.offsetAtInstant(next);
+    if (after === before) continue;
+    // The change lies in (day, next]: narrow it down to the minute.
+    let low = day;
+    let high = next;
+    while (high - low > 60_000) {
+      const middle = low + Math.floor((high - low) / 120_000) * 60_000;
+      if (zone.offsetAtInstant(middle) === before) low = middle;
+      else high = middle;
+    }
+    found.push(high);
+    before = after;
+  }
+  return found;
+}
+
+function utcOffset(ms: number): ICAL.UtcOffset {
+  const sign = ms < 0 ? -1 : 1;
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  return new ICAL.UtcOffset({ hours: Math.floor(minutes / 60), minutes: minutes % 60, factor: sign });
+}
+
+/** A short name for the offset (CET, EST, GMT+5:30), as Intl knows it, else the offset itself. */
+function shortName(zone: OlsonZone, at: number): string {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone.olsonName, timeZoneName: 'short' }).formatToParts(new Date(at));
+  return parts.find((p) => p.type === 'timeZoneName')?.value ?? utcOffset(zone.offsetAtInstant(at)).toString();
+}
+
+function observance(zone: OlsonZone, onset: number, fromOffset: number, toOffset: number, daylight: boolean): ICAL.Component {
+  const part = new ICAL.Component(daylight ? 'daylight' : 'standard');
+  // DTSTART is the onset in the local time before it (section 3.6.5).
+  part.addPropertyWithValue('dtstart', wallTimeAt(onset + fromOffset));
+  part.addPropertyWithValue('tzoffsetfrom', utcOffset(fromOffset));
+  part.addPropertyWithValue('tzoffsetto', utcOffset(toOffset));
+  part.addPropertyWithValue('tzname', shortName(zone, onset));
+  return part;
+}
+
+/**
+ * A VTIMEZONE named `tzid` for the zone, covering the years [fromYear, toYear]:
+ * the offset in force at their start, then each change.
+ */
+export function vtimezoneFor(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): ICAL.Component {
+  const from = Date.UTC(fromYear, 0, 1);
+  const to = Date.UTC(toYear + 1, 0, 1);
+  const vtimezone = new ICAL.Component('vtimezone');
+  vtimezone.addPropertyWithValue('tzid', tzid);
+  const changes = transitions(zone, from, to);
+  // Offsets above the lowest of the period are daylight saving time.
+  const offsets = [zone.offsetAtInstant(from), ...changes.map((t) => zone.offsetAtInstant(t))];
+  const standard = Math.min(...offsets);
+  const first = offsets[0]!;
+  vtimezone.addSubcomponent(observance(zone, from, first, first, first > standard));
+  let previous = first;
+  for (const change of changes) {
+    const next = zone.offsetAtInstant(change);
+    vtimezone.addSubcomponent(observance(zone, change, previous, next, next > standard));
+    previous = next;
+  }
+  return vtimezone;
+}
