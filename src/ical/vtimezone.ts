@@ -13,14 +13,19 @@ import { wallTimeAt } from './expand.js';
 import type { OlsonZone } from './zones.js';
 
 const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
+/**
+ * The search step. Offset changes of one zone lie weeks apart (the shortest
+ * in use, Ramadan suspensions of daylight time, last about a month), so a
+ * step of a week finds each of them and costs 52 lookups a year, not 365.
+ */
+const STEP = 7 * 24 * HOUR;
 
-/** Instants in [from, to) where the zone's offset changes, found by day steps and bisection. */
+/** Instants in [from, to) where the zone's offset changes, found by week steps and bisection. */
 function transitions(zone: OlsonZone, from: number, to: number): number[] {
   const found: number[] = [];
   let before = zone.offsetAtInstant(from);
-  for (let day = from; day < to; day += DAY) {
-    const next = Math.min(day + DAY, to);
+  for (let day = from; day < to; day += STEP) {
+    const next = Math.min(day + STEP, to);
     const after = zone.offsetAtInstant(next);
     if (after === before) continue;
     // The change lies in (day, next]: narrow it down to the minute.
@@ -43,9 +48,16 @@ function utcOffset(ms: number): ICAL.UtcOffset {
   return new ICAL.UtcOffset({ hours: Math.floor(minutes / 60), minutes: minutes % 60, factor: sign });
 }
 
+const nameFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** A short name for the offset (CET, EST, GMT+5:30), as Intl knows it, else the offset itself. */
 function shortName(zone: OlsonZone, at: number): string {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone.olsonName, timeZoneName: 'short' }).formatToParts(new Date(at));
+  let format = nameFormats.get(zone.olsonName);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', { timeZone: zone.olsonName, timeZoneName: 'short' });
+    nameFormats.set(zone.olsonName, format);
+  }
+  const parts = format.formatToParts(new Date(at));
   return parts.find((p) => p.type === 'timeZoneName')?.value ?? utcOffset(zone.offsetAtInstant(at)).toString();
 }
 
@@ -64,6 +76,19 @@ function observance(zone: OlsonZone, onset: number, fromOffset: number, toOffset
  * the offset in force at their start, then each change.
  */
 export function vtimezoneFor(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): ICAL.Component {
+  const cacheKey = `${tzid}\u0000${zone.olsonName}\u0000${fromYear}\u0000${toYear}`;
+  const cached = made.get(cacheKey);
+  if (cached) return new ICAL.Component(structuredClone(cached.toJSON()));
+  const component = makeVtimezone(tzid, zone, fromYear, toYear);
+  if (made.size >= 256) made.delete(made.keys().next().value!);
+  made.set(cacheKey, component);
+  return new ICAL.Component(structuredClone(component.toJSON()));
+}
+
+/** Components made so far (a server sends many messages about few zones), oldest first. */
+const made = new Map<string, ICAL.Component>();
+
+function makeVtimezone(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): ICAL.Component {
   const from = Date.UTC(fromYear, 0, 1);
   const to = Date.UTC(toYear + 1, 0, 1);
   const vtimezone = new ICAL.Component('vtimezone');
