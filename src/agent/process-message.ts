@@ -14,6 +14,7 @@ import { SCHEDULE_STATUS } from '../itip/schedule-status.js';
 import { formatUtc } from '../ical/times.js';
 import type { ParsedMail } from '../mail/mail-facts.js';
 import { readMail } from '../mail/read-mail.js';
+import type { Refusal } from '../mail/refusal-header.js';
 import type { Store, UserTx } from '../store/store.js';
 import { applyEffects } from './apply-effects.js';
 import { readGroupMembers, resourceBookings } from './resource-support.js';
@@ -43,6 +44,13 @@ export interface ProcessResult {
   users: UserOutcome[];
   /** True if the mail holds at least one calendar part. */
   calendar: boolean;
+}
+
+/** The refused journal entries of a result: what an optional mark on the delivered copy names. */
+export function refusalsOf(result: ProcessResult | undefined): Refusal[] {
+  return (result?.users ?? []).flatMap(({ entries }) =>
+    entries.filter((e) => e.outcome === 'refused').map((e) => ({ recipient: e.recipient, method: e.method, uid: e.uid, reason: e.reason })),
+  );
 }
 
 /**

@@ -84,21 +84,24 @@ const bool: Parse = (value, where) => {
   if (typeof value === 'string' && /^(0|false|no|off)$/i.test(value.trim())) return false;
   throw new ConfigError(`${where} must be true or false`);
 };
-const list: Parse = (value, where) => {
-  const items = typeof value === 'string' ? value.split(/[,\s]+/) : value;
-  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
-    throw new ConfigError(`${where} must be a list of domains (in the environment: comma-separated)`);
-  }
-  return [...new Set((items as string[]).map((d) => d.trim().toLowerCase().replace(/^@/, '')).filter(Boolean))].sort();
-};
-/** Names compared without case (authserv-ids) or network ranges: kept as given, minus blanks. */
-const names: Parse = (value, where) => {
-  const items = typeof value === 'string' ? value.split(/[,\s]+/) : value;
-  if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
-    throw new ConfigError(`${where} must be a list (in the environment: comma-separated)`);
-  }
-  return [...new Set((items as string[]).map((d) => d.trim().toLowerCase()).filter(Boolean))].sort();
-};
+/**
+ * A list, from a JSON array or a comma-separated environment value: lower
+ * case, no blanks or repeats, sorted. `what` names the items in the error,
+ * `tidy` cleans each one.
+ */
+const listOf =
+  (what: string, tidy: (item: string) => string = (item) => item): Parse =>
+  (value, where) => {
+    const items = typeof value === 'string' ? value.split(/[,\s]+/) : value;
+    if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
+      throw new ConfigError(`${where} must be a list${what} (in the environment: comma-separated)`);
+    }
+    return [...new Set((items as string[]).map((d) => tidy(d.trim().toLowerCase())).filter(Boolean))].sort();
+  };
+/** Domains, also written with a leading @. */
+const list = listOf(' of domains', (domain) => domain.replace(/^@/, ''));
+/** Names compared without case (authserv-ids) or network ranges. */
+const names = listOf('');
 const networks: Parse = (value, where) => {
   const list = names(value, where) as string[];
   for (const range of list) {

@@ -37,15 +37,22 @@ export function refreshMessage(context: Context, organizer: string): Effect {
   return { type: 'send', method: 'REFRESH', uid: input.uid, to: [organizer], ics: vcalendar.toString() + '\r\n' };
 }
 
+/** Copies of the object's components fit to send: without the user's own alarms. */
+export function sendableCopies(object: CalendarObject): ICAL.Component[] {
+  return object.list().map((component) => {
+    const copy = cloneComponent(component);
+    copy.removeAllSubcomponents('valarm');
+    return copy;
+  });
+}
+
 /**
  * The organizer's current version of the event, for an attendee who asked with
  * REFRESH (RFC 5546 section 3.2.6): a REQUEST with a fresh DTSTAMP, without the
  * organizer's own alarms.
  */
 export function currentRequest(context: Context, object: CalendarObject, attendee: string): Effect {
-  const components = object.list().map((component) => {
-    const copy = cloneComponent(component);
-    copy.removeAllSubcomponents('valarm');
+  const components = sendableCopies(object).map((copy) => {
     copy.updatePropertyWithValue('dtstamp', utcTime(context.input.now));
     return copy;
   });

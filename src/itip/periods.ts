@@ -12,7 +12,7 @@ import { findAttendee, organizerOf, textOf } from '../ical/calendar.js';
 import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../ical/expand.js';
 import { formatUtc } from '../ical/times.js';
 import type { CalendarObject } from './calendar-object.js';
-import type { FbType, OthersPeriod, Period, Preferences } from './model.js';
+import type { FbType, Period, Preferences } from './model.js';
 
 const DAY = 86_400_000;
 
@@ -45,16 +45,6 @@ export interface PeriodResult {
   truncated: boolean;
 }
 
-/** The periods in which `address` is busy because of this object. */
-export function periodsOf(
-  object: CalendarObject,
-  address: string,
-  window: Window,
-  limits: ExpansionLimits = DEFAULT_EXPANSION_LIMITS,
-): PeriodResult {
-  return periodsByAddress(object, [address], window, limits).get(address)!;
-}
-
 /**
  * The busy periods of several people from one expansion: expanding is the
  * costly part, and the same instances serve the user and every participant.
@@ -85,8 +75,4 @@ export function periodsByAddress(
     results.set(address, { periods, truncated: expansion.truncated });
   }
   return results;
-}
-
-export function othersPeriodsOf(object: CalendarObject, participant: string, window: Window): OthersPeriod[] {
-  return periodsOf(object, participant, window).periods.map((period) => ({ ...period, participant }));
 }

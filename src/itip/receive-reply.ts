@@ -98,7 +98,7 @@ function copyParticipation(target: ICAL.Component, reply: Participant): void {
 export function receiveReply(context: Context): ItipResult {
   const checked = checkAttendee(context);
   if ('outcome' in checked) return checked;
-  const { input, incoming, stored } = context;
+  const { incoming, stored } = context;
   const replier = checked.attendee.address;
   if (!isInvited(stored!, checked.attendee)) return queueForOrganizer(context, replier);
 

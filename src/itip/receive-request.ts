@@ -196,7 +196,7 @@ function describeKeys(keys: string[]): string {
 export function receiveAdd(context: Context): ItipResult {
   const checked = checkOrganizer(context);
   if ('outcome' in checked) return checked;
-  const { input, incoming, stored } = context;
+  const { input, stored } = context;
   const response = (input.prefs.add_method_response ?? 'add').toLowerCase();
   if (response === 'ignore') return result('ignored', 'add_method_response is "ignore"');
   const askForEvent = (why: string): ItipResult =>

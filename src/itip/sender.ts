@@ -6,7 +6,7 @@
 
 import type ICAL from 'ical.js';
 import type { Participant } from '../ical/calendar.js';
-import { normalizeAddress } from '../ical/address.js';
+import { addressDomain, normalizeAddress } from '../ical/address.js';
 import type { ItipInput } from './effects.js';
 
 /** Addresses that may speak for `address`: itself, SENT-BY, configured aliases. */
@@ -52,10 +52,6 @@ export function outgoingProblem(input: ItipInput): string | undefined {
   return `the mail claims to be sent by ${input.user} but came in from outside, not through submission; the sender's calendar is not changed`;
 }
 
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
-
 /**
  * The addresses in a mail are the sender's word; where the administrator set
  * up checks, the MTA's word decides (RFC 6047 section 3 leaves the binding of
@@ -72,8 +68,8 @@ function trustProblem(input: ItipInput, matching: string[]): string | undefined 
   if (trust.origin === 'internal') return undefined;
   const verified = new Set(trust.verifiedDomains);
   const local = new Set(trust.localDomains);
-  if (matching.some((address) => verified.has(domainOf(address)))) return undefined;
-  const localSender = matching.find((address) => local.has(domainOf(address)));
+  if (matching.some((address) => verified.has(addressDomain(address)))) return undefined;
+  const localSender = matching.find((address) => local.has(addressDomain(address)));
   // Without facts about where the mail came from, the address binding above is
   // all there is; the local-sender rule needs to know the mail came from outside.
   if (localSender && trust.origin === 'external') {

@@ -8,9 +8,9 @@
 // failure for that recipient only (451); the client retries, and the journal's
 // redelivery guard makes the retry a no-op for what did commit.
 
-import { normalizeAddress } from '../ical/address.js';
+import { addressDomain, normalizeAddress } from '../ical/address.js';
 import { HandlerError, markHandlerErrors } from '../agent/handler-errors.js';
-import { processParsedMail, type ProcessResult } from '../agent/process-message.js';
+import { processParsedMail, refusalsOf, type ProcessResult } from '../agent/process-message.js';
 import { DEFAULT_AGENT_POLICY, establishArrival, type AgentPolicy } from '../agent/policy.js';
 import type { ArrivalFacts } from '../mail/authentication.js';
 import { withRefusalHeaders, type Refusal } from '../mail/refusal-header.js';
@@ -44,10 +44,6 @@ export interface MailServiceOptions {
 }
 
 export type Verdict = { recipient: string; ok: true } | { recipient: string; ok: false; code: number; reason: string };
-
-function domainOf(address: string): string {
-  return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
 
 export class MailService {
   private inFlight = 0;
@@ -93,7 +89,7 @@ export class MailService {
 
   private isLocal(address: string | undefined): boolean {
     if (!address) return false;
-    return this.localDomains.size === 0 || this.localDomains.has(domainOf(address));
+    return this.localDomains.size === 0 || this.localDomains.has(addressDomain(address));
   }
 
   /**
@@ -170,9 +166,7 @@ export class MailService {
   ): Promise<{ code: number; reason: string } | undefined> {
     try {
       const result = await step();
-      for (const { entries } of result.users) {
-        for (const e of entries) if (e.outcome === 'refused') refusals.push({ recipient: e.recipient, method: e.method, uid: e.uid, reason: e.reason });
-      }
+      refusals.push(...refusalsOf(result));
       for (const { user, entries } of result.users) {
         for (const entry of entries) {
           this.log('info', `${entry.method || 'mail'} ${entry.outcome}`, { user, uid: entry.uid, messageId: entry.messageId, reason: entry.reason });

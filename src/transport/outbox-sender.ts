@@ -29,7 +29,7 @@
 
 import { hostname } from 'node:os';
 import nodemailer from 'nodemailer';
-import { mailAddress } from '../ical/address.js';
+import { addressDomain, mailAddress } from '../ical/address.js';
 import type { OutboxItem } from '../itip/model.js';
 import { SCHEDULE_STATUS, isFinalStatus, withScheduleStatus } from '../itip/schedule-status.js';
 import { composeImip } from '../mail/compose-imip.js';
@@ -181,8 +181,7 @@ function codeForReply(responseCode: number | undefined, text = ''): string {
  * servers that send iMIP record the same two codes the same way.
  */
 function acceptedCode(recipient: string, localDomains: ReadonlySet<string>): string {
-  const domain = recipient.slice(recipient.lastIndexOf('@') + 1).toLowerCase();
-  return localDomains.has(domain) ? SCHEDULE_STATUS.DELIVERED : SCHEDULE_STATUS.SENT;
+  return localDomains.has(addressDomain(recipient)) ? SCHEDULE_STATUS.DELIVERED : SCHEDULE_STATUS.SENT;
 }
 
 async function attempt(
@@ -262,11 +261,14 @@ class Run {
   /** Set once the relay could not be reached: the rest of the run is deferred, not sent. */
   private unreachable: string | undefined;
   private transport: Transport | undefined;
+  private readonly localDomains: ReadonlySet<string>;
 
   constructor(
     private readonly store: Store,
     private readonly options: OutboxSenderOptions,
-  ) {}
+  ) {
+    this.localDomains = new Set((options.localDomains ?? []).map((d) => d.toLowerCase()));
+  }
 
   private now(): number {
     return (this.options.now ?? Date.now)();
@@ -324,8 +326,7 @@ class Run {
         return;
       }
       this.transport ??= createTransport(this.options.relay);
-      const localDomains = new Set((this.options.localDomains ?? []).map((d) => d.toLowerCase()));
-      result = await attempt(this.transport, raw, mailAddress(current.from), pending.map(mailAddress), localDomains);
+      result = await attempt(this.transport, raw, mailAddress(current.from), pending.map(mailAddress), this.localDomains);
       if (result.unreachable) this.unreachable = result.errors.join('; ');
     }
     await this.finish(leased, pending, result, attempts >= maxAttempts);

@@ -93,11 +93,9 @@ export interface MailParts {
   ics: string;
 }
 
-/** An iMIP mail (RFC 6047) with one text/calendar body, CRLF line ends, as a client sends it. */
-export function imipMail(parts: MailParts): Buffer {
-  const method = /^METHOD:(\S+)/m.exec(parts.ics)?.[1] ?? 'REQUEST';
-  const body = parts.ics.replace(/\r?\n/g, '\r\n');
-  const lines = [
+/** The header lines every test mail has, up to its Content-Type. */
+function commonHeaders(parts: Omit<MailParts, 'ics'>): string[] {
+  return [
     ...(parts.headers ?? []),
     `From: ${parts.from}`,
     `To: ${parts.to.join(', ')}`,
@@ -105,6 +103,15 @@ export function imipMail(parts: MailParts): Buffer {
     `Message-ID: <${parts.messageId}>`,
     `Date: ${parts.date ?? 'Sun, 01 Nov 2026 08:00:00 +0000'}`,
     'MIME-Version: 1.0',
+  ];
+}
+
+/** An iMIP mail (RFC 6047) with one text/calendar body, CRLF line ends, as a client sends it. */
+export function imipMail(parts: MailParts): Buffer {
+  const method = /^METHOD:(\S+)/m.exec(parts.ics)?.[1] ?? 'REQUEST';
+  const body = parts.ics.replace(/\r?\n/g, '\r\n');
+  const lines = [
+    ...commonHeaders(parts),
     `Content-Type: text/calendar; charset=utf-8; method=${method}`,
     'Content-Transfer-Encoding: 8bit',
     '',
@@ -116,13 +123,7 @@ export function imipMail(parts: MailParts): Buffer {
 /** A plain text mail without any calendar part. */
 export function plainMail(parts: Omit<MailParts, 'ics'> & { text: string }): Buffer {
   const lines = [
-    ...(parts.headers ?? []),
-    `From: ${parts.from}`,
-    `To: ${parts.to.join(', ')}`,
-    `Subject: ${parts.subject}`,
-    `Message-ID: <${parts.messageId}>`,
-    `Date: ${parts.date ?? 'Sun, 01 Nov 2026 08:00:00 +0000'}`,
-    'MIME-Version: 1.0',
+    ...commonHeaders(parts),
     'Content-Type: text/plain; charset=utf-8',
     '',
     parts.text,

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOW, fixture, tempDir } from './run-cli.js';
-import { ISO_UTC, MAILTO, cli, cliAsync, errors, imipMail, json, jsonAsync, mailFixture, ok, okAsync, scenarioFile, sortedKeys } from './helpers.js';
+import { ISO_UTC, MAILTO, cliAsync, errors, imipMail, json, jsonAsync, mailFixture, ok, okAsync, scenarioFile, sortedKeys } from './helpers.js';
 
 const ALICE = 'alice@example.com';
 const PLANNING = 'planning-2026-12-01@example.com';

@@ -13,6 +13,7 @@ import { processMail } from '../../src/agent/process-message.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
 import type { Store } from '../../src/store/store.js';
 import { BIN, NOW, ROOT } from '../cli/run-cli.js';
+import { userSnapshot } from '../store/store-contract.js';
 
 interface BenchMail {
   raw: Buffer;
@@ -57,16 +58,7 @@ function processOnce(store: string, mail: BenchMail, killAfterMs?: number): Prom
 /** Everything a user can see, with the journal's redelivery records left out. */
 function snapshot(store: Store) {
   return store.listUsers().map((user) => ({
-    user,
-    role: store.getRole(user),
-    prefs: store.getPrefs(user),
-    objects: store.listObjects(user),
-    own: store.freeBusy(user),
-    others: store.freeBusy(user, { others: true }),
-    requests: store.listRequests(user),
-    counters: store.listCounters(user),
-    inbox: store.listInbox(user),
-    outbox: store.listOutbox(user),
+    ...userSnapshot(store, user),
     journal: store.listJournal(user).filter((entry) => entry.outcome !== 'duplicate'),
   }));
 }

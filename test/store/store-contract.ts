@@ -172,25 +172,30 @@ function settle<T>(promise: Promise<T>): Promise<{ ok: true; value: T } | { ok: 
   );
 }
 
+/** Everything the read side of the Store shows about one user. */
+export function userSnapshot(store: Store, user: string) {
+  return {
+    user,
+    role: store.getRole(user),
+    prefs: store.getPrefs(user),
+    objects: store.listObjects(user),
+    own: store.freeBusy(user),
+    others: store.freeBusy(user, { others: true }),
+    requests: store.listRequests(user),
+    counters: store.listCounters(user),
+    inbox: store.listInbox(user),
+    outbox: store.listOutbox(user),
+    journal: store.listJournal(user),
+  };
+}
+
 /** Everything the read side of the Store shows about these users. */
 function snapshot(store: Store, users: string[]) {
   return {
     users: store.listUsers(),
     outbox: store.listOutbox(),
     journal: store.listJournal(),
-    perUser: users.map((user) => ({
-      user,
-      role: store.getRole(user),
-      prefs: store.getPrefs(user),
-      objects: store.listObjects(user),
-      own: store.freeBusy(user),
-      others: store.freeBusy(user, { others: true }),
-      requests: store.listRequests(user),
-      counters: store.listCounters(user),
-      inbox: store.listInbox(user),
-      outbox: store.listOutbox(user),
-      journal: store.listJournal(user),
-    })),
+    perUser: users.map((user) => userSnapshot(store, user)),
   };
 }
 

@@ -30,13 +30,6 @@ export function arrivalOf(options: { clientAddress?: string; authenticatedUser?:
   return arrival;
 }
 
-/** The refused journal entries of a result, for the optional mark on the delivered copy. */
-export function refusalsOf(result: ProcessResult | undefined): Array<{ recipient: string; method: string; uid: string; reason: string }> {
-  return (result?.users ?? []).flatMap(({ entries }) =>
-    entries.filter((e) => e.outcome === 'refused').map((e) => ({ recipient: e.recipient, method: e.method, uid: e.uid, reason: e.reason })),
-  );
-}
-
 export interface ProcessOptions {
   clientAddress?: string;
   authenticatedUser?: string;
@@ -169,7 +162,8 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   }
 
   try {
-    const refusals = settings.auth.markRefused ? refusalsOf(result) : [];
+    // Loaded here, as the handlers are: a usage error must not pay for them.
+    const refusals = settings.auth.markRefused ? (await import('../../agent/process-message.js')).refusalsOf(result) : [];
     const copy = refusals.length ? (await import('../../mail/refusal-header.js')).withRefusalHeaders(raw, refusals) : raw;
     const delivered = await deliver(target, copy, recipients, { sender, sendmailPath: settings.sendmail });
     for (const copy of delivered) logger.debug('delivered', { ...copy });

@@ -11,6 +11,7 @@ import { utcTime } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
 import type { Context } from '../context.js';
 import type { Effect } from '../effects.js';
+import { sendableCopies } from '../messages.js';
 import type { Candidate, Refusal } from './policy.js';
 
 export interface Answer {
@@ -126,17 +127,12 @@ export function restamp(ics: string, now: number): string {
  * DELEGATED and the member as a new ATTENDEE with DELEGATED-FROM.
  */
 export function delegatedRequest(context: Context, object: CalendarObject, member: string): Effect {
-  const components = object.list().map((component) => {
-    const copyOf = cloneComponent(component);
-    copyOf.removeAllSubcomponents('valarm');
-    return copyOf;
-  });
   return {
     type: 'send',
     method: 'REQUEST',
     uid: context.input.uid,
     to: [member],
-    ics: object.toMessage('REQUEST', components),
+    ics: object.toMessage('REQUEST', sendableCopies(object)),
     handoff: true,
   };
 }

@@ -5,11 +5,12 @@
 
 import type { Candidate, Judgement, Policy, Refusal } from './policy.js';
 import { hoursText, isoOf } from './policy.js';
-import { domainOf, matchesAccess, type Quota } from './settings.js';
+import { addressDomain } from '../../ical/address.js';
+import { matchesAccess, type Quota } from './settings.js';
 
 /** Who a quota counts an organizer as: itself, its domain, or its group. */
 function scopeKey(quota: Quota, organizer: string, judgement: Judgement): string {
-  if (quota.scope === 'domain') return domainOf(organizer);
+  if (quota.scope === 'domain') return addressDomain(organizer);
   if (quota.scope === 'group') {
     const group = judgement.settings.quotaGroups.find((g) => matchesAccess(organizer, g.members));
     // An organizer in no group is a group of one.

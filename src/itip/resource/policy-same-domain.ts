@@ -2,13 +2,13 @@
 // resource's own mail domain, or of a domain in `allowed_domains`, may book it.
 
 import { NO_AUTHORITY, type Policy } from './policy.js';
-import { domainOf } from './settings.js';
+import { addressDomain } from '../../ical/address.js';
 
 export const sameDomainPolicy: Policy = {
   name: 'same_domain',
   check(judgement) {
-    const domain = domainOf(judgement.organizer);
-    const allowed = [domainOf(judgement.user), ...judgement.settings.allowedDomains];
+    const domain = addressDomain(judgement.organizer);
+    const allowed = [addressDomain(judgement.user), ...judgement.settings.allowedDomains];
     if (allowed.includes(domain)) return undefined;
     return { reason: `organizers from ${domain || 'no domain'} may not book this resource (only ${allowed.join(', ')})`, ...NO_AUTHORITY, retimable: false };
   },

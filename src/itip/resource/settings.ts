@@ -4,6 +4,7 @@
 //
 // Every parser throws a SettingError whose message says what was expected.
 
+import { addressDomain } from '../../ical/address.js';
 import type { Preferences } from '../model.js';
 
 export class SettingError extends Error {
@@ -201,13 +202,8 @@ export function parseAccessList(text: string, what: string): AccessEntry[] {
   return parts.map((part) => parseAccessEntry(part, what));
 }
 
-export function domainOf(address: string): string {
-  const at = address.lastIndexOf('@');
-  return at < 0 ? '' : address.slice(at + 1).toLowerCase();
-}
-
 export function matchesAccess(address: string, entries: AccessEntry[]): boolean {
-  const domain = domainOf(address);
+  const domain = addressDomain(address);
   return entries.some((entry) => {
     if (entry.address) return entry.address === address;
     if (!entry.domain) return false;
@@ -297,7 +293,7 @@ export function readSettings(prefs: Preferences): { settings: ResourceSettings; 
     capacity: number(prefs.capacity, 1, 1, 10_000),
     recurrencePolicy: policy === 'per-instance' ? 'per-instance' : 'all-or-nothing',
     permitted: attempt(prefs.permitted_times, parsePermittedTimes, undefined),
-    allowedDomains: attempt(prefs.allowed_domains, (t) => parseAccessList(t, 'allowed_domains').map((e) => e.domain ?? domainOf(e.address ?? '')), []),
+    allowedDomains: attempt(prefs.allowed_domains, (t) => parseAccessList(t, 'allowed_domains').map((e) => e.domain ?? addressDomain(e.address ?? '')), []),
     allow: attempt(prefs.access_allow, (t) => parseAccessList(t, 'access_allow'), []),
     deny: attempt(prefs.access_deny, (t) => parseAccessList(t, 'access_deny'), []),
     quotas: attempt(prefs.quota, parseQuotas, []),
