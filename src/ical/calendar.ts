@@ -126,7 +126,32 @@ export function newCalendar(method?: string): ICAL.Component {
 
 /** A deep copy of a component, detached from its parent. */
 export function cloneComponent(component: ICAL.Component): ICAL.Component {
-  return new ICAL.Component(JSON.parse(JSON.stringify(component.toJSON())));
+  return new ICAL.Component(copyJcal(component.toJSON()) as unknown[]);
+}
+
+/**
+ * A deep copy of jCal data (RFC 7265): arrays, plain objects (parameters,
+ * RECUR values) and scalars. Copying by hand is several times faster than a
+ * JSON round trip, and a message copies its components more than once.
+ */
+export function copyJcal(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyJcal(value[i]);
+    return copy;
+  }
+  if (value !== null && typeof value === 'object') {
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) {
+      const item = copyJcal((value as Record<string, unknown>)[key]);
+      // An own "__proto__" (a parameter of that name in hostile input) must
+      // stay a property; assigning it would replace the prototype instead.
+      if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else copy[key] = item;
+    }
+    return copy;
+  }
+  return value;
 }
 
 /** A DATE or DATE-TIME property with the given value and TZID. */

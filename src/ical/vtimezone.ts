@@ -12,36 +12,6 @@ import ICAL from 'ical.js';
 import { wallTimeAt } from './expand.js';
 import type { OlsonZone } from './zones.js';
 
-const HOUR = 3_600_000;
-/**
- * The search step. Offset changes of one zone lie weeks apart (the shortest
- * in use, Ramadan suspensions of daylight time, last about a month), so a
- * step of a week finds each of them and costs 52 lookups a year, not 365.
- */
-const STEP = 7 * 24 * HOUR;
-
-/** Instants in [from, to) where the zone's offset changes, found by week steps and bisection. */
-function transitions(zone: OlsonZone, from: number, to: number): number[] {
-  const found: number[] = [];
-  let before = zone.offsetAtInstant(from);
-  for (let day = from; day < to; day += STEP) {
-    const next = Math.min(day + STEP, to);
-    const after = zone.offsetAtInstant(next);
-    if (after === before) continue;
-    // The change lies in (day, next]: narrow it down to the minute.
-    let low = day;
-    let high = next;
-    while (high - low > 60_000) {
-      const middle = low + Math.floor((high - low) / 120_000) * 60_000;
-      if (zone.offsetAtInstant(middle) === before) low = middle;
-      else high = middle;
-    }
-    found.push(high);
-    before = after;
-  }
-  return found;
-}
-
 function utcOffset(ms: number): ICAL.UtcOffset {
   const sign = ms < 0 ? -1 : 1;
   const minutes = Math.round(Math.abs(ms) / 60_000);
@@ -73,16 +43,18 @@ function observance(zone: OlsonZone, onset: number, fromOffset: number, toOffset
 
 /**
  * A VTIMEZONE named `tzid` for the zone, covering the years [fromYear, toYear]:
- * the offset in force at their start, then each change.
+ * the offset in force at their start, then each change. The component is
+ * shared by every caller that asks for the same zone and years: read it,
+ * never change it (clone it to make a changed one).
  */
 export function vtimezoneFor(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): ICAL.Component {
   const cacheKey = `${tzid}\u0000${zone.olsonName}\u0000${fromYear}\u0000${toYear}`;
   const cached = made.get(cacheKey);
-  if (cached) return new ICAL.Component(structuredClone(cached.toJSON()));
+  if (cached) return cached;
   const component = makeVtimezone(tzid, zone, fromYear, toYear);
   if (made.size >= 256) made.delete(made.keys().next().value!);
   made.set(cacheKey, component);
-  return new ICAL.Component(structuredClone(component.toJSON()));
+  return component;
 }
 
 /** Components made so far (a server sends many messages about few zones), oldest first. */
@@ -93,7 +65,7 @@ function makeVtimezone(tzid: string, zone: OlsonZone, fromYear: number, toYear: 
   const to = Date.UTC(toYear + 1, 0, 1);
   const vtimezone = new ICAL.Component('vtimezone');
   vtimezone.addPropertyWithValue('tzid', tzid);
-  const changes = transitions(zone, from, to);
+  const changes = zone.changesBetween(from, to);
   // Offsets above the lowest of the period are daylight saving time.
   const offsets = [zone.offsetAtInstant(from), ...changes.map((t) => zone.offsetAtInstant(t))];
   const standard = Math.min(...offsets);

@@ -18,10 +18,30 @@ export interface Zone {
   utcOffset(time: ICAL.Time): number;
 }
 
+const MINUTE = 60_000;
+const WEEK = 7 * 86_400_000;
+/**
+ * Offsets are looked up per span of 52 weeks. The search step is a week:
+ * offset changes of one zone lie weeks apart (the shortest in use, Ramadan
+ * suspensions of daylight time, last about a month).
+ */
+const SPAN = 52 * WEEK;
+/** Lookups in one span, one Intl call each, before the span's changes are worked out once. */
+const TABLE_AFTER = 16;
+
+/** The offsets of one span: the offset at its start, then each change (first minute of the new offset). */
+interface SpanOffsets {
+  first: number;
+  changes: number[];
+  offsets: number[];
+}
+
 /** A zone computed from the Olson database through Intl. */
 export class OlsonZone implements Zone {
   private readonly format: Intl.DateTimeFormat;
-  private readonly offsetCache = new Map<number, number>();
+  private readonly minuteCache = new Map<number, number>();
+  private readonly spans = new Map<number, SpanOffsets>();
+  private readonly lookupsBySpan = new Map<number, number>();
 
   constructor(
     readonly tzid: string,
@@ -39,19 +59,71 @@ export class OlsonZone implements Zone {
     });
   }
 
-  /** UTC offset in milliseconds at an instant. */
+  /**
+   * UTC offset in milliseconds at an instant (offsets change on whole minutes).
+   * A few lookups ask Intl for each minute; once a span has seen more, its
+   * changes are found once (a week's step and bisection) and every later
+   * lookup in it is a comparison or two. A series asks for each instance.
+   */
   offsetAtInstant(epochMs: number): number {
-    // Offsets change at most on whole minutes; cache per minute.
-    const minute = Math.floor(epochMs / 60_000);
-    const cached = this.offsetCache.get(minute);
+    const minute = Math.floor(epochMs / MINUTE) * MINUTE;
+    const index = Math.floor(minute / SPAN);
+    const span = this.spans.get(index);
+    if (span) return offsetInSpan(span, minute);
+    const cached = this.minuteCache.get(minute);
     if (cached !== undefined) return cached;
-    const parts = this.format.formatToParts(new Date(minute * 60_000));
+    const lookups = (this.lookupsBySpan.get(index) ?? 0) + 1;
+    if (lookups >= TABLE_AFTER) return offsetInSpan(this.span(index), minute);
+    if (this.lookupsBySpan.size > 1_000) this.lookupsBySpan.clear();
+    this.lookupsBySpan.set(index, lookups);
+    const offset = this.intlOffset(minute);
+    if (this.minuteCache.size > 10_000) this.minuteCache.clear();
+    this.minuteCache.set(minute, offset);
+    return offset;
+  }
+
+  /** The instants in [from, to) at which the offset changes, in order. */
+  changesBetween(from: number, to: number): number[] {
+    const found: number[] = [];
+    for (let index = Math.floor(from / SPAN); index * SPAN < to; index++) {
+      for (const change of this.span(index).changes) if (change >= from && change < to) found.push(change);
+    }
+    return found;
+  }
+
+  private span(index: number): SpanOffsets {
+    let span = this.spans.get(index);
+    if (span) return span;
+    const start = index * SPAN;
+    span = { first: this.intlOffset(start), changes: [], offsets: [] };
+    let before = span.first;
+    for (let week = start; week < start + SPAN; week += WEEK) {
+      const after = this.intlOffset(week + WEEK);
+      if (after === before) continue;
+      // The change lies in (week, week + WEEK]: bisect down to the minute.
+      let low = week;
+      let high = week + WEEK;
+      while (high - low > MINUTE) {
+        const middle = low + Math.floor((high - low) / (2 * MINUTE)) * MINUTE;
+        if (this.intlOffset(middle) === before) low = middle;
+        else high = middle;
+      }
+      span.changes.push(high);
+      span.offsets.push(after);
+      before = after;
+    }
+    if (this.spans.size >= 200) this.spans.clear();
+    this.spans.set(index, span);
+    this.lookupsBySpan.delete(index);
+    return span;
+  }
+
+  /** The offset at a whole minute, as Intl reads the Olson database. */
+  private intlOffset(minute: number): number {
+    const parts = this.format.formatToParts(new Date(minute));
     const field = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
     const wall = Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second'));
-    const offset = wall - minute * 60_000;
-    if (this.offsetCache.size > 10_000) this.offsetCache.clear();
-    this.offsetCache.set(minute, offset);
-    return offset;
+    return wall - minute;
   }
 
   /**
@@ -77,6 +149,12 @@ export class OlsonZone implements Zone {
     const wall = Date.UTC(time.year, time.month - 1, time.day, time.hour, time.minute, time.second);
     return (wall - this.wallToInstant(wall)) / 1000;
   }
+}
+
+function offsetInSpan(span: SpanOffsets, minute: number): number {
+  let offset = span.first;
+  for (let i = 0; i < span.changes.length && minute >= span.changes[i]!; i++) offset = span.offsets[i]!;
+  return offset;
 }
 
 const olsonZones = new Map<string, OlsonZone | null>();

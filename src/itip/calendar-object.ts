@@ -130,8 +130,14 @@ export class CalendarObject {
     return this.serialise(method, components);
   }
 
+  /**
+   * The text of a VCALENDAR holding `components` and the VTIMEZONEs they use.
+   * It is assembled from the components' jCal as it stands (read, never
+   * changed): adding the components themselves to a new VCALENDAR would move
+   * them out of this object, and copying them first was a large part of
+   * handling a mail.
+   */
   private serialise(method: string | undefined, components: ICAL.Component[]): string {
-    const vcalendar = newCalendar(method);
     const used = new Set<string>();
     const years: number[] = [];
     let recurs = false;
@@ -145,8 +151,9 @@ export class CalendarObject {
         if (value instanceof ICAL.Time) years.push(value.year);
       }
     }
+    const children: unknown[] = [];
     for (const [tzid, vtimezone] of [...this.timezones.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      if (used.has(tzid)) vcalendar.addSubcomponent(cloneComponent(vtimezone));
+      if (used.has(tzid)) children.push(vtimezone.toJSON());
     }
     // A message must carry a VTIMEZONE for every TZID (RFC 5545 section 3.2.19);
     // for one that came without, it is made from the Olson database, for the
@@ -157,10 +164,11 @@ export class CalendarObject {
       for (const tzid of [...used].sort()) {
         if (this.timezones.has(tzid)) continue;
         const zone = olsonZoneFor(tzid);
-        if (zone && zone.olsonName !== 'UTC') vcalendar.addSubcomponent(vtimezoneFor(tzid, zone, fromYear, toYear));
+        if (zone && zone.olsonName !== 'UTC') children.push(vtimezoneFor(tzid, zone, fromYear, toYear).toJSON());
       }
     }
-    for (const component of components) vcalendar.addSubcomponent(cloneComponent(component));
-    return vcalendar.toString() + '\r\n';
+    for (const component of components) children.push(component.toJSON());
+    const vcalendar = newCalendar(method).toJSON() as unknown[];
+    return new ICAL.Component([vcalendar[0], vcalendar[1], children]).toString() + '\r\n';
   }
 }

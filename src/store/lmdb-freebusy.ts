@@ -1,7 +1,8 @@
-// Free/busy periods in LMDB: a time index for range queries and a per-UID
-// index for replacing one event's periods.
+// The user's own free/busy periods in LMDB: a time index for range queries
+// and a per-UID index for replacing one event's periods. (Others' periods are
+// kept differently: see lmdb-others.ts.)
 //
-// Time index key: [user, band, startMs, endMs, uid, recurrenceId, (participant,) fbtype].
+// Time index key: [user, band, startMs, endMs, uid, recurrenceId, fbtype].
 // A query for [from, to) must find every period with start < to and end > from.
 // Scanning by start alone cannot bound the lower end (a long period that began
 // long before `from` still overlaps), so periods are split in two bands:
@@ -10,76 +11,55 @@
 // A one-month query thus reads about five weeks of short periods, however many
 // years of expanded recurrences the user has.
 //
-// Per-UID index: one record per [user, uid] (own) or [user, uid, participant]
-// (others'), holding the time index keys of those periods, so that a
-// replacement finds exactly what to delete and writes only what changed.
+// Per-UID index: one record per [user, uid] holding the time index keys of
+// its periods, so that a replacement finds exactly what to delete and writes
+// only what changed.
 //
 // A query reads keys only: the time index key holds the whole period, and
 // decoding a stored JSON value per period cost two thirds of a query (a year
 // of a busy calendar is tens of thousands of periods). Times are stored in
-// their canonical form (utcText) so that the key gives them back exactly; only
-// a key element that keyPart turned into a digest sends the query to the value.
+// their canonical form (utcText) so that the key gives them back exactly. The
+// value is the period itself only when a key element is a digest (keyPart);
+// otherwise it is 0, which keeps the index half as large.
 
 import type { Database, Key } from 'lmdb';
-import type { FbType, OthersPeriod, Period } from '../itip/model.js';
-import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey } from './lmdb-keys.js';
+import type { FbType, Period } from '../itip/model.js';
+import { compareRid, compareText, instant, keyPart, ridKey } from './lmdb-keys.js';
 
 export const LONG_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
 
 const SHORT = 0;
 const LONG = 1;
 
-/** The two databases that hold one kind of periods (own, or others'). */
+/** The two databases that hold the user's own periods. */
 export interface PeriodDbs {
-  byTime: Database<Period | OthersPeriod, Key>;
-  /** [user, uid] (own) or [user, uid, participant] (others') -> the time index keys of those periods. */
+  /** [user, band, startMs, endMs, uid, recurrenceId, fbtype] -> 0, or the period when the key holds a digest */
+  byTime: Database<Period | 0, Key>;
+  /** [user, uid] -> the time index keys of its periods. */
   byUid: Database<Key[][], Key>;
 }
 
 /** A time index key as text, to compare lists of keys. */
 const keyText = (key: Key[]): string => JSON.stringify(key);
 
-/** Deletes the periods of a UID: of one participant, of everyone (others'), or own. */
-export function removePeriods(dbs: PeriodDbs, userK: string, uid: string, participant?: string): void {
-  const prefix: Key[] = [userK, keyPart(uid)];
-  if (participant !== undefined) prefix.push(keyPart(participant));
-  for (const listKey of keysWithPrefix(dbs.byUid, prefix)) {
-    for (const timeKey of dbs.byUid.get(listKey) ?? []) dbs.byTime.removeSync(timeKey);
-    dbs.byUid.removeSync(listKey);
-  }
-}
-
 /**
- * Replaces the periods of one UID (and participant, for others' periods) with
- * `periods`, writing only what changed. Most messages leave an event's times
- * as they were (a REPLY, a REQUEST that changes the summary), and a series has
- * hundreds of periods: rewriting them all made the commit the largest part of
- * handling a mail. The UID and participant given here win over those inside
- * the periods: they name what is being replaced.
+ * Replaces the own periods of one UID with `periods`, writing only what
+ * changed. Most messages leave an event's times as they were (a REPLY, a
+ * REQUEST that changes the summary), and a series has hundreds of periods:
+ * rewriting them all made the commit the largest part of handling a mail. The
+ * UID given here wins over those inside the periods.
  */
-export function replacePeriods(
-  dbs: PeriodDbs,
-  userK: string,
-  uid: string,
-  participant: string | undefined,
-  periods: readonly Period[],
-): void {
+export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, periods: readonly Period[]): void {
   const uidK = keyPart(uid);
-  const partK = participant === undefined ? undefined : keyPart(participant);
-  const listKey: Key[] = partK === undefined ? [userK, uidK] : [userK, uidK, partK];
+  const listKey: Key[] = [userK, uidK];
   const old = dbs.byUid.get(listKey) ?? [];
-  const wanted = new Map<string, { key: Key[]; value: Period | OthersPeriod }>();
+  const wanted = new Map<string, { key: Key[]; value: Period | 0 }>();
   for (const period of periods) {
     const startMs = instant(period.start, 'period start');
     const endMs = instant(period.end, 'period end');
     const band = endMs - startMs > LONG_PERIOD_MS ? LONG : SHORT;
-    const rid = ridKey(period.recurrenceId);
-    const fbtype = keyPart(period.fbtype);
-    const key: Key[] =
-      partK === undefined
-        ? [userK, band, startMs, endMs, uidK, rid, fbtype]
-        : [userK, band, startMs, endMs, uidK, rid, partK, fbtype];
-    const value = stablePeriod({ ...period, start: utcText(startMs), end: utcText(endMs) }, uid, participant);
+    const key: Key[] = [userK, band, startMs, endMs, uidK, ridKey(period.recurrenceId), keyPart(period.fbtype)];
+    const value = periodFromKey(key) ? 0 : stablePeriod(period, uid, startMs, endMs);
     wanted.set(keyText(key), { key, value });
   }
   const kept = new Set<string>();
@@ -98,47 +78,41 @@ export function replacePeriods(
 }
 
 /**
- * Periods of the user overlapping [fromMs, toMs): start < to and end > from.
+ * Own periods of the user overlapping [fromMs, toMs): start < to and end > from.
  * Undefined bounds are open. Sorted by start, uid, recurrence id (master
- * first), participant, then end and fbtype so that the order is total.
+ * first), then end and fbtype so that the order is total.
  */
-export function queryPeriods<P extends Period>(
-  dbs: PeriodDbs,
-  userK: string,
-  fromMs: number | undefined,
-  toMs: number | undefined,
-): P[] {
+export function queryPeriods(dbs: PeriodDbs, userK: string, fromMs: number | undefined, toMs: number | undefined): Period[] {
   // Keys come ordered by start, then end, uid, ...: only periods that share a
-  // start need sorting among themselves, and the two bands need merging. A
-  // busy year is tens of thousands of periods; sorting them all, with a
-  // wrapper object each, was a third of such a query.
-  const short = scanBand<P>(dbs, userK, SHORT, fromMs === undefined ? [userK, SHORT] : [userK, SHORT, fromMs - LONG_PERIOD_MS], fromMs, toMs);
-  const long = scanBand<P>(dbs, userK, LONG, [userK, LONG], fromMs, toMs);
-  const shortOrder = sortRuns(short);
-  if (long.periods.length === 0) return shortOrder.map((i) => short.periods[i]);
-  const longOrder = sortRuns(long);
-  const out: P[] = [];
+  // start can be out of order among themselves, and the two bands need
+  // merging. A busy year is tens of thousands of periods; sorting them all
+  // cost a third of such a query, so runs are checked and sorted alone.
+  const short = scanBand(dbs, userK, SHORT, fromMs === undefined ? [userK, SHORT] : [userK, SHORT, fromMs - LONG_PERIOD_MS], fromMs, toMs);
+  const long = scanBand(dbs, userK, LONG, [userK, LONG], fromMs, toMs);
+  sortRuns(short);
+  if (long.periods.length === 0) return short.periods;
+  sortRuns(long);
+  const out: Period[] = [];
   let a = 0;
   let b = 0;
-  while (a < shortOrder.length || b < longOrder.length) {
+  while (a < short.periods.length || b < long.periods.length) {
     const takeShort =
-      b >= longOrder.length ||
-      (a < shortOrder.length &&
-        (short.starts[shortOrder[a]] - long.starts[longOrder[b]] ||
-          compareRest(short, shortOrder[a], long, longOrder[b])) <= 0);
-    out.push(takeShort ? short.periods[shortOrder[a++]] : long.periods[longOrder[b++]]);
+      b >= long.periods.length ||
+      (a < short.periods.length && (short.starts[a]! - long.starts[b]! || compareRest(short, a, long, b)) <= 0);
+    out.push(takeShort ? short.periods[a++]! : long.periods[b++]!);
   }
   return out;
 }
 
-interface Band<P> {
-  periods: P[];
+/** The periods found in one band, in key order, with their start and end instants. */
+interface Band {
+  periods: Period[];
   starts: number[];
   ends: number[];
 }
 
-function scanBand<P extends Period>(dbs: PeriodDbs, userK: string, band: number, start: Key[], fromMs: number | undefined, toMs: number | undefined): Band<P> {
-  const found: Band<P> = { periods: [], starts: [], ends: [] };
+function scanBand(dbs: PeriodDbs, userK: string, band: number, start: Key[], fromMs: number | undefined, toMs: number | undefined): Band {
+  const found: Band = { periods: [], starts: [], ends: [] };
   const end: Key[] = toMs === undefined ? [userK, band + 1] : [userK, band, toMs];
   for (const key of dbs.byTime.getKeys({ start, end })) {
     const k = key as Key[];
@@ -146,7 +120,7 @@ function scanBand<P extends Period>(dbs: PeriodDbs, userK: string, band: number,
     const endMs = k[3] as number;
     if (fromMs !== undefined && endMs <= fromMs) continue;
     if (toMs !== undefined && startMs >= toMs) continue;
-    const period = (periodFromKey(k) ?? dbs.byTime.get(key)) as P | undefined;
+    const period = periodFromKey(k) ?? dbs.byTime.get(key);
     if (!period) continue;
     found.periods.push(period);
     found.starts.push(startMs);
@@ -155,31 +129,39 @@ function scanBand<P extends Period>(dbs: PeriodDbs, userK: string, band: number,
   return found;
 }
 
-/** The order after the start: uid, recurrence id (master first), participant, end, fbtype. */
-function compareRest(x: Band<Period>, i: number, y: Band<Period>, j: number): number {
-  const [p, q] = [x.periods[i], y.periods[j]];
+/** The order after the start: uid, recurrence id (master first), end, fbtype. */
+function compareRest(x: Band, i: number, y: Band, j: number): number {
+  const p = x.periods[i]!;
+  const q = y.periods[j]!;
   return (
     compareText(p.uid, q.uid) ||
     compareRid(p.recurrenceId, q.recurrenceId) ||
-    compareText(participantOf(p), participantOf(q)) ||
-    x.ends[i] - y.ends[j] ||
+    x.ends[i]! - y.ends[j]! ||
     compareText(p.fbtype, q.fbtype)
   );
 }
 
-/** Indexes of a band's periods in query order: sorted within each run of equal starts. */
-function sortRuns(band: Band<Period>): number[] {
-  const order = band.periods.map((_, i) => i);
-  for (let i = 0; i < order.length; ) {
+/** Puts each run of periods with equal starts in query order, in place. */
+function sortRuns(band: Band): void {
+  const { periods, starts, ends } = band;
+  for (let i = 0; i < periods.length; ) {
     let j = i + 1;
-    while (j < order.length && band.starts[j] === band.starts[i]) j++;
-    if (j - i > 1) {
-      const run = order.slice(i, j).sort((x, y) => compareRest(band, x, band, y));
-      for (let n = 0; n < run.length; n++) order[i + n] = run[n];
+    let sorted = true;
+    while (j < periods.length && starts[j] === starts[i]) {
+      if (sorted && compareRest(band, j - 1, band, j) > 0) sorted = false;
+      j++;
+    }
+    if (!sorted) {
+      const run = Array.from({ length: j - i }, (_, n) => i + n).sort((x, y) => compareRest(band, x, band, y));
+      const runPeriods = run.map((n) => periods[n]!);
+      const runEnds = run.map((n) => ends[n]!);
+      for (let n = 0; n < run.length; n++) {
+        periods[i + n] = runPeriods[n]!;
+        ends[i + n] = runEnds[n]!;
+      }
     }
     i = j;
   }
-  return order;
 }
 
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
@@ -216,37 +198,30 @@ export function utcText(ms: number): string {
 const isPlain = (part: Key): part is string => typeof part === 'string' && !part.includes('\u007f');
 
 /**
- * The period a time index key stands for, equal to the stored value, or
- * undefined when an element is a digest: then only the value has the text.
+ * The period a time index key stands for, or undefined when an element is a
+ * digest: then only the stored value has the text.
  */
-function periodFromKey(k: Key[]): Period | OthersPeriod | undefined {
-  const others = k.length === 8;
-  const [uid, rid, fbtype] = [k[4], k[5], k[others ? 7 : 6]];
+function periodFromKey(k: Key[]): Period | undefined {
+  const uid = k[4]!;
+  const rid = k[5]!;
+  const fbtype = k[6]!;
   if (!isPlain(uid) || !isPlain(fbtype) || (rid !== 0 && !isPlain(rid))) return undefined;
-  const base = {
+  return {
     start: utcText(k[2] as number),
     end: utcText(k[3] as number),
     fbtype: fbtype as FbType,
     uid,
     recurrenceId: rid === 0 ? null : (rid as string),
   };
-  if (!others) return base;
-  const participant = k[6];
-  return isPlain(participant) ? { ...base, participant } : undefined;
-}
-
-function participantOf(period: Period): string {
-  return (period as Partial<OthersPeriod>).participant ?? '';
 }
 
 /** A fresh period with the documented keys in a fixed order (stable JSON). */
-function stablePeriod(period: Period, uid: string, participant: string | undefined): Period | OthersPeriod {
-  const base = {
-    start: period.start,
-    end: period.end,
+function stablePeriod(period: Period, uid: string, startMs: number, endMs: number): Period {
+  return {
+    start: utcText(startMs),
+    end: utcText(endMs),
     fbtype: period.fbtype as FbType,
     uid,
     recurrenceId: period.recurrenceId ?? null,
   };
-  return participant === undefined ? base : { ...base, participant };
 }

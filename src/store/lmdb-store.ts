@@ -25,6 +25,7 @@ import type {
 } from '../itip/model.js';
 import type { FreeBusyQuery, Store, UserTx } from './store.js';
 import { queryPeriods } from './lmdb-freebusy.js';
+import { queryOthers } from './lmdb-others.js';
 import { compareText, compareTime, instant, keyPart, valuesWithPrefix } from './lmdb-keys.js';
 import {
   LmdbUserTx,
@@ -39,8 +40,9 @@ import {
  * Bumped when the key layout or the value encoding changes; a store written in
  * another format is refused. 2: values are JSON (format 1 stored msgpack).
  * 3: one per-UID index record lists the time keys of its periods.
+ * 4: others' periods are one record per UID and participant, with an extent index.
  */
-const FORMAT = 3;
+const FORMAT = 4;
 
 /** The initial map (address space, not disk) on POSIX; lmdb-js grows it when full. */
 const INITIAL_MAP_SIZE = 256 * 1024 * 1024;
@@ -83,7 +85,7 @@ export class LmdbStore implements Store {
         prefs: db('prefs'),
         objects: db('objects'),
         own: { byTime: db('freebusy-own'), byUid: db('freebusy-own-by-uid') },
-        others: { byTime: db('freebusy-others'), byUid: db('freebusy-others-by-uid') },
+        others: { records: db('others-periods'), extents: db('others-extents') },
         requests: db('requests'),
         counters: db('counters'),
         inbox: db('inbox'),
@@ -155,8 +157,8 @@ export class LmdbStore implements Store {
     const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
-    const dbs = query.others ? this.dbs.others : this.dbs.own;
-    return queryPeriods(dbs, keyPart(user), fromMs, toMs);
+    if (query.others) return queryOthers(this.dbs.others, keyPart(user), fromMs, toMs);
+    return queryPeriods(this.dbs.own, keyPart(user), fromMs, toMs);
   }
 
   listRequests(user: string): RequestEntry[] {

@@ -20,7 +20,8 @@ import type {
   StoredObject,
 } from '../itip/model.js';
 import type { TimeRange, UserTx } from './store.js';
-import { queryPeriods, removePeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
+import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
+import { removeOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -43,7 +44,8 @@ export interface StoreDbs {
   objects: Database<StoredObject, Key>;
   /** see lmdb-freebusy.ts */
   own: PeriodDbs;
-  others: PeriodDbs;
+  /** see lmdb-others.ts */
+  others: OthersDbs;
   /** [userK, uidK, rid] -> entry */
   requests: Database<RequestEntry, Key>;
   /** [userK, uidK, rid, attendeeK] -> entry */
@@ -127,17 +129,17 @@ export class LmdbUserTx implements UserTx {
 
   setOwnPeriods(uid: string, periods: Period[]): void {
     this.check();
-    replacePeriods(this.dbs.own, this.userK, uid, undefined, periods);
+    replacePeriods(this.dbs.own, this.userK, uid, periods);
   }
 
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void {
     this.check();
-    replacePeriods(this.dbs.others, this.userK, uid, participant, periods);
+    setOthers(this.dbs.others, this.userK, uid, participant, periods);
   }
 
   removeOthersPeriods(uid: string, participant?: string): void {
     this.check();
-    removePeriods(this.dbs.others, this.userK, uid, participant);
+    removeOthers(this.dbs.others, this.userK, uid, participant);
   }
 
   freeBusy(query: Partial<TimeRange> = {}): Period[] {
@@ -145,7 +147,7 @@ export class LmdbUserTx implements UserTx {
     const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
-    return queryPeriods<Period>(this.dbs.own, this.userK, fromMs, toMs);
+    return queryPeriods(this.dbs.own, this.userK, fromMs, toMs);
   }
 
   putRequest(entry: RequestEntry): void {

@@ -963,6 +963,29 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         expect(store.freeBusy(ALICE, { from: iso(FROM), to: iso(TO) })).toStrictEqual([]);
       });
 
+      it("finds the instances of others' series inside a range, also after the series moved", async () => {
+        // A weekly series of ten instances: a range inside its span holds
+        // only the instances that overlap it.
+        const weekly = (uid: string, firstMs: number, count: number) =>
+          Array.from({ length: count }, (_, n) => othersPeriod(uid, BOB, firstMs + n * W, firstMs + n * W + H, iso(firstMs + n * W)));
+        const series = weekly('s', DAY, 10);
+        await store.transact(ALICE, (tx) => tx.setOthersPeriods('s', BOB, series));
+        expect(store.freeBusy(ALICE, { others: true, from: iso(DAY + 3 * W), to: iso(DAY + 5 * W) })).toStrictEqual(series.slice(3, 5));
+        expect(store.freeBusy(ALICE, { others: true, from: iso(DAY + 10 * W) })).toStrictEqual([]);
+
+        // The series moves a day later and loses half its instances: nothing of
+        // the earlier version is found, in any range.
+        const moved = weekly('s', DAY + D, 5);
+        await store.transact(ALICE, (tx) => tx.setOthersPeriods('s', BOB, moved));
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual(moved);
+        expect(store.freeBusy(ALICE, { others: true, from: iso(DAY), to: iso(DAY + 20 * W) })).toStrictEqual(moved);
+        expect(store.freeBusy(ALICE, { others: true, from: iso(DAY + 6 * W), to: iso(DAY + 10 * W) })).toStrictEqual([]);
+
+        // The same periods again, in another order and with a repeat: no change.
+        await store.transact(ALICE, (tx) => tx.setOthersPeriods('s', BOB, [...moved].reverse().concat(moved[0]!)));
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual(moved);
+      });
+
       it('sorts by start, then UID, then recurrence id with the master first, then participant', async () => {
         const at = DAY + 9 * H;
         await store.transact(ALICE, (tx) => {

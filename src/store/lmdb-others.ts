@@ -1,0 +1,135 @@
+// Others' periods in LMDB: what the user has learned of other participants'
+// busy time (the organizer's, from an invitation; an attendee's, from a reply).
+//
+// They are written far more often than read: every invitation a user receives
+// carries the organizer's periods, and a weekly series has one per instance,
+// while only the free/busy upkeep and `freebusy --others` read them. So they
+// are not indexed period by period (a series would dirty one index page per
+// instance, the largest part of committing an invitation), but kept as one
+// record per [user, uid, participant] holding all its periods, plus one
+// extent key per record for range queries:
+//
+//   records: [user, uid, participant] -> { periods }
+//   extents: [user, band, firstStartMs, lastEndMs, uid, participant] -> true
+//
+// A query [from, to) finds the records whose extent overlaps it (the same two
+// bands as own periods: extents up to LONG_PERIOD_MS are scanned from
+// from - LONG_PERIOD_MS, longer ones whole) and filters their periods.
+
+import type { Database, Key } from 'lmdb';
+import type { FbType, OthersPeriod } from '../itip/model.js';
+import { LONG_PERIOD_MS, utcText } from './lmdb-freebusy.js';
+import { compareRid, compareText, instant, keyPart, keysWithPrefix } from './lmdb-keys.js';
+
+const SHORT = 0;
+const LONG = 1;
+
+export interface OthersRecord {
+  periods: OthersPeriod[];
+}
+
+/** The two databases of others' periods. */
+export interface OthersDbs {
+  /** [user, uid, participant] -> the participant's periods for the UID */
+  records: Database<OthersRecord, Key>;
+  /** [user, band, firstStartMs, lastEndMs, uid, participant] -> true */
+  extents: Database<true, Key>;
+}
+
+/** The extent key of a record: the span from its first start to its last end. */
+function extentKey(userK: string, uidK: string, partK: string, periods: readonly OthersPeriod[]): Key[] {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const period of periods) {
+    first = Math.min(first, Date.parse(period.start));
+    last = Math.max(last, Date.parse(period.end));
+  }
+  return [userK, last - first > LONG_PERIOD_MS ? LONG : SHORT, first, last, uidK, partK];
+}
+
+/**
+ * Replaces one participant's periods for a UID; an empty list removes them.
+ * The UID and participant given here win over those inside the periods.
+ */
+export function setOthers(dbs: OthersDbs, userK: string, uid: string, participant: string, periods: readonly OthersPeriod[]): void {
+  const uidK = keyPart(uid);
+  const partK = keyPart(participant);
+  const recordKey = [userK, uidK, partK];
+  const old = dbs.records.get(recordKey);
+  if (periods.length === 0) {
+    if (old) removeRecord(dbs, recordKey, old);
+    return;
+  }
+  // Equal periods count once, as in the time index of own periods.
+  const unique = new Map<string, OthersPeriod>();
+  for (const period of periods) {
+    const start = utcText(instant(period.start, 'period start'));
+    const end = utcText(instant(period.end, 'period end'));
+    const stored = { start, end, fbtype: period.fbtype as FbType, uid, recurrenceId: period.recurrenceId ?? null, participant };
+    unique.set(JSON.stringify([start, end, stored.fbtype, stored.recurrenceId]), stored);
+  }
+  const record: OthersRecord = { periods: [...unique.values()] };
+  // Most messages leave an event's times as they were: nothing to write then.
+  if (old && JSON.stringify(old) === JSON.stringify(record)) return;
+  const extent = extentKey(userK, uidK, partK, record.periods);
+  if (old) {
+    const oldExtent = extentKey(userK, uidK, partK, old.periods);
+    if (JSON.stringify(oldExtent) !== JSON.stringify(extent)) dbs.extents.removeSync(oldExtent);
+  }
+  dbs.records.putSync(recordKey, record);
+  dbs.extents.putSync(extent, true);
+}
+
+/** Removes the periods of a UID: of one participant, or of everyone. */
+export function removeOthers(dbs: OthersDbs, userK: string, uid: string, participant?: string): void {
+  const prefix: Key[] = [userK, keyPart(uid)];
+  if (participant !== undefined) prefix.push(keyPart(participant));
+  for (const key of keysWithPrefix(dbs.records, prefix)) {
+    const record = dbs.records.get(key);
+    if (record) removeRecord(dbs, key, record);
+  }
+}
+
+function removeRecord(dbs: OthersDbs, recordKey: Key[], record: OthersRecord): void {
+  if (record.periods.length > 0) {
+    dbs.extents.removeSync(extentKey(recordKey[0] as string, recordKey[1] as string, recordKey[2] as string, record.periods));
+  }
+  dbs.records.removeSync(recordKey);
+}
+
+/**
+ * Others' periods of the user overlapping [fromMs, toMs) (undefined bounds are
+ * open), sorted by start, uid, recurrence id (master first), participant, end
+ * and fbtype, as own periods are.
+ */
+export function queryOthers(dbs: OthersDbs, userK: string, fromMs: number | undefined, toMs: number | undefined): OthersPeriod[] {
+  const found: Array<{ period: OthersPeriod; start: number; end: number }> = [];
+  const bands: Array<[number, Key[]]> = [
+    [SHORT, fromMs === undefined ? [userK, SHORT] : [userK, SHORT, fromMs - LONG_PERIOD_MS]],
+    [LONG, [userK, LONG]],
+  ];
+  for (const [band, start] of bands) {
+    const end: Key[] = toMs === undefined ? [userK, band + 1] : [userK, band, toMs];
+    for (const key of dbs.extents.getKeys({ start, end })) {
+      const k = key as Key[];
+      if (fromMs !== undefined && (k[3] as number) <= fromMs) continue;
+      const record = dbs.records.get([userK, k[4] as string, k[5] as string]);
+      for (const period of record?.periods ?? []) {
+        const startMs = Date.parse(period.start);
+        const endMs = Date.parse(period.end);
+        if ((fromMs !== undefined && endMs <= fromMs) || (toMs !== undefined && startMs >= toMs)) continue;
+        found.push({ period, start: startMs, end: endMs });
+      }
+    }
+  }
+  found.sort(
+    (a, b) =>
+      a.start - b.start ||
+      compareText(a.period.uid, b.period.uid) ||
+      compareRid(a.period.recurrenceId, b.period.recurrenceId) ||
+      compareText(a.period.participant, b.period.participant) ||
+      a.end - b.end ||
+      compareText(a.period.fbtype, b.period.fbtype),
+  );
+  return found.map((entry) => entry.period);
+}
