@@ -56,3 +56,39 @@ describe('zones from the message', () => {
     expect(formatUtc(instantOf(wall('2026-12-01T09:00:00'), 'Europe/Berlin', resolver))).toBe('2026-12-01T06:00:00Z');
   });
 });
+
+describe('offsets from change tables', () => {
+  /** The offset as Intl gives it for one instant, computed here independently. */
+  function intlOffset(olson: string, ms: number): number {
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: olson, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    }).formatToParts(new Date(ms));
+    const field = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+    return Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second')) - Math.floor(ms / 60_000) * 60_000;
+  }
+
+  // Northern and southern daylight time, a half-hour shift, a zone without
+  // daylight time, and one that changed its rules (Samoa skipped a day in 2011).
+  for (const olson of ['Europe/Berlin', 'Australia/Sydney', 'Australia/Lord_Howe', 'Asia/Kolkata', 'Pacific/Apia']) {
+    it(`agrees with Intl every five hours over three years in ${olson}`, () => {
+      const zone = olsonZoneFor(olson)!;
+      const from = Date.UTC(2010, 0, 1);
+      // Thousands of lookups: most of them are answered from the tables.
+      for (let ms = from; ms < from + 3 * 365 * 86_400_000; ms += 5 * 3_600_000 + 7 * 60_000) {
+        expect(zone.offsetAtInstant(ms), new Date(ms).toISOString()).toBe(intlOffset(olson, ms));
+      }
+    });
+  }
+
+  it('changes at the minute of the shift, also when the table is used', () => {
+    const zone = olsonZoneFor('Europe/Berlin')!;
+    // Enough lookups in the span for its table to be made.
+    for (let day = 0; day < 40; day++) zone.offsetAtInstant(Date.UTC(2031, 0, 1 + day));
+    expect(zone.offsetAtInstant(Date.parse('2031-03-30T00:59:59Z'))).toBe(3_600_000);
+    expect(zone.offsetAtInstant(Date.parse('2031-03-30T01:00:00Z'))).toBe(7_200_000);
+    expect(zone.changesBetween(Date.UTC(2031, 0, 1), Date.UTC(2032, 0, 1))).toStrictEqual([
+      Date.parse('2031-03-30T01:00:00Z'),
+      Date.parse('2031-10-26T01:00:00Z'),
+    ]);
+  });
+});
