@@ -166,32 +166,34 @@ function sortRuns(band: Band): void {
 
 const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
 const DAY_MS = 86_400_000;
-/** "YYYY-MM-DDT" per day number and "hh:mm:ssZ" per second of the day, made once each. */
-const datePrefixes = new Map<number, string>();
-const timeSuffixes: string[] = [];
+/** Texts made so far, by instant: a year's query formats two per period, mostly of a few thousand instants. */
+const texts = new Map<number, string>();
+const TEXTS_MAX = 50_000;
 
 /**
  * An instant as stored: ISO 8601 UTC, whole seconds without a fraction (as
  * Date#toISOString writes it, less ".000"). A year's query formats two times
- * per period, and toISOString was most of its cost: the two halves of the
- * text are made once and joined.
+ * per period; making each text once and sharing it cut both the formatting
+ * and the garbage the query leaves (a busy year is tens of thousands of
+ * periods, but their starts and ends fall on far fewer instants).
  */
 export function utcText(ms: number): string {
+  const known = texts.get(ms);
+  if (known !== undefined) return known;
   const days = Math.floor(ms / DAY_MS);
   const second = (ms - days * DAY_MS) / 1000;
+  let text: string;
   if (!Number.isInteger(second) || days < -719_162 || days > 2_932_896) {
     // A fraction of a second, or a year outside 0000-9999.
-    const text = new Date(ms).toISOString();
-    return text.endsWith('.000Z') ? `${text.slice(0, -5)}Z` : text;
+    text = new Date(ms).toISOString();
+    if (text.endsWith('.000Z')) text = `${text.slice(0, -5)}Z`;
+  } else {
+    const date = new Date(days * DAY_MS).toISOString().slice(0, 11);
+    text = `${date}${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor((second % 3600) / 60)]}:${TWO_DIGITS[second % 60]}Z`;
   }
-  let date = datePrefixes.get(days);
-  if (date === undefined) {
-    date = new Date(days * DAY_MS).toISOString().slice(0, 11);
-    if (datePrefixes.size >= 10_000) datePrefixes.clear();
-    datePrefixes.set(days, date);
-  }
-  const time = (timeSuffixes[second] ??= `${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor((second % 3600) / 60)]}:${TWO_DIGITS[second % 60]}Z`);
-  return date + time;
+  if (texts.size >= TEXTS_MAX) texts.clear();
+  texts.set(ms, text);
+  return text;
 }
 
 /** keyPart leaves ordinary strings as they are; a digest form holds U+007F, which they never do. */
