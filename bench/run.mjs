@@ -335,22 +335,54 @@ async function benchFreeBusy({ LmdbStore }) {
 
 // ---------------------------------------------------------------------------
 
+// The benchmarks that run inside a Node process of their own: each gets a
+// fresh one, so that none measures the heap another one left behind (the
+// store-growth fill, say, or the garbage of 100,000 stored objects).
+const IN_PROCESS = {
+  'in-process': (libs) => benchInProcess(libs),
+  'store-growth': (libs) => benchStoreGrowth(libs),
+  freebusy: (libs) => benchFreeBusy(libs),
+};
+
+async function loadLibs() {
+  const { LmdbStore } = await dist('store/lmdb-store.js');
+  const { processMail } = await dist('agent/process-message.js');
+  const { simpleParser } = await import('mailparser');
+  const { default: ICAL } = await import('ical.js');
+  return { LmdbStore, processMail, simpleParser, ICAL };
+}
+
+/** Runs one in-process benchmark in a child (`run.mjs --child ID`), which prints its results as JSON. */
+function inChild(id) {
+  const result = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', id], {
+    env: CHILD_ENV,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`benchmark ${id} failed (exit ${result.status})`);
+  return [JSON.parse(result.stdout.toString('utf8'))].flat();
+}
+
+if (process.argv[2] === '--child') {
+  const id = process.argv[3];
+  try {
+    const out = await IN_PROCESS[id](await loadLibs());
+    process.stdout.write(JSON.stringify(out));
+  } finally {
+    rmSync(CONFIG_DIR, { recursive: true, force: true });
+  }
+  process.exit(0);
+}
+
 const wanted = new Set(process.argv.slice(2));
 const want = (id) => wanted.size === 0 || wanted.has(id);
 build();
 const results = [];
 const started = Date.now();
 try {
-  const { LmdbStore } = await dist('store/lmdb-store.js');
-  const { processMail } = await dist('agent/process-message.js');
-  const { simpleParser } = await import('mailparser');
-  const { default: ICAL } = await import('ical.js');
-  const libs = { LmdbStore, processMail, simpleParser, ICAL };
   if (want('pipe')) results.push(benchPipe());
   if (want('lmtp')) results.push(...(await benchLmtp()));
-  if (want('in-process')) results.push(await benchInProcess(libs));
-  if (want('store-growth')) results.push(await benchStoreGrowth(libs));
-  if (want('freebusy')) results.push(...(await benchFreeBusy(libs)));
+  for (const id of Object.keys(IN_PROCESS)) if (want(id)) results.push(...inChild(id));
 } finally {
   rmSync(CONFIG_DIR, { recursive: true, force: true });
 }
