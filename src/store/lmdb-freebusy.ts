@@ -2,7 +2,7 @@
 // and a per-UID index for replacing one event's periods. (Others' periods are
 // kept differently: see lmdb-others.ts.)
 //
-// Time index key: [user, band, startMs, endMs, uid, recurrenceId, fbtype].
+// Time index key: [user, band, startMs, endMs, uidNumber, recurrenceId, fbtype].
 // A query for [from, to) must find every period with start < to and end > from.
 // Scanning by start alone cannot bound the lower end (a long period that began
 // long before `from` still overlaps), so periods are split in two bands:
@@ -11,36 +11,67 @@
 // A one-month query thus reads about five weeks of short periods, however many
 // years of expanded recurrences the user has.
 //
-// Per-UID index: one record per [user, uid] holding the time index keys of
+// A query reads keys only, and a year of a busy calendar is tens of thousands
+// of them, so the key is made of numbers wherever it can be: decoding strings
+// and carrying them through the garbage collector was most of such a query.
+// - The UID is a number given to it when it first gets periods (meta
+//   'period-uid-seq', never reused); `uidNames` maps it back to the text.
+// - A recurrence id is false for the master and, when it is a UTC date-time
+//   in canonical form (as series instances are), its instant in ms; any other
+//   recurrence id (an all-day instance) is kept as text.
+// - The free/busy type is its index in FBTYPES.
+// The value is 0, or the whole period when a text element of the key had to
+// become a digest (keyPart): then only the value holds the text.
+//
+// Per-UID index: [user, uid] -> the UID's number and the time index keys of
 // its periods, so that a replacement finds exactly what to delete and writes
 // only what changed.
-//
-// A query reads keys only: the time index key holds the whole period, and
-// decoding a stored JSON value per period cost two thirds of a query (a year
-// of a busy calendar is tens of thousands of periods). Times are stored in
-// their canonical form (utcText) so that the key gives them back exactly. The
-// value is the period itself only when a key element is a digest (keyPart);
-// otherwise it is 0, which keeps the index half as large.
 
 import type { Database, Key } from 'lmdb';
 import type { FbType, Period } from '../itip/model.js';
-import { compareRid, compareText, instant, keyPart, ridKey } from './lmdb-keys.js';
+import { compareRid, compareText, instant, keyPart } from './lmdb-keys.js';
 
 export const LONG_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
 
 const SHORT = 0;
 const LONG = 1;
 
-/** The two databases that hold the user's own periods. */
+/** Free/busy types by their number in time index keys (RFC 5545 section 3.2.9). */
+const FBTYPES: readonly FbType[] = ['BUSY', 'BUSY-TENTATIVE', 'BUSY-UNAVAILABLE'];
+
+/** The UID's number and the time index keys of its periods. */
+export interface UidPeriods {
+  number: number;
+  keys: Key[][];
+}
+
+/** The databases that hold the user's own periods. */
 export interface PeriodDbs {
-  /** [user, band, startMs, endMs, uid, recurrenceId, fbtype] -> 0, or the period when the key holds a digest */
+  /** [user, band, startMs, endMs, uidNumber, recurrenceId, fbtype] -> 0, or the period when the key holds a digest */
   byTime: Database<Period | 0, Key>;
-  /** [user, uid] -> the time index keys of its periods. */
-  byUid: Database<Key[][], Key>;
+  /** [user, uid] -> its number and time index keys */
+  byUid: Database<UidPeriods, Key>;
+  /** uidNumber -> uid */
+  uidNames: Database<string, Key>;
+  /** holds 'period-uid-seq' */
+  meta: Database<number, Key>;
+  /**
+   * UIDs by number, as read from committed data. A number never changes its
+   * UID and is never given again, so an entry stays true for this store.
+   */
+  names: Map<number, string>;
 }
 
 /** A time index key as text, to compare lists of keys. */
 const keyText = (key: Key[]): string => JSON.stringify(key);
+
+/** The recurrence id as a key element (see the head of this file). */
+function ridElement(recurrenceId: string | null): Key {
+  if (recurrenceId === null) return false;
+  const ms = Date.parse(recurrenceId);
+  if (!Number.isNaN(ms) && utcText(ms) === recurrenceId) return ms;
+  return keyPart(recurrenceId);
+}
 
 /**
  * Replaces the own periods of one UID with `periods`, writing only what
@@ -50,45 +81,60 @@ const keyText = (key: Key[]): string => JSON.stringify(key);
  * UID given here wins over those inside the periods.
  */
 export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, periods: readonly Period[]): void {
-  const uidK = keyPart(uid);
-  const listKey: Key[] = [userK, uidK];
-  const old = dbs.byUid.get(listKey) ?? [];
+  const listKey: Key[] = [userK, keyPart(uid)];
+  const old = dbs.byUid.get(listKey);
+  if (periods.length === 0) {
+    if (!old) return;
+    for (const key of old.keys) dbs.byTime.removeSync(key);
+    dbs.byUid.removeSync(listKey);
+    dbs.uidNames.removeSync(old.number);
+    return;
+  }
+  let number = old?.number;
+  if (number === undefined) {
+    number = (dbs.meta.get('period-uid-seq') ?? 0) + 1;
+    dbs.meta.putSync('period-uid-seq', number);
+    dbs.uidNames.putSync(number, uid);
+  }
   const wanted = new Map<string, { key: Key[]; value: Period | 0 }>();
   for (const period of periods) {
     const startMs = instant(period.start, 'period start');
     const endMs = instant(period.end, 'period end');
     const band = endMs - startMs > LONG_PERIOD_MS ? LONG : SHORT;
-    const key: Key[] = [userK, band, startMs, endMs, uidK, ridKey(period.recurrenceId), keyPart(period.fbtype)];
-    const value = periodFromKey(key) ? 0 : stablePeriod(period, uid, startMs, endMs);
+    const fbtypeIndex = FBTYPES.indexOf(period.fbtype);
+    const fbtype = fbtypeIndex >= 0 ? fbtypeIndex : keyPart(period.fbtype);
+    const key: Key[] = [userK, band, startMs, endMs, number, ridElement(period.recurrenceId), fbtype];
+    const value = keyHoldsText(key) ? 0 : stablePeriod(period, uid, startMs, endMs);
     wanted.set(keyText(key), { key, value });
   }
   const kept = new Set<string>();
-  for (const key of old) {
+  for (const key of old?.keys ?? []) {
     const text = keyText(key);
     // The key holds the whole period (keyPart is injective), so an equal key is an equal period.
     if (wanted.has(text)) kept.add(text);
     else dbs.byTime.removeSync(key);
   }
   for (const [text, { key, value }] of wanted) if (!kept.has(text)) dbs.byTime.putSync(key, value);
-  if (wanted.size === 0) {
-    if (old.length) dbs.byUid.removeSync(listKey);
-  } else if (kept.size !== old.length || kept.size !== wanted.size) {
-    dbs.byUid.putSync(listKey, [...wanted.values()].map((entry) => entry.key));
+  if (!old || kept.size !== old.keys.length || kept.size !== wanted.size) {
+    dbs.byUid.putSync(listKey, { number, keys: [...wanted.values()].map((entry) => entry.key) });
   }
 }
 
 /**
  * Own periods of the user overlapping [fromMs, toMs): start < to and end > from.
  * Undefined bounds are open. Sorted by start, uid, recurrence id (master
- * first), then end and fbtype so that the order is total.
+ * first), then end and fbtype so that the order is total. `committed` says
+ * that the read sees committed data only, so UID names may be remembered.
  */
-export function queryPeriods(dbs: PeriodDbs, userK: string, fromMs: number | undefined, toMs: number | undefined): Period[] {
+export function queryPeriods(dbs: PeriodDbs, userK: string, fromMs: number | undefined, toMs: number | undefined, committed: boolean): Period[] {
   // Keys come ordered by start, then end, uid, ...: only periods that share a
   // start can be out of order among themselves, and the two bands need
   // merging. A busy year is tens of thousands of periods; sorting them all
   // cost a third of such a query, so runs are checked and sorted alone.
-  const short = scanBand(dbs, userK, SHORT, fromMs === undefined ? [userK, SHORT] : [userK, SHORT, fromMs - LONG_PERIOD_MS], fromMs, toMs);
-  const long = scanBand(dbs, userK, LONG, [userK, LONG], fromMs, toMs);
+  const names = committed ? dbs.names : new Map<number, string>();
+  const short = scanBand(dbs, names, userK, SHORT, fromMs === undefined ? [userK, SHORT] : [userK, SHORT, fromMs - LONG_PERIOD_MS], fromMs, toMs);
+  const long = scanBand(dbs, names, userK, LONG, [userK, LONG], fromMs, toMs);
+  if (committed && names.size > NAMES_MAX) names.clear();
   sortRuns(short);
   if (long.periods.length === 0) return short.periods;
   sortRuns(long);
@@ -104,6 +150,9 @@ export function queryPeriods(dbs: PeriodDbs, userK: string, fromMs: number | und
   return out;
 }
 
+/** UID names remembered per store at most (about 100 bytes each). */
+const NAMES_MAX = 100_000;
+
 /** The periods found in one band, in key order, with their start and end instants. */
 interface Band {
   periods: Period[];
@@ -111,7 +160,15 @@ interface Band {
   ends: number[];
 }
 
-function scanBand(dbs: PeriodDbs, userK: string, band: number, start: Key[], fromMs: number | undefined, toMs: number | undefined): Band {
+function scanBand(
+  dbs: PeriodDbs,
+  names: Map<number, string>,
+  userK: string,
+  band: number,
+  start: Key[],
+  fromMs: number | undefined,
+  toMs: number | undefined,
+): Band {
   const found: Band = { periods: [], starts: [], ends: [] };
   const end: Key[] = toMs === undefined ? [userK, band + 1] : [userK, band, toMs];
   for (const key of dbs.byTime.getKeys({ start, end })) {
@@ -120,7 +177,14 @@ function scanBand(dbs: PeriodDbs, userK: string, band: number, start: Key[], fro
     const endMs = k[3] as number;
     if (fromMs !== undefined && endMs <= fromMs) continue;
     if (toMs !== undefined && startMs >= toMs) continue;
-    const period = periodFromKey(k) ?? dbs.byTime.get(key);
+    const number = k[4] as number;
+    let uid = names.get(number);
+    if (uid === undefined) {
+      uid = dbs.uidNames.get(number);
+      if (uid === undefined) continue;
+      names.set(number, uid);
+    }
+    const period = periodFromKey(k, uid) ?? dbs.byTime.get(key);
     if (!period) continue;
     found.periods.push(period);
     found.starts.push(startMs);
@@ -199,21 +263,27 @@ export function utcText(ms: number): string {
 /** keyPart leaves ordinary strings as they are; a digest form holds U+007F, which they never do. */
 const isPlain = (part: Key): part is string => typeof part === 'string' && !part.includes('\u007f');
 
+/** Whether the key gives its period back: no element of it is a digest. */
+function keyHoldsText(k: Key[]): boolean {
+  const rid = k[5];
+  const fbtype = k[6];
+  return (typeof fbtype === 'number' || isPlain(fbtype!)) && (rid === false || typeof rid === 'number' || isPlain(rid!));
+}
+
 /**
  * The period a time index key stands for, or undefined when an element is a
  * digest: then only the stored value has the text.
  */
-function periodFromKey(k: Key[]): Period | undefined {
-  const uid = k[4]!;
-  const rid = k[5]!;
-  const fbtype = k[6]!;
-  if (!isPlain(uid) || !isPlain(fbtype) || (rid !== 0 && !isPlain(rid))) return undefined;
+function periodFromKey(k: Key[], uid: string): Period | undefined {
+  if (!keyHoldsText(k)) return undefined;
+  const rid = k[5];
+  const fbtype = k[6];
   return {
     start: utcText(k[2] as number),
     end: utcText(k[3] as number),
-    fbtype: fbtype as FbType,
+    fbtype: typeof fbtype === 'number' ? FBTYPES[fbtype]! : (fbtype as FbType),
     uid,
-    recurrenceId: rid === 0 ? null : (rid as string),
+    recurrenceId: rid === false ? null : typeof rid === 'number' ? utcText(rid) : (rid as string),
   };
 }
 

@@ -40,7 +40,8 @@ import {
  * Bumped when the key layout or the value encoding changes; a store written in
  * another format is refused. 2: values are JSON (format 1 stored msgpack).
  * 3: one per-UID index record lists the time keys of its periods.
- * 4: others' periods are one record per UID and participant, with an extent index.
+ * 4: others' periods are one record per UID and participant, with an extent
+ * index; own periods are keyed by numbers (UID number, recurrence instant, type).
  */
 const FORMAT = 4;
 
@@ -80,11 +81,20 @@ export class LmdbStore implements Store {
       // UIDs would read back alike. JSON.stringify escapes lone surrogates
       // (\ud800), so every string round-trips exactly.
       const db = <V>(name: string): Database<V, Key> => this.root.openDB<V, Key>(name, { encoding: 'json' });
+      // The format number keeps the encoding of every format so far, so that an
+      // older store is refused with a clear message rather than a parse error.
+      const meta = this.root.openDB<number, Key>('meta', {});
       this.dbs = {
         users: db('users'),
         prefs: db('prefs'),
         objects: db('objects'),
-        own: { byTime: db('freebusy-own'), byUid: db('freebusy-own-by-uid') },
+        own: {
+          byTime: db('freebusy-own'),
+          byUid: db('freebusy-own-by-uid'),
+          uidNames: db('freebusy-uid-names'),
+          meta,
+          names: new Map(),
+        },
         others: { records: db('others-periods'), extents: db('others-extents') },
         requests: db('requests'),
         counters: db('counters'),
@@ -94,9 +104,7 @@ export class LmdbStore implements Store {
         journal: db('journal'),
         journalByUser: db('journal-by-user'),
         seen: db('seen-messages'),
-        // The format number keeps the encoding of every format so far, so that an
-        // older store is refused with a clear message rather than a parse error.
-        meta: this.root.openDB<number, Key>('meta', {}),
+        meta,
       };
       this.checkFormat();
     } catch (error) {
@@ -158,7 +166,9 @@ export class LmdbStore implements Store {
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
     if (query.others) return queryOthers(this.dbs.others, keyPart(user), fromMs, toMs);
-    return queryPeriods(this.dbs.own, keyPart(user), fromMs, toMs);
+    // Inside a transact callback, reads see that transaction's writes, which
+    // may still be undone: only committed UID names are remembered.
+    return queryPeriods(this.dbs.own, keyPart(user), fromMs, toMs, !this.inTransaction);
   }
 
   listRequests(user: string): RequestEntry[] {

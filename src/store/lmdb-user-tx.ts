@@ -62,7 +62,7 @@ export interface StoreDbs {
   journalByUser: Database<true, Key>;
   /** [userK, messageKeyK] -> time first seen */
   seen: Database<string, Key>;
-  /** 'format', 'journal-seq' */
+  /** 'format', 'journal-seq', 'period-uid-seq' */
   meta: Database<number, Key>;
 }
 
@@ -147,7 +147,7 @@ export class LmdbUserTx implements UserTx {
     const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
-    return queryPeriods(this.dbs.own, this.userK, fromMs, toMs);
+    return queryPeriods(this.dbs.own, this.userK, fromMs, toMs, false);
   }
 
   putRequest(entry: RequestEntry): void {

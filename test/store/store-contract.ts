@@ -1069,6 +1069,32 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         await expect(store.transact(ALICE, (tx) => tx.freeBusy({ from: 'soon' }))).rejects.toThrow();
       });
 
+      it('names the right UID after an undone transaction read periods it had written', async () => {
+        // The undone transaction writes periods of one UID and reads them back,
+        // through the transaction and through the store; then other UIDs get
+        // periods for real. Nothing read inside the undone one may show later.
+        const undone = store.transact(ALICE, (tx) => {
+          tx.setOwnPeriods('undone', [period('undone', DAY, DAY + H)]);
+          expect(tx.freeBusy().map((p) => p.uid)).toStrictEqual(['undone']);
+          expect(store.freeBusy(ALICE).map((p) => p.uid)).toStrictEqual(['undone']);
+          throw new Error('undo');
+        });
+        await expect(undone).rejects.toThrow('undo');
+        await store.transact(ALICE, (tx) => tx.setOwnPeriods('kept', [period('kept', DAY, DAY + H)]));
+        await store.transact(BOB, (tx) => tx.setOwnPeriods('other', [period('other', DAY, DAY + H)]));
+        expect(store.freeBusy(ALICE)).toStrictEqual([period('kept', DAY, DAY + H)]);
+        expect(store.freeBusy(BOB)).toStrictEqual([period('other', DAY, DAY + H)]);
+
+        // A UID whose periods are all removed, then given again, reads back as itself.
+        await store.transact(ALICE, (tx) => tx.setOwnPeriods('kept', []));
+        await store.transact(ALICE, (tx) => tx.setOwnPeriods('again', [period('again', DAY + H, DAY + 2 * H, '2026-03-02T10:00:00Z')]));
+        await store.transact(ALICE, (tx) => tx.setOwnPeriods('kept', [period('kept', DAY, DAY + H, '2026-03-02')]));
+        expect(store.freeBusy(ALICE)).toStrictEqual([
+          period('kept', DAY, DAY + H, '2026-03-02'),
+          period('again', DAY + H, DAY + 2 * H, '2026-03-02T10:00:00Z'),
+        ]);
+      });
+
       it('throws on a time that is not ISO 8601, in queries and in periods', async () => {
         await store.transact(ALICE, (tx) => tx.setOwnPeriods('good', [period('good', DAY, DAY + H)]));
         expect(() => store.freeBusy(ALICE, { from: 'not a time', to: iso(DAY + D) })).toThrow();
