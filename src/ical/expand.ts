@@ -8,7 +8,7 @@
 
 import ICAL from 'ical.js';
 import { CalendarError, recurrenceKey, timeKey } from './calendar.js';
-import { formatDate, tzidOf, wallMs } from './times.js';
+import { formatDate, formatUtc, tzidOf, wallMs } from './times.js';
 import { OlsonZone, type Zone, type ZoneResolver } from './zones.js';
 
 export interface Instance {
@@ -146,15 +146,25 @@ function timingOf(component: ICAL.Component, zones: ZoneResolver): Timing | unde
   return { start, zone, allDay, length: Math.max(0, length) };
 }
 
-function instanceAt(wall: ICAL.Time, timing: Timing, key: string, component: ICAL.Component): Instance {
-  const start = toInstant(wall, timing.zone);
-  const endWall = wallTimeAt(wallMs(wall) + timing.length);
-  const end = timing.length === 0 ? start : toInstant(endWall, timing.zone);
+/**
+ * The instant of a wall-clock reading given in ms, in a zone (null: UTC). For
+ * an Olson zone this is the zone's own conversion, with no ICAL.Time made: a
+ * series converts two readings per instance.
+ */
+function wallMsToInstant(wall: number, zone: Zone | null): number {
+  if (zone instanceof OlsonZone) return zone.wallToInstant(wall);
+  return zone ? toInstant(wallTimeAt(wall), zone) : wall;
+}
+
+/** The instance that starts at `wall`; `start` is its instant when the caller has it already. */
+function instanceAt(wall: ICAL.Time, timing: Timing, key: string, component: ICAL.Component, start = toInstant(wall, timing.zone)): Instance {
+  const end = timing.length === 0 ? start : wallMsToInstant(wallMs(wall) + timing.length, timing.zone);
   return { key, start, end: Math.max(start, end), allDay: timing.allDay, component };
 }
 
-function keyOfWall(wall: ICAL.Time, timing: Timing): string {
-  return timing.allDay ? formatDate(wall) : new Date(toInstant(wall, timing.zone)).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** The recurrence key of the instance at `wall`: its date (all-day) or its instant in UTC. */
+function keyOfWall(wall: ICAL.Time, timing: Timing, start = toInstant(wall, timing.zone)): string {
+  return timing.allDay ? formatDate(wall) : formatUtc(start);
 }
 
 function isRecurring(master: ICAL.Component): boolean {
@@ -268,7 +278,7 @@ function expandMaster(
           truncated = true;
           break;
         }
-        consider(instanceAt(wall, timing, keyOfWall(wall, timing), master));
+        consider(instanceAt(wall, timing, keyOfWall(wall, timing, startMs), master, startMs));
       }
     }
     return false;

@@ -42,8 +42,36 @@ export function propertyInstant(prop: ICAL.Property | null, zones: ZoneResolver)
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+const DAY_MS = 86_400_000;
+/** Texts made so far, by instant: series instances and free/busy periods format the same instants again and again. */
+const utcTexts = new Map<number, string>();
+const UTC_TEXTS_MAX = 50_000;
+
+/**
+ * An instant as text: ISO 8601 UTC, whole seconds without a fraction
+ * (`2026-12-01T09:00:00Z`, as Date#toISOString writes it less ".000"), and
+ * with the fraction when there is one. Expanding a series and reading a year
+ * of free/busy format tens of thousands of instants, mostly the same few
+ * thousand: each text is made once and shared.
+ */
 export function formatUtc(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const known = utcTexts.get(epochMs);
+  if (known !== undefined) return known;
+  const days = Math.floor(epochMs / DAY_MS);
+  const second = (epochMs - days * DAY_MS) / 1000;
+  let text: string;
+  if (!Number.isInteger(second) || days < -719_162 || days > 2_932_896) {
+    // A fraction of a second, or a year outside 0000-9999 (or not a time at all: toISOString throws).
+    text = new Date(epochMs).toISOString();
+    if (text.endsWith('.000Z')) text = `${text.slice(0, -5)}Z`;
+  } else {
+    const date = new Date(days * DAY_MS).toISOString().slice(0, 11);
+    text = `${date}${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor((second % 3600) / 60)]}:${TWO_DIGITS[second % 60]}Z`;
+  }
+  if (utcTexts.size >= UTC_TEXTS_MAX) utcTexts.clear();
+  utcTexts.set(epochMs, text);
+  return text;
 }
 
 export function formatDate(time: ICAL.Time): string {

@@ -29,6 +29,7 @@
 
 import type { Database, Key } from 'lmdb';
 import type { FbType, Period } from '../itip/model.js';
+import { formatUtc } from '../ical/times.js';
 import { compareRid, compareText, instant, keyPart } from './lmdb-keys.js';
 
 export const LONG_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
@@ -69,7 +70,7 @@ const keyText = (key: Key[]): string => JSON.stringify(key);
 function ridElement(recurrenceId: string | null): Key {
   if (recurrenceId === null) return false;
   const ms = Date.parse(recurrenceId);
-  if (!Number.isNaN(ms) && utcText(ms) === recurrenceId) return ms;
+  if (!Number.isNaN(ms) && formatUtc(ms) === recurrenceId) return ms;
   return keyPart(recurrenceId);
 }
 
@@ -228,38 +229,6 @@ function sortRuns(band: Band): void {
   }
 }
 
-const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
-const DAY_MS = 86_400_000;
-/** Texts made so far, by instant: a year's query formats two per period, mostly of a few thousand instants. */
-const texts = new Map<number, string>();
-const TEXTS_MAX = 50_000;
-
-/**
- * An instant as stored: ISO 8601 UTC, whole seconds without a fraction (as
- * Date#toISOString writes it, less ".000"). A year's query formats two times
- * per period; making each text once and sharing it cut both the formatting
- * and the garbage the query leaves (a busy year is tens of thousands of
- * periods, but their starts and ends fall on far fewer instants).
- */
-export function utcText(ms: number): string {
-  const known = texts.get(ms);
-  if (known !== undefined) return known;
-  const days = Math.floor(ms / DAY_MS);
-  const second = (ms - days * DAY_MS) / 1000;
-  let text: string;
-  if (!Number.isInteger(second) || days < -719_162 || days > 2_932_896) {
-    // A fraction of a second, or a year outside 0000-9999.
-    text = new Date(ms).toISOString();
-    if (text.endsWith('.000Z')) text = `${text.slice(0, -5)}Z`;
-  } else {
-    const date = new Date(days * DAY_MS).toISOString().slice(0, 11);
-    text = `${date}${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor((second % 3600) / 60)]}:${TWO_DIGITS[second % 60]}Z`;
-  }
-  if (texts.size >= TEXTS_MAX) texts.clear();
-  texts.set(ms, text);
-  return text;
-}
-
 /** keyPart leaves ordinary strings as they are; a digest form holds U+007F, which they never do. */
 const isPlain = (part: Key): part is string => typeof part === 'string' && !part.includes('\u007f');
 
@@ -279,19 +248,19 @@ function periodFromKey(k: Key[], uid: string): Period | undefined {
   const rid = k[5];
   const fbtype = k[6];
   return {
-    start: utcText(k[2] as number),
-    end: utcText(k[3] as number),
+    start: formatUtc(k[2] as number),
+    end: formatUtc(k[3] as number),
     fbtype: typeof fbtype === 'number' ? FBTYPES[fbtype]! : (fbtype as FbType),
     uid,
-    recurrenceId: rid === false ? null : typeof rid === 'number' ? utcText(rid) : (rid as string),
+    recurrenceId: rid === false ? null : typeof rid === 'number' ? formatUtc(rid) : (rid as string),
   };
 }
 
 /** A fresh period with the documented keys in a fixed order (stable JSON). */
 function stablePeriod(period: Period, uid: string, startMs: number, endMs: number): Period {
   return {
-    start: utcText(startMs),
-    end: utcText(endMs),
+    start: formatUtc(startMs),
+    end: formatUtc(endMs),
     fbtype: period.fbtype as FbType,
     uid,
     recurrenceId: period.recurrenceId ?? null,

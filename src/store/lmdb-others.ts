@@ -18,7 +18,8 @@
 
 import type { Database, Key } from 'lmdb';
 import type { FbType, OthersPeriod } from '../itip/model.js';
-import { LONG_PERIOD_MS, utcText } from './lmdb-freebusy.js';
+import { formatUtc } from '../ical/times.js';
+import { LONG_PERIOD_MS } from './lmdb-freebusy.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix } from './lmdb-keys.js';
 
 const SHORT = 0;
@@ -63,8 +64,8 @@ export function setOthers(dbs: OthersDbs, userK: string, uid: string, participan
   // Equal periods count once, as in the time index of own periods.
   const unique = new Map<string, OthersPeriod>();
   for (const period of periods) {
-    const start = utcText(instant(period.start, 'period start'));
-    const end = utcText(instant(period.end, 'period end'));
+    const start = formatUtc(instant(period.start, 'period start'));
+    const end = formatUtc(instant(period.end, 'period end'));
     const stored = { start, end, fbtype: period.fbtype as FbType, uid, recurrenceId: period.recurrenceId ?? null, participant };
     unique.set(JSON.stringify([start, end, stored.fbtype, stored.recurrenceId]), stored);
   }
