@@ -48,17 +48,33 @@ function observance(zone: OlsonZone, onset: number, fromOffset: number, toOffset
  * never change it (clone it to make a changed one).
  */
 export function vtimezoneFor(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): ICAL.Component {
+  return madeFor(tzid, zone, fromYear, toYear).component;
+}
+
+/** The same VTIMEZONE as text, made once: a series' component has dozens of lines. */
+export function vtimezoneText(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): string {
+  const made = madeFor(tzid, zone, fromYear, toYear);
+  made.text ??= made.component.toString();
+  return made.text;
+}
+
+function madeFor(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): Made {
   const cacheKey = `${tzid}\u0000${zone.olsonName}\u0000${fromYear}\u0000${toYear}`;
   const cached = made.get(cacheKey);
   if (cached) return cached;
-  const component = makeVtimezone(tzid, zone, fromYear, toYear);
+  const fresh: Made = { component: makeVtimezone(tzid, zone, fromYear, toYear) };
   if (made.size >= 256) made.delete(made.keys().next().value!);
-  made.set(cacheKey, component);
-  return component;
+  made.set(cacheKey, fresh);
+  return fresh;
+}
+
+interface Made {
+  component: ICAL.Component;
+  text?: string;
 }
 
 /** Components made so far (a server sends many messages about few zones), oldest first. */
-const made = new Map<string, ICAL.Component>();
+const made = new Map<string, Made>();
 
 function makeVtimezone(tzid: string, zone: OlsonZone, fromYear: number, toYear: number): ICAL.Component {
   const from = Date.UTC(fromYear, 0, 1);

@@ -5,7 +5,7 @@
 import ICAL from 'ical.js';
 import { cloneComponent, eventsOf, newCalendar, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
 import { tzidOf, wallMs } from '../ical/times.js';
-import { vtimezoneFor } from '../ical/vtimezone.js';
+import { vtimezoneText } from '../ical/vtimezone.js';
 import { olsonZoneFor, ZoneResolver, type Zone } from '../ical/zones.js';
 import type { ReplyMarks, StoredObject } from './model.js';
 
@@ -132,10 +132,10 @@ export class CalendarObject {
 
   /**
    * The text of a VCALENDAR holding `components` and the VTIMEZONEs they use.
-   * It is assembled from the components' jCal as it stands (read, never
-   * changed): adding the components themselves to a new VCALENDAR would move
-   * them out of this object, and copying them first was a large part of
-   * handling a mail.
+   * Each child is written from its jCal as it stands (read, never changed):
+   * adding the components themselves to a new VCALENDAR would move them out
+   * of this object, and copying them first was a large part of handling a
+   * mail. A VTIMEZONE made from the Olson database comes as text, made once.
    */
   private serialise(method: string | undefined, components: ICAL.Component[]): string {
     const used = new Set<string>();
@@ -151,9 +151,9 @@ export class CalendarObject {
         if (value instanceof ICAL.Time) years.push(value.year);
       }
     }
-    const children: unknown[] = [];
+    const children: string[] = [];
     for (const [tzid, vtimezone] of [...this.timezones.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-      if (used.has(tzid)) children.push(vtimezone.toJSON());
+      if (used.has(tzid)) children.push(vtimezone.toString());
     }
     // A message must carry a VTIMEZONE for every TZID (RFC 5545 section 3.2.19);
     // for one that came without, it is made from the Olson database, for the
@@ -164,11 +164,13 @@ export class CalendarObject {
       for (const tzid of [...used].sort()) {
         if (this.timezones.has(tzid)) continue;
         const zone = olsonZoneFor(tzid);
-        if (zone && zone.olsonName !== 'UTC') children.push(vtimezoneFor(tzid, zone, fromYear, toYear).toJSON());
+        if (zone && zone.olsonName !== 'UTC') children.push(vtimezoneText(tzid, zone, fromYear, toYear));
       }
     }
-    for (const component of components) children.push(component.toJSON());
-    const vcalendar = newCalendar(method).toJSON() as unknown[];
-    return new ICAL.Component([vcalendar[0], vcalendar[1], children]).toString() + '\r\n';
+    for (const component of components) children.push(component.toString());
+    // The VCALENDAR's own lines, then each child as ical.js would write it inside.
+    const shell = newCalendar(method).toString();
+    const end = 'END:VCALENDAR';
+    return `${shell.slice(0, -end.length)}${children.map((child) => `${child}\r\n`).join('')}${end}\r\n`;
   }
 }
