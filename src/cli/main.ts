@@ -50,8 +50,11 @@ class Context implements CommandContext {
     try {
       this.opened = openStore(this.storeDir);
     } catch (error) {
+      // A store in another format says itself what to do; anything else is most
+      // often a path or permission mistake.
+      const hint = (error as Error)?.name === 'StoreFormatError' ? '' : '; check that --store (or ITIP_AGENT_STORE) names a directory this user can write';
       throw new CliError(
-        `the store at ${this.storeDir} cannot be opened: ${errorText(error)}; check that --store (or ITIP_AGENT_STORE) names a directory this user can write`,
+        `the store at ${this.storeDir} cannot be opened: ${errorText(error)}${hint}`,
         EXIT.TEMPFAIL,
         { store: this.storeDir },
       );

@@ -25,6 +25,7 @@ import type {
 } from '../itip/model.js';
 import type { FreeBusyQuery, Store, UserTx } from './store.js';
 import { queryPeriods } from './lmdb-freebusy.js';
+import { migrateFrom3 } from './lmdb-migrate.js';
 import { queryOthers } from './lmdb-others.js';
 import { compareText, compareTime, instant, keyPart, valuesWithPrefix } from './lmdb-keys.js';
 import {
@@ -42,6 +43,7 @@ import {
  * 3: one per-UID index record lists the time keys of its periods.
  * 4: others' periods are one record per UID and participant, with an extent
  * index; own periods are keyed by numbers (UID number, recurrence instant, type).
+ * A format-3 store is moved to format 4 when opened (lmdb-migrate.ts).
  */
 const FORMAT = 4;
 
@@ -89,9 +91,9 @@ export class LmdbStore implements Store {
         prefs: db('prefs'),
         objects: db('objects'),
         own: {
-          byTime: db('freebusy-own'),
-          byUid: db('freebusy-own-by-uid'),
-          uidNames: db('freebusy-uid-names'),
+          byTime: db('own-periods'),
+          byUid: db('own-periods-by-uid'),
+          uidNames: db('own-period-uids'),
           meta,
           names: new Map(),
         },
@@ -267,10 +269,20 @@ export class LmdbStore implements Store {
     if (format === undefined) {
       // Several processes may do this at once; they all write the same value.
       this.dbs.meta.putSync('format', FORMAT);
+    } else if (format === 3) {
+      migrateFrom3(this.root, this.dbs.meta, this.dbs.own, this.dbs.others);
     } else if (format !== FORMAT) {
-      throw new Error(`the store at ${this.dir} has format ${format}; this version reads format ${FORMAT}`);
+      throw new StoreFormatError(
+        `the store at ${this.dir} has format ${format}, and this version reads format ${FORMAT} (and moves format 3 to it); ` +
+          'run the version of itip-agent that wrote the store, or move the store aside and build a new one from saved mail with `itip-agent replay`',
+      );
     }
   }
+}
+
+/** A store in a layout this version cannot read: no fault of the folder or its permissions. */
+export class StoreFormatError extends Error {
+  override name = 'StoreFormatError';
 }
 
 function isThenable(value: unknown): boolean {

@@ -290,7 +290,26 @@ describe('process: usage errors and failures', () => {
       expect(result.stdoutBytes.length).toBe(0);
       expect(errors(result)).toHaveLength(1);
       expect(errors(result)[0]).toMatchObject({ exitCode: 75, store: join(blocker, 'store') });
+      expect(errors(result)[0]!.msg).toContain('names a directory this user can write');
     }
+  });
+
+  it('exits 75 for a store in a format it cannot read, and says what to do about that', async () => {
+    const store = join(dir.path, 'future-store');
+    ok(['--store', store, 'user', 'add', 'alice@example.com']);
+    const { open } = await import('lmdb');
+    const raw = open({ path: store, maxDbs: 32 });
+    await raw.openDB<number, string>('meta', {}).put('format', 99);
+    await raw.close();
+    const result = cli(['--store', store, 'process', '--recipient', 'alice@example.com', '--deliver', 'stdout'], {
+      input: fixture('request-alice.eml'),
+    });
+    expect(result.code).toBe(75);
+    expect(result.stdoutBytes.length).toBe(0);
+    const [error] = errors(result);
+    expect(error!.msg).toContain('has format 99');
+    expect(error!.msg).toContain('itip-agent replay');
+    expect(error!.msg).not.toContain('names a directory this user can write');
   });
 });
 

@@ -6,6 +6,7 @@
 // sources: `npm test` builds before running vitest.
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -253,6 +254,69 @@ describe('LmdbStore folder', () => {
       expect(reopened.getRole('mailto:alice@example.org')).toBe('person');
     } finally {
       await reopened.close();
+    }
+  });
+
+  it('moves a format-3 store to the current format, keeping every period, once', async () => {
+    // A store as the previous version wrote it: periods one record each, with
+    // the period as the value, and per-UID lists of their keys.
+    const dir = newFolder();
+    const raw = open({ path: dir, maxDbs: 32 });
+    const db = (name: string) => raw.openDB<unknown, import('lmdb').Key>(name, { encoding: 'json' });
+    const ALICE = 'mailto:alice@example.org';
+    const LONG_UID = `long-${'x'.repeat(200)}`; // kept as a digest in keys
+    const digest = (text: string) => `${text.slice(0, 64)}\u007f${createHash('sha256').update(text, 'utf16le').digest('hex')}`;
+    const own = [
+      { start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', fbtype: 'BUSY', uid: 'weekly', recurrenceId: '2026-12-01T09:00:00Z' },
+      { start: '2026-12-08T09:00:00Z', end: '2026-12-08T10:00:00Z', fbtype: 'BUSY', uid: 'weekly', recurrenceId: '2026-12-08T09:00:00Z' },
+      { start: '2026-12-02T00:00:00Z', end: '2026-12-03T00:00:00Z', fbtype: 'BUSY-TENTATIVE', uid: LONG_UID, recurrenceId: null },
+    ];
+    const others = [
+      { start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', fbtype: 'BUSY', uid: 'weekly', recurrenceId: '2026-12-01T09:00:00Z', participant: 'mailto:bob@example.org' },
+      { start: '2026-12-08T09:00:00Z', end: '2026-12-08T10:00:00Z', fbtype: 'BUSY', uid: 'weekly', recurrenceId: '2026-12-08T09:00:00Z', participant: 'mailto:bob@example.org' },
+    ];
+    const uidK = (uid: string) => (uid.length > 128 ? digest(uid) : uid);
+    const ownKey = (p: (typeof own)[number]) => [ALICE, 0, Date.parse(p.start), Date.parse(p.end), uidK(p.uid), p.recurrenceId ?? 0, p.fbtype];
+    const othersKey = (p: (typeof others)[number]) => [ALICE, 0, Date.parse(p.start), Date.parse(p.end), p.uid, p.recurrenceId ?? 0, p.participant, p.fbtype];
+    await raw.transaction(() => {
+      raw.openDB<number, string>('meta', {}).putSync('format', 3);
+      db('users').putSync(ALICE, { user: ALICE, role: 'person' });
+      for (const p of own) db('freebusy-own').putSync(ownKey(p), p);
+      db('freebusy-own-by-uid').putSync([ALICE, 'weekly'], own.slice(0, 2).map(ownKey));
+      db('freebusy-own-by-uid').putSync([ALICE, uidK(LONG_UID)], [ownKey(own[2]!)]);
+      for (const p of others) db('freebusy-others').putSync(othersKey(p), p);
+      db('freebusy-others-by-uid').putSync([ALICE, 'weekly', 'mailto:bob@example.org'], others.map(othersKey));
+    });
+    await raw.close();
+
+    const store = new LmdbStore(dir);
+    try {
+      expect(store.freeBusy(ALICE)).toStrictEqual([own[0], own[2], own[1]]);
+      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual(others);
+      expect(store.freeBusy(ALICE, { from: '2026-12-05T00:00:00Z', to: '2026-12-10T00:00:00Z' })).toStrictEqual([own[1]]);
+      // The moved periods are replaced and removed like any others.
+      await store.transact(ALICE, (tx) => {
+        tx.setOwnPeriods('weekly', [own[1]! as never]);
+        tx.removeOthersPeriods('weekly');
+      });
+      expect(store.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
+      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([]);
+    } finally {
+      await store.close();
+    }
+
+    // The old databases are gone and the format is the current one: opening again changes nothing.
+    const after = open({ path: dir, maxDbs: 32 });
+    const names = [...after.getKeys()].filter((name) => typeof name === 'string');
+    expect(names).not.toContain('freebusy-own');
+    expect(names).not.toContain('freebusy-others-by-uid');
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(4);
+    await after.close();
+    const again = new LmdbStore(dir);
+    try {
+      expect(again.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
+    } finally {
+      await again.close();
     }
   });
 
