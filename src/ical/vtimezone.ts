@@ -18,17 +18,9 @@ function utcOffset(ms: number): ICAL.UtcOffset {
   return new ICAL.UtcOffset({ hours: Math.floor(minutes / 60), minutes: minutes % 60, factor: sign });
 }
 
-const nameFormats = new Map<string, Intl.DateTimeFormat>();
-
-/** A short name for the offset (CET, EST, GMT+5:30), as Intl knows it, else the offset itself. */
+/** A short name for the offset (CET, EST, GMT+5:30), as the Olson database knows it, else the offset itself. */
 function shortName(zone: OlsonZone, at: number): string {
-  let format = nameFormats.get(zone.olsonName);
-  if (!format) {
-    format = new Intl.DateTimeFormat('en-US', { timeZone: zone.olsonName, timeZoneName: 'short' });
-    nameFormats.set(zone.olsonName, format);
-  }
-  const parts = format.formatToParts(new Date(at));
-  return parts.find((p) => p.type === 'timeZoneName')?.value ?? utcOffset(zone.offsetAtInstant(at)).toString();
+  return zone.shortNameAt(at) || utcOffset(zone.offsetAtInstant(at)).toString();
 }
 
 function observance(zone: OlsonZone, onset: number, fromOffset: number, toOffset: number, daylight: boolean): ICAL.Component {

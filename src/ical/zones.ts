@@ -5,12 +5,14 @@
 // others write Olson names alone. ical.js makes such times floating, which would
 // shift meetings by hours. We resolve a TZID in this order:
 //   1. the VTIMEZONE inside the same VCALENDAR (the sender's own definition);
-//   2. the Olson database that ships with Node (Intl), for Olson names and for
-//      Windows names mapped to Olson through the CLDR table (windows-iana);
+//   2. the Olson database that ships with Node, for Olson names and for Windows
+//      names mapped to Olson through the CLDR table (windows-iana): read from
+//      the tables the build made of it (zone-tables.ts), or through Intl;
 //   3. otherwise the time is floating and read in the user's own zone.
 
 import ICAL from 'ical.js';
 import { createRequire } from 'node:module';
+import { tableEntryAt, zoneTable, type ZoneTable } from './zone-tables.js';
 
 /** What ical.js needs from a zone: `utcOffset(time)` in seconds for a wall-clock time. */
 export interface Zone {
@@ -36,9 +38,13 @@ interface SpanOffsets {
   offsets: number[];
 }
 
-/** A zone computed from the Olson database through Intl. */
+/**
+ * A zone of the Olson database: from the table the build made of it
+ * (zone-tables.ts) for the years it covers, and through Intl otherwise.
+ */
 export class OlsonZone implements Zone {
-  private readonly format: Intl.DateTimeFormat;
+  private formatter?: Intl.DateTimeFormat;
+  private nameFormatter?: Intl.DateTimeFormat;
   private readonly minuteCache = new Map<number, number>();
   private readonly spans = new Map<number, SpanOffsets>();
   private readonly lookupsBySpan = new Map<number, number>();
@@ -46,17 +52,12 @@ export class OlsonZone implements Zone {
   constructor(
     readonly tzid: string,
     readonly olsonName: string,
-  ) {
-    this.format = new Intl.DateTimeFormat('en-US', {
-      timeZone: olsonName,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    private readonly table?: ZoneTable,
+  ) {}
+
+  /** Whether the table answers for this whole minute range. */
+  private inTable(from: number, to = from + 1): boolean {
+    return this.table !== undefined && from >= this.table.from && to <= this.table.to;
   }
 
   /**
@@ -67,6 +68,7 @@ export class OlsonZone implements Zone {
    */
   offsetAtInstant(epochMs: number): number {
     const minute = Math.floor(epochMs / MINUTE) * MINUTE;
+    if (this.inTable(minute)) return tableEntryAt(this.table!, minute)[0];
     const index = Math.floor(minute / SPAN);
     const span = this.spans.get(index);
     if (span) return offsetInSpan(span, minute);
@@ -84,11 +86,22 @@ export class OlsonZone implements Zone {
 
   /** The instants in [from, to) at which the offset changes, in order. */
   changesBetween(from: number, to: number): number[] {
+    if (this.inTable(from, to)) {
+      return this.table!.changes.filter(([at]) => at >= from && at < to).map(([at]) => at);
+    }
     const found: number[] = [];
     for (let index = Math.floor(from / SPAN); index * SPAN < to; index++) {
       for (const change of this.span(index).changes) if (change >= from && change < to) found.push(change);
     }
     return found;
+  }
+
+  /** The short name of the offset at an instant (CET, GMT+5:30), for TZNAME; '' when none is known. */
+  shortNameAt(epochMs: number): string {
+    const minute = Math.floor(epochMs / MINUTE) * MINUTE;
+    if (this.inTable(minute)) return tableEntryAt(this.table!, minute)[1];
+    this.nameFormatter ??= new Intl.DateTimeFormat('en-US', { timeZone: this.olsonName, timeZoneName: 'short' });
+    return this.nameFormatter.formatToParts(new Date(epochMs)).find((p) => p.type === 'timeZoneName')?.value ?? '';
   }
 
   private span(index: number): SpanOffsets {
@@ -120,7 +133,17 @@ export class OlsonZone implements Zone {
 
   /** The offset at a whole minute, as Intl reads the Olson database. */
   private intlOffset(minute: number): number {
-    const parts = this.format.formatToParts(new Date(minute));
+    this.formatter ??= new Intl.DateTimeFormat('en-US', {
+      timeZone: this.olsonName,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    const parts = this.formatter.formatToParts(new Date(minute));
     const field = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
     const wall = Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second'));
     return wall - minute;
@@ -168,6 +191,13 @@ function isOlsonName(name: string): boolean {
   }
 }
 
+/** The zone of an Olson name: from its table when the build made one, else if Intl knows the name. */
+function olsonZone(tzid: string, name: string): OlsonZone | null {
+  const table = zoneTable(name);
+  if (table) return new OlsonZone(tzid, name, table);
+  return isOlsonName(name) ? new OlsonZone(tzid, name) : null;
+}
+
 /**
  * Finds the Olson zone for a TZID that has no VTIMEZONE: an Olson name, a Windows
  * name, or an Olson name behind a vendor prefix such as "/mozilla.org/20050126_1/".
@@ -194,14 +224,19 @@ function windowsToOlson(name: string): string[] | undefined {
 
 function lookUpOlson(tzid: string): OlsonZone | null {
   const name = tzid.trim().replace(/^"|"$/g, '');
-  if (/^(utc|gmt|z)$/i.test(name)) return new OlsonZone(tzid, 'UTC');
-  if (name.includes('/') && isOlsonName(name)) return new OlsonZone(tzid, name);
+  if (/^(utc|gmt|z)$/i.test(name)) return olsonZone(tzid, 'UTC');
+  if (name.includes('/')) {
+    const zone = olsonZone(tzid, name);
+    if (zone) return zone;
+  }
   const windows = windowsToOlson(name);
-  if (windows && windows.length > 0 && isOlsonName(windows[0])) return new OlsonZone(tzid, windows[0]);
+  if (windows && windows.length > 0) {
+    const zone = olsonZone(tzid, windows[0]!);
+    if (zone) return zone;
+  }
   // Vendor prefixes: keep the trailing Area/Location that the Olson database knows.
   const match = name.match(/([A-Za-z_]+\/[A-Za-z_+\-0-9]+(?:\/[A-Za-z_+\-0-9]+)?)$/);
-  if (match && isOlsonName(match[1])) return new OlsonZone(tzid, match[1]);
-  return null;
+  return match ? olsonZone(tzid, match[1]!) : null;
 }
 
 /** The zone a user reads floating times and all-day dates in (their TZID preference). */

@@ -2,6 +2,7 @@ import ICAL from 'ical.js';
 import { describe, expect, it } from 'vitest';
 import { parseCalendar } from '../../src/ical/calendar.js';
 import { formatUtc, instantOf } from '../../src/ical/times.js';
+import { zoneTable } from '../../src/ical/zone-tables.js';
 import { olsonZoneFor, ZoneResolver } from '../../src/ical/zones.js';
 
 function wall(text: string): ICAL.Time {
@@ -90,5 +91,36 @@ describe('offsets from change tables', () => {
       Date.parse('2031-03-30T01:00:00Z'),
       Date.parse('2031-10-26T01:00:00Z'),
     ]);
+  });
+});
+
+describe('zone tables made by the build', () => {
+  const intlName = (olson: string, ms: number) =>
+    new Intl.DateTimeFormat('en-US', { timeZone: olson, timeZoneName: 'short' }).formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value;
+
+  it('has a table for Olson names and their aliases, and none for anything else', () => {
+    expect(zoneTable('Europe/Berlin')).toBeDefined();
+    expect(zoneTable('Asia/Kolkata')).toStrictEqual(zoneTable('Asia/Calcutta'));
+    for (const name of ['../../package', 'Europe/../../package', '__proto__', 'constructor', 'toString', 'Europe/Nowhere', '']) {
+      expect(zoneTable(name), name).toBeUndefined();
+    }
+  });
+
+  it('answers like Intl inside its years and asks Intl outside them', () => {
+    for (const olson of ['America/New_York', 'Australia/Lord_Howe', 'Asia/Kolkata']) {
+      const zone = olsonZoneFor(olson)!;
+      const table = zoneTable(olson)!;
+      // Around each change of three years, and past the table's last year.
+      const changes = table.changes.filter(([at]) => at >= Date.UTC(2024, 0, 1) && at < Date.UTC(2027, 0, 1));
+      const instants = changes.flatMap(([at]) => [at - 60_000, at, at + 60_000]);
+      instants.push(table.to + 86_400_000 * 100, table.to + 86_400_000 * 280, Date.UTC(1990, 6, 1));
+      for (const ms of instants) {
+        const parts = new Intl.DateTimeFormat('en-US', { timeZone: olson, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(ms));
+        const field = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+        const offset = Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second')) - ms;
+        expect(zone.offsetAtInstant(ms), `${olson} ${new Date(ms).toISOString()}`).toBe(offset);
+        expect(zone.shortNameAt(ms), `${olson} ${new Date(ms).toISOString()}`).toBe(intlName(olson, ms));
+      }
+    }
   });
 });

@@ -1,0 +1,100 @@
+// Writes dist/zones/: the UTC offset changes of every Olson zone this Node
+// knows, from 2000 to 2040, as Node's own time zone database (Intl) gives them.
+//
+// Why: a TZID that comes without its VTIMEZONE is read from the Olson database
+// (src/ical/zones.ts). Asking Intl costs about 10 ms the first time in a
+// process (ICU loads its zone data), and an MTA starts `itip-agent process`
+// once per mail. A table read from one small file per zone costs a fraction of
+// a millisecond. Times outside the table's years still go to Intl.
+//
+// dist/zones/index.json maps each zone name (aliases too) to the name of its
+// table; dist/zones/<Area>/<Location>.json is
+// {from, to, first: [offsetMs, name], changes: [[atMs, offsetMs, name], ...]}:
+// the offset and its short name (CET, EST, GMT+5:30) from `from`, then each
+// change at the first minute of the new offset.
+
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outdir = join(root, 'dist/zones');
+const FROM = Date.UTC(2000, 0, 1);
+const TO = Date.UTC(2040, 0, 1);
+const MINUTE = 60_000;
+// Offset changes of one zone lie weeks apart (the shortest, Ramadan
+// suspensions of daylight time, last about a month): a week's step finds each.
+const WEEK = 7 * 86_400_000;
+
+function zoneReader(name) {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+  });
+  const names = new Intl.DateTimeFormat('en-US', { timeZone: name, timeZoneName: 'short' });
+  return {
+    offset(ms) {
+      const found = parts.formatToParts(new Date(ms));
+      const field = (type) => Number(found.find((p) => p.type === type)?.value ?? 0);
+      return Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second')) - ms;
+    },
+    name(ms) {
+      return names.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? '';
+    },
+  };
+}
+
+function tableOf(name) {
+  const zone = zoneReader(name);
+  const first = zone.offset(FROM);
+  const changes = [];
+  let before = first;
+  for (let week = FROM; week < TO; week += WEEK) {
+    const next = Math.min(week + WEEK, TO);
+    const after = zone.offset(next);
+    if (after === before) continue;
+    let low = week;
+    let high = next;
+    while (high - low > MINUTE) {
+      const middle = low + Math.floor((high - low) / (2 * MINUTE)) * MINUTE;
+      if (zone.offset(middle) === before) low = middle;
+      else high = middle;
+    }
+    changes.push([high, zone.offset(high), zone.name(high)]);
+    before = after;
+  }
+  return { from: FROM, to: TO, first: [first, zone.name(FROM)], changes };
+}
+
+/** Every zone name Intl accepts that we know of: its own list (canonical names) and CLDR's aliases. */
+function knownNames() {
+  const names = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+  const require = createRequire(import.meta.url);
+  for (const entry of require('windows-iana').IANA_ALIAS_MAP) for (const alias of entry.alias) names.add(alias);
+  return [...names];
+}
+
+// Names come from Node and CLDR; still, none that could leave the folder.
+const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
+
+rmSync(outdir, { recursive: true, force: true });
+/** name as written -> the name of its table (Intl's canonical name). */
+const index = {};
+const made = new Set();
+for (const name of knownNames()) {
+  let canonical;
+  try {
+    canonical = new Intl.DateTimeFormat('en-US', { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    continue; // a name this Node does not know
+  }
+  if (!SAFE_NAME.test(name) || !SAFE_NAME.test(canonical)) continue;
+  if (!made.has(canonical)) {
+    const file = join(outdir, `${canonical}.json`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify(tableOf(canonical)));
+    made.add(canonical);
+  }
+  index[name] = canonical;
+}
+writeFileSync(join(outdir, 'index.json'), JSON.stringify(index));
