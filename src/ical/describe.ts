@@ -6,6 +6,7 @@ import ICAL from 'ical.js';
 import { attendeesOf, eventsOf, organizerOf, parseCalendar, recurrenceKey, sequenceOf, textOf, timeKey, uidOf } from './calendar.js';
 import { formatDate, formatUtc, instantOf, tzidOf } from './times.js';
 import { ZoneResolver, userZone } from './zones.js';
+import { compareText } from './text-order.js';
 
 export interface ComponentSummary {
   uid: string;
@@ -64,7 +65,7 @@ export function describeComponent(event: ICAL.Component, zones: ZoneResolver): C
     organizer: organizerOf(event) ?? null,
     attendees: attendeesOf(event)
       .map((a) => ({ address: a.address, partstat: a.partstat }))
-      .sort((a, b) => a.address.localeCompare(b.address)),
+      .sort((a, b) => compareText(a.address, b.address)),
     start: timeText(event.getFirstProperty('dtstart'), zones),
     end: endText(event, zones),
     rrule: rrule instanceof ICAL.Recur ? rrule.toString() : null,
@@ -81,5 +82,5 @@ export function describeObject(ics: string, tzid?: string): ComponentSummary[] {
   const zones = new ZoneResolver(vcalendar, userZone(tzid));
   return eventsOf(vcalendar)
     .map((event) => describeComponent(event, zones))
-    .sort((a, b) => (a.recurrenceId ?? '').localeCompare(b.recurrenceId ?? ''));
+    .sort((a, b) => compareText(a.recurrenceId ?? '', b.recurrenceId ?? ''));
 }

@@ -10,6 +10,7 @@ import ICAL from 'ical.js';
 import { CalendarError, recurrenceKey, timeKey } from './calendar.js';
 import { formatDate, formatUtc, tzidOf, wallMs } from './times.js';
 import { OlsonZone, type Zone, type ZoneResolver } from './zones.js';
+import { compareText } from './text-order.js';
 
 export interface Instance {
   /** Recurrence key: ISO UTC original start, a date for all-day series, '' for a single event. */
@@ -211,7 +212,7 @@ export function expandObject(
     }
   }
 
-  const sorted = [...instances.values()].sort((a, b) => a.start - b.start || a.key.localeCompare(b.key));
+  const sorted = [...instances.values()].sort((a, b) => a.start - b.start || compareText(a.key, b.key));
   return { instances: sorted, truncated };
 }
 

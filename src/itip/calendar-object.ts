@@ -8,6 +8,7 @@ import { tzidOf, wallMs } from '../ical/times.js';
 import { vtimezoneText } from '../ical/vtimezone.js';
 import { olsonZoneFor, ZoneResolver, type Zone } from '../ical/zones.js';
 import type { ReplyMarks, StoredObject } from './model.js';
+import { compareText } from '../ical/text-order.js';
 
 export class CalendarObject {
   private readonly components = new Map<string, ICAL.Component>();
@@ -152,7 +153,7 @@ export class CalendarObject {
       }
     }
     const children: string[] = [];
-    for (const [tzid, vtimezone] of [...this.timezones.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [tzid, vtimezone] of [...this.timezones.entries()].sort(([a], [b]) => compareText(a, b))) {
       if (used.has(tzid)) children.push(vtimezone.toString());
     }
     // A message must carry a VTIMEZONE for every TZID (RFC 5545 section 3.2.19);

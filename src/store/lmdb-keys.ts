@@ -14,6 +14,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Database, Key } from 'lmdb';
+import { compareText } from '../ical/text-order.js';
 
 /** Strings up to this many UTF-16 units pass through unchanged (at most 384 UTF-8 bytes). */
 const PLAIN_MAX = 128;
@@ -82,10 +83,7 @@ export function instant(value: string, what: string): number {
   return ms;
 }
 
-/** Code-unit order, the same in every implementation (no locale). */
-export function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
+export { compareText };
 
 /** null (the master) first, then by text. */
 export function compareRid(a: string | null, b: string | null): number {

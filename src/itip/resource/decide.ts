@@ -4,6 +4,7 @@
 
 import { POLICIES } from './registry.js';
 import type { Candidate, Judgement, Policy, Refusal } from './policy.js';
+import { compareText } from '../../ical/text-order.js';
 
 export interface InstanceDecision {
   candidate: Candidate;
@@ -26,7 +27,7 @@ export function firstRefusal(policies: Policy[], judgement: Judgement, candidate
 /** Decides every candidate; `judgement.accepted` grows with the accepted ones. */
 export function decideInstances(policies: Policy[], judgement: Judgement, candidates: Candidate[]): InstanceDecision[] {
   const decisions: InstanceDecision[] = [];
-  for (const candidate of [...candidates].sort((a, b) => a.start - b.start || a.key.localeCompare(b.key))) {
+  for (const candidate of [...candidates].sort((a, b) => a.start - b.start || compareText(a.key, b.key))) {
     const refusal = firstRefusal(policies, judgement, candidate);
     if (!refusal) judgement.accepted.push(candidate);
     decisions.push({ candidate, refusal });
