@@ -23,23 +23,26 @@ import { setOthers, type OthersDbs } from './lmdb-others.js';
  * once: the first to get the write lock migrates, the others find it done.
  */
 export function migrateFrom3(root: RootDatabase, meta: Database<number, Key>, own: PeriodDbs, others: OthersDbs): void {
-  const old = <V>(name: string): Database<V, Key> => root.openDB<V, Key>(name, { encoding: 'json' });
+  // `create: false`: a process that lost the race finds the old databases gone
+  // and must not make them again, empty.
+  const old = <V>(name: string): Database<V, Key> | undefined =>
+    root.openDB<V, Key>({ name, encoding: 'json', create: false } as unknown as Parameters<RootDatabase['openDB']>[0] & { name: string });
   const oldOwn = { byTime: old<Period>('freebusy-own'), byUid: old<Key[][]>('freebusy-own-by-uid') };
   const oldOthers = { byTime: old<OthersPeriod>('freebusy-others'), byUid: old<Key[][]>('freebusy-others-by-uid') };
   root.transactionSync(() => {
     if (meta.get('format') !== 3) return;
-    for (const { key, value: timeKeys } of oldOwn.byUid.getRange()) {
+    for (const { key, value: timeKeys } of oldOwn.byUid?.getRange() ?? []) {
       const userK = (key as Key[])[0] as string;
-      const periods = timeKeys.map((timeKey) => oldOwn.byTime.get(timeKey)).filter((p): p is Period => p !== undefined);
+      const periods = timeKeys.map((timeKey) => oldOwn.byTime?.get(timeKey)).filter((p): p is Period => p !== undefined);
       // The periods hold the UID as it was written; the key part may be a digest of it.
       if (periods.length > 0) replacePeriods(own, userK, periods[0]!.uid, periods);
     }
-    for (const { key, value: timeKeys } of oldOthers.byUid.getRange()) {
+    for (const { key, value: timeKeys } of oldOthers.byUid?.getRange() ?? []) {
       const userK = (key as Key[])[0] as string;
-      const periods = timeKeys.map((timeKey) => oldOthers.byTime.get(timeKey)).filter((p): p is OthersPeriod => p !== undefined);
+      const periods = timeKeys.map((timeKey) => oldOthers.byTime?.get(timeKey)).filter((p): p is OthersPeriod => p !== undefined);
       if (periods.length > 0) setOthers(others, userK, periods[0]!.uid, periods[0]!.participant, periods);
     }
-    for (const db of [oldOwn.byTime, oldOwn.byUid, oldOthers.byTime, oldOthers.byUid]) db.dropSync();
+    for (const db of [oldOwn.byTime, oldOwn.byUid, oldOthers.byTime, oldOthers.byUid]) db?.dropSync();
     meta.putSync('format', 4);
   });
 }

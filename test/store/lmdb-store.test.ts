@@ -11,9 +11,12 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { open } from 'lmdb';
+import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
+import type { PeriodDbs } from '../../src/store/lmdb-freebusy.js';
+import { migrateFrom3 } from '../../src/store/lmdb-migrate.js';
+import type { OthersDbs } from '../../src/store/lmdb-others.js';
 import type { Store } from '../../src/store/store.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -317,6 +320,20 @@ describe('LmdbStore folder', () => {
       expect(again.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
     } finally {
       await again.close();
+    }
+
+    // A process that lost the race to migrate read format 3 before another one
+    // moved the store: it finds the format moved on, moves nothing and makes no
+    // old database again.
+    const late = new LmdbStore(dir);
+    try {
+      const { root, dbs } = late as unknown as { root: RootDatabase; dbs: { meta: Database<number, Key>; own: PeriodDbs; others: OthersDbs } };
+      migrateFrom3(root, dbs.meta, dbs.own, dbs.others);
+      expect([...root.getKeys()]).not.toContain('freebusy-own');
+      expect([...root.getKeys()]).not.toContain('freebusy-others-by-uid');
+      expect(late.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
+    } finally {
+      await late.close();
     }
   });
 
