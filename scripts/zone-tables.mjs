@@ -16,54 +16,22 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = join(root, 'dist/zones');
 const FROM = Date.UTC(2000, 0, 1);
 const TO = Date.UTC(2040, 0, 1);
-const MINUTE = 60_000;
-// Offset changes of one zone lie weeks apart (the shortest, Ramadan
-// suspensions of daylight time, last about a month): a week's step finds each.
-const WEEK = 7 * 86_400_000;
 
-function zoneReader(name) {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: name, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
-  });
-  const names = new Intl.DateTimeFormat('en-US', { timeZone: name, timeZoneName: 'short' });
-  return {
-    offset(ms) {
-      const found = parts.formatToParts(new Date(ms));
-      const field = (type) => Number(found.find((p) => p.type === type)?.value ?? 0);
-      return Date.UTC(field('year'), field('month') - 1, field('day'), field('hour'), field('minute'), field('second')) - ms;
-    },
-    name(ms) {
-      return names.formatToParts(new Date(ms)).find((p) => p.type === 'timeZoneName')?.value ?? '';
-    },
-  };
-}
+// The zone code itself, as tsc built it, finds the changes through Intl (a
+// week's step and bisection to the minute): the tables hold what it would
+// compute at run time. No tables exist while this runs (the folder is made anew).
+const { OlsonZone } = await import(pathToFileURL(join(root, 'dist/ical/zones.js')).href);
 
 function tableOf(name) {
-  const zone = zoneReader(name);
-  const first = zone.offset(FROM);
-  const changes = [];
-  let before = first;
-  for (let week = FROM; week < TO; week += WEEK) {
-    const next = Math.min(week + WEEK, TO);
-    const after = zone.offset(next);
-    if (after === before) continue;
-    let low = week;
-    let high = next;
-    while (high - low > MINUTE) {
-      const middle = low + Math.floor((high - low) / (2 * MINUTE)) * MINUTE;
-      if (zone.offset(middle) === before) low = middle;
-      else high = middle;
-    }
-    changes.push([high, zone.offset(high), zone.name(high)]);
-    before = after;
-  }
-  return { from: FROM, to: TO, first: [first, zone.name(FROM)], changes };
+  const zone = new OlsonZone(name, name);
+  const changes = zone.changesBetween(FROM, TO).map((at) => [at, zone.offsetAtInstant(at), zone.shortNameAt(at)]);
+  return { from: FROM, to: TO, first: [zone.offsetAtInstant(FROM), zone.shortNameAt(FROM)], changes };
 }
 
 /** Every zone name Intl accepts that we know of: its own list (canonical names) and CLDR's aliases. */
