@@ -117,6 +117,23 @@ async function stop(child) {
   await exited;
 }
 
+/**
+ * Mails per second through an LMTP server from the pooled client, after a
+ * warm-up; `rss` also reads the server's peak RSS before it is stopped.
+ */
+async function lmtpRate(args, portOf, warmup, mails, { rss = false } = {}) {
+  const server = await startServer(args, portOf);
+  try {
+    const pool = await lmtpPool(server.port);
+    await pool.run(warmup);
+    const rate = (mails.length * 1000) / (await pool.run(mails));
+    pool.close();
+    return { rate, rssMb: rss ? peakRssMb(server.child.pid) : undefined };
+  } finally {
+    await stop(server.child);
+  }
+}
+
 async function benchLmtp() {
   const COUNT = 1500;
   const runs = [];
@@ -126,43 +143,17 @@ async function benchLmtp() {
     const mails = generateMails(COUNT, 2000 + r);
 
     const store = scratch('lmtp');
-    const agent = await startServer([BIN, '--store', store, 'serve', '--lmtp', '127.0.0.1:0', '--deliver', 'none'], 'stderr');
-    let agentRate;
-    let rssMb;
+    let agent;
     try {
-      const pool = await lmtpPool(agent.port);
-      await pool.run(warmup);
-      agentRate = (COUNT * 1000) / (await pool.run(mails));
-      rssMb = peakRssMb(agent.child.pid);
-      pool.close();
+      agent = await lmtpRate([BIN, '--store', store, 'serve', '--lmtp', '127.0.0.1:0', '--deliver', 'none'], 'stderr', warmup, mails, { rss: true });
     } finally {
-      await stop(agent.child);
       rmSync(store, { recursive: true, force: true });
     }
-
-    const sink = await startServer([join(ROOT, 'bench/lmtp-sink.mjs')], 'stdout');
-    let sinkRate;
-    try {
-      const pool = await lmtpPool(sink.port);
-      await pool.run(warmup);
-      sinkRate = (COUNT * 1000) / (await pool.run(mails));
-      pool.close();
-    } finally {
-      await stop(sink.child);
-    }
+    const sink = await lmtpRate([join(ROOT, 'bench/lmtp-sink.mjs')], 'stdout', warmup, mails);
     // Not a floor: the sink that also parses each mail, the rate no agent
     // that reads its mail could pass on this machine.
-    const parser = await startServer([join(ROOT, 'bench/lmtp-sink.mjs'), '--parse'], 'stdout');
-    let parseRate;
-    try {
-      const pool = await lmtpPool(parser.port);
-      await pool.run(warmup);
-      parseRate = (COUNT * 1000) / (await pool.run(mails));
-      pool.close();
-    } finally {
-      await stop(parser.child);
-    }
-    runs.push({ agentRate, sinkRate, parseRate, rssMb });
+    const parser = await lmtpRate([join(ROOT, 'bench/lmtp-sink.mjs'), '--parse'], 'stdout', warmup, mails);
+    runs.push({ agentRate: agent.rate, sinkRate: sink.rate, parseRate: parser.rate, rssMb: agent.rssMb });
   }
   const agentRate = median(runs.map((r) => r.agentRate));
   const sinkRate = median(runs.map((r) => r.sinkRate));

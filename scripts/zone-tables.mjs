@@ -27,6 +27,8 @@ const TO = Date.UTC(2040, 0, 1);
 // week's step and bisection to the minute): the tables hold what it would
 // compute at run time. No tables exist while this runs (the folder is made anew).
 const { OlsonZone } = await import(pathToFileURL(join(root, 'dist/ical/zones.js')).href);
+// The same test of a name that the reader applies: none can leave the folder.
+const { isTableName } = await import(pathToFileURL(join(root, 'dist/ical/zone-tables.js')).href);
 
 function tableOf(name) {
   const zone = new OlsonZone(name, name);
@@ -42,9 +44,6 @@ function knownNames() {
   return [...names];
 }
 
-// Names come from Node and CLDR; still, none that could leave the folder.
-const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
-
 rmSync(outdir, { recursive: true, force: true });
 /** name as written -> the name of its table (Intl's canonical name). */
 const index = {};
@@ -56,7 +55,7 @@ for (const name of knownNames()) {
   } catch {
     continue; // a name this Node does not know
   }
-  if (!SAFE_NAME.test(name) || !SAFE_NAME.test(canonical)) continue;
+  if (!isTableName(name) || !isTableName(canonical)) continue;
   if (!made.has(canonical)) {
     const file = join(outdir, `${canonical}.json`);
     mkdirSync(dirname(file), { recursive: true });

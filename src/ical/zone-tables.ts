@@ -18,6 +18,11 @@ export interface ZoneTable {
 /** Names the tables could have: no path can leave their folder. */
 const SAFE_NAME = /^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+){0,2}$/;
 
+/** Whether a zone name can name a table file (the build writes only such names). */
+export function isTableName(name: string): boolean {
+  return SAFE_NAME.test(name);
+}
+
 let folder: URL | null | undefined;
 let index: Record<string, string> = {};
 const tables = new Map<string, ZoneTable | null>();
@@ -48,7 +53,7 @@ export function zoneTable(name: string): ZoneTable | undefined {
   const dir = tablesFolder();
   if (!dir || !Object.hasOwn(index, name)) return undefined;
   const file = index[name]!;
-  if (!SAFE_NAME.test(file)) return undefined;
+  if (!isTableName(file)) return undefined;
   let table = tables.get(file);
   if (table === undefined) {
     try {

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ComponentSummary } from '../../src/ical/describe.js';
 import { NOW, fixture, tempDir } from './run-cli.js';
 import { ISO_UTC, MAILTO, cliAsync, errors, imipMail, json, jsonAsync, mailFixture, ok, okAsync, scenarioFile, sortedKeys } from './helpers.js';
 
@@ -22,20 +23,8 @@ const REQUEST_KEYS = ['from', 'method', 'received', 'recurrenceId', 'uid'];
 const JOURNAL_KEYS = ['at', 'messageId', 'method', 'outcome', 'reason', 'recipient', 'uid'];
 const OUTBOX_KEYS = ['attempts', 'from', 'ics', 'id', 'method', 'state', 'to', 'uid'];
 
-interface ObjectRow {
-  uid: string;
-  recurrenceId: string | null;
-  component: string;
-  sequence: number;
-  status: string | null;
-  summary: string | null;
-  organizer: string | null;
-  attendees: Array<{ address: string; partstat: string }>;
-  start: string | null;
-  end: string | null;
-  rrule: string | null;
-  exdates: string[];
-}
+/** An object row of `objects --json`: one component as the iCalendar layer summarises it. */
+type ObjectRow = ComponentSummary;
 
 interface PeriodRow {
   start: string;
