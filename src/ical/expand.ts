@@ -266,6 +266,34 @@ function expandMaster(
         untilWall.zone = start.zone;
         rule.until = untilWall;
       }
+      const step = expansionPaths.arithmetic ? arithmeticStep(rule, timing) : undefined;
+      if (step !== undefined) {
+        // Every instance is DTSTART plus a whole number of steps: start at the
+        // first one the window can hold instead of walking from DTSTART.
+        const first = wallMs(start);
+        const until = rule.until ? wallMs(rule.until) : Number.POSITIVE_INFINITY;
+        const count = rule.count ?? Number.POSITIVE_INFINITY;
+        const skip = Math.max(0, Math.floor((earliest - DAY - timing.length - first) / step));
+        for (let k = skip; k < count; k++) {
+          const wall = first + k * step;
+          if (wall > until) break;
+          if (++steps > limits.maxSteps) {
+            truncated = true;
+            break;
+          }
+          const startMs = wallMsToInstant(wall, timing.zone);
+          if (startMs >= window.to) break;
+          if (startMs + timing.length < earliest) continue;
+          if (++generated > limits.maxInstances) {
+            truncated = true;
+            break;
+          }
+          const end = timing.length === 0 ? startMs : wallMsToInstant(wall + timing.length, timing.zone);
+          const key = timing.allDay ? formatUtc(wall).slice(0, 10) : formatUtc(startMs);
+          consider({ key, start: startMs, end: Math.max(startMs, end), allDay: timing.allDay, component: master });
+        }
+        continue;
+      }
       const iterator = rule.iterator(start);
       for (let wall = iterator.next(); wall; wall = iterator.next()) {
         if (++steps > limits.maxSteps) {
@@ -311,6 +339,37 @@ function expandMaster(
     }
   }
   return truncated;
+}
+
+/**
+ * Which way series are stepped through. Tests turn the arithmetic path off to
+ * check it against ical.js's iterator on the same rules.
+ */
+export const expansionPaths = { arithmetic: true };
+
+const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
+
+/**
+ * The fixed wall-clock step of a rule whose instances are DTSTART plus whole
+ * days: FREQ=DAILY with no BYxxx part, or FREQ=WEEKLY with none or with one
+ * BYDAY that is DTSTART's own weekday (what Outlook and Google send for a
+ * weekly meeting). RFC 5545 section 3.3.10: INTERVAL multiplies the step, COUNT
+ * counts from DTSTART, UNTIL bounds it inclusively. Undefined for any other
+ * rule, which ical.js's iterator expands.
+ */
+function arithmeticStep(rule: ICAL.Recur, timing: Timing): number | undefined {
+  const interval = rule.interval ?? 1;
+  if (!Number.isInteger(interval) || interval < 1) return undefined;
+  // COUNT=0 means nothing to RFC 5545 and no bound to ical.js: ical.js decides.
+  if (rule.count !== null && rule.count !== undefined && !(Number.isInteger(rule.count) && rule.count >= 1)) return undefined;
+  const parts = Object.entries(rule.parts ?? {}).filter(([, values]) => values !== undefined);
+  if (rule.freq === 'DAILY' && parts.length === 0) return interval * DAY;
+  if (rule.freq !== 'WEEKLY') return undefined;
+  if (parts.length === 0) return interval * 7 * DAY;
+  const [name, values] = parts[0]!;
+  if (parts.length > 1 || name !== 'BYDAY' || !Array.isArray(values) || values.length !== 1) return undefined;
+  const weekday = WEEKDAYS[new Date(wallMs(timing.start)).getUTCDay()];
+  return String(values[0]).toUpperCase() === weekday ? interval * 7 * DAY : undefined;
 }
 
 function exclusionKey(value: ICAL.Time, tzid: string | undefined, timing: Timing, zones: ZoneResolver): string {

@@ -60,9 +60,15 @@ export function periodsByAddress(
   const results = new Map<string, PeriodResult>();
   for (const address of addresses) {
     const periods: Period[] = [];
+    // Most instances share the master: its type is worked out once.
+    const types = new Map<ICAL.Component, FbType | undefined>();
     for (const instance of expansion.instances) {
       if (instance.end <= instance.start) continue;
-      const fbtype = fbtypeFor(instance.component, master, address);
+      let fbtype = types.get(instance.component);
+      if (fbtype === undefined && !types.has(instance.component)) {
+        fbtype = fbtypeFor(instance.component, master, address);
+        types.set(instance.component, fbtype);
+      }
       if (!fbtype) continue;
       periods.push({
         start: formatUtc(instance.start),

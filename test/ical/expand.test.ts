@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CalendarError, eventsOf, parseCalendar } from '../../src/ical/calendar.js';
-import { DEFAULT_EXPANSION_LIMITS, expandObject, type ExpansionLimits } from '../../src/ical/expand.js';
+import { DEFAULT_EXPANSION_LIMITS, expandObject, expansionPaths, type ExpansionLimits } from '../../src/ical/expand.js';
 import { formatUtc } from '../../src/ical/times.js';
 import { olsonZoneFor, ZoneResolver } from '../../src/ical/zones.js';
 
@@ -100,4 +100,60 @@ describe('recurrence expansion', () => {
     expect(result.truncated).toBe(true);
     expect(result.instances).toEqual(['2026-01-01T00:00:00Z 2026-01-01T00:00:00Z/2026-01-01T01:00:00Z']);
   });
+
+  it('steps daily and weekly series by arithmetic exactly as ical.js iterates them', () => {
+    // A seeded spread of the rules the arithmetic path takes (and some it must
+    // leave to ical.js), in zones with DST both ways, all-day and in UTC, with
+    // windows before, across and after the series.
+    let seed = 20261121;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const starts = [
+      ['DTSTART;TZID=Europe/Berlin:20260322T023000', 'DTEND;TZID=Europe/Berlin:20260322T033000'],
+      ['DTSTART;TZID=America/New_York:20261029T090000', 'DTEND;TZID=America/New_York:20261029T100000'],
+      ['DTSTART;TZID=Australia/Sydney:20250104T180000', 'DURATION:PT90M'],
+      ['DTSTART:20260105T120000Z', 'DTEND:20260105T123000Z'],
+      ['DTSTART:20260110T083000', 'DTEND:20260110T093000'],
+      ['DTSTART;VALUE=DATE:20260226', 'DTEND;VALUE=DATE:20260227'],
+      ['DTSTART;TZID=Europe/London:19990331T010000', 'DTEND;TZID=Europe/London:19990331T020000'],
+    ];
+    const weekday = (start: string) => ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'][new Date(Date.parse(`${/(\d{4})(\d{2})(\d{2})/.exec(start)!.slice(1).join('-')}T00:00:00Z`)).getUTCDay()];
+    const windows = [
+      YEAR,
+      { from: Date.parse('2020-01-01T00:00:00Z'), to: Date.parse('2021-01-01T00:00:00Z') },
+      { from: Date.parse('2026-03-20T00:00:00Z'), to: Date.parse('2026-04-10T00:00:00Z') },
+      { from: Date.parse('2026-10-20T00:00:00Z'), to: Date.parse('2026-11-20T00:00:00Z') },
+    ];
+    let compared = 0;
+    for (let i = 0; i < 160; i++) {
+      const [dtstart, end] = starts[random(starts.length)]!;
+      const freq = random(2) ? 'DAILY' : 'WEEKLY';
+      const parts = [`FREQ=${freq}`];
+      if (random(2)) parts.push(`INTERVAL=${1 + random(4)}`);
+      const bound = random(4);
+      if (bound === 1) parts.push(`COUNT=${1 + random(60)}`);
+      if (bound === 2) parts.push(dtstart!.includes('VALUE=DATE') ? 'UNTIL=20260601' : 'UNTIL=20261115T090000Z');
+      if (bound === 3) parts.push('UNTIL=20270301');
+      const byday = random(5);
+      if (freq === 'WEEKLY' && byday === 1) parts.push(`BYDAY=${weekday(dtstart!)}`);
+      if (freq === 'WEEKLY' && byday === 2) parts.push('BYDAY=MO,TH');
+      const text = calendar([`UID:r${i}`, dtstart!, end!, `RRULE:${parts.join(';')}`, 'EXDATE:20261105T080000Z']);
+      const window = windows[random(windows.length)]!;
+      try {
+        expansionPaths.arithmetic = false;
+        const iterated = expand(text, window, 'Europe/Berlin');
+        expansionPaths.arithmetic = true;
+        const stepped = expand(text, window, 'Europe/Berlin');
+        expect(stepped, `RRULE:${parts.join(';')} from ${dtstart}`).toEqual(iterated);
+        compared += iterated.instances.length;
+      } finally {
+        expansionPaths.arithmetic = true;
+      }
+    }
+    // The spread reached real series, not only empty windows.
+    expect(compared).toBeGreaterThan(1000);
+  });
 });
+
