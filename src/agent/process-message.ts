@@ -123,8 +123,8 @@ export async function processParsedMail(
   const direction: Direction = envelope.outgoing ? 'outgoing' : 'incoming';
   const sender = senderFacts(mail, envelope.sender, policy, envelope.arrival);
   for (const user of targetUsers(mail, envelope)) {
-    const extras: ResourceExtras = { members: readGroupMembers(store, user, now), handoffs: [], expansionLimits: policy.expansionLimits };
-    const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, extras));
+    const extras: ResourceExtras = { handoffs: [], expansionLimits: policy.expansionLimits };
+    const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, withMembers(store, extras, tx.user, now)));
     result.users.push({ user, entries });
     await handOver(store, mail, extras.handoffs, now, result, 0);
   }
@@ -134,10 +134,20 @@ export async function processParsedMail(
 interface ResourceExtras {
   /** Bounds on recurrence expansion, from the policy. */
   expansionLimits?: ExpansionLimits;
-  /** A resource group's members, read before its transaction. */
+  /** A resource group's members, read in its transaction (withMembers). */
   members?: GroupMember[];
   /** Outbox items to hand to a local member after the commit. */
   handoffs: OutboxItem[];
+}
+
+/**
+ * The extras with the members of the user's group, when it is one. Read in the
+ * user's transaction, which sees the store as it is: a read outside it first
+ * had to renew the snapshot the last commit ended, on every mail.
+ */
+function withMembers(store: Store, extras: ResourceExtras, user: string, now: number): ResourceExtras {
+  extras.members = readGroupMembers(store, user, now);
+  return extras;
 }
 
 /** How deep groups of groups may hand a request on. */
@@ -164,9 +174,9 @@ async function handOver(store: Store, mail: ParsedMail, items: OutboxItem[], now
       };
       // The group bound the sender already; the member hears from the group, its delegator.
       const sender: SenderFacts = { addresses: [item.from] };
-      const extras: ResourceExtras = { members: readGroupMembers(store, member, now), handoffs: [] };
+      const extras: ResourceExtras = { handoffs: [] };
       const calendars = readCalendarMessages(local.calendars);
-      const entries = await store.transact(member, (tx) => handleForUser(tx, local, calendars, sender, 'incoming', now, extras));
+      const entries = await store.transact(member, (tx) => handleForUser(tx, local, calendars, sender, 'incoming', now, withMembers(store, extras, tx.user, now)));
       result.users.push({ user: member, entries });
       await handOver(store, mail, extras.handoffs, now, result, depth + 1);
     }

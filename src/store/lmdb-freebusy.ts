@@ -38,7 +38,7 @@ const SHORT = 0;
 const LONG = 1;
 
 /** Free/busy types by their number in time index keys (RFC 5545 section 3.2.9). */
-const FBTYPES: readonly FbType[] = ['BUSY', 'BUSY-TENTATIVE', 'BUSY-UNAVAILABLE'];
+export const FBTYPES: readonly FbType[] = ['BUSY', 'BUSY-TENTATIVE', 'BUSY-UNAVAILABLE'];
 
 /** The UID's number and the time index keys of its periods. */
 export interface UidPeriods {
@@ -66,12 +66,20 @@ export interface PeriodDbs {
 /** A time index key as text, to compare lists of keys. */
 const keyText = (key: Key[]): string => JSON.stringify(key);
 
-/** The recurrence id as a key element (see the head of this file). */
-function ridElement(recurrenceId: string | null): Key {
+/**
+ * The recurrence id as a key element (see the head of this file); `asText`
+ * makes the element of an id that is no canonical instant (keyPart in keys).
+ */
+export function ridElement(recurrenceId: string | null, asText: (rid: string) => string = keyPart): false | number | string {
   if (recurrenceId === null) return false;
   const ms = Date.parse(recurrenceId);
   if (!Number.isNaN(ms) && formatUtc(ms) === recurrenceId) return ms;
-  return keyPart(recurrenceId);
+  return asText(recurrenceId);
+}
+
+/** The recurrence id of an element that holds it whole (not a digest). */
+export function ridFromElement(rid: unknown): string | null {
+  return rid === false ? null : typeof rid === 'number' ? formatUtc(rid) : (rid as string);
 }
 
 /**
@@ -252,7 +260,7 @@ function periodFromKey(k: Key[], uid: string): Period | undefined {
     end: formatUtc(k[3] as number),
     fbtype: typeof fbtype === 'number' ? FBTYPES[fbtype]! : (fbtype as FbType),
     uid,
-    recurrenceId: rid === false ? null : typeof rid === 'number' ? formatUtc(rid) : (rid as string),
+    recurrenceId: ridFromElement(rid),
   };
 }
 

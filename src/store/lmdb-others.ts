@@ -9,8 +9,15 @@
 // record per [user, uid, participant] holding all its periods, plus one
 // extent key per record for range queries:
 //
-//   records: [user, uid, participant] -> { periods }
+//   records: [user, uid, participant] -> { uid, participant, periods }
 //   extents: [user, band, firstStartMs, lastEndMs, uid, participant] -> true
+//
+// A period in a record is [startMs, endMs, fbtype, recurrenceId], in start
+// order: the free/busy type as its index in FBTYPES (or its text, for a type
+// of no standard), the recurrence id as in own periods' keys (false for the
+// master, the instant in ms for a canonical UTC date-time, else the text).
+// Written out in full, a year of a weekly series was several kilobytes and
+// LMDB kept it on pages of its own; this way it fits the leaf page.
 //
 // A query [from, to) finds the records whose extent overlaps it (the same two
 // bands as own periods: extents up to LONG_PERIOD_MS are scanned from
@@ -19,14 +26,19 @@
 import type { Database, Key } from 'lmdb';
 import type { FbType, OthersPeriod } from '../itip/model.js';
 import { formatUtc } from '../ical/times.js';
-import { LONG_PERIOD_MS } from './lmdb-freebusy.js';
+import { FBTYPES, LONG_PERIOD_MS, ridElement, ridFromElement } from './lmdb-freebusy.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix } from './lmdb-keys.js';
 
 const SHORT = 0;
 const LONG = 1;
 
+/** One period of a record: start and end in ms, type, recurrence id (see above). */
+export type CompactPeriod = [startMs: number, endMs: number, fbtype: number | string, recurrenceId: false | number | string];
+
 export interface OthersRecord {
-  periods: OthersPeriod[];
+  uid: string;
+  participant: string;
+  periods: CompactPeriod[];
 }
 
 /** The two databases of others' periods. */
@@ -38,12 +50,12 @@ export interface OthersDbs {
 }
 
 /** The extent key of a record: the span from its first start to its last end. */
-function extentKey(userK: string, uidK: string, partK: string, periods: readonly OthersPeriod[]): Key[] {
+function extentKey(userK: string, uidK: string, partK: string, periods: readonly CompactPeriod[]): Key[] {
   let first = Infinity;
   let last = -Infinity;
-  for (const period of periods) {
-    first = Math.min(first, Date.parse(period.start));
-    last = Math.max(last, Date.parse(period.end));
+  for (const [start, end] of periods) {
+    first = Math.min(first, start);
+    last = Math.max(last, end);
   }
   return [userK, last - first > LONG_PERIOD_MS ? LONG : SHORT, first, last, uidK, partK];
 }
@@ -62,14 +74,18 @@ export function setOthers(dbs: OthersDbs, userK: string, uid: string, participan
     return;
   }
   // Equal periods count once, as in the time index of own periods.
-  const unique = new Map<string, OthersPeriod>();
+  const unique = new Map<string, CompactPeriod>();
   for (const period of periods) {
-    const start = formatUtc(instant(period.start, 'period start'));
-    const end = formatUtc(instant(period.end, 'period end'));
-    const stored = { start, end, fbtype: period.fbtype as FbType, uid, recurrenceId: period.recurrenceId ?? null, participant };
-    unique.set(JSON.stringify([start, end, stored.fbtype, stored.recurrenceId]), stored);
+    const fbtypeIndex = FBTYPES.indexOf(period.fbtype);
+    const compact: CompactPeriod = [
+      instant(period.start, 'period start'),
+      instant(period.end, 'period end'),
+      fbtypeIndex >= 0 ? fbtypeIndex : period.fbtype,
+      ridElement(period.recurrenceId ?? null, (rid) => rid),
+    ];
+    unique.set(`${compact[0]} ${compact[1]} ${compact[2]} ${compact[3]}`, compact);
   }
-  const record: OthersRecord = { periods: [...unique.values()] };
+  const record: OthersRecord = { uid, participant, periods: [...unique.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]) };
   // Most messages leave an event's times as they were: nothing to write then.
   if (old && JSON.stringify(old) === JSON.stringify(record)) return;
   const extent = extentKey(userK, uidK, partK, record.periods);
@@ -115,10 +131,17 @@ export function queryOthers(dbs: OthersDbs, userK: string, fromMs: number | unde
       const k = key as Key[];
       if (fromMs !== undefined && (k[3] as number) <= fromMs) continue;
       const record = dbs.records.get([userK, k[4] as string, k[5] as string]);
-      for (const period of record?.periods ?? []) {
-        const startMs = Date.parse(period.start);
-        const endMs = Date.parse(period.end);
+      if (!record) continue;
+      for (const [startMs, endMs, fbtype, rid] of record.periods) {
         if ((fromMs !== undefined && endMs <= fromMs) || (toMs !== undefined && startMs >= toMs)) continue;
+        const period: OthersPeriod = {
+          start: formatUtc(startMs),
+          end: formatUtc(endMs),
+          fbtype: typeof fbtype === 'number' ? FBTYPES[fbtype]! : (fbtype as FbType),
+          uid: record.uid,
+          recurrenceId: ridFromElement(rid),
+          participant: record.participant,
+        };
         found.push({ period, start: startMs, end: endMs });
       }
     }

@@ -25,7 +25,7 @@ import type {
 } from '../itip/model.js';
 import type { FreeBusyQuery, Store, UserTx } from './store.js';
 import { queryPeriods } from './lmdb-freebusy.js';
-import { migrateFrom3 } from './lmdb-migrate.js';
+import { MIGRATABLE_FORMATS, migrate } from './lmdb-migrate.js';
 import { queryOthers } from './lmdb-others.js';
 import { compareText, compareTime, instant, keyPart, valuesWithPrefix } from './lmdb-keys.js';
 import {
@@ -43,9 +43,11 @@ import {
  * 3: one per-UID index record lists the time keys of its periods.
  * 4: others' periods are one record per UID and participant, with an extent
  * index; own periods are keyed by numbers (UID number, recurrence instant, type).
- * A format-3 store is moved to format 4 when opened (lmdb-migrate.ts).
+ * 5: others' records hold their periods in compact form; the journal, its
+ * per-user index and the marks of mails seen are one database.
+ * Stores of formats 3 and 4 are moved to format 5 when opened (lmdb-migrate.ts).
  */
-const FORMAT = 4;
+const FORMAT = 5;
 
 /** The initial map (address space, not disk) on POSIX; lmdb-js grows it when full. */
 const INITIAL_MAP_SIZE = 256 * 1024 * 1024;
@@ -97,15 +99,13 @@ export class LmdbStore implements Store {
           meta,
           names: new Map(),
         },
-        others: { records: db('others-periods'), extents: db('others-extents') },
+        others: { records: db('others-records'), extents: db('others-extents') },
         requests: db('requests'),
         counters: db('counters'),
         inbox: db('inbox'),
         outbox: db('outbox'),
         outboxByUser: db('outbox-by-user'),
-        journal: db('journal'),
-        journalByUser: db('journal-by-user'),
-        seen: db('seen-messages'),
+        journal: db('user-journal'),
         meta,
       };
       this.checkFormat();
@@ -215,18 +215,20 @@ export class LmdbStore implements Store {
   }
 
   listJournal(user?: string): JournalEntry[] {
-    const entries: JournalEntry[] = [];
-    if (user === undefined) {
-      for (const { value } of this.dbs.journal.getRange()) entries.push(value.entry);
+    if (user !== undefined) {
+      // [userK] sorts before the user's entries, [userK, ''] after them and before the mails seen.
+      const userK = keyPart(user);
+      const entries: JournalEntry[] = [];
+      for (const { value } of this.dbs.journal.getRange({ start: [userK], end: [userK, ''] })) entries.push(value as JournalEntry);
       return entries;
     }
-    const userK = keyPart(user);
-    for (const key of this.dbs.journalByUser.getKeys({ start: [userK] })) {
-      if (!Array.isArray(key) || key[0] !== userK) break;
-      const record = this.dbs.journal.get(key[1] as number);
-      if (record) entries.push(record.entry);
+    // Every user's entries, in the order they were written.
+    const numbered: Array<[number, JournalEntry]> = [];
+    for (const { key, value } of this.dbs.journal.getRange()) {
+      const seq = (key as Key[])[1];
+      if (typeof seq === 'number') numbered.push([seq, value as JournalEntry]);
     }
-    return entries;
+    return numbered.sort((a, b) => a[0] - b[0]).map(([, entry]) => entry);
   }
 
   close(): Promise<void> {
@@ -269,11 +271,11 @@ export class LmdbStore implements Store {
     if (format === undefined) {
       // Several processes may do this at once; they all write the same value.
       this.dbs.meta.putSync('format', FORMAT);
-    } else if (format === 3) {
-      migrateFrom3(this.root, this.dbs.meta, this.dbs.own, this.dbs.others);
+    } else if (MIGRATABLE_FORMATS.includes(format)) {
+      migrate(this.root, this.dbs, FORMAT);
     } else if (format !== FORMAT) {
       throw new StoreFormatError(
-        `the store at ${this.dir} has format ${format}, and this version reads format ${FORMAT} (and moves format 3 to it); ` +
+        `the store at ${this.dir} has format ${format}, and this version reads format ${FORMAT} (and moves formats ${MIGRATABLE_FORMATS.join(' and ')} to it); ` +
           'run the version of itip-agent that wrote the store, or move the store aside and build a new one from saved mail with `itip-agent replay`',
       );
     }

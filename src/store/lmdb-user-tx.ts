@@ -29,11 +29,6 @@ export interface UserRecord {
   role: Role;
 }
 
-export interface JournalRecord {
-  user: string;
-  entry: JournalEntry;
-}
-
 /** The named databases of the environment and their key layouts (userK = keyPart(user), and so on). */
 export interface StoreDbs {
   /** userK -> {user, role} */
@@ -56,12 +51,15 @@ export interface StoreDbs {
   outbox: Database<OutboxItem, Key>;
   /** [userK, idK] -> true */
   outboxByUser: Database<true, Key>;
-  /** seq -> {user, entry}; seq is meta 'journal-seq', incremented in the writing transaction */
-  journal: Database<JournalRecord, Key>;
-  /** [userK, seq] -> true */
-  journalByUser: Database<true, Key>;
-  /** [userK, messageKeyK] -> time first seen */
-  seen: Database<string, Key>;
+  /**
+   * The journal, per user: [userK, seq] -> entry, where seq is meta
+   * 'journal-seq', counted up in the writing transaction (its order across
+   * users is the order of writing); and [userK, messageKeyK] -> the time a
+   * mail was first seen, which makes a redelivery a no-op. Numbers sort before
+   * text, so a user's entries come first, then the mails seen. Both are
+   * written for every mail: one database keeps that to one tree.
+   */
+  journal: Database<JournalEntry | string, Key>;
   /** 'format', 'journal-seq', 'period-uid-seq' */
   meta: Database<number, Key>;
 }
@@ -207,18 +205,17 @@ export class LmdbUserTx implements UserTx {
     // or processes) are serialised by LMDB's write lock, so numbers never repeat.
     const seq = (this.dbs.meta.get('journal-seq') ?? 0) + 1;
     this.dbs.meta.putSync('journal-seq', seq);
-    this.dbs.journal.putSync(seq, { user: this.user, entry });
-    this.dbs.journalByUser.putSync([this.userK, seq], true);
+    this.dbs.journal.putSync([this.userK, seq], entry);
   }
 
   hasSeen(messageKey: string): boolean {
     this.check();
-    return this.dbs.seen.get([this.userK, keyPart(messageKey)]) !== undefined;
+    return this.dbs.journal.get([this.userK, keyPart(messageKey)]) !== undefined;
   }
 
   markSeen(messageKey: string, at: string): void {
     this.check();
-    this.dbs.seen.putSync([this.userK, keyPart(messageKey)], at);
+    this.dbs.journal.putSync([this.userK, keyPart(messageKey)], at);
   }
 
   private check(): void {

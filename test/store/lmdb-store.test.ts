@@ -14,9 +14,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
-import type { PeriodDbs } from '../../src/store/lmdb-freebusy.js';
-import { migrateFrom3 } from '../../src/store/lmdb-migrate.js';
-import type { OthersDbs } from '../../src/store/lmdb-others.js';
+import { migrate } from '../../src/store/lmdb-migrate.js';
+import type { StoreDbs } from '../../src/store/lmdb-user-tx.js';
+import type { JournalEntry } from '../../src/itip/model.js';
 import type { Store } from '../../src/store/store.js';
 import { describeStoreContract } from './store-contract.js';
 
@@ -260,6 +260,35 @@ describe('LmdbStore folder', () => {
     }
   });
 
+  /** Journal databases as formats 3 and 4 wrote them: seq -> {user, entry}, [user, seq], [user, message key] -> time. */
+  const oldJournal = (ALICE: string, BOB: string) => {
+    const entry = (recipient: string, uid: string) => ({ messageId: `<${uid}@x>`, recipient, method: 'REQUEST', uid, outcome: 'applied', reason: 'r', at: '2026-03-10T00:00:00Z' });
+    const entries = [entry(ALICE, 'a1'), entry(BOB, 'b1'), entry(ALICE, 'a2')];
+    const write = (db: (name: string) => Database<unknown, Key>, meta: Database<number, string>) => {
+      entries.forEach((e, i) => {
+        db('journal').putSync(i + 1, { user: e.recipient, entry: e });
+        db('journal-by-user').putSync([e.recipient, i + 1], true);
+      });
+      meta.putSync('journal-seq', entries.length);
+      db('seen-messages').putSync([ALICE, 'incoming:<a1@x>:d1'], '2026-03-10T00:00:00Z');
+      db('seen-messages').putSync([BOB, 'incoming:<b1@x>:d2'], '2026-03-10T00:00:00Z');
+    };
+    return { entries, write };
+  };
+
+  /** What a moved journal must show: every entry in order, per user, the marks of mails seen, and a next number. */
+  async function expectJournalMoved(store: LmdbStore, ALICE: string, BOB: string, entries: JournalEntry[]): Promise<void> {
+    expect(store.listJournal()).toStrictEqual(entries);
+    expect(store.listJournal(ALICE)).toStrictEqual([entries[0], entries[2]]);
+    expect(store.listJournal(BOB)).toStrictEqual([entries[1]]);
+    const seen = await store.transact(ALICE, (tx) => [tx.hasSeen('incoming:<a1@x>:d1'), tx.hasSeen('incoming:<b1@x>:d2')]);
+    expect(seen).toStrictEqual([true, false]);
+    expect(await store.transact(BOB, (tx) => tx.hasSeen('incoming:<b1@x>:d2'))).toBe(true);
+    const next = { ...entries[1]!, uid: 'b2' };
+    await store.transact(BOB, (tx) => tx.addJournal(next));
+    expect(store.listJournal()).toStrictEqual([...entries, next]);
+  }
+
   it('moves a format-3 store to the current format, keeping every period, once', async () => {
     // A store as the previous version wrote it: periods one record each, with
     // the period as the value, and per-UID lists of their keys.
@@ -281,8 +310,11 @@ describe('LmdbStore folder', () => {
     const uidK = (uid: string) => (uid.length > 128 ? digest(uid) : uid);
     const ownKey = (p: (typeof own)[number]) => [ALICE, 0, Date.parse(p.start), Date.parse(p.end), uidK(p.uid), p.recurrenceId ?? 0, p.fbtype];
     const othersKey = (p: (typeof others)[number]) => [ALICE, 0, Date.parse(p.start), Date.parse(p.end), p.uid, p.recurrenceId ?? 0, p.participant, p.fbtype];
+    const BOB = 'mailto:bob@example.org';
+    const journal = oldJournal(ALICE, BOB);
     await raw.transaction(() => {
       raw.openDB<number, string>('meta', {}).putSync('format', 3);
+      journal.write(db, raw.openDB<number, string>('meta', {}));
       db('users').putSync(ALICE, { user: ALICE, role: 'person' });
       for (const p of own) db('freebusy-own').putSync(ownKey(p), p);
       db('freebusy-own-by-uid').putSync([ALICE, 'weekly'], own.slice(0, 2).map(ownKey));
@@ -304,6 +336,7 @@ describe('LmdbStore folder', () => {
       });
       expect(store.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
       expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([]);
+      await expectJournalMoved(store, ALICE, BOB, journal.entries as JournalEntry[]);
     } finally {
       await store.close();
     }
@@ -311,9 +344,8 @@ describe('LmdbStore folder', () => {
     // The old databases are gone and the format is the current one: opening again changes nothing.
     const after = open({ path: dir, maxDbs: 32 });
     const names = [...after.getKeys()].filter((name) => typeof name === 'string');
-    expect(names).not.toContain('freebusy-own');
-    expect(names).not.toContain('freebusy-others-by-uid');
-    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(4);
+    for (const gone of ['freebusy-own', 'freebusy-others-by-uid', 'journal', 'journal-by-user', 'seen-messages']) expect(names).not.toContain(gone);
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(5);
     await after.close();
     const again = new LmdbStore(dir);
     try {
@@ -327,14 +359,64 @@ describe('LmdbStore folder', () => {
     // old database again.
     const late = new LmdbStore(dir);
     try {
-      const { root, dbs } = late as unknown as { root: RootDatabase; dbs: { meta: Database<number, Key>; own: PeriodDbs; others: OthersDbs } };
-      migrateFrom3(root, dbs.meta, dbs.own, dbs.others);
+      const { root, dbs } = late as unknown as { root: RootDatabase; dbs: StoreDbs };
+      migrate(root, dbs, 5);
       expect([...root.getKeys()]).not.toContain('freebusy-own');
       expect([...root.getKeys()]).not.toContain('freebusy-others-by-uid');
+      expect([...root.getKeys()]).not.toContain('journal-by-user');
       expect(late.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
+      expect(late.listJournal(BOB).map((entry) => entry.uid)).toStrictEqual(['b1', 'b2']);
     } finally {
       await late.close();
     }
+  });
+
+  it('moves a format-4 store to the current format: others\' periods in compact records, the journal in one database', async () => {
+    // Format 4 wrote others' periods out in full, one record per UID and
+    // participant, beside an extent index that format 5 keeps as it is.
+    const dir = newFolder();
+    const raw = open({ path: dir, maxDbs: 32 });
+    const db = (name: string) => raw.openDB<unknown, Key>(name, { encoding: 'json' });
+    const ALICE = 'mailto:alice@example.org';
+    const BOB = 'mailto:bob@example.org';
+    const LONG_UID = `long-${'y'.repeat(200)}`;
+    const digest = (text: string) => `${text.slice(0, 64)}\u007f${createHash('sha256').update(text, 'utf16le').digest('hex')}`;
+    const weekly = [
+      { start: '2026-12-01T09:00:00Z', end: '2026-12-01T10:00:00Z', fbtype: 'BUSY', uid: 'weekly', recurrenceId: '2026-12-01T09:00:00Z', participant: BOB },
+      { start: '2026-12-08T09:30:00Z', end: '2026-12-08T10:00:00Z', fbtype: 'BUSY-TENTATIVE', uid: 'weekly', recurrenceId: '2026-12-08T09:00:00Z', participant: BOB },
+    ];
+    const allDay = [{ start: '2026-12-24T00:00:00Z', end: '2026-12-25T00:00:00Z', fbtype: 'X-OWN-TYPE', uid: LONG_UID, recurrenceId: '2026-12-24', participant: BOB }];
+    const journal = oldJournal(ALICE, BOB);
+    await raw.transaction(() => {
+      const meta = raw.openDB<number, string>('meta', {});
+      meta.putSync('format', 4);
+      journal.write(db, meta);
+      db('users').putSync(ALICE, { user: ALICE, role: 'person' });
+      db('others-periods').putSync([ALICE, 'weekly', BOB], { periods: weekly });
+      // Band 1: the extent is longer than a week.
+      db('others-extents').putSync([ALICE, 1, Date.parse(weekly[0]!.start), Date.parse(weekly[1]!.end), 'weekly', BOB], true);
+      db('others-periods').putSync([ALICE, digest(LONG_UID), BOB], { periods: allDay });
+      db('others-extents').putSync([ALICE, 0, Date.parse(allDay[0]!.start), Date.parse(allDay[0]!.end), digest(LONG_UID), BOB], true);
+    });
+    await raw.close();
+
+    const store = new LmdbStore(dir);
+    try {
+      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([...weekly, ...allDay]);
+      expect(store.freeBusy(ALICE, { others: true, from: '2026-12-08T00:00:00Z', to: '2026-12-09T00:00:00Z' })).toStrictEqual([weekly[1]]);
+      await expectJournalMoved(store, ALICE, BOB, journal.entries as JournalEntry[]);
+      // A moved record is replaced like any other: its old extent goes with it.
+      await store.transact(ALICE, (tx) => tx.setOthersPeriods('weekly', BOB, [weekly[0]! as never]));
+      expect(store.freeBusy(ALICE, { others: true, from: '2026-12-08T00:00:00Z', to: '2026-12-09T00:00:00Z' })).toStrictEqual([]);
+      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([weekly[0], ...allDay]);
+    } finally {
+      await store.close();
+    }
+    const after = open({ path: dir, maxDbs: 32 });
+    const names = [...after.getKeys()].filter((name) => typeof name === 'string');
+    for (const gone of ['others-periods', 'journal', 'journal-by-user', 'seen-messages']) expect(names).not.toContain(gone);
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(5);
+    await after.close();
   });
 
   // lmdb-js shares one environment per folder within a process, so this works.
