@@ -123,8 +123,8 @@ export async function processParsedMail(
   const direction: Direction = envelope.outgoing ? 'outgoing' : 'incoming';
   const sender = senderFacts(mail, envelope.sender, policy, envelope.arrival);
   for (const user of targetUsers(mail, envelope)) {
-    const extras: ResourceExtras = { handoffs: [], expansionLimits: policy.expansionLimits };
-    const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, withMembers(store, extras, tx.user, now)));
+    const extras: ResourceExtras = { groupMembers: () => readGroupMembers(store, user, now), handoffs: [], expansionLimits: policy.expansionLimits };
+    const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, extras));
     result.users.push({ user, entries });
     await handOver(store, mail, extras.handoffs, now, result, 0);
   }
@@ -134,20 +134,14 @@ export async function processParsedMail(
 interface ResourceExtras {
   /** Bounds on recurrence expansion, from the policy. */
   expansionLimits?: ExpansionLimits;
-  /** A resource group's members, read in its transaction (withMembers). */
-  members?: GroupMember[];
+  /**
+   * A resource group's members. Read in the group's transaction, and only for
+   * a resource: a read outside the transaction first had to renew the snapshot
+   * the last commit ended, on every mail.
+   */
+  groupMembers?: () => GroupMember[] | undefined;
   /** Outbox items to hand to a local member after the commit. */
   handoffs: OutboxItem[];
-}
-
-/**
- * The extras with the members of the user's group, when it is one. Read in the
- * user's transaction, which sees the store as it is: a read outside it first
- * had to renew the snapshot the last commit ended, on every mail.
- */
-function withMembers(store: Store, extras: ResourceExtras, user: string, now: number): ResourceExtras {
-  extras.members = readGroupMembers(store, user, now);
-  return extras;
 }
 
 /** How deep groups of groups may hand a request on. */
@@ -174,9 +168,9 @@ async function handOver(store: Store, mail: ParsedMail, items: OutboxItem[], now
       };
       // The group bound the sender already; the member hears from the group, its delegator.
       const sender: SenderFacts = { addresses: [item.from] };
-      const extras: ResourceExtras = { handoffs: [] };
+      const extras: ResourceExtras = { groupMembers: () => readGroupMembers(store, member, now), handoffs: [] };
       const calendars = readCalendarMessages(local.calendars);
-      const entries = await store.transact(member, (tx) => handleForUser(tx, local, calendars, sender, 'incoming', now, withMembers(store, extras, tx.user, now)));
+      const entries = await store.transact(member, (tx) => handleForUser(tx, local, calendars, sender, 'incoming', now, extras));
       result.users.push({ user: member, entries });
       await handOver(store, mail, extras.handoffs, now, result, depth + 1);
     }
@@ -205,8 +199,9 @@ function handleForUser(
   };
 
   // A person store is made on the first mail to an unknown recipient (DESIGN).
-  const role = tx.getRole() ?? 'person';
-  if (!tx.getRole()) tx.setRole(role);
+  const known = tx.getRole();
+  const role = known ?? 'person';
+  if (!known) tx.setRole(role);
 
   const messageKey = `${direction}:${messageId}:${digest}`;
   if (tx.hasSeen(messageKey)) {
@@ -223,6 +218,7 @@ function handleForUser(
   // and the administrator see in the journal that it was there.
   for (const why of mail.skipped) journal('', '', 'refused', why);
   for (const bad of calendars.unusable) journal(bad.method, bad.uid, bad.outcome, bad.reason);
+  const members = role === 'resource' ? extras.groupMembers?.() : undefined;
   const sequence = { next: 0 };
   for (const message of calendars.messages) {
     for (const [uid, components] of message.units) {
@@ -247,7 +243,7 @@ function handleForUser(
         direction,
         now,
         bookings: role === 'resource' ? resourceBookings(tx) : undefined,
-        members: extras.members,
+        members,
         expansionLimits: extras.expansionLimits,
       });
       // The core returns no calendar change for stale, duplicate or refused

@@ -46,6 +46,8 @@ const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '
 const DAY_MS = 86_400_000;
 /** Texts made so far, by instant: series instances and free/busy periods format the same instants again and again. */
 const utcTexts = new Map<number, string>();
+/** The same, the other way: the store reads back the texts the core just made. */
+const utcInstants = new Map<string, number>();
 const UTC_TEXTS_MAX = 50_000;
 
 /**
@@ -69,8 +71,12 @@ export function formatUtc(epochMs: number): string {
     const date = new Date(days * DAY_MS).toISOString().slice(0, 11);
     text = `${date}${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor((second % 3600) / 60)]}:${TWO_DIGITS[second % 60]}Z`;
   }
-  if (utcTexts.size >= UTC_TEXTS_MAX) utcTexts.clear();
+  if (utcTexts.size >= UTC_TEXTS_MAX) {
+    utcTexts.clear();
+    utcInstants.clear();
+  }
   utcTexts.set(epochMs, text);
+  utcInstants.set(text, epochMs);
   return text;
 }
 
@@ -81,7 +87,7 @@ export function formatDate(time: ICAL.Time): string {
 
 /** Parses `2026-12-01T09:00:00Z` (or any ISO 8601 instant) to epoch ms; NaN if it does not parse. */
 export function parseInstant(text: string): number {
-  return Date.parse(text);
+  return utcInstants.get(text) ?? Date.parse(text);
 }
 
 /** An ICAL.Time in UTC for an instant, for DTSTAMP and similar properties. */

@@ -148,8 +148,13 @@ export class CalendarObject {
         const tzid = tzidOf(prop);
         if (!tzid) continue;
         used.add(tzid);
-        const value = prop.getFirstValue();
-        if (value instanceof ICAL.Time) years.push(value.year);
+        // Only a message gets VTIMEZONEs made for its years. The year is read
+        // from the jCal text: making an ICAL.Time of every value to learn it
+        // was a visible part of writing each object.
+        if (method !== undefined) {
+          const year = yearOfJcalValue(prop.jCal[3]);
+          if (year !== undefined) years.push(year);
+        }
       }
     }
     const children: string[] = [];
@@ -170,8 +175,27 @@ export class CalendarObject {
     }
     for (const component of components) children.push(component.toString());
     // The VCALENDAR's own lines, then each child as ical.js would write it inside.
-    const shell = newCalendar(method).toString();
+    const shell = calendarShell(method);
     const end = 'END:VCALENDAR';
     return `${shell.slice(0, -end.length)}${children.map((child) => `${child}\r\n`).join('')}${end}\r\n`;
   }
+}
+
+/** The year of a DATE or DATE-TIME value as jCal holds it ('2026-12-01', '2026-12-01T09:00:00'). */
+function yearOfJcalValue(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const match = /^(\d{4})-\d{2}-\d{2}/.exec(value);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** The text of an empty VCALENDAR with our PRODID and the method, made once per method. */
+const shells = new Map<string | undefined, string>();
+function calendarShell(method: string | undefined): string {
+  let shell = shells.get(method);
+  if (shell === undefined) {
+    shell = newCalendar(method).toString();
+    // Methods come from messages: a bounded few are kept.
+    if (shells.size < 16) shells.set(method, shell);
+  }
+  return shell;
 }

@@ -63,6 +63,8 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
   }
 
   const calendars: CalendarPart[] = [];
+  // The canonical text of each kept calendar, for the duplicate check and the method check.
+  const canonical: string[] = [];
   const skipped: string[] = [];
   const seen = new Map<string, number>();
   for (const part of result.parts) {
@@ -93,9 +95,10 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
     }
     seen.set(key, calendars.length);
     calendars.push(calendar);
+    canonical.push(key);
   }
 
-  for (const calendar of calendars) checkMethodParam(calendar, warnings);
+  calendars.forEach((calendar, index) => checkMethodParam(calendar, canonical[index]!, warnings));
 
   return { facts: readFacts(raw, result.headers, result.headerLines), calendars, warnings, skipped };
 }
@@ -407,9 +410,9 @@ export function canonicalCalendarText(text: string): string {
 }
 
 /** RFC 6047 section 2.4: the method parameter must equal the calendar's METHOD. */
-function checkMethodParam(calendar: CalendarPart, warnings: string[]): void {
+function checkMethodParam(calendar: CalendarPart, canonicalText: string, warnings: string[]): void {
   if (!calendar.methodParam) return;
-  const match = /^METHOD(?:;[^:\n]*)?:(.*)$/im.exec(canonicalCalendarText(calendar.text));
+  const match = /^METHOD(?:;[^:\n]*)?:(.*)$/im.exec(canonicalText);
   const method = match ? match[1].trim().toUpperCase() : undefined;
   if (method === calendar.methodParam) return;
   const where = calendar.filename ? `${calendar.contentType} (${calendar.filename})` : calendar.contentType;

@@ -29,7 +29,7 @@
 
 import type { Database, Key } from 'lmdb';
 import type { FbType, Period } from '../itip/model.js';
-import { formatUtc } from '../ical/times.js';
+import { formatUtc, parseInstant } from '../ical/times.js';
 import { compareRid, compareText, instant, keyPart } from './lmdb-keys.js';
 
 export const LONG_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
@@ -72,7 +72,7 @@ const keyText = (key: Key[]): string => JSON.stringify(key);
  */
 export function ridElement(recurrenceId: string | null, asText: (rid: string) => string = keyPart): false | number | string {
   if (recurrenceId === null) return false;
-  const ms = Date.parse(recurrenceId);
+  const ms = parseInstant(recurrenceId);
   if (!Number.isNaN(ms) && formatUtc(ms) === recurrenceId) return ms;
   return asText(recurrenceId);
 }

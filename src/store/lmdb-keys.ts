@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { Database, Key } from 'lmdb';
 import { compareText } from '../ical/text-order.js';
+import { parseInstant } from '../ical/times.js';
 
 /** Strings up to this many UTF-16 units pass through unchanged (at most 384 UTF-8 bytes). */
 const PLAIN_MAX = 128;
@@ -78,7 +79,7 @@ export function valuesWithPrefix<V>(db: Database<V, Key>, prefix: Key[]): V[] {
 
 /** Milliseconds since the epoch of an ISO 8601 time; throws on anything else. */
 export function instant(value: string, what: string): number {
-  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  const ms = typeof value === 'string' ? parseInstant(value) : Number.NaN;
   if (Number.isNaN(ms)) throw new RangeError(`${what} is not an ISO 8601 time: ${JSON.stringify(value)}`);
   return ms;
 }
