@@ -246,6 +246,25 @@ function expandMaster(
   let truncated = false;
   const earliest = window.from - timing.length - DAY;
 
+  /**
+   * One step of a rule, to the instance starting at `startMs`: counted against
+   * the limits, kept if the window may hold it. False when the rule must stop.
+   */
+  const advance = (startMs: number, instance: () => Instance): boolean => {
+    if (++steps > limits.maxSteps) {
+      truncated = true;
+      return false;
+    }
+    if (startMs >= window.to) return false;
+    if (startMs + timing.length < earliest) return true;
+    if (++generated > limits.maxInstances) {
+      truncated = true;
+      return false;
+    }
+    consider(instance());
+    return true;
+  };
+
   const iterateRules = () => {
     for (const prop of master.getAllProperties('rrule')) {
       const recur = prop.getFirstValue();
@@ -277,37 +296,21 @@ function expandMaster(
         for (let k = skip; k < count; k++) {
           const wall = first + k * step;
           if (wall > until) break;
-          if (++steps > limits.maxSteps) {
-            truncated = true;
-            break;
-          }
           const startMs = wallMsToInstant(wall, timing.zone);
-          if (startMs >= window.to) break;
-          if (startMs + timing.length < earliest) continue;
-          if (++generated > limits.maxInstances) {
-            truncated = true;
-            break;
-          }
-          const end = timing.length === 0 ? startMs : wallMsToInstant(wall + timing.length, timing.zone);
-          const key = timing.allDay ? formatUtc(wall).slice(0, 10) : formatUtc(startMs);
-          consider({ key, start: startMs, end: Math.max(startMs, end), allDay: timing.allDay, component: master });
+          const instance = (): Instance => {
+            const end = timing.length === 0 ? startMs : wallMsToInstant(wall + timing.length, timing.zone);
+            const key = timing.allDay ? formatUtc(wall).slice(0, 10) : formatUtc(startMs);
+            return { key, start: startMs, end: Math.max(startMs, end), allDay: timing.allDay, component: master };
+          };
+          if (!advance(startMs, instance)) break;
         }
         continue;
       }
       const iterator = rule.iterator(start);
       for (let wall = iterator.next(); wall; wall = iterator.next()) {
-        if (++steps > limits.maxSteps) {
-          truncated = true;
-          break;
-        }
-        const startMs = toInstant(wall, timing.zone);
-        if (startMs >= window.to) break;
-        if (startMs + timing.length < earliest) continue;
-        if (++generated > limits.maxInstances) {
-          truncated = true;
-          break;
-        }
-        consider(instanceAt(wall, timing, keyOfWall(wall, timing, startMs), master, startMs));
+        const at = wall;
+        const startMs = toInstant(at, timing.zone);
+        if (!advance(startMs, () => instanceAt(at, timing, keyOfWall(at, timing, startMs), master, startMs))) break;
       }
     }
     return false;
