@@ -146,14 +146,20 @@ describe('serve: SIGTERM during a transaction', () => {
   const store = join(dir.path, 'store');
   afterAll(() => dir.remove());
 
-  it('finishes the mail in flight, answers 250, then 421, and exits 0', async () => {
-    const server = await startServe(store, ['--lmtp', '127.0.0.1:0']);
+  /** `serve --lmtp` on a loopback port, with a client connected that was greeted and sent LHLO. */
+  async function greetedLmtp(storePath: string) {
+    const server = await startServe(storePath, ['--lmtp', '127.0.0.1:0']);
     const port = server.logs.find((l) => l.protocol === 'lmtp')!.port as number;
     const socket = connect(port, '127.0.0.1');
     const reply = lineReader(socket);
     expect(await reply()).toMatch(/^220 /);
     socket.write('LHLO test\r\n');
     expect(await reply()).toMatch(/^250 /);
+    return { server, socket, reply };
+  }
+
+  it('finishes the mail in flight, answers 250, then 421, and exits 0', async () => {
+    const { server, socket, reply } = await greetedLmtp(store);
     socket.write('MAIL FROM:<boss@example.com>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n');
     // Replies to MAIL, RCPT and DATA come one at a time as the commands are read.
     expect(await reply()).toMatch(/^250 /);
@@ -180,13 +186,7 @@ describe('serve: SIGTERM during a transaction', () => {
   });
 
   it('answers 421 to a client that starts a transaction after the stop began', async () => {
-    const server = await startServe(store, ['--lmtp', '127.0.0.1:0']);
-    const port = server.logs.find((l) => l.protocol === 'lmtp')!.port as number;
-    const socket = connect(port, '127.0.0.1');
-    const reply = lineReader(socket);
-    expect(await reply()).toMatch(/^220 /);
-    socket.write('LHLO test\r\n');
-    expect(await reply()).toMatch(/^250 /);
+    const { server, socket, reply } = await greetedLmtp(store);
     server.child.kill('SIGTERM');
     expect(await reply()).toMatch(/^421 /);
     expect(await server.exited).toBe(0);
