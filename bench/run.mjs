@@ -7,7 +7,9 @@
 //   a bare `node -e 0`, run alternately. Target: at most 2.0x.
 // - lmtp: mails per second through `itip-agent serve --lmtp` from a pooled
 //   client (4 connections, kept open) against an smtp-server LMTP sink that
-//   does nothing, same client. Target: at least 0.5x of the sink.
+//   does nothing, same client, each after 1,000 untimed mails. Target: at
+//   least 0.5x of the sink. Two references beside it: the sink that parses
+//   each mail, and the sink that makes one durable commit per mail.
 // - in-process: per-mail cost of processMail in a warm process (read, schedule, one durable
 //   transaction) against the floor of mailparser + ical.js + one durable LMDB
 //   commit on the same store. Target: at most 1.5x.
@@ -139,7 +141,10 @@ async function benchLmtp() {
   const runs = [];
   for (let r = 0; r < 3; r++) {
     // Fresh mails each run (another seed): a redelivery would be a cheap no-op.
-    const warmup = generateMails(100, 1000 + r);
+    // The rate of a running service is wanted, not of one still compiling:
+    // V8 optimises the agent's code over its first thousand mails or so (its
+    // rate here roughly doubles between the first 500 mails and the fourth).
+    const warmup = generateMails(1000, 1000 + r);
     const mails = generateMails(COUNT, 2000 + r);
 
     const store = scratch('lmtp');
@@ -153,17 +158,22 @@ async function benchLmtp() {
     // Not a floor: the sink that also parses each mail, the rate no agent
     // that reads its mail could pass on this machine.
     const parser = await lmtpRate([join(ROOT, 'bench/lmtp-sink.mjs'), '--parse'], 'stdout', warmup, mails);
-    runs.push({ agentRate: agent.rate, sinkRate: sink.rate, parseRate: parser.rate, rssMb: agent.rssMb });
+    // Nor this: the sink that makes one durable commit per mail before its 250.
+    const committer = await lmtpRate([join(ROOT, 'bench/lmtp-sink.mjs'), '--commit'], 'stdout', warmup, mails);
+    runs.push({ agentRate: agent.rate, sinkRate: sink.rate, parseRate: parser.rate, commitRate: committer.rate, rssMb: agent.rssMb });
   }
   const agentRate = median(runs.map((r) => r.agentRate));
   const sinkRate = median(runs.map((r) => r.sinkRate));
   const ratio = median(runs.map((r) => r.agentRate / r.sinkRate));
   const parseRate = median(runs.map((r) => r.parseRate));
   const parseRatio = median(runs.map((r) => r.parseRate / r.sinkRate));
+  const commitRate = median(runs.map((r) => r.commitRate));
+  const commitRatio = median(runs.map((r) => r.commitRate / r.sinkRate));
   const rssMb = Math.max(...runs.map((r) => r.rssMb));
   return [
     { id: 'lmtp', name: 'lmtp: serve, 4 connections', figure: `${agentRate.toFixed(0)} mails/s`, floor: `${sinkRate.toFixed(0)} mails/s (LMTP sink)`, ratio, target: '>= 0.5', met: ratio >= 0.5, agentRate, sinkRate, runs },
     { id: 'lmtp-parse', name: 'lmtp reference: sink that parses', figure: `${parseRate.toFixed(0)} mails/s`, floor: `${sinkRate.toFixed(0)} mails/s (LMTP sink)`, ratio: parseRatio, target: '-', met: null, parseRate },
+    { id: 'lmtp-commit', name: 'lmtp reference: sink that commits', figure: `${commitRate.toFixed(0)} mails/s`, floor: `${sinkRate.toFixed(0)} mails/s (LMTP sink)`, ratio: commitRatio, target: '-', met: null, commitRate },
     { id: 'memory', name: 'memory: serve peak RSS', figure: `${rssMb.toFixed(0)} MB`, floor: '-', ratio: null, target: '<= 200 MB', met: rssMb <= 200, rssMb },
   ];
 }
@@ -392,21 +402,22 @@ async function benchFreeBusy({ LmdbStore }) {
     const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
     const query = (days) => {
       const times = [];
-      let found = 0;
+      const counts = [];
       for (let i = 0; i < 21; i++) {
         // Windows that move through the year, so that no answer is cached.
         const from = NOW_MS + ((i * 13) % 300) * DAY;
         const start = process.hrtime.bigint();
-        found = store.freeBusy(user, { from: iso(from), to: iso(from + days * DAY) }).length;
+        counts.push(store.freeBusy(user, { from: iso(from), to: iso(from + days * DAY) }).length);
         times.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
-      return { ms: median(times.slice(1)), found };
+      // The first query of the process is left out (code not compiled yet, no UID name read).
+      return { ms: median(times.slice(1)), found: median(counts.slice(1)), foundMin: Math.min(...counts), foundMax: Math.max(...counts) };
     };
     const month = query(30);
     const year = query(365);
     return [
-      { id: 'freebusy-month', name: 'free/busy: one month', figure: `${month.ms.toFixed(2)} ms`, floor: `${month.found} periods of ${periodsTotal}`, ratio: null, target: '<= 10 ms', met: month.ms <= 10, ...month, periodsTotal },
-      { id: 'freebusy-year', name: 'free/busy: one year', figure: `${year.ms.toFixed(2)} ms`, floor: `${year.found} periods of ${periodsTotal}`, ratio: null, target: '<= 50 ms', met: year.ms <= 50, ...year, periodsTotal },
+      { id: 'freebusy-month', name: 'free/busy: one month', figure: `${month.ms.toFixed(2)} ms`, floor: `${month.found} periods (median) of ${periodsTotal}`, ratio: null, target: '<= 10 ms', met: month.ms <= 10, ...month, periodsTotal },
+      { id: 'freebusy-year', name: 'free/busy: one year', figure: `${year.ms.toFixed(2)} ms`, floor: `${year.found} periods (median) of ${periodsTotal}`, ratio: null, target: '<= 50 ms', met: year.ms <= 50, ...year, periodsTotal },
     ];
   } finally {
     await store.close();

@@ -58,11 +58,15 @@ export function periodsByAddress(
   const expansion = expandObject(object.list(), object.zones, window, limits);
   const master = object.master;
   const results = new Map<string, PeriodResult>();
+  // Each instance's times as text, made once for all the addresses that need them.
+  const starts: string[] = [];
+  const ends: string[] = [];
   for (const address of addresses) {
     const periods: Period[] = [];
     // Most instances share the master: its type is worked out once.
     const types = new Map<ICAL.Component, FbType | undefined>();
-    for (const instance of expansion.instances) {
+    for (let index = 0; index < expansion.instances.length; index++) {
+      const instance = expansion.instances[index]!;
       if (instance.end <= instance.start) continue;
       let fbtype = types.get(instance.component);
       if (fbtype === undefined && !types.has(instance.component)) {
@@ -71,8 +75,8 @@ export function periodsByAddress(
       }
       if (!fbtype) continue;
       periods.push({
-        start: formatUtc(instance.start),
-        end: formatUtc(instance.end),
+        start: (starts[index] ??= formatUtc(instance.start)),
+        end: (ends[index] ??= formatUtc(instance.end)),
         fbtype,
         uid: object.uid,
         recurrenceId: instance.key === '' ? null : instance.key,

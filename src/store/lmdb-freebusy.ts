@@ -179,6 +179,7 @@ function scanBand(
   toMs: number | undefined,
 ): Band {
   const found: Band = { periods: [], starts: [], ends: [] };
+  const texts = new ScanTexts();
   const end: Key[] = toMs === undefined ? [userK, band + 1] : [userK, band, toMs];
   for (const key of dbs.byTime.getKeys({ start, end })) {
     const k = key as Key[];
@@ -193,7 +194,7 @@ function scanBand(
       if (uid === undefined) continue;
       names.set(number, uid);
     }
-    const period = periodFromKey(k, uid) ?? dbs.byTime.get(key);
+    const period = periodFromKey(k, uid, texts) ?? dbs.byTime.get(key);
     if (!period) continue;
     found.periods.push(period);
     found.starts.push(startMs);
@@ -203,15 +204,12 @@ function scanBand(
 }
 
 /** The order after the start: uid, recurrence id (master first), end, fbtype. */
+function compareAfterStart(p: Period, pEnd: number, q: Period, qEnd: number): number {
+  return compareText(p.uid, q.uid) || compareRid(p.recurrenceId, q.recurrenceId) || pEnd - qEnd || compareText(p.fbtype, q.fbtype);
+}
+
 function compareRest(x: Band, i: number, y: Band, j: number): number {
-  const p = x.periods[i]!;
-  const q = y.periods[j]!;
-  return (
-    compareText(p.uid, q.uid) ||
-    compareRid(p.recurrenceId, q.recurrenceId) ||
-    x.ends[i]! - y.ends[j]! ||
-    compareText(p.fbtype, q.fbtype)
-  );
+  return compareAfterStart(x.periods[i]!, x.ends[i]!, y.periods[j]!, y.ends[j]!);
 }
 
 /** Puts each run of periods with equal starts in query order, in place. */
@@ -224,7 +222,8 @@ function sortRuns(band: Band): void {
       if (sorted && compareRest(band, j - 1, band, j) > 0) sorted = false;
       j++;
     }
-    if (!sorted) {
+    if (!sorted && j - i <= SHORT_RUN) insertionSort(band, i, j);
+    else if (!sorted) {
       const run = Array.from({ length: j - i }, (_, n) => i + n).sort((x, y) => compareRest(band, x, band, y));
       const runPeriods = run.map((n) => periods[n]!);
       const runEnds = run.map((n) => ends[n]!);
@@ -234,6 +233,26 @@ function sortRuns(band: Band): void {
       }
     }
     i = j;
+  }
+}
+
+/** Runs up to this long are sorted in place: most are two or three periods. */
+const SHORT_RUN = 16;
+
+/** Sorts periods[from, to) of a band (and their ends) in place. */
+function insertionSort(band: Band, from: number, to: number): void {
+  const { periods, ends } = band;
+  for (let i = from + 1; i < to; i++) {
+    const period = periods[i]!;
+    const end = ends[i]!;
+    let j = i;
+    while (j > from && compareAfterStart(periods[j - 1]!, ends[j - 1]!, period, end) > 0) {
+      periods[j] = periods[j - 1]!;
+      ends[j] = ends[j - 1]!;
+      j--;
+    }
+    periods[j] = period;
+    ends[j] = end;
   }
 }
 
@@ -251,17 +270,49 @@ function keyHoldsText(k: Key[]): boolean {
  * The period a time index key stands for, or undefined when an element is a
  * digest: then only the stored value has the text.
  */
-function periodFromKey(k: Key[], uid: string): Period | undefined {
+function periodFromKey(k: Key[], uid: string, texts: ScanTexts): Period | undefined {
   if (!keyHoldsText(k)) return undefined;
+  const startMs = k[2] as number;
   const rid = k[5];
   const fbtype = k[6];
+  const start = texts.start(startMs);
   return {
-    start: formatUtc(k[2] as number),
-    end: formatUtc(k[3] as number),
+    start,
+    end: texts.end(k[3] as number),
     fbtype: typeof fbtype === 'number' ? FBTYPES[fbtype]! : (fbtype as FbType),
     uid,
-    recurrenceId: ridFromElement(rid),
+    recurrenceId: rid === startMs ? start : ridFromElement(rid),
   };
+}
+
+/**
+ * The texts of instants met in a scan in key order. Keys sharing a start come
+ * together, their ends are mostly alike, and a series instance's recurrence
+ * id is its start: remembering the last of each spares most lookups in the
+ * (much larger, number-keyed) cache behind formatUtc, a visible part of a
+ * query that returns a year of periods.
+ */
+class ScanTexts {
+  private startMs = NaN;
+  private startText = '';
+  private endMs = NaN;
+  private endText = '';
+
+  start(ms: number): string {
+    if (ms !== this.startMs) {
+      this.startMs = ms;
+      this.startText = formatUtc(ms);
+    }
+    return this.startText;
+  }
+
+  end(ms: number): string {
+    if (ms !== this.endMs) {
+      this.endMs = ms;
+      this.endText = formatUtc(ms);
+    }
+    return this.endText;
+  }
 }
 
 /** A fresh period with the documented keys in a fixed order (stable JSON). */

@@ -73,21 +73,12 @@ export function setOthers(dbs: OthersDbs, userK: string, uid: string, participan
     if (old) removeRecord(dbs, recordKey, old);
     return;
   }
+  const compact = periods.map(toCompact).sort(compareCompact);
   // Equal periods count once, as in the time index of own periods.
-  const unique = new Map<string, CompactPeriod>();
-  for (const period of periods) {
-    const fbtypeIndex = FBTYPES.indexOf(period.fbtype);
-    const compact: CompactPeriod = [
-      instant(period.start, 'period start'),
-      instant(period.end, 'period end'),
-      fbtypeIndex >= 0 ? fbtypeIndex : period.fbtype,
-      ridElement(period.recurrenceId ?? null, (rid) => rid),
-    ];
-    unique.set(`${compact[0]} ${compact[1]} ${compact[2]} ${compact[3]}`, compact);
-  }
-  const record: OthersRecord = { uid, participant, periods: [...unique.values()].sort((a, b) => a[0] - b[0] || a[1] - b[1]) };
+  const unique = compact.filter((period, i) => i === 0 || compareCompact(compact[i - 1]!, period) !== 0);
+  const record: OthersRecord = { uid, participant, periods: unique };
   // Most messages leave an event's times as they were: nothing to write then.
-  if (old && JSON.stringify(old) === JSON.stringify(record)) return;
+  if (old && old.uid === uid && old.participant === participant && samePeriods(old.periods, unique)) return;
   const extent = extentKey(userK, uidK, partK, record.periods);
   if (old) {
     const oldExtent = extentKey(userK, uidK, partK, old.periods);
@@ -95,6 +86,35 @@ export function setOthers(dbs: OthersDbs, userK: string, uid: string, participan
   }
   dbs.records.putSync(recordKey, record);
   dbs.extents.putSync(extent, true);
+}
+
+function toCompact(period: OthersPeriod): CompactPeriod {
+  const fbtypeIndex = FBTYPES.indexOf(period.fbtype);
+  return [
+    instant(period.start, 'period start'),
+    instant(period.end, 'period end'),
+    fbtypeIndex >= 0 ? fbtypeIndex : period.fbtype,
+    ridElement(period.recurrenceId ?? null, (rid) => rid),
+  ];
+}
+
+/** Numbers before texts, and false (the master) before both. */
+const rank = (element: number | string | false): number => (element === false ? 0 : typeof element === 'number' ? 1 : 2);
+
+function compareElement(a: number | string | false, b: number | string | false): number {
+  if (a === b) return 0;
+  const byRank = rank(a) - rank(b);
+  if (byRank !== 0) return byRank;
+  return typeof a === 'number' ? a - (b as number) : compareText(a as string, b as string);
+}
+
+/** Start, end, then type and recurrence id: a total order, so equal periods meet. */
+function compareCompact(a: CompactPeriod, b: CompactPeriod): number {
+  return a[0] - b[0] || a[1] - b[1] || compareElement(a[2], b[2]) || compareElement(a[3], b[3]);
+}
+
+function samePeriods(a: readonly CompactPeriod[], b: readonly CompactPeriod[]): boolean {
+  return a.length === b.length && a.every((period, i) => compareCompact(period, b[i]!) === 0);
 }
 
 /** Removes the periods of a UID: of one participant, or of everyone. */

@@ -1023,6 +1023,27 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         ]);
       });
 
+      it('sorts many periods that share a start, and counts equal periods once', async () => {
+        const at = DAY + 9 * H;
+        // UIDs whose text order is the reverse of the order they were first stored in.
+        const uids = Array.from({ length: 40 }, (_, i) => `uid-${String(99 - i).padStart(2, '0')}`);
+        await store.transact(ALICE, (tx) => {
+          for (const uid of uids) tx.setOwnPeriods(uid, [period(uid, at, at + H), period(uid, at, at + H)]);
+          tx.setOthersPeriods('s', BOB, [
+            othersPeriod('s', BOB, at, at + H, '2026-03-10T09:00:00Z'),
+            othersPeriod('s', BOB, at, at + H, null, 'BUSY-TENTATIVE'),
+            othersPeriod('s', BOB, at, at + H, '2026-03-10T09:00:00Z'),
+            othersPeriod('s', BOB, at, at + H, null),
+          ]);
+        });
+        expect(store.freeBusy(ALICE)).toStrictEqual([...uids].sort().map((uid) => period(uid, at, at + H)));
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([
+          othersPeriod('s', BOB, at, at + H, null),
+          othersPeriod('s', BOB, at, at + H, null, 'BUSY-TENTATIVE'),
+          othersPeriod('s', BOB, at, at + H, '2026-03-10T09:00:00Z'),
+        ]);
+      });
+
       it('returns periods with exactly the documented keys', async () => {
         const own = { ...period('k', DAY, DAY + H), participant: 'mailto:stray@example.org', summary: 'private' };
         const theirs = { ...othersPeriod('k', BOB, DAY, DAY + H), summary: 'private' };
