@@ -411,7 +411,7 @@ async function benchFreeBusy({ LmdbStore }) {
         times.push(Number(process.hrtime.bigint() - start) / 1e6);
       }
       // The first query of the process is left out (code not compiled yet, no UID name read).
-      return { ms: median(times.slice(1)), found: median(counts.slice(1)), foundMin: Math.min(...counts), foundMax: Math.max(...counts) };
+      return { ms: median(times.slice(1)), found: Math.round(median(counts.slice(1))), foundMin: Math.min(...counts), foundMax: Math.max(...counts) };
     };
     const month = query(30);
     const year = query(365);

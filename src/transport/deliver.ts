@@ -9,7 +9,7 @@
 // the journal makes the retry harmless.
 
 import { resolve } from 'node:path';
-import { deliverByLmtp, describeAddress, parseLmtpAddress, type LmtpAddress } from './lmtp-client.js';
+import { deliverByLmtp, describeAddress, parseLmtpAddress, type LmtpAddress, type LmtpPool } from './lmtp-client.js';
 import { deliverToMaildir } from './maildir.js';
 import { DEFAULT_SENDMAIL, deliverBySendmail } from './sendmail.js';
 
@@ -120,6 +120,8 @@ export interface DeliverOptions {
   sender?: string;
   /** The sendmail program when the target does not name one. */
   sendmailPath?: string;
+  /** Open connections to the LMTP target, reused between mails (serve); otherwise one session per mail. */
+  lmtpPool?: LmtpPool;
 }
 
 /** What became of one recipient's copy: delivered, or the reason it was not (always temporary). */
@@ -141,7 +143,10 @@ export async function deliverEach(
     const where = describeTarget(target);
     let replies;
     try {
-      replies = await deliverByLmtp(target.address, raw, options.sender, recipients.map(bareAddress));
+      const bare = recipients.map(bareAddress);
+      replies = options.lmtpPool
+        ? await options.lmtpPool.send(options.sender, bare, raw)
+        : await deliverByLmtp(target.address, raw, options.sender, bare);
     } catch (error) {
       const failure = new DeliveryError(`cannot deliver to ${where}: ${(error as Error).message}`);
       return recipients.map((recipient) => ({ recipient, ok: false, error: failure }));

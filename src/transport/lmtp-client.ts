@@ -5,7 +5,8 @@
 // reply per recipient after DATA, and the caller needs each of them: a mailbox
 // that is over quota must not make the other recipients' copies fail, nor
 // succeed silently. One client object holds one connection and may carry many
-// transactions (RSET between them), which keeps a stream of mail cheap.
+// transactions; `LmtpPool` keeps a few of them open for `serve`, which keeps
+// a stream of mail cheap.
 
 import { connect, type Socket } from 'node:net';
 
@@ -83,6 +84,8 @@ export class LmtpClient {
   private failure?: Error;
   private extensions = new Set<string>();
   private readonly timeoutMs: number;
+  /** Whether the server answered MAIL FROM in the last `send`: before that, nothing was handed over. */
+  answeredMail = false;
 
   constructor(
     readonly address: LmtpAddress,
@@ -93,6 +96,21 @@ export class LmtpClient {
 
   get connected(): boolean {
     return !!this.socket && !this.failure && !this.socket.destroyed;
+  }
+
+  /**
+   * Connected, and nothing said by the server unasked: a server that ends an
+   * idle session says 421 first, and that reply must not be taken for the
+   * answer to the next command.
+   */
+  get ready(): boolean {
+    return this.connected && this.replies.length === 0 && this.pending.length === 0 && this.buffer === '';
+  }
+
+  /** Whether the open connection may keep the process running: an idle pooled one must not. */
+  hold(yes: boolean): void {
+    if (yes) this.socket?.ref();
+    else this.socket?.unref();
   }
 
   async connect(): Promise<void> {
@@ -132,10 +150,12 @@ export class LmtpClient {
    * LMTP gives one reply per accepted recipient after DATA, SMTP one for all.
    */
   async send(sender: string | undefined, recipients: string[], raw: Buffer): Promise<RecipientReply[]> {
+    this.answeredMail = false;
     if (!this.connected) await this.connect();
     const eightBit = raw.some((byte) => byte > 0x7f);
     const params = eightBit && this.extensions.has('8BITMIME') ? ' BODY=8BITMIME' : '';
     const mail = await this.command(`MAIL FROM:${envelopeAddress(sender)}${params}`);
+    this.answeredMail = true;
     if (mail.code !== 250) {
       await this.command('RSET').catch(() => undefined);
       return recipients.map((recipient) => ({ recipient, ok: false, code: mail.code, text: mail.text }));
@@ -243,6 +263,108 @@ export class LmtpClient {
     return new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
     });
+  }
+}
+
+export interface LmtpPoolOptions extends LmtpClientOptions {
+  /** Idle connections kept at most; default 8. */
+  size?: number;
+  /** Milliseconds an unused connection stays open; default 5,000. */
+  idleMs?: number;
+}
+
+/**
+ * Connections to one mailbox server kept open between mails, so that a stream
+ * of mail is not a connect, greeting and LHLO per mail (for Dovecot, a new
+ * session each). Each connection carries one transaction at a time; mail that
+ * arrives together takes as many connections as it needs, and up to `size`
+ * of them wait for the next mail, each for `idleMs` (Postfix keeps its own
+ * cached LMTP connections for 2 s). An idle connection never keeps the process
+ * running.
+ *
+ * A server may end an idle session at any moment (Dovecot after its timeout,
+ * or on reload). A connection found closed, or with an unasked reply waiting,
+ * is not used; and a transaction that fails on a reused connection before the
+ * server answered MAIL FROM is tried once on a new connection, since nothing
+ * was handed over. A failure after that is the caller's, as for one session.
+ */
+export class LmtpPool {
+  private readonly idle: Array<{ client: LmtpClient; timer: NodeJS.Timeout }> = [];
+  private closed = false;
+  private readonly size: number;
+  private readonly idleMs: number;
+
+  constructor(
+    readonly address: LmtpAddress,
+    private readonly options: LmtpPoolOptions = {},
+  ) {
+    this.size = options.size ?? 8;
+    this.idleMs = options.idleMs ?? 5_000;
+  }
+
+  /** One mail transaction; resolves with one reply per recipient, like `LmtpClient.send`. */
+  async send(sender: string | undefined, recipients: string[], raw: Buffer): Promise<RecipientReply[]> {
+    for (let fresh = false; ; fresh = true) {
+      const reused = fresh ? undefined : this.take();
+      const client = reused ?? new LmtpClient(this.address, this.options);
+      client.hold(true);
+      let replies: RecipientReply[];
+      try {
+        replies = await client.send(sender, recipients, raw);
+      } catch (error) {
+        // The session died before MAIL FROM was answered: a server that ended it while idle.
+        const stale = reused !== undefined && !client.answeredMail && !client.connected;
+        await client.close();
+        if (stale) continue;
+        throw error;
+      }
+      this.release(client);
+      return replies;
+    }
+  }
+
+  /** Ends every idle session (QUIT); connections in use end when their transaction does. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const idle = this.idle.splice(0);
+    await Promise.all(
+      idle.map(({ client, timer }) => {
+        clearTimeout(timer);
+        return client.close();
+      }),
+    );
+  }
+
+  /** Idle connections right now (for tests and logs). */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  private take(): LmtpClient | undefined {
+    for (let entry = this.idle.pop(); entry; entry = this.idle.pop()) {
+      clearTimeout(entry.timer);
+      if (entry.client.ready) return entry.client;
+      void entry.client.close();
+    }
+    return undefined;
+  }
+
+  private release(client: LmtpClient): void {
+    if (this.closed || !client.ready || this.idle.length >= this.size) {
+      void client.close();
+      return;
+    }
+    client.hold(false);
+    const entry = {
+      client,
+      timer: setTimeout(() => {
+        const index = this.idle.indexOf(entry);
+        if (index >= 0) this.idle.splice(index, 1);
+        void client.close();
+      }, this.idleMs),
+    };
+    entry.timer.unref();
+    this.idle.push(entry);
   }
 }
 

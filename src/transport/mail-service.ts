@@ -17,6 +17,7 @@ import { withRefusalHeaders, type Refusal } from '../mail/refusal-header.js';
 import { readMail } from '../mail/read-mail.js';
 import type { Store } from '../store/store.js';
 import { TargetError, deliverEach, maildirFor, type DeliveryTarget } from './deliver.js';
+import { LmtpPool } from './lmtp-client.js';
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
 
@@ -51,9 +52,12 @@ export class MailService {
   private readonly store: Store;
   private readonly localDomains: Set<string>;
   private readonly log: LogFn;
+  /** Onward LMTP sessions kept open between mails. */
+  private readonly lmtpPool?: LmtpPool;
 
   constructor(private readonly options: MailServiceOptions) {
     this.store = markHandlerErrors(options.store);
+    if (options.target.kind === 'lmtp') this.lmtpPool = new LmtpPool(options.target.address);
     this.localDomains = new Set((options.localDomains ?? []).map((d) => d.toLowerCase()));
     this.log = options.log ?? (() => undefined);
   }
@@ -67,6 +71,12 @@ export class MailService {
   drained(): Promise<void> {
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Ends the idle onward sessions; call after the listeners have stopped. */
+  async close(): Promise<void> {
+    await this.drained();
+    await this.lmtpPool?.close();
   }
 
   /** Why a recipient cannot be taken at RCPT time (answered 550), or undefined. */
@@ -140,7 +150,7 @@ export class MailService {
     if (mail && mail.calendars.length > 0) this.options.afterTransaction?.();
     const onward = recipients.filter((r) => !failed.has(r));
     const copy = this.options.markRefused ? withRefusalHeaders(raw, refusals) : raw;
-    const deliveries = await deliverEach(this.options.target, copy, onward, { sender, sendmailPath: this.options.sendmailPath });
+    const deliveries = await deliverEach(this.options.target, copy, onward, { sender, sendmailPath: this.options.sendmailPath, lmtpPool: this.lmtpPool });
     for (const delivery of deliveries) {
       if (delivery.ok) continue;
       this.log('warn', 'onward delivery failed; the client is told to try again', { recipient: delivery.recipient, error: delivery.error.message });

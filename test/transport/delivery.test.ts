@@ -4,9 +4,9 @@
 
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliver, deliverEach, parseTarget, DeliveryError } from '../../src/transport/deliver.js';
-import { LmtpClient, dataBytes } from '../../src/transport/lmtp-client.js';
+import { LmtpClient, LmtpClientError, LmtpPool, dataBytes } from '../../src/transport/lmtp-client.js';
 import { startListener, type Listener } from '../../src/transport/listener.js';
 import { MailService } from '../../src/transport/mail-service.js';
 import { PROCESSED_HEADER, markProcessed, processedMark } from '../../src/transport/sendmail.js';
@@ -67,23 +67,107 @@ describe('onward delivery by LMTP', () => {
   });
 });
 
+describe('onward LMTP sessions kept open between mails', () => {
+  let sink: Sink;
+  beforeEach(async () => {
+    sink = await startSink();
+  });
+  afterEach(() => sink.close());
+  const address = () => ({ host: '127.0.0.1', port: sink.port });
+  const until = async (done: () => boolean) => {
+    for (let i = 0; i < 200 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(done()).toBe(true);
+  };
+
+  it('carries a stream of mail over one session and ends it with QUIT on close', async () => {
+    const pool = new LmtpPool(address());
+    for (let n = 1; n <= 3; n++) {
+      const replies = await pool.send('boss@example.com', ['alice@example.com'], invitation(n));
+      expect(replies.map((r) => r.code)).toEqual([250]);
+    }
+    expect(sink.messages.map((m) => m.raw.equals(invitation(sink.messages.indexOf(m) + 1)))).toEqual([true, true, true]);
+    expect(sink.sessions).toEqual({ opened: 1, open: 1 });
+    expect(pool.idleCount).toBe(1);
+    await pool.close();
+    expect(pool.idleCount).toBe(0);
+    await until(() => sink.sessions.open === 0);
+  });
+
+  it('gives mail that arrives together a session each, and keeps at most `size` of them', async () => {
+    const pool = new LmtpPool(address(), { size: 2 });
+    const replies = await Promise.all([1, 2, 3, 4].map((n) => pool.send('boss@example.com', ['alice@example.com'], invitation(n))));
+    expect(replies.flat().map((r) => r.code)).toEqual([250, 250, 250, 250]);
+    expect(sink.sessions.opened).toBe(4);
+    expect(pool.idleCount).toBe(2);
+    await until(() => sink.sessions.open === 2);
+    await pool.close();
+  });
+
+  it('does not use a session the server ended while idle', async () => {
+    const pool = new LmtpPool(address());
+    await pool.send('boss@example.com', ['alice@example.com'], invitation(1));
+    sink.endSessions();
+    await until(() => sink.sessions.open === 0);
+    const replies = await pool.send('boss@example.com', ['bob@example.com'], invitation(2));
+    expect(replies.map((r) => r.code)).toEqual([250]);
+    expect(sink.messages.map((m) => m.to)).toEqual([['alice@example.com'], ['bob@example.com']]);
+    expect(sink.sessions.opened).toBe(2);
+
+    // The 421 has come and the close not yet: the 421 is no answer to the next MAIL FROM.
+    sink.endSessions({ close: false });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await pool.send('boss@example.com', ['carol@example.com'], invitation(3));
+    expect(next.map((r) => r.code)).toEqual([250]);
+    expect(sink.sessions.opened).toBe(3);
+    await pool.close();
+  });
+
+  it('sends again on a new session when a reused one dies before MAIL FROM is answered, and only then', async () => {
+    const pool = new LmtpPool(address());
+    await pool.send('boss@example.com', ['alice@example.com'], invitation(1));
+    sink.dropAtNextMail();
+    const replies = await pool.send('boss@example.com', ['bob@example.com'], invitation(2));
+    expect(replies.map((r) => r.code)).toEqual([250]);
+    expect(sink.messages.map((m) => m.to)).toEqual([['alice@example.com'], ['bob@example.com']]);
+    expect(sink.sessions.opened).toBe(2);
+
+    // On a session of its own there is nothing to blame on idleness: the failure is the caller's.
+    await pool.close();
+    const single = new LmtpPool(address());
+    sink.dropAtNextMail();
+    await expect(single.send('boss@example.com', ['carol@example.com'], invitation(3))).rejects.toBeInstanceOf(LmtpClientError);
+    expect(sink.messages).toHaveLength(2);
+    await single.close();
+  });
+
+  it('closes a session that stayed unused for idleMs', async () => {
+    const pool = new LmtpPool(address(), { idleMs: 50 });
+    await pool.send('boss@example.com', ['alice@example.com'], invitation(1));
+    expect(pool.idleCount).toBe(1);
+    await until(() => pool.idleCount === 0 && sink.sessions.open === 0);
+    await pool.close();
+  });
+});
+
 describe('LMTP listener with onward LMTP delivery', () => {
   const dir = tempDir();
   let sink: Sink;
   let store: Store;
   let listener: Listener;
   let client: LmtpClient;
+  let service: MailService;
 
   beforeAll(async () => {
     sink = await startSink({ path: join(dir.path, 'dovecot.sock') });
     store = storeFailingFor(join(dir.path, 'store'), new Set());
-    const service = new MailService({ store, target: parseTarget(`lmtp:${join(dir.path, 'dovecot.sock')}`), now: () => NOW });
+    service = new MailService({ store, target: parseTarget(`lmtp:${join(dir.path, 'dovecot.sock')}`), now: () => NOW });
     listener = await startListener(service, { protocol: 'lmtp', listen: '127.0.0.1:0', maxMessageBytes: 1024 * 1024 });
     client = new LmtpClient({ host: '127.0.0.1', port: listener.port! });
   });
   afterAll(async () => {
     await client.close();
     await listener.stop(1000);
+    await service.close();
     await sink.close();
     await store.close();
     dir.remove();
@@ -101,6 +185,8 @@ describe('LMTP listener with onward LMTP delivery', () => {
     const retry = await client.send('boss@example.com', ['carol@example.com'], invitation(4));
     expect(retry.map((r) => r.code)).toEqual([250]);
     expect(store.listJournal('mailto:carol@example.com').map((e) => e.outcome)).toEqual(['applied', 'duplicate']);
+    // Both mails went on over one session with the mailbox server.
+    expect(sink.sessions).toEqual({ opened: 1, open: 1 });
   });
 });
 

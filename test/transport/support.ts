@@ -72,6 +72,15 @@ export interface Sink {
   full: Set<string>;
   /** Recipients the sink refuses at RCPT with 550 5.1.1, as Dovecot does an unknown user. */
   unknown: Set<string>;
+  /** Sessions opened so far, and open now. */
+  sessions: { opened: number; open: number };
+  /**
+   * Ends every open session as a server ends an idle one: 421, then the
+   * connection closes (with `close: false`, only the 421: the moment between).
+   */
+  endSessions(options?: { close?: boolean }): void;
+  /** Makes the next MAIL FROM drop its connection unanswered, as a session that timed out just then. */
+  dropAtNextMail(): void;
   close(): Promise<void>;
 }
 
@@ -80,13 +89,30 @@ export async function startSink(options: { lmtp?: boolean; path?: string } = {})
   const messages: SinkMessage[] = [];
   const full = new Set<string>();
   const unknown = new Set<string>();
+  const sessions = { opened: 0, open: 0 };
+  let dropAtMail = false;
   const lmtp = options.lmtp ?? true;
+  type Connection = { id: string; send(code: number, text: string): void; _socket: { destroy(): void; write(text: string): void } };
+  const connections = (): Connection[] => [...(server.connections as Set<unknown>)] as Connection[];
   const server = new SMTPServer({
     lmtp,
     disableReverseLookup: true,
     authOptional: true,
     disabledCommands: ['AUTH', 'STARTTLS'],
     logger: false,
+    onConnect(_session, callback) {
+      sessions.opened++;
+      sessions.open++;
+      callback();
+    },
+    onClose() {
+      sessions.open--;
+    },
+    onMailFrom(_address, session, callback) {
+      if (!dropAtMail) return callback();
+      dropAtMail = false;
+      connections().find((c) => c.id === session.id)?._socket.destroy();
+    },
     onRcptTo(address, _session, callback) {
       if (unknown.has(address.address)) callback(Object.assign(new Error('5.1.1 User doesn\'t exist'), { responseCode: 550 }));
       else callback();
@@ -111,6 +137,17 @@ export async function startSink(options: { lmtp?: boolean; path?: string } = {})
     messages,
     full,
     unknown,
+    sessions,
+    endSessions: ({ close = true } = {}) => {
+      for (const connection of connections()) {
+        // smtp-server closes after any 421 it sends; the moment between is written by hand.
+        if (close) connection.send(421, '4.4.2 Disconnected for inactivity');
+        else connection._socket.write('421 4.4.2 Disconnected for inactivity\r\n');
+      }
+    },
+    dropAtNextMail: () => {
+      dropAtMail = true;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

@@ -139,6 +139,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
   const signal = await stopRequested;
   logger.info(`${signal}: stopping; mail in flight is finished first`, { busy: service.busy });
   await stopListeners();
+  await service.close();
   await upkeep.stop();
   await outbox?.stop();
   logger.info('stopped; closing the store');
