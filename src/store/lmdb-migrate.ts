@@ -20,6 +20,9 @@
 // message key] -> time); format 5 keeps entries and marks in one, per user
 // ('user-journal', see StoreDbs), with the same sequence numbers.
 //
+// Formats 3 to 5 -> 6: the outbox's due index ('outbox-due', see StoreDbs),
+// made from the items in 'outbox', whose layout is the same in all of them.
+//
 // The old databases are dropped once read.
 
 import type { Database, Key, RootDatabase } from 'lmdb';
@@ -27,10 +30,10 @@ import type { JournalEntry, OthersPeriod, Period } from '../itip/model.js';
 import { keyPart } from './lmdb-keys.js';
 import { replacePeriods } from './lmdb-freebusy.js';
 import { setOthers } from './lmdb-others.js';
-import type { StoreDbs } from './lmdb-user-tx.js';
+import { outboxDueKey, type StoreDbs } from './lmdb-user-tx.js';
 
 /** The formats this version moves to its own. */
-export const MIGRATABLE_FORMATS: readonly number[] = [3, 4];
+export const MIGRATABLE_FORMATS: readonly number[] = [3, 4, 5];
 
 /**
  * Moves a store of a format in MIGRATABLE_FORMATS to `format`, in one write
@@ -80,6 +83,10 @@ export function migrate(root: RootDatabase, dbs: StoreDbs, format: number): void
       dbs.journal.putSync([keyPart(value.user), key as number], value.entry);
     }
     for (const { key, value } of journal.seen?.getRange() ?? []) dbs.journal.putSync(key, value);
+
+    for (const { key, value } of dbs.outbox.getRange()) {
+      if (value.state === 'unprocessed') dbs.outboxDue.putSync(outboxDueKey(value, key as string), true);
+    }
 
     for (const db of [...Object.values(from3), ...Object.values(from4), ...Object.values(journal)]) db?.dropSync();
     dbs.meta.putSync('format', format);

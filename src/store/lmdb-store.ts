@@ -45,9 +45,10 @@ import {
  * index; own periods are keyed by numbers (UID number, recurrence instant, type).
  * 5: others' records hold their periods in compact form; the journal, its
  * per-user index and the marks of mails seen are one database.
- * Stores of formats 3 and 4 are moved to format 5 when opened (lmdb-migrate.ts).
+ * 6: outbox items still to send are indexed by due time ('outbox-due').
+ * Stores of formats 3 to 5 are moved to format 6 when opened (lmdb-migrate.ts).
  */
-const FORMAT = 5;
+const FORMAT = 6;
 
 /** The initial map (address space, not disk) on POSIX; lmdb-js grows it when full. */
 const INITIAL_MAP_SIZE = 256 * 1024 * 1024;
@@ -105,6 +106,7 @@ export class LmdbStore implements Store {
         inbox: db('inbox'),
         outbox: db('outbox'),
         outboxByUser: db('outbox-by-user'),
+        outboxDue: db('outbox-due'),
         journal: db('user-journal'),
         meta,
       };
@@ -197,6 +199,17 @@ export class LmdbStore implements Store {
         const item = this.dbs.outbox.get(key[1] as string);
         if (item) items.push(item);
       }
+    }
+    return items.sort((a, b) => compareTime(a.created, b.created) || compareText(a.id, b.id));
+  }
+
+  listDueOutbox(at: string): OutboxItem[] {
+    const atMs = instant(at, 'at');
+    const items: OutboxItem[] = [];
+    // Keys [dueMs, idK]: every key of a due time up to atMs sorts before [atMs + 1].
+    for (const key of this.dbs.outboxDue.getKeys({ end: [atMs + 1] })) {
+      const item = this.dbs.outbox.get((key as Key[])[1] as string);
+      if (item?.state === 'unprocessed') items.push(item);
     }
     return items.sort((a, b) => compareTime(a.created, b.created) || compareText(a.id, b.id));
   }

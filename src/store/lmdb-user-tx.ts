@@ -20,6 +20,7 @@ import type {
   StoredObject,
 } from '../itip/model.js';
 import type { TimeRange, UserTx } from './store.js';
+import { parseInstant } from '../ical/times.js';
 import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
 import { removeOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
@@ -51,6 +52,13 @@ export interface StoreDbs {
   outbox: Database<OutboxItem, Key>;
   /** [userK, idK] -> true */
   outboxByUser: Database<true, Key>;
+  /**
+   * [dueMs, idK] -> true for each item still to send (state 'unprocessed'):
+   * dueMs is its next attempt's instant, 0 when it has none. The sender runs
+   * after every mail that queued something, so it must find what is due
+   * without reading the items already sent, which stay for `queue list`.
+   */
+  outboxDue: Database<true, Key>;
   /**
    * The journal, per user: [userK, seq] -> entry, where seq is meta
    * 'journal-seq', counted up in the writing transaction (its order across
@@ -224,15 +232,24 @@ export class LmdbUserTx implements UserTx {
 }
 
 /**
- * Stores an outbox item and keeps the per-user index right, also when an
- * existing id moves to another user. Used by addOutbox and Store.updateOutbox.
+ * Stores an outbox item and keeps its indexes right: per user (also when an
+ * existing id moves to another user) and by due time. Used by addOutbox and
+ * Store.updateOutbox.
  */
 export function putOutboxItem(dbs: StoreDbs, item: OutboxItem): void {
   const idK = keyPart(item.id);
   const previous = dbs.outbox.get(idK);
   if (previous && previous.user !== item.user) dbs.outboxByUser.removeSync([keyPart(previous.user), idK]);
+  if (previous?.state === 'unprocessed') dbs.outboxDue.removeSync(outboxDueKey(previous, idK));
   dbs.outbox.putSync(idK, item);
   dbs.outboxByUser.putSync([keyPart(item.user), idK], true);
+  if (item.state === 'unprocessed') dbs.outboxDue.putSync(outboxDueKey(item, idK), true);
+}
+
+/** An item's key in the due index: a next attempt that is missing or does not parse is due at once. */
+export function outboxDueKey(item: OutboxItem, idK: string): Key[] {
+  const at = item.nextAttempt ? parseInstant(item.nextAttempt) : NaN;
+  return [Number.isNaN(at) ? 0 : at, idK];
 }
 
 /** A copy with keys in sorted order, so that JSON output is stable. */

@@ -106,6 +106,12 @@ export interface Store {
   listInbox(user: string): InboxItem[];
   /** Outbox items of one user or of all users, oldest first. */
   listOutbox(user?: string): OutboxItem[];
+  /**
+   * The items still to send (state 'unprocessed') whose next attempt is not
+   * after `at` (or that have none), oldest first; read without the items
+   * already sent or given up.
+   */
+  listDueOutbox(at: string): OutboxItem[];
   getOutbox(id: string): OutboxItem | undefined;
   /** Replaces an outbox item (state, attempts, status), durably. */
   updateOutbox(item: OutboxItem): Promise<void>;

@@ -275,7 +275,7 @@ class Run {
   }
 
   async run(): Promise<OutboxRunSummary> {
-    const due = this.store.listOutbox().filter((item) => isDue(item, this.now()));
+    const due = this.store.listDueOutbox(new Date(this.now()).toISOString());
     try {
       for (const item of due) await this.send(item);
     } finally {

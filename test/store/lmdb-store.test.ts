@@ -345,7 +345,7 @@ describe('LmdbStore folder', () => {
     const after = open({ path: dir, maxDbs: 32 });
     const names = [...after.getKeys()].filter((name) => typeof name === 'string');
     for (const gone of ['freebusy-own', 'freebusy-others-by-uid', 'journal', 'journal-by-user', 'seen-messages']) expect(names).not.toContain(gone);
-    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(5);
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(6);
     await after.close();
     const again = new LmdbStore(dir);
     try {
@@ -415,7 +415,45 @@ describe('LmdbStore folder', () => {
     const after = open({ path: dir, maxDbs: 32 });
     const names = [...after.getKeys()].filter((name) => typeof name === 'string');
     for (const gone of ['others-periods', 'journal', 'journal-by-user', 'seen-messages']) expect(names).not.toContain(gone);
-    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(5);
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(6);
+    await after.close();
+  });
+
+  it('moves a format-5 store to the current format: the outbox items still to send are found by due time', async () => {
+    const dir = newFolder();
+    const raw = open({ path: dir, maxDbs: 32 });
+    const db = (name: string) => raw.openDB<unknown, Key>(name, { encoding: 'json' });
+    const ALICE = 'mailto:alice@example.org';
+    const item = (id: string, state: string, created: string, nextAttempt?: string) => ({
+      id, user: ALICE, method: 'REPLY', uid: `uid-${id}`, from: ALICE, to: ['mailto:boss@example.org'], state, attempts: nextAttempt ? 1 : 0, created, ics: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n',
+      ...(nextAttempt ? { nextAttempt } : {}),
+    });
+    const items = [
+      item('new', 'unprocessed', '2026-03-10T09:00:00Z'),
+      item('retry-soon', 'unprocessed', '2026-03-10T08:00:00Z', '2026-03-10T10:00:00Z'),
+      item('retry-later', 'unprocessed', '2026-03-10T07:00:00Z', '2026-03-10T12:00:00Z'),
+      item('sent', 'processed', '2026-03-10T06:00:00Z'),
+      item('given-up', 'failed', '2026-03-10T05:00:00Z', '2026-03-10T09:00:00Z'),
+    ];
+    await raw.transaction(() => {
+      raw.openDB<number, string>('meta', {}).putSync('format', 5);
+      for (const each of items) {
+        db('outbox').putSync(each.id, each);
+        db('outbox-by-user').putSync([ALICE, each.id], true);
+      }
+    });
+    await raw.close();
+
+    const store = new LmdbStore(dir);
+    try {
+      expect(store.listDueOutbox('2026-03-10T11:00:00Z').map((o) => o.id)).toStrictEqual(['retry-soon', 'new']);
+      expect(store.listDueOutbox('2026-03-10T12:00:00Z').map((o) => o.id)).toStrictEqual(['retry-later', 'retry-soon', 'new']);
+      expect(store.listOutbox(ALICE)).toHaveLength(5);
+    } finally {
+      await store.close();
+    }
+    const after = open({ path: dir, maxDbs: 32 });
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(6);
     await after.close();
   });
 

@@ -1320,6 +1320,34 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         expect(store.getOutbox('nope')).toBeUndefined();
       });
 
+      it('finds the items still to send that are due, oldest first, and follows every change of state and time', async () => {
+        const retry = (id: string, at: number): OutboxItem => ({ ...outboxOf(id, ALICE, DAY - H), attempts: 1, nextAttempt: iso(at) });
+        await store.transact(ALICE, (tx) => {
+          tx.addOutbox(outboxOf('fresh', ALICE, DAY));
+          tx.addOutbox(retry('retry', DAY + 2 * H));
+        });
+        await store.transact(BOB, (tx) => tx.addOutbox(outboxOf('bob', BOB, DAY - 2 * H)));
+        const due = (at: number) => store.listDueOutbox(iso(at)).map((o) => o.id);
+        expect(due(DAY)).toStrictEqual(['bob', 'fresh']);
+        expect(due(DAY + 2 * H - 1000)).toStrictEqual(['bob', 'fresh']);
+        expect(due(DAY + 2 * H)).toStrictEqual(['bob', 'retry', 'fresh']);
+
+        // Sent, given up, put off: each leaves or moves in the index.
+        await store.updateOutbox({ ...outboxOf('bob', BOB, DAY - 2 * H), state: 'processed', attempts: 1 });
+        await store.updateOutbox({ ...outboxOf('fresh', ALICE, DAY), state: 'failed', attempts: 1 });
+        await store.updateOutbox(retry('retry', DAY + 5 * H));
+        expect(due(DAY + 4 * H)).toStrictEqual([]);
+        expect(due(DAY + 5 * H)).toStrictEqual(['retry']);
+        // An item put back to be sent again, and one replaced within a transaction.
+        await store.updateOutbox(outboxOf('fresh', ALICE, DAY));
+        await store.transact(ALICE, (tx) => {
+          tx.addOutbox(retry('again', DAY + 9 * H));
+          tx.addOutbox(retry('again', DAY + H));
+        });
+        expect(due(DAY + H)).toStrictEqual(['again', 'fresh']);
+        expect(due(DAY + 9 * H)).toStrictEqual(['again', 'retry', 'fresh']);
+      });
+
       it('updates state, attempts and status durably; refuses an unknown id', async () => {
         await store.transact(ALICE, (tx) => {
           tx.addOutbox(outboxOf('o1', ALICE, DAY));
