@@ -260,6 +260,14 @@ describe('LmdbStore folder', () => {
     }
   });
 
+  /** A new folder opened with plain lmdb-js, to write a store the way an earlier format did. */
+  const rawStore = () => {
+    const dir = newFolder();
+    const raw = open({ path: dir, maxDbs: 32 });
+    const db = (name: string) => raw.openDB<unknown, Key>(name, { encoding: 'json' });
+    return { dir, raw, db };
+  };
+
   /** Journal databases as formats 3 and 4 wrote them: seq -> {user, entry}, [user, seq], [user, message key] -> time. */
   const oldJournal = (ALICE: string, BOB: string) => {
     const entry = (recipient: string, uid: string) => ({ messageId: `<${uid}@x>`, recipient, method: 'REQUEST', uid, outcome: 'applied', reason: 'r', at: '2026-03-10T00:00:00Z' });
@@ -292,9 +300,7 @@ describe('LmdbStore folder', () => {
   it('moves a format-3 store to the current format, keeping every period, once', async () => {
     // A store as the previous version wrote it: periods one record each, with
     // the period as the value, and per-UID lists of their keys.
-    const dir = newFolder();
-    const raw = open({ path: dir, maxDbs: 32 });
-    const db = (name: string) => raw.openDB<unknown, import('lmdb').Key>(name, { encoding: 'json' });
+    const { dir, raw, db } = rawStore();
     const ALICE = 'mailto:alice@example.org';
     const LONG_UID = `long-${'x'.repeat(200)}`; // kept as a digest in keys
     const digest = (text: string) => `${text.slice(0, 64)}\u007f${createHash('sha256').update(text, 'utf16le').digest('hex')}`;
@@ -374,9 +380,7 @@ describe('LmdbStore folder', () => {
   it('moves a format-4 store to the current format: others\' periods in compact records, the journal in one database', async () => {
     // Format 4 wrote others' periods out in full, one record per UID and
     // participant, beside an extent index that format 5 keeps as it is.
-    const dir = newFolder();
-    const raw = open({ path: dir, maxDbs: 32 });
-    const db = (name: string) => raw.openDB<unknown, Key>(name, { encoding: 'json' });
+    const { dir, raw, db } = rawStore();
     const ALICE = 'mailto:alice@example.org';
     const BOB = 'mailto:bob@example.org';
     const LONG_UID = `long-${'y'.repeat(200)}`;
@@ -420,9 +424,7 @@ describe('LmdbStore folder', () => {
   });
 
   it('moves a format-5 store to the current format: the outbox items still to send are found by due time', async () => {
-    const dir = newFolder();
-    const raw = open({ path: dir, maxDbs: 32 });
-    const db = (name: string) => raw.openDB<unknown, Key>(name, { encoding: 'json' });
+    const { dir, raw, db } = rawStore();
     const ALICE = 'mailto:alice@example.org';
     const item = (id: string, state: string, created: string, nextAttempt?: string) => ({
       id, user: ALICE, method: 'REPLY', uid: `uid-${id}`, from: ALICE, to: ['mailto:boss@example.org'], state, attempts: nextAttempt ? 1 : 0, created, ics: 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n',
