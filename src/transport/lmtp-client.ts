@@ -192,9 +192,17 @@ export class LmtpClient {
     return results as RecipientReply[];
   }
 
-  /** Ends the session politely; never throws. */
-  async close(): Promise<void> {
-    if (this.connected) await this.command('QUIT').catch(() => undefined);
+  /** Ends the session politely, waiting at most `waitMs` for the answer to QUIT; never throws. */
+  async close(waitMs = this.timeoutMs): Promise<void> {
+    if (this.connected) {
+      let timer: NodeJS.Timeout | undefined;
+      const given = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, waitMs);
+        timer.unref();
+      });
+      await Promise.race([this.command('QUIT').catch(() => undefined), given]);
+      clearTimeout(timer);
+    }
     this.socket?.destroy();
     this.socket = undefined;
   }
@@ -266,6 +274,9 @@ export class LmtpClient {
   }
 }
 
+/** How long a pooled session waits for the answer to its QUIT. */
+const QUIT_WAIT_MS = 1_000;
+
 export interface LmtpPoolOptions extends LmtpClientOptions {
   /** Idle connections kept at most; default 8. */
   size?: number;
@@ -314,7 +325,7 @@ export class LmtpPool {
       } catch (error) {
         // The session died before MAIL FROM was answered: a server that ended it while idle.
         const stale = reused !== undefined && !client.answeredMail && !client.connected;
-        await client.close();
+        await client.close(QUIT_WAIT_MS);
         if (stale) continue;
         throw error;
       }
@@ -323,14 +334,17 @@ export class LmtpPool {
     }
   }
 
-  /** Ends every idle session (QUIT); connections in use end when their transaction does. */
+  /**
+   * Ends every idle session (QUIT, a second at most for its answer); a
+   * connection in use ends when its transaction does.
+   */
   async close(): Promise<void> {
     this.closed = true;
     const idle = this.idle.splice(0);
     await Promise.all(
       idle.map(({ client, timer }) => {
         clearTimeout(timer);
-        return client.close();
+        return client.close(QUIT_WAIT_MS);
       }),
     );
   }
@@ -344,14 +358,14 @@ export class LmtpPool {
     for (let entry = this.idle.pop(); entry; entry = this.idle.pop()) {
       clearTimeout(entry.timer);
       if (entry.client.ready) return entry.client;
-      void entry.client.close();
+      void entry.client.close(QUIT_WAIT_MS);
     }
     return undefined;
   }
 
   private release(client: LmtpClient): void {
     if (this.closed || !client.ready || this.idle.length >= this.size) {
-      void client.close();
+      void client.close(QUIT_WAIT_MS);
       return;
     }
     client.hold(false);
@@ -360,7 +374,7 @@ export class LmtpPool {
       timer: setTimeout(() => {
         const index = this.idle.indexOf(entry);
         if (index >= 0) this.idle.splice(index, 1);
-        void client.close();
+        void client.close(QUIT_WAIT_MS);
       }, this.idleMs),
     };
     entry.timer.unref();

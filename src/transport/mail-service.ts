@@ -73,9 +73,12 @@ export class MailService {
     return new Promise((resolve) => this.idle.push(resolve));
   }
 
-  /** Ends the idle onward sessions; call after the listeners have stopped. */
+  /**
+   * Ends the idle onward sessions; call after the listeners have stopped. A
+   * transaction still in flight (past the listeners' grace) keeps its session
+   * until it ends.
+   */
   async close(): Promise<void> {
-    await this.drained();
     await this.lmtpPool?.close();
   }
 

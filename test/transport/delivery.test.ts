@@ -3,7 +3,9 @@
 // fake script that records its arguments and input).
 
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deliver, deliverEach, parseTarget, DeliveryError } from '../../src/transport/deliver.js';
 import { LmtpClient, LmtpClientError, LmtpPool, dataBytes } from '../../src/transport/lmtp-client.js';
@@ -138,6 +140,36 @@ describe('onward LMTP sessions kept open between mails', () => {
     await expect(single.send('boss@example.com', ['carol@example.com'], invitation(3))).rejects.toBeInstanceOf(LmtpClientError);
     expect(sink.messages).toHaveLength(2);
     await single.close();
+  });
+
+  it('does not wait long for a server that never answers QUIT', async () => {
+    // A mailbox server that takes a mail and then hangs: every command answered, except QUIT.
+    const server = createServer((socket) => {
+      let inData = false;
+      socket.write('220 hung\r\n');
+      createInterface({ input: socket, crlfDelay: Infinity }).on('line', (line) => {
+        if (inData) {
+          if (line === '.') {
+            inData = false;
+            socket.write('250 2.0.0 saved\r\n');
+          }
+        } else if (/^DATA/i.test(line)) {
+          inData = true;
+          socket.write('354 go ahead\r\n');
+        } else if (!/^QUIT/i.test(line)) socket.write('250 ok\r\n');
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const pool = new LmtpPool({ host: '127.0.0.1', port: (server.address() as AddressInfo).port });
+      const replies = await pool.send('boss@example.com', ['alice@example.com'], invitation(1));
+      expect(replies.map((r) => r.code)).toEqual([250]);
+      const started = Date.now();
+      await pool.close();
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      server.close();
+    }
   });
 
   it('closes a session that stayed unused for idleMs', async () => {
