@@ -54,9 +54,10 @@ export interface StoreDbs {
   outboxByUser: Database<true, Key>;
   /**
    * [dueMs, idK] -> true for each item still to send (state 'unprocessed'):
-   * dueMs is its next attempt's instant, 0 when it has none. The sender runs
-   * after every mail that queued something, so it must find what is due
-   * without reading the items already sent, which stay for `queue list`.
+   * dueMs is its next attempt's instant, 0 when it has none. `serve` runs the
+   * sender after every mail that may have queued something, so it must find
+   * what is due without reading the items already sent, which stay for
+   * `itip-agent outbox`.
    */
   outboxDue: Database<true, Key>;
   /**
