@@ -4,7 +4,7 @@
 // does not, the disagreement is noted in the journal.
 
 import type ICAL from 'ical.js';
-import { CalendarError, calendarMethod, parseCalendar } from '../ical/calendar.js';
+import { CalendarError, calendarMethod, parseCalendar, uidOf } from '../ical/calendar.js';
 import { isMethod, type Method } from '../itip/model.js';
 import { eventsByUid } from '../itip/schedule.js';
 import type { CalendarPart } from '../mail/mail-facts.js';
@@ -12,7 +12,10 @@ import type { CalendarPart } from '../mail/mail-facts.js';
 export interface ItipMessage {
   method: Method;
   vcalendar: ICAL.Component;
+  /** The VEVENTs by UID. */
   units: Map<string, ICAL.Component[]>;
+  /** The VFREEBUSYs by UID (the first of a UID). */
+  freebusy: Map<string, ICAL.Component>;
   /** Something to add to every journal reason for this message. */
   note?: string;
 }
@@ -55,6 +58,16 @@ function overLimit(vcalendar: ICAL.Component, limits: MessageLimits): string | u
   return undefined;
 }
 
+/** The VFREEBUSYs of a calendar by UID, the first of each UID (RFC 5546 section 3.3). */
+function freeBusyByUid(vcalendar: ICAL.Component): Map<string, ICAL.Component> {
+  const found = new Map<string, ICAL.Component>();
+  for (const component of vcalendar.getAllSubcomponents('vfreebusy')) {
+    const uid = uidOf(component);
+    if (uid && !found.has(uid)) found.set(uid, component);
+  }
+  return found;
+}
+
 export function readCalendarMessages(parts: CalendarPart[], limits: MessageLimits = DEFAULT_MESSAGE_LIMITS): CalendarMessages {
   const messages: ItipMessage[] = [];
   const unusable: Unusable[] = [];
@@ -86,16 +99,17 @@ export function readCalendarMessages(parts: CalendarPart[], limits: MessageLimit
       continue;
     }
     const units = eventsByUid(vcalendar);
-    if (units.size === 0) {
+    const freebusy = freeBusyByUid(vcalendar);
+    if (units.size === 0 && freebusy.size === 0) {
       const kinds = [...new Set(vcalendar.getAllSubcomponents().map((c) => c.name.toUpperCase()))]
         .filter((name) => name !== 'VTIMEZONE');
       const reason = kinds.length
-        ? `only VEVENT is scheduled; the calendar holds ${kinds.join(', ')}`
-        : 'the calendar holds no VEVENT with a UID';
+        ? `only VEVENT and VFREEBUSY are scheduled; the calendar holds ${kinds.join(', ')}`
+        : 'the calendar holds no VEVENT or VFREEBUSY with a UID';
       unusable.push({ method, uid: '', outcome: 'ignored', reason });
       continue;
     }
-    messages.push({ method, vcalendar, units, note });
+    messages.push({ method, vcalendar, units, freebusy, note });
   }
   return { messages, unusable };
 }

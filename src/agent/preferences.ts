@@ -144,7 +144,7 @@ export const PREFERENCES: PreferenceSpec[] = [
   },
   {
     key: 'freebusy_sharing',
-    description: 'share free/busy with correspondents: no (default) or share',
+    description: 'answer free/busy requests (VFREEBUSY REQUEST) with the own busy time: no (default) or share',
     validate: choice('freebusy_sharing', ['no', 'share']),
   },
   {

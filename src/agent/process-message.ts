@@ -10,6 +10,7 @@ import type { Direction, SenderFacts } from '../itip/effects.js';
 import type { CounterEntry, JournalEntry, Outcome, OutboxItem } from '../itip/model.js';
 import type { GroupMember } from '../itip/resource/bookings.js';
 import { schedule } from '../itip/schedule.js';
+import { scheduleFreeBusy } from '../itip/freebusy.js';
 import { SCHEDULE_STATUS } from '../itip/schedule-status.js';
 import { formatUtc } from '../ical/times.js';
 import type { ParsedMail } from '../mail/mail-facts.js';
@@ -208,7 +209,9 @@ function handleForUser(
     // One duplicate record per UID the mail carries, so that the journal of a
     // redelivery lines up with the journal of the first delivery.
     const reason = 'this mail was processed before (same Message-ID and content); nothing changed';
-    const units = calendars.messages.flatMap((message) => [...message.units.keys()].map((uid) => [message.method, uid] as const));
+    const units = calendars.messages.flatMap((message) =>
+      [...message.units.keys(), ...message.freebusy.keys()].map((uid) => [message.method, uid] as const),
+    );
     if (units.length === 0) units.push([calendars.messages[0]?.method ?? calendars.unusable[0]?.method ?? '', '']);
     for (const [method, uid] of units) journal(method, uid, 'duplicate', reason);
     return entries;
@@ -252,6 +255,22 @@ function handleForUser(
       if (outcome.outcome !== 'error') {
         extras.handoffs.push(...applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence));
       }
+      const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
+      journal(message.method, uid, outcome.outcome, reason);
+    }
+    for (const [uid, component] of message.freebusy) {
+      const outcome = scheduleFreeBusy({
+        method: message.method,
+        uid,
+        component,
+        user: tx.user,
+        prefs: tx.getPrefs(),
+        sender,
+        direction,
+        now,
+        busy: (from, to) => tx.freeBusy({ from, to }),
+      });
+      if (outcome.outcome !== 'error') applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence);
       const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
       journal(message.method, uid, outcome.outcome, reason);
     }

@@ -9,8 +9,11 @@ import type { Participant } from '../ical/calendar.js';
 import { addressDomain, normalizeAddress } from '../ical/address.js';
 import type { ItipInput } from './effects.js';
 
+/** What sender binding reads of a message: any iTIP input, an event's or a VFREEBUSY's. */
+type SenderContext = Pick<ItipInput, 'method' | 'sender' | 'prefs' | 'direction'>;
+
 /** Addresses that may speak for `address`: itself, SENT-BY, configured aliases. */
-function entitled(address: string, sentBy: string | undefined, input: ItipInput): Set<string> {
+function entitled(address: string, sentBy: string | undefined, input: SenderContext): Set<string> {
   const names = new Set([address]);
   if (sentBy) names.add(sentBy);
   // `sender_aliases`: "owner=alias1,alias2;owner2=alias3" in the recipient's preferences.
@@ -29,7 +32,7 @@ function entitled(address: string, sentBy: string | undefined, input: ItipInput)
  * Why the mail may not speak for `address`, or undefined if it may.
  * Mail a user sends (outgoing) is bound by the MTA already.
  */
-export function senderProblem(input: ItipInput, address: string, sentBy?: string): string | undefined {
+export function senderProblem(input: SenderContext, address: string, sentBy?: string): string | undefined {
   if (input.direction === 'outgoing') return undefined;
   const claimed = input.sender.addresses;
   if (claimed.length === 0) return `the mail names no sender, so it cannot be shown to come from ${address}`;
@@ -61,7 +64,7 @@ export function outgoingProblem(input: ItipInput): string | undefined {
  * nobody outside may speak for a local organizer; with `requirePassExternal`,
  * outside senders need a passing check too.
  */
-function trustProblem(input: ItipInput, matching: string[]): string | undefined {
+function trustProblem(input: SenderContext, matching: string[]): string | undefined {
   const trust = input.sender.trust;
   if (!trust) return undefined;
   if (trust.failure) return `${trust.failure}; a ${input.method} that fails authentication changes nothing`;

@@ -345,6 +345,28 @@ function textPart(facts: Facts, sender: string): string {
   return lines.join(CRLF) + CRLF;
 }
 
+/** The text/plain part of a free/busy message: the range and the busy times, in UTC. */
+function freeBusyTextPart(vfreebusy: ICAL.Component, method: string, sender: string): string {
+  const utc = (value: unknown) => (value instanceof ICAL.Time ? `${formatUtc(value.toUnixTime() * 1000).slice(0, 16).replace('T', ' ')} UTC` : '?');
+  const range = `${utc(vfreebusy.getFirstPropertyValue('dtstart'))} to ${utc(vfreebusy.getFirstPropertyValue('dtend'))}`;
+  const opening =
+    method === 'REQUEST' ? `${sender} asks for your busy times from ${range}.` : `${sender} sends busy times from ${range}.`;
+  const lines = [opening];
+  const busy: string[] = [];
+  for (const prop of vfreebusy.getAllProperties('freebusy')) {
+    const type = String(prop.getParameter('fbtype') ?? 'BUSY').toLowerCase().replace('busy-', '');
+    for (const period of prop.getValues()) {
+      if (period instanceof ICAL.Period) busy.push(`  ${utc(period.start)} to ${utc(period.getEnd())} (${type})`);
+    }
+  }
+  if (method !== 'REQUEST') {
+    lines.push('', busy.length > 0 ? 'Busy:' : 'No busy time in that range.', ...busy.slice(0, 50));
+    if (busy.length > 50) lines.push(`  and ${busy.length - 50} more`);
+  }
+  lines.push('', `This mail carries the calendar data (iTIP method ${method}) for your calendar program.`);
+  return lines.join(CRLF) + CRLF;
+}
+
 // ---------------------------------------------------------------------------
 
 function domainOf(address: string): string {
@@ -371,8 +393,13 @@ export async function composeImip(input: ImipInput): Promise<ImipMail> {
   const ics = outgoingIcs(input.ics);
 
   const facts = readFacts(vcalendar, method, from);
-  const fromName = input.fromName?.trim() || nameInCalendar(facts.events, from);
-  const subject = subjectFor(method, facts.summary, { partstat: facts.partstat, sequence: facts.sequence });
+  // A free/busy message (RFC 5546 section 3.3) holds no event to describe.
+  const vfreebusy = facts.events.length === 0 ? vcalendar.getFirstSubcomponent('vfreebusy') : null;
+  const fromName = input.fromName?.trim() || nameInCalendar(vfreebusy ? [vfreebusy] : facts.events, from);
+  const sender = fromName ? `${fromName} (${mailAddress(from)})` : mailAddress(from);
+  const subject = vfreebusy
+    ? `Free/busy: ${fromName ?? mailAddress(from)}`
+    : subjectFor(method, facts.summary, { partstat: facts.partstat, sequence: facts.sequence });
   const messageId = input.messageId ?? `${globalThis.crypto.randomUUID()}@${domainOf(mailAddress(from))}`;
   const bareFrom = mailAddress(from);
   const bareTo = to.map(mailAddress);
@@ -383,7 +410,7 @@ export async function composeImip(input: ImipInput): Promise<ImipMail> {
     subject,
     date: input.date ?? new Date(),
     messageId: `<${messageId}>`,
-    text: textPart(facts, fromName ? `${fromName} (${bareFrom})` : bareFrom),
+    text: vfreebusy ? freeBusyTextPart(vfreebusy, method, sender) : textPart(facts, sender),
     alternatives: [{ contentType: `text/calendar; charset=utf-8; method=${method}`, content: ics }],
     ...(input.autoSubmitted ? { headers: { 'Auto-Submitted': input.autoSubmitted } } : {}),
     // The MIME boundary comes from the content rather than from chance, so that

@@ -152,6 +152,31 @@ describe('composeImip', () => {
     expect(parsed.facts.messageId).toMatch(/@example\.com$/);
   });
 
+  it('describes a free/busy REPLY by its range and busy times, and a REQUEST by what it asks', async () => {
+    const freeBusy = (method: string, lines: string[]) =>
+      ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//itip-agent//EN', `METHOD:${method}`, 'BEGIN:VFREEBUSY', 'UID:fb-1@example.org', 'DTSTAMP:20261115T120000Z',
+        'ORGANIZER;CN=Alice Example:mailto:alice@example.com', 'ATTENDEE;CN=Bob:mailto:bob@example.com', 'DTSTART:20261201T000000Z', 'DTEND:20261202T000000Z',
+        ...lines, 'END:VFREEBUSY', 'END:VCALENDAR', ''].join(CRLF);
+    const reply = await composeImip({
+      from: 'mailto:bob@example.com',
+      to: ['mailto:alice@example.com'],
+      ics: freeBusy('REPLY', ['FREEBUSY;FBTYPE=BUSY:20261201T090000Z/20261201T101500Z', 'FREEBUSY;FBTYPE=BUSY-TENTATIVE:20261201T140000Z/PT30M']),
+      messageId: 'fb-reply@example.com',
+    });
+    expect(reply.subject).toBe('Free/busy: Bob');
+    expect(reply.method).toBe('REPLY');
+    const body = await plainText(reply.raw);
+    expect(body).toContain('Bob (bob@example.com) sends busy times from 2026-12-01 00:00 UTC to 2026-12-02 00:00 UTC.');
+    expect(body).toContain('Busy:\n  2026-12-01 09:00 UTC to 2026-12-01 10:15 UTC (busy)\n  2026-12-01 14:00 UTC to 2026-12-01 14:30 UTC (tentative)');
+    expect((await readMail(reply.raw)).calendars.map((c) => c.methodParam)).toEqual(['REPLY']);
+
+    const empty = await plainText((await composeImip({ from: 'mailto:bob@example.com', to: ['mailto:alice@example.com'], ics: freeBusy('REPLY', []) })).raw);
+    expect(empty).toContain('No busy time in that range.');
+    const request = await composeImip({ from: 'mailto:alice@example.com', to: ['mailto:bob@example.com'], ics: freeBusy('REQUEST', []) });
+    expect(request.subject).toBe('Free/busy: Alice Example');
+    expect(await plainText(request.raw)).toContain('Alice Example (alice@example.com) asks for your busy times from 2026-12-01 00:00 UTC to 2026-12-02 00:00 UTC.');
+  });
+
   it('shows an all-day event as dates', async () => {
     const { mail } = await compose('CANCEL', [
       'UID:offsite@example.com',

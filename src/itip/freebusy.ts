@@ -1,0 +1,192 @@
+// VFREEBUSY messages (RFC 5546 section 3.3): a request for a calendar user's
+// busy time, the reply that answers it, and busy time published unasked.
+// - A REQUEST that names the user as an ATTENDEE is answered with a REPLY that
+//   carries the user's own busy periods in the asked range, when the user
+//   shares free/busy (freebusy_sharing=share, as in imip-agent); otherwise it
+//   is ignored and the mail goes on to the user as always. The ORGANIZER who
+//   asks must be who sent the mail (section 6.1.1), or anyone could have the
+//   agent mail a user's busy time to an address of their choosing.
+// - A REPLY from its ATTENDEE, or a PUBLISH from its ORGANIZER, is busy time
+//   learned of that person: kept as others' periods under the VFREEBUSY's UID,
+//   replacing what that UID said of them before.
+// The answered range is cut to the free/busy window: beyond it, series are not
+// expanded, and an answer would show time as free that is not.
+
+import ICAL from 'ical.js';
+import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf, organizerSentBy } from '../ical/calendar.js';
+import { formatUtc } from '../ical/times.js';
+import { result, type Direction, type Effect, type ItipResult, type SenderFacts } from './effects.js';
+import type { FbType, Method, OthersPeriod, Period, Preferences } from './model.js';
+import { freeBusyWindow } from './periods.js';
+import { attendeeSentBy, senderProblem } from './sender.js';
+
+/** One VFREEBUSY of a message, for one calendar user. */
+export interface FreeBusyInput {
+  method: Method;
+  uid: string;
+  component: ICAL.Component;
+  user: string;
+  prefs: Preferences;
+  sender: SenderFacts;
+  direction: Direction;
+  /** Now, epoch ms. */
+  now: number;
+  /** The user's own busy periods overlapping [from, to) (ISO 8601 UTC). */
+  busy: (from: string, to: string) => Period[];
+}
+
+/** Pure, like schedule(): the same input always gives the same result. Never throws. */
+export function scheduleFreeBusy(input: FreeBusyInput): ItipResult {
+  try {
+    if (input.direction === 'outgoing') return result('ignored', 'a VFREEBUSY the user sends changes nothing in the user\'s calendar');
+    switch (input.method) {
+      case 'REQUEST':
+        return answerRequest(input);
+      case 'REPLY':
+      case 'PUBLISH':
+        return keepBusyTime(input);
+      default:
+        return result('ignored', `METHOD:${input.method} is not used with VFREEBUSY (RFC 5546 section 3.3)`);
+    }
+  } catch (error) {
+    if (error instanceof CalendarError) return result('refused', `the free/busy ${input.method} cannot be used: ${error.message}`);
+    return result('error', `the free/busy ${input.method} could not be processed: ${(error as Error).message}`);
+  }
+}
+
+function answerRequest(input: FreeBusyInput): ItipResult {
+  const { component, user } = input;
+  const organizer = organizerOf(component);
+  if (!organizer) return result('refused', 'a free/busy REQUEST needs an ORGANIZER to answer (RFC 5546 section 3.3.2)');
+  const attendee = findAttendee(component, user);
+  if (!attendee) return result('ignored', `the free/busy request does not name ${user} as an ATTENDEE`);
+  const asked = rangeOf(component);
+  const forged = senderProblem(input, organizer, organizerSentBy(component));
+  if (forged) return result('refused', forged);
+  if (input.prefs.freebusy_sharing !== 'share') {
+    return result('ignored', 'free/busy requests are answered only for a user who shares free/busy (freebusy_sharing=share)');
+  }
+  const window = freeBusyWindow(input.prefs, input.now);
+  const from = Math.max(asked.from, window.from);
+  const to = Math.min(asked.to, window.to);
+  if (from >= to) return result('ignored', `the free/busy request asks about ${formatUtc(asked.from)} to ${formatUtc(asked.to)}, outside the free/busy window`);
+
+  const periods = mergedBusy(input.busy(formatUtc(from), formatUtc(to)), from, to);
+  const reply = new ICAL.Component('vfreebusy');
+  reply.addPropertyWithValue('uid', input.uid);
+  reply.addPropertyWithValue('dtstamp', utcTime(input.now));
+  reply.addProperty(ICAL.Property.fromString(component.getFirstProperty('organizer')!.toICALString()));
+  reply.addProperty(ICAL.Property.fromString(attendee.prop.toICALString()));
+  reply.addPropertyWithValue('dtstart', utcTime(from));
+  reply.addPropertyWithValue('dtend', utcTime(to));
+  for (const period of periods) {
+    const prop = new ICAL.Property('freebusy');
+    prop.setParameter('fbtype', period.fbtype);
+    prop.setValue(ICAL.Period.fromData({ start: utcTime(period.start), end: utcTime(period.end) }));
+    reply.addProperty(prop);
+  }
+  const calendar = newCalendar('REPLY');
+  calendar.addSubcomponent(reply);
+  const effects: Effect[] = [{ type: 'send', method: 'REPLY', uid: input.uid, to: [organizer], ics: calendar.toString() }];
+  const cut = from > asked.from || to < asked.to ? ' (cut to the free/busy window)' : '';
+  return result('applied', `answered ${organizer}'s free/busy request for ${formatUtc(from)} to ${formatUtc(to)}${cut} with ${periods.length} busy period(s)`, effects);
+}
+
+function keepBusyTime(input: FreeBusyInput): ItipResult {
+  const { component, method, uid } = input;
+  let participant: string | undefined;
+  let sentBy: string | undefined;
+  if (method === 'REPLY') {
+    // The one ATTENDEE of a REPLY is the one answering (RFC 5546 section 3.3.3).
+    const attendees = attendeesOf(component);
+    if (attendees.length !== 1) return result('refused', `a free/busy REPLY carries exactly one ATTENDEE (RFC 5546 section 3.3.3); this one has ${attendees.length}`);
+    participant = attendees[0]!.address;
+    sentBy = attendeeSentBy(attendees[0]!);
+  } else {
+    participant = organizerOf(component);
+    sentBy = organizerSentBy(component);
+    if (!participant) return result('refused', 'a free/busy PUBLISH needs an ORGANIZER (RFC 5546 section 3.3.1)');
+  }
+  if (participant === input.user) return result('ignored', `the free/busy ${method} is about ${input.user} itself`);
+  const forged = senderProblem(input, participant, sentBy);
+  if (forged) return result('refused', forged);
+
+  const periods: OthersPeriod[] = [];
+  for (const prop of component.getAllProperties('freebusy')) {
+    const fbtype = String(prop.getParameter('fbtype') ?? 'BUSY').toUpperCase();
+    // FREE says nothing busy; the other types are kept as they come (RFC 5545 section 3.2.9).
+    if (fbtype === 'FREE') continue;
+    for (const value of prop.getValues()) {
+      if (!(value instanceof ICAL.Period)) continue;
+      const start = utcMs(value.start, 'a FREEBUSY period');
+      const end = utcMs(value.getEnd(), 'a FREEBUSY period');
+      if (end <= start) continue;
+      periods.push({ start: formatUtc(start), end: formatUtc(end), fbtype: fbtype as FbType, uid, recurrenceId: null, participant });
+    }
+  }
+  const effects: Effect[] = [
+    { type: 'others-periods', uid, participant, periods },
+    { type: 'inbox', method, uid, from: participant, ics: messageText(method, component) },
+  ];
+  return result('applied', `kept ${periods.length} busy period(s) of ${participant}`, effects);
+}
+
+/** DTSTART and DTEND of a VFREEBUSY, which RFC 5545 section 3.6.4 requires in UTC. */
+function rangeOf(component: ICAL.Component): { from: number; to: number } {
+  const start = component.getFirstPropertyValue('dtstart');
+  const end = component.getFirstPropertyValue('dtend');
+  if (!(start instanceof ICAL.Time) || !(end instanceof ICAL.Time)) {
+    throw new CalendarError('a free/busy REQUEST needs DTSTART and DTEND (RFC 5546 section 3.3.2)');
+  }
+  const from = utcMs(start, 'DTSTART');
+  const to = utcMs(end, 'DTEND');
+  if (to <= from) throw new CalendarError('DTEND is not after DTSTART');
+  return { from, to };
+}
+
+function utcMs(time: ICAL.Time, what: string): number {
+  if (time.isDate || time.zone?.tzid !== 'UTC') throw new CalendarError(`${what} must be a UTC date-time in a VFREEBUSY (RFC 5545 section 3.6.4)`);
+  return time.toUnixTime() * 1000;
+}
+
+function utcTime(ms: number): ICAL.Time {
+  return ICAL.Time.fromJSDate(new Date(ms), true);
+}
+
+/**
+ * Busy periods as an answer gives them: cut to [from, to), and per type the
+ * overlapping or touching ones joined, which also keeps the events' own
+ * boundaries to the user.
+ */
+function mergedBusy(periods: Period[], from: number, to: number): Array<{ start: number; end: number; fbtype: FbType }> {
+  const byType = new Map<FbType, Array<[number, number]>>();
+  for (const period of periods) {
+    const start = Math.max(Date.parse(period.start), from);
+    const end = Math.min(Date.parse(period.end), to);
+    if (end <= start) continue;
+    const list = byType.get(period.fbtype) ?? [];
+    list.push([start, end]);
+    byType.set(period.fbtype, list);
+  }
+  const merged: Array<{ start: number; end: number; fbtype: FbType }> = [];
+  for (const [fbtype, list] of byType) {
+    list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    let current: [number, number] | undefined;
+    for (const [start, end] of list) {
+      if (current && start <= current[1]) current[1] = Math.max(current[1], end);
+      else {
+        if (current) merged.push({ start: current[0], end: current[1], fbtype });
+        current = [start, end];
+      }
+    }
+    if (current) merged.push({ start: current[0], end: current[1], fbtype });
+  }
+  return merged.sort((a, b) => a.start - b.start || a.end - b.end || (a.fbtype < b.fbtype ? -1 : a.fbtype > b.fbtype ? 1 : 0));
+}
+
+/** The message as the inbox keeps it: this VFREEBUSY in a VCALENDAR with its METHOD. */
+function messageText(method: Method, component: ICAL.Component): string {
+  const calendar = newCalendar(method);
+  calendar.addSubcomponent(cloneComponent(component));
+  return calendar.toString();
+}
