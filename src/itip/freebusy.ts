@@ -14,26 +14,19 @@
 
 import ICAL from 'ical.js';
 import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf, organizerSentBy } from '../ical/calendar.js';
-import { formatUtc } from '../ical/times.js';
-import { result, type Direction, type Effect, type ItipResult, type SenderFacts } from './effects.js';
-import type { FbType, Method, OthersPeriod, Period, Preferences } from './model.js';
+import { compareText } from '../ical/text-order.js';
+import { formatUtc, parseInstant, utcTime } from '../ical/times.js';
+import { result, type Effect, type ItipInput, type ItipResult } from './effects.js';
+import type { FbType, Method, OthersPeriod, Period } from './model.js';
 import { freeBusyWindow } from './periods.js';
 import { attendeeSentBy, senderProblem } from './sender.js';
 
-/** One VFREEBUSY of a message, for one calendar user. */
-export interface FreeBusyInput {
-  method: Method;
-  uid: string;
+/** One VFREEBUSY of a message, for one calendar user: what an event's input has, with the user's busy time. */
+export type FreeBusyInput = Pick<ItipInput, 'method' | 'uid' | 'user' | 'prefs' | 'sender' | 'direction' | 'now'> & {
   component: ICAL.Component;
-  user: string;
-  prefs: Preferences;
-  sender: SenderFacts;
-  direction: Direction;
-  /** Now, epoch ms. */
-  now: number;
   /** The user's own busy periods overlapping [from, to) (ISO 8601 UTC). */
   busy: (from: string, to: string) => Period[];
-}
+};
 
 /** Pure, like schedule(): the same input always gives the same result. Never throws. */
 export function scheduleFreeBusy(input: FreeBusyInput): ItipResult {
@@ -149,10 +142,6 @@ function utcMs(time: ICAL.Time, what: string): number {
   return time.toUnixTime() * 1000;
 }
 
-function utcTime(ms: number): ICAL.Time {
-  return ICAL.Time.fromJSDate(new Date(ms), true);
-}
-
 /**
  * Busy periods as an answer gives them: cut to [from, to), and per type the
  * overlapping or touching ones joined, which also keeps the events' own
@@ -161,8 +150,8 @@ function utcTime(ms: number): ICAL.Time {
 function mergedBusy(periods: Period[], from: number, to: number): Array<{ start: number; end: number; fbtype: FbType }> {
   const byType = new Map<FbType, Array<[number, number]>>();
   for (const period of periods) {
-    const start = Math.max(Date.parse(period.start), from);
-    const end = Math.min(Date.parse(period.end), to);
+    const start = Math.max(parseInstant(period.start), from);
+    const end = Math.min(parseInstant(period.end), to);
     if (end <= start) continue;
     const list = byType.get(period.fbtype) ?? [];
     list.push([start, end]);
@@ -181,7 +170,7 @@ function mergedBusy(periods: Period[], from: number, to: number): Array<{ start:
     }
     if (current) merged.push({ start: current[0], end: current[1], fbtype });
   }
-  return merged.sort((a, b) => a.start - b.start || a.end - b.end || (a.fbtype < b.fbtype ? -1 : a.fbtype > b.fbtype ? 1 : 0));
+  return merged.sort((a, b) => a.start - b.start || a.end - b.end || compareText(a.fbtype, b.fbtype));
 }
 
 /** The message as the inbox keeps it: this VFREEBUSY in a VCALENDAR with its METHOD. */
