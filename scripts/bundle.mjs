@@ -10,11 +10,10 @@
 //   `process` still never evaluates the listeners or the outbox sender;
 // - CommonJS rather than ESM because only a classic script can be compiled with
 //   a code cache in Node 20 (vm.Script cachedData): bin/itip-agent loads it so;
-// - mailparser and libmime require, at load time, libraries that only rare mail
-//   needs: html-to-text (HTML bodies, which we skip), linkify-it (text to HTML,
-//   skipped too) and encoding-japanese (ISO-2022-JP, Shift_JIS, EUC-JP). They
-//   are replaced by stand-ins that load the real library on first use, so
-//   behaviour is unchanged and the common mail pays nothing for them.
+// - libmime requires, at load time, encoding-japanese (ISO-2022-JP, Shift_JIS,
+//   EUC-JP), which only rare mail needs. It is replaced by a stand-in that loads
+//   the real library on first use, so behaviour is unchanged and the common mail
+//   pays nothing for it.
 // - lmdb's JavaScript is bundled too (compiling it was a fifth of a run); it
 //   finds its native addon from its own file name, so that name is set to where
 //   lmdb is installed. msgpackr's optional native string extractor is left out:
@@ -41,58 +40,20 @@ try {
   process.exit(0);
 }
 
-/**
- * How each deferred library is used by the modules that require it: `proxy`
- * for an object whose members are read at call time, `functions` for named
- * functions destructured at load time, `linkify` for linkify-it's factory,
- * whose instance mailparser configures at load time with chained calls.
- */
-const DEFERRED = {
-  'encoding-japanese': { kind: 'proxy' },
-  'html-to-text': { kind: 'functions', names: ['htmlToText', 'compile', 'convert'] },
-  'linkify-it': { kind: 'linkify', chained: ['tlds', 'add', 'set'] },
-};
+/** Libraries loaded on first use: a proxy whose members are read at call time. */
+const DEFERRED = ['encoding-japanese'];
 
-function stubSource(name, spec, relativePath) {
+function stubSource(relativePath) {
   // Resolved at build time against the importer; loaded at run time from the
   // package root (dist/bundle/../..), the tree the bundle was built in.
-  const load = `let real; const load = () => (real ??= require(require('node:path').join(__dirname, '..', '..', ${JSON.stringify(relativePath)})));`;
-  switch (spec.kind) {
-    case 'proxy':
-      return `${load}\nmodule.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
-    case 'functions':
-      return `${load}\n${spec.names.map((n) => `exports.${n} = (...args) => load().${n}(...args);`).join('\n')}`;
-    case 'linkify':
-      return `${load}
-module.exports = function deferredLinkify(...factoryArgs) {
-  const calls = [];
-  let instance;
-  const target = () => {
-    if (!instance) {
-      instance = load()(...factoryArgs);
-      for (const [method, args] of calls) instance[method](...args);
-    }
-    return instance;
-  };
-  const chained = new Set(${JSON.stringify(spec.chained)});
-  const proxy = new Proxy({}, {
-    get(_, key) {
-      if (!instance && chained.has(key)) return (...args) => (calls.push([key, args]), proxy);
-      const value = target()[key];
-      return typeof value === 'function' ? value.bind(instance) : value;
-    },
-  });
-  return proxy;
-};`;
-    default:
-      throw new Error(`unknown stub kind for ${name}`);
-  }
+  return `let real; const load = () => (real ??= require(require('node:path').join(__dirname, '..', '..', ${JSON.stringify(relativePath)})));
+module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
 }
 
 const deferLibraries = {
   name: 'defer-libraries',
   setup(pluginBuild) {
-    const filter = new RegExp(`^(${Object.keys(DEFERRED).join('|').replace(/[.-]/g, '\\$&')})$`);
+    const filter = new RegExp(`^(${DEFERRED.join('|').replace(/[.-]/g, '\\$&')})$`);
     pluginBuild.onResolve({ filter }, async (args) => {
       // This plugin's own lookup of the real file below comes through here too.
       if (args.pluginData === 'real') return undefined;
@@ -101,7 +62,7 @@ const deferLibraries = {
       return { path: args.path, namespace: 'deferred', pluginData: relative(root, resolved.path).split(sep).join('/') };
     });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
-      contents: stubSource(args.path, DEFERRED[args.path], args.pluginData),
+      contents: stubSource(args.pluginData),
       loader: 'js',
     }));
   },

@@ -1,15 +1,18 @@
 // Reading one RFC 5322 message into the calendar parts it carries and the facts the
 // scheduling core needs about it (RFC 6047, iMIP).
 //
-// mailparser does the MIME work (structure, transfer encodings, header decoding). It
-// treats every text/calendar part as an attachment and hands it over as raw bytes, so
-// the charset conversion of calendar parts is done here, from the part's own
-// Content-Type charset parameter.
+// mailsplit does the MIME work (structure, transfer encodings), libmime decodes
+// header values. Calendar parts come as transfer-decoded bytes, so their charset
+// conversion is done here, from the part's own Content-Type charset parameter.
 
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import type { EventEmitter } from 'node:events';
+import type { Transform } from 'node:stream';
+import { domainToUnicode } from 'node:url';
+import { Splitter } from '@zone-eu/mailsplit';
+import type { HeaderLine as SplitterHeaderLine, MimeNode as SplitterNode, SplitterChunk } from '@zone-eu/mailsplit/lib/types.js';
 import iconv from 'iconv-lite';
-import { MailParser, type MailParserOptions } from 'mailparser';
+import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { normalizeAddress } from '../ical/address.js';
 import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
@@ -100,18 +103,18 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
 
   calendars.forEach((calendar, index) => checkMethodParam(calendar, canonical[index]!, warnings));
 
-  return { facts: readFacts(raw, result.headers, result.headerLines), calendars, warnings, skipped };
+  return { facts: readFacts(raw, result.headerLines), calendars, warnings, skipped };
 }
 
 // ---------------------------------------------------------------------------
-// MIME: walking the parts with mailparser
+// MIME: walking the parts with mailsplit
+//
+// mailsplit is the MIME splitter mailparser is built on. The agent reads it
+// directly: mailparser also decodes every text body, parses every address
+// header and builds HTML for them, work that was most of the cost of reading
+// a mail and that nothing here uses.
 
-interface HeaderLine {
-  key: string;
-  line: string;
-}
-
-type Headers = Map<string, unknown>;
+type HeaderLine = SplitterHeaderLine;
 
 /** A part that may be a calendar, with its bytes transfer-decoded but not charset-decoded. */
 interface RawPart {
@@ -127,104 +130,102 @@ interface RawPart {
 }
 
 interface SplitResult {
-  headers?: Headers;
   headerLines: HeaderLine[];
   parts: RawPart[];
   error?: unknown;
 }
 
-/** The part objects mailparser emits for attachments (every text/calendar part is one). */
-interface AttachmentData {
-  type: 'attachment';
-  content: Readable;
-  contentType: string;
-  filename?: string;
-  headers: Headers;
-  release: (() => void) | null;
-}
+/**
+ * Bodies read as text, not as attachments, when they are inline: a calendar
+ * among them is found only when it is an attachment (mailparser's rule, which
+ * this module followed since it was written).
+ */
+const TEXT_TYPES = new Set(['text/plain', 'text/html', 'message/delivery-status']);
 
 function splitMessage(raw: Buffer, maxBytes: number, warnings: string[]): Promise<SplitResult> {
   const result: SplitResult = { headerLines: [], parts: [] };
-  const options = {
-    // Attached messages (message/rfc822) stay opaque: a forwarded invitation is not a
-    // scheduling message of this mail, and must not change anyone's calendar.
-    ignoreEmbedded: true,
-    skipHtmlToText: true,
-    skipTextToHtml: true,
-    skipTextLinks: true,
-    skipImageLinks: true,
-  } as MailParserOptions;
-
   return new Promise((resolve) => {
     let settled = false;
+    let splitterEnded = false;
+    let open = 0;
     const finish = (error?: unknown): void => {
       if (settled) return;
+      if (error === undefined && (!splitterEnded || open > 0)) return;
       settled = true;
       if (error !== undefined) result.error = error;
       resolve(result);
     };
 
-    let parser: MailParser;
+    let splitter: Splitter;
     try {
-      parser = new MailParser(options);
+      // Attached messages (message/rfc822) stay opaque: a forwarded invitation is not a
+      // scheduling message of this mail, and must not change anyone's calendar.
+      splitter = new Splitter({ ignoreEmbedded: true });
     } catch (error) {
       finish(error);
       return;
     }
-    parser.on('headers', (headers: Headers) => {
-      result.headers = headers;
-    });
-    parser.on('headerLines', (lines: HeaderLine[]) => {
-      result.headerLines = lines;
-    });
-    parser.on('error', (error: unknown) => finish(error));
-    parser.on('end', () => finish());
 
-    let reading = false;
-    const read = (): void => {
-      if (settled) return;
-      reading = true;
-      for (;;) {
-        let data: { type?: string } | null;
-        try {
-          data = parser.read() as { type?: string } | null;
-        } catch (error) {
-          finish(error);
-          return;
-        }
-        if (data === null) {
-          reading = false;
-          return;
-        }
-        if (data.type === 'attachment') {
-          // mailparser waits for each attachment to be released before it goes on.
-          takeAttachment(data as AttachmentData, maxBytes, result.parts, warnings, read);
-          return;
-        }
-      }
+    // The decoder of the leaf part being read, if it is a part we keep.
+    let current: Transform | undefined;
+    const endCurrent = (): void => {
+      current?.end();
+      current = undefined;
     };
-    parser.on('readable', () => {
-      if (!reading) read();
+
+    splitter.on('data', (data: SplitterChunk) => {
+      if (data.type === 'node') {
+        endCurrent();
+        const node = data as SplitterNode;
+        if (node.root) result.headerLines = (node.headers && node.headers.lines) || [];
+        if (node.multipart) return;
+        const decoder = takePart(node, maxBytes, result.parts, warnings, () => {
+          open--;
+          finish();
+        });
+        if (decoder) {
+          open++;
+          current = decoder;
+        }
+      } else if (data.type === 'body') {
+        current?.write((data as { value: Buffer }).value);
+      } else {
+        // Multipart framing: the leaf before it has ended.
+        endCurrent();
+      }
+    });
+    // Its declared types know only 'data'; a Transform stream has these too.
+    const stream = splitter as unknown as EventEmitter;
+    stream.on('error', (error: unknown) => finish(error));
+    stream.on('end', () => {
+      endCurrent();
+      splitterEnded = true;
+      finish();
     });
 
     try {
-      parser.end(raw);
+      splitter.end(raw);
     } catch (error) {
       finish(error);
     }
   });
 }
 
-function takeAttachment(
-  data: AttachmentData,
-  maxBytes: number,
-  parts: RawPart[],
-  warnings: string[],
-  next: () => void,
-): void {
-  const typeHeader = structuredHeader(data.headers.get('content-type'));
-  const declared = (typeHeader?.value ?? data.contentType ?? 'application/octet-stream').toLowerCase().trim();
-  const filename = data.filename || undefined;
+/**
+ * Starts reading a leaf part that may be a calendar: returns the decoder its
+ * body goes into, which calls `done` once the part is in `parts` (or failed).
+ * Undefined for a part that is none of our business.
+ */
+function takePart(node: SplitterNode, maxBytes: number, parts: RawPart[], warnings: string[], done: () => void): Transform | undefined {
+  const contentType = node.contentType || 'text/plain';
+  let disposition = node.disposition || undefined;
+  if (disposition && disposition !== 'attachment' && disposition !== 'inline') disposition = 'attachment';
+  if (TEXT_TYPES.has(contentType) && (disposition ?? 'inline') === 'inline') return undefined;
+
+  const typeHeader = structuredHeader(node.headers ? node.headers.getFirst('content-type') : undefined);
+  const filename = node.filename || undefined;
+  // Without a Content-Type, mailsplit takes the type from the file name's extension (invite.ics).
+  const declared = (typeHeader?.value || contentType).toLowerCase().trim();
 
   if (MESSAGE_TYPES.has(declared)) {
     const name = filename ? ` (${filename})` : '';
@@ -234,57 +235,36 @@ function takeAttachment(
   const announced = CALENDAR_TYPES.has(declared);
   const candidate =
     announced || GENERIC_TYPES.has(declared) || (filename !== undefined && CALENDAR_FILENAME.test(filename));
-  if (!candidate) {
-    discard(data, next);
-    return;
-  }
+  if (!candidate) return undefined;
 
+  const decoder = node.getDecoder();
   const chunks: Buffer[] = [];
   let size = 0;
-  let done = false;
-  const end = (): void => {
-    if (done) return;
-    done = true;
-    const part: RawPart = {
-      contentType: declared,
-      announced,
-      content: Buffer.concat(chunks),
-      size,
-    };
+  let ended = false;
+  decoder.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    // Past the limit the bytes are counted but not kept: the part will be skipped.
+    if (size <= maxBytes) chunks.push(chunk);
+  });
+  decoder.once('end', () => {
+    if (ended) return;
+    ended = true;
+    const part: RawPart = { contentType: declared, announced, content: Buffer.concat(chunks), size };
     const method = typeHeader?.params.method?.trim();
     if (method) part.methodParam = method.toUpperCase();
     const charset = typeHeader?.params.charset?.trim();
     if (charset) part.charset = charset;
     if (filename) part.filename = filename;
     parts.push(part);
-    release(data);
-    next();
-  };
-  data.content.on('data', (chunk: Buffer) => {
-    size += chunk.length;
-    // Past the limit the bytes are counted but not kept: the part will be skipped.
-    if (size <= maxBytes) chunks.push(chunk);
+    done();
   });
-  data.content.once('end', end);
-  data.content.once('error', (error: unknown) => {
+  decoder.once('error', (error: unknown) => {
     warnings.push(`part ${declared}${filename ? ` (${filename})` : ''} could not be decoded: ${errorText(error)}`);
-    if (done) return;
-    done = true;
-    release(data);
-    next();
+    if (ended) return;
+    ended = true;
+    done();
   });
-}
-
-/** Lets mailparser go on past an attachment we do not need, draining its bytes. */
-function discard(data: AttachmentData, next: () => void): void {
-  data.content.on('error', () => undefined);
-  data.content.resume();
-  release(data);
-  next();
-}
-
-function release(data: AttachmentData): void {
-  if (typeof data.release === 'function') data.release();
+  return decoder;
 }
 
 interface StructuredHeader {
@@ -292,19 +272,16 @@ interface StructuredHeader {
   params: Record<string, string | undefined>;
 }
 
-function structuredHeader(value: unknown): StructuredHeader | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  if (!first || typeof first !== 'object') return undefined;
-  const header = first as { value?: unknown; params?: unknown };
-  if (typeof header.value !== 'string') return undefined;
+/** A Content-Type value and its parameters (RFC 2045 section 5.1, RFC 2231 continuations). */
+function structuredHeader(value: string | undefined): StructuredHeader | undefined {
+  if (!value) return undefined;
+  const parsed = libmime.parseHeaderValue(value);
   const params: Record<string, string | undefined> = {};
-  if (header.params && typeof header.params === 'object') {
-    for (const [key, param] of Object.entries(header.params as Record<string, unknown>)) {
-      // Parameter names are case-insensitive (RFC 2045 section 5.1): METHOD=, Method=.
-      if (typeof param === 'string') params[key.toLowerCase()] = param;
-    }
+  for (const [key, param] of Object.entries(parsed.params ?? {})) {
+    // Parameter names are case-insensitive (RFC 2045 section 5.1): METHOD=, Method=.
+    if (typeof param === 'string') params[key.toLowerCase()] = param;
   }
-  return { value: header.value, params };
+  return { value: parsed.value ?? '', params };
 }
 
 function describePart(part: RawPart): string {
@@ -356,7 +333,7 @@ const WINDOWS_1252_LABELS = /^(iso[-_]?8859-?1|latin-?1|l1|cp819|iso-ir-100|ibm8
 
 function decodeNamedCharset(bytes: Buffer, name: string, label: string, warnings: string[]): string {
   const charset = WINDOWS_1252_LABELS.test(name) ? 'windows-1252' : name;
-  // iconv-lite (which mailparser uses too) first: Node 20's TextDecoder reads the
+  // iconv-lite (which libmime uses too) first: Node 20's TextDecoder reads the
   // windows-1252 family as ISO-8859-1 (0x80 becomes U+0080, not the euro sign).
   if (iconv.encodingExists(charset)) return iconv.decode(bytes, charset);
   try {
@@ -426,14 +403,11 @@ function checkMethodParam(calendar: CalendarPart, canonicalText: string, warning
 // ---------------------------------------------------------------------------
 // Facts from the top-level header
 
-function readFacts(raw: Buffer, headers: Headers | undefined, headerLines: HeaderLine[]): MailFacts {
+function readFacts(raw: Buffer, headerLines: HeaderLine[]): MailFacts {
   const digest = createHash('sha256').update(raw).digest('hex');
   const lines = headerLines.length > 0 ? headerLines : fallbackHeaderLines(raw);
-  // mailparser's decoded header map when it got that far; else the raw lines, parsed here.
   const addresses = (key: string): string[] =>
-    headers
-      ? addressesOf(headers.get(key))
-      : addressesOf(lines.filter((line) => line.key === key).map((line) => addressparser(headerValue(line.line))));
+    addressesOf(lines.filter((line) => line.key === key).map((line) => addressparser(headerValue(line.line))));
   const facts: MailFacts = {
     messageId: messageIdOf(lines) ?? `sha256:${digest}`,
     digest,
@@ -449,22 +423,23 @@ function readFacts(raw: Buffer, headers: Headers | undefined, headerLines: Heade
   if (sender) facts.sender = sender;
   const replyTo = addresses('reply-to')[0];
   if (replyTo) facts.replyTo = replyTo;
-  const subject = headers ? firstString(headers.get('subject')) : rawSubject(lines);
+  const subject = subjectOf(lines);
   if (subject !== undefined) facts.subject = subject;
   const date = dateOf(lines);
   if (date) facts.date = date;
   return facts;
 }
 
-function firstString(value: unknown): string | undefined {
-  const first = Array.isArray(value) ? value[0] : value;
-  return typeof first === 'string' ? first : undefined;
-}
-
-/** The Subject as written, encoded words and all: only used when mailparser gave up. */
-function rawSubject(lines: HeaderLine[]): string | undefined {
+/** The Subject, its encoded words decoded (RFC 2047); as written when they cannot be. */
+function subjectOf(lines: HeaderLine[]): string | undefined {
   const line = lines.find((entry) => entry.key === 'subject');
-  return line ? headerValue(line.line) : undefined;
+  if (!line) return undefined;
+  const value = headerValue(line.line);
+  try {
+    return libmime.decodeWords(value);
+  } catch {
+    return value;
+  }
 }
 
 /** The value of a raw header line, unfolded (RFC 5322 section 2.2.3). */
@@ -486,8 +461,8 @@ function messageIdOf(lines: HeaderLine[]): string | undefined {
 }
 
 /**
- * The Date header as ISO 8601 UTC. Read from the raw line: mailparser substitutes the
- * current time for a date it cannot parse, which would be a made-up fact.
+ * The Date header as ISO 8601 UTC. A date that does not parse is left out: the
+ * current time in its place (what some mail readers do) would be a made-up fact.
  */
 function dateOf(lines: HeaderLine[]): string | undefined {
   const line = lines.find((entry) => entry.key === 'date');
@@ -502,7 +477,12 @@ interface AddressEntry {
   group?: unknown;
 }
 
-/** Addresses of an address header, groups flattened, as lower-case mailto: URIs. */
+/**
+ * Addresses of an address header, groups flattened, as lower-case mailto: URIs.
+ * RFC 2047 section 5 allows no encoded word in an addr-spec: an address with one
+ * counts only if it decodes to a plain local@domain. A domain in punycode is
+ * read as Unicode, as it is displayed.
+ */
 function addressesOf(value: unknown): string[] {
   const out: string[] = [];
   const visit = (entry: unknown): void => {
@@ -511,14 +491,10 @@ function addressesOf(value: unknown): string[] {
       return;
     }
     if (!entry || typeof entry !== 'object') return;
-    const object = entry as AddressEntry & { value?: unknown };
-    if (Array.isArray(object.value)) {
-      object.value.forEach(visit);
-      return;
-    }
+    const object = entry as AddressEntry;
     if (Array.isArray(object.group)) object.group.forEach(visit);
-    if (typeof object.address === 'string') {
-      const address = normalizeAddress(object.address);
+    if (typeof object.address === 'string' && object.address !== '') {
+      const address = normalizeAddress(plainAddress(object.address));
       if (address && !out.includes(address)) out.push(address);
     }
   };
@@ -526,7 +502,25 @@ function addressesOf(value: unknown): string[] {
   return out;
 }
 
-/** When mailparser gave up before the header was read: split the header block by hand. */
+function plainAddress(address: string): string {
+  let plain = address;
+  if (/=\?[^?]+\?[BbQq]\?[^?]*\?=/.test(plain)) {
+    try {
+      plain = libmime.decodeWords(plain);
+    } catch {
+      return '';
+    }
+    if (!/^[^\s@]+@[^\s@]+$/.test(plain) || plain.includes('=?')) return '';
+  }
+  const at = plain.lastIndexOf('@');
+  if (at >= 0 && /(^|\.)xn--/i.test(plain.slice(at + 1))) {
+    const domain = domainToUnicode(plain.slice(at + 1));
+    if (domain) plain = `${plain.slice(0, at + 1)}${domain}`;
+  }
+  return plain;
+}
+
+/** When the splitter gave up before the header was read: split the header block by hand. */
 function fallbackHeaderLines(raw: Buffer): HeaderLine[] {
   const crlf = raw.indexOf('\r\n\r\n');
   const lf = raw.indexOf('\n\n');

@@ -138,6 +138,59 @@ const cases: Case[] = [
     parts: [{ contentType: 'application/octet-stream', filename: 'meeting.ics', contains: ['SUMMARY:Generic type'] }],
   },
   {
+    name: 'no Content-Type, an attachment named invite.ics: the name gives the type',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Disposition: attachment; filename=invite.ics',
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar('Named only')),
+        '--mix--',
+      ),
+    parts: [{ contentType: 'text/calendar', filename: 'invite.ics', contains: ['SUMMARY:Named only'] }],
+  },
+  {
+    name: 'parameters in RFC 2231 continuations and encoded form',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        "Content-Type: text/calendar; charset*=utf-8''utf-8; method*0=REQ; method*1=UEST;",
+        " name*=utf-8''Besprechung%20%C3%BCber%20%C3%96l.ics",
+        'Content-Transfer-Encoding: base64',
+        '',
+        base64(calendar(SUMMARY)),
+        '--mix--',
+      ),
+    parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', filename: 'Besprechung über Öl.ics', contains: [`SUMMARY:${SUMMARY}`] }],
+  },
+  {
+    name: 'a calendar as the inline text/plain body is text; as a text/plain attachment it is read',
+    raw: () =>
+      message(
+        HEAD,
+        'Content-Type: multipart/mixed; boundary=mix',
+        '',
+        '--mix',
+        'Content-Type: text/plain; charset=utf-8',
+        '',
+        calendar('Pasted into the body'),
+        '--mix',
+        'Content-Type: text/plain; charset=utf-8',
+        'Content-Disposition: attachment; filename=event.txt',
+        '',
+        calendar('Attached as text'),
+        '--mix--',
+      ),
+    parts: [{ contentType: 'text/plain', filename: 'event.txt', contains: ['SUMMARY:Attached as text'] }],
+  },
+  {
     name: 'application/octet-stream that is not a calendar is ignored',
     raw: () =>
       message(
@@ -557,6 +610,24 @@ describe('readMail: facts', () => {
         'relay.example.org; spf=fail smtp.mailfrom=example.com',
       ],
     });
+  });
+
+  it('takes an encoded word in an address only when it decodes to a plain address; reads punycode as Unicode', async () => {
+    const raw = message(
+      'From: =?utf-8?Q?boss?=@example.com',
+      'Sender: =?utf-8?B?PGV2aWxAZXhhbXBsZS5vcmc+?=@example.com',
+      'To: Alice <alice@xn--mnchen-3ya.example>, "=?utf-8?B?PGV2aWxAZXhhbXBsZS5vcmc+?=" <bob@example.org>',
+      'Message-ID: <encoded@example.com>',
+      'Content-Type: text/plain',
+      '',
+      'Hello',
+    );
+    const { facts } = await readMail(raw);
+    expect(facts.from).toBe('mailto:boss@example.com');
+    // Decoded, the sender is "<evil@example.org>@example.com": no address at all.
+    expect(facts.sender).toBeUndefined();
+    // A display name is never an address, whatever it decodes to.
+    expect(facts.to).toEqual(['mailto:alice@münchen.example', 'mailto:bob@example.org']);
   });
 
   it('uses sha256:<digest> when there is no Message-ID', async () => {
