@@ -127,6 +127,8 @@ interface RawPart {
   content: Buffer;
   /** Decoded size in bytes, counted even when the content was not kept. */
   size: number;
+  /** Where the part starts among the mail's parts: decoders may end out of order. */
+  position: number;
 }
 
 interface SplitResult {
@@ -153,6 +155,7 @@ function splitMessage(raw: Buffer, maxBytes: number, warnings: string[]): Promis
       if (error === undefined && (!splitterEnded || open > 0)) return;
       settled = true;
       if (error !== undefined) result.error = error;
+      result.parts.sort((a, b) => a.position - b.position);
       resolve(result);
     };
 
@@ -166,6 +169,7 @@ function splitMessage(raw: Buffer, maxBytes: number, warnings: string[]): Promis
       return;
     }
 
+    let position = 0;
     // The decoder of the leaf part being read, if it is a part we keep.
     let current: Transform | undefined;
     const endCurrent = (): void => {
@@ -177,9 +181,9 @@ function splitMessage(raw: Buffer, maxBytes: number, warnings: string[]): Promis
       if (data.type === 'node') {
         endCurrent();
         const node = data as SplitterNode;
-        if (node.root) result.headerLines = (node.headers && node.headers.lines) || [];
+        if (node.root && node.headers) result.headerLines = node.headers.getList();
         if (node.multipart) return;
-        const decoder = takePart(node, maxBytes, result.parts, warnings, () => {
+        const decoder = takePart(node, position++, maxBytes, result.parts, warnings, () => {
           open--;
           finish();
         });
@@ -216,7 +220,14 @@ function splitMessage(raw: Buffer, maxBytes: number, warnings: string[]): Promis
  * body goes into, which calls `done` once the part is in `parts` (or failed).
  * Undefined for a part that is none of our business.
  */
-function takePart(node: SplitterNode, maxBytes: number, parts: RawPart[], warnings: string[], done: () => void): Transform | undefined {
+function takePart(
+  node: SplitterNode,
+  position: number,
+  maxBytes: number,
+  parts: RawPart[],
+  warnings: string[],
+  done: () => void,
+): Transform | undefined {
   const contentType = node.contentType || 'text/plain';
   let disposition = node.disposition || undefined;
   if (disposition && disposition !== 'attachment' && disposition !== 'inline') disposition = 'attachment';
@@ -249,7 +260,7 @@ function takePart(node: SplitterNode, maxBytes: number, parts: RawPart[], warnin
   decoder.once('end', () => {
     if (ended) return;
     ended = true;
-    const part: RawPart = { contentType: declared, announced, content: Buffer.concat(chunks), size };
+    const part: RawPart = { contentType: declared, announced, content: Buffer.concat(chunks), size, position };
     const method = typeHeader?.params.method?.trim();
     if (method) part.methodParam = method.toUpperCase();
     const charset = typeHeader?.params.charset?.trim();
