@@ -228,15 +228,11 @@ function takePart(
   warnings: string[],
   done: () => void,
 ): Transform | undefined {
-  const contentType = node.contentType || 'text/plain';
-  let disposition = node.disposition || undefined;
-  if (disposition && disposition !== 'attachment' && disposition !== 'inline') disposition = 'attachment';
-  if (TEXT_TYPES.has(contentType) && (disposition ?? 'inline') === 'inline') return undefined;
-
-  const typeHeader = structuredHeader(node.headers ? node.headers.getFirst('content-type') : undefined);
+  // Lower-case; without a Content-Type, mailsplit takes it from the file name's extension (invite.ics).
+  const declared = node.contentType || 'text/plain';
+  const inline = !node.disposition || node.disposition === 'inline';
+  if (TEXT_TYPES.has(declared) && inline) return undefined;
   const filename = node.filename || undefined;
-  // Without a Content-Type, mailsplit takes the type from the file name's extension (invite.ics).
-  const declared = (typeHeader?.value || contentType).toLowerCase().trim();
 
   if (MESSAGE_TYPES.has(declared)) {
     const name = filename ? ` (${filename})` : '';
@@ -248,6 +244,7 @@ function takePart(
     announced || GENERIC_TYPES.has(declared) || (filename !== undefined && CALENDAR_FILENAME.test(filename));
   if (!candidate) return undefined;
 
+  const params = contentTypeParams(node.headers ? node.headers.getFirst('content-type') : '');
   const decoder = node.getDecoder();
   const chunks: Buffer[] = [];
   let size = 0;
@@ -261,9 +258,9 @@ function takePart(
     if (ended) return;
     ended = true;
     const part: RawPart = { contentType: declared, announced, content: Buffer.concat(chunks), size, position };
-    const method = typeHeader?.params.method?.trim();
+    const method = params.method?.trim();
     if (method) part.methodParam = method.toUpperCase();
-    const charset = typeHeader?.params.charset?.trim();
+    const charset = params.charset?.trim();
     if (charset) part.charset = charset;
     if (filename) part.filename = filename;
     parts.push(part);
@@ -278,21 +275,15 @@ function takePart(
   return decoder;
 }
 
-interface StructuredHeader {
-  value: string;
-  params: Record<string, string | undefined>;
-}
-
-/** A Content-Type value and its parameters (RFC 2045 section 5.1, RFC 2231 continuations). */
-function structuredHeader(value: string | undefined): StructuredHeader | undefined {
-  if (!value) return undefined;
-  const parsed = libmime.parseHeaderValue(value);
+/** The parameters of a Content-Type value, names in lower case (RFC 2045 section 5.1, RFC 2231). */
+function contentTypeParams(value: string): Record<string, string | undefined> {
   const params: Record<string, string | undefined> = {};
-  for (const [key, param] of Object.entries(parsed.params ?? {})) {
-    // Parameter names are case-insensitive (RFC 2045 section 5.1): METHOD=, Method=.
+  if (!value) return params;
+  for (const [key, param] of Object.entries(libmime.parseHeaderValue(value).params ?? {})) {
+    // Parameter names are case-insensitive: METHOD=, Method=.
     if (typeof param === 'string') params[key.toLowerCase()] = param;
   }
-  return { value: parsed.value ?? '', params };
+  return params;
 }
 
 function describePart(part: RawPart): string {

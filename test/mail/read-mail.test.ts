@@ -49,6 +49,11 @@ const HEAD = [
   'MIME-Version: 1.0',
 ].join(CRLF);
 
+/** A message with HEAD whose body is multipart/mixed, one array of lines per part. */
+function mixed(...parts: (string | Buffer)[][]): Buffer {
+  return message(HEAD, 'Content-Type: multipart/mixed; boundary=mix', '', ...parts.flatMap((part) => ['--mix', ...part]), '--mix--');
+}
+
 const SUMMARY = 'Besprechung über Öl';
 
 interface ExpectedPart {
@@ -102,117 +107,103 @@ const cases: Case[] = [
   {
     name: 'application/ics attachment only, base64, no method parameter',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: text/plain',
-        '',
-        'See attached.',
-        '--mix',
-        'Content-Type: application/ics; name="invite.ics"',
-        'Content-Disposition: attachment; filename="invite.ics"',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(calendar('Attached only')),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: text/plain',
+          '',
+          'See attached.',
+        ],
+        [
+          'Content-Type: application/ics; name="invite.ics"',
+          'Content-Disposition: attachment; filename="invite.ics"',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(calendar('Attached only')),
+        ],
       ),
     parts: [{ contentType: 'application/ics', filename: 'invite.ics', contains: ['SUMMARY:Attached only'] }],
   },
   {
     name: 'application/octet-stream named *.ics',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: application/octet-stream; name=meeting.ics',
-        'Content-Disposition: attachment; filename=meeting.ics',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(calendar('Generic type')),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: application/octet-stream; name=meeting.ics',
+          'Content-Disposition: attachment; filename=meeting.ics',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(calendar('Generic type')),
+        ],
       ),
     parts: [{ contentType: 'application/octet-stream', filename: 'meeting.ics', contains: ['SUMMARY:Generic type'] }],
   },
   {
     name: 'no Content-Type, an attachment named invite.ics: the name gives the type',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Disposition: attachment; filename=invite.ics',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(calendar('Named only')),
-        '--mix--',
+      mixed(
+        [
+          'Content-Disposition: attachment; filename=invite.ics',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(calendar('Named only')),
+        ],
       ),
     parts: [{ contentType: 'text/calendar', filename: 'invite.ics', contains: ['SUMMARY:Named only'] }],
   },
   {
     name: 'parameters in RFC 2231 continuations and encoded form',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        "Content-Type: text/calendar; charset*=utf-8''utf-8; method*0=REQ; method*1=UEST;",
-        " name*=utf-8''Besprechung%20%C3%BCber%20%C3%96l.ics",
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(calendar(SUMMARY)),
-        '--mix--',
+      mixed(
+        [
+          "Content-Type: text/calendar; charset*=utf-8''utf-8; method*0=REQ; method*1=UEST;",
+          " name*=utf-8''Besprechung%20%C3%BCber%20%C3%96l.ics",
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(calendar(SUMMARY)),
+        ],
       ),
     parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', filename: 'Besprechung über Öl.ics', contains: [`SUMMARY:${SUMMARY}`] }],
   },
   {
     name: 'a calendar as the inline text/plain body is text; as a text/plain attachment it is read',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: text/plain; charset=utf-8',
-        '',
-        calendar('Pasted into the body'),
-        '--mix',
-        'Content-Type: text/plain; charset=utf-8',
-        'Content-Disposition: attachment; filename=event.txt',
-        '',
-        calendar('Attached as text'),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          calendar('Pasted into the body'),
+        ],
+        [
+          'Content-Type: text/plain; charset=utf-8',
+          'Content-Disposition: attachment; filename=event.txt',
+          '',
+          calendar('Attached as text'),
+        ],
       ),
     parts: [{ contentType: 'text/plain', filename: 'event.txt', contains: ['SUMMARY:Attached as text'] }],
   },
   {
     name: 'application/octet-stream that is not a calendar is ignored',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: text/plain',
-        '',
-        'Report attached.',
-        '--mix',
-        'Content-Type: application/octet-stream; name=report.bin',
-        'Content-Disposition: attachment; filename=report.bin',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(Buffer.from([0, 1, 2, 3, 255, 254, 10, 13])),
-        '--mix',
-        'Content-Type: application/pdf; name=agenda.pdf',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64('%PDF-1.4 not really'),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: text/plain',
+          '',
+          'Report attached.',
+        ],
+        [
+          'Content-Type: application/octet-stream; name=report.bin',
+          'Content-Disposition: attachment; filename=report.bin',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(Buffer.from([0, 1, 2, 3, 255, 254, 10, 13])),
+        ],
+        [
+          'Content-Type: application/pdf; name=agenda.pdf',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64('%PDF-1.4 not really'),
+        ],
       ),
     parts: [],
   },
@@ -392,59 +383,56 @@ const cases: Case[] = [
   {
     name: 'Outlook duplicate: inline 7bit CRLF and invite.ics base64 with LF, other folding, no trailing newline',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: multipart/alternative; boundary=alt',
-        '',
-        '--alt',
-        'Content-Type: text/plain; charset=utf-8',
-        '',
-        'Invitation',
-        '--alt',
-        'Content-Type: text/calendar; charset=utf-8; method=REQUEST',
-        'Content-Transfer-Encoding: 7bit',
-        '',
-        calendar('A rather long summary that a client may fold at seventy-five octets', 'REQUEST'),
-        '--alt--',
-        '--mix',
-        'Content-Type: application/ics; name=invite.ics',
-        'Content-Disposition: attachment; filename=invite.ics',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(
-          calendar('A rather long summary that a client may fold at seventy-five octets', 'REQUEST', undefined, '\n')
-            .replace('SUMMARY:A rather long summary that a client may fold', 'SUMMARY:A rather long summary\n  that a client may fold')
-            .trimEnd(),
-        ),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: multipart/alternative; boundary=alt',
+          '',
+          '--alt',
+          'Content-Type: text/plain; charset=utf-8',
+          '',
+          'Invitation',
+          '--alt',
+          'Content-Type: text/calendar; charset=utf-8; method=REQUEST',
+          'Content-Transfer-Encoding: 7bit',
+          '',
+          calendar('A rather long summary that a client may fold at seventy-five octets', 'REQUEST'),
+          '--alt--',
+        ],
+        [
+          'Content-Type: application/ics; name=invite.ics',
+          'Content-Disposition: attachment; filename=invite.ics',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(
+            calendar('A rather long summary that a client may fold at seventy-five octets', 'REQUEST', undefined, '\n')
+              .replace('SUMMARY:A rather long summary that a client may fold', 'SUMMARY:A rather long summary\n  that a client may fold')
+              .trimEnd(),
+          ),
+        ],
       ),
     parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:A rather long summary that'] }],
   },
   {
     name: 'duplicate: the copy with a method parameter wins, at the first copy\'s place',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: application/ics; name=invite.ics',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(calendar('First')),
-        '--mix',
-        'Content-Type: text/calendar; method=REQUEST; charset=utf-8',
-        'Content-Transfer-Encoding: quoted-printable',
-        '',
-        calendar('First'),
-        '--mix',
-        'Content-Type: text/calendar; method=REQUEST',
-        '',
-        calendar('Second', 'REQUEST', 'read-mail-2@example.com'),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: application/ics; name=invite.ics',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(calendar('First')),
+        ],
+        [
+          'Content-Type: text/calendar; method=REQUEST; charset=utf-8',
+          'Content-Transfer-Encoding: quoted-printable',
+          '',
+          calendar('First'),
+        ],
+        [
+          'Content-Type: text/calendar; method=REQUEST',
+          '',
+          calendar('Second', 'REQUEST', 'read-mail-2@example.com'),
+        ],
       ),
     parts: [
       { contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:First'] },
@@ -454,28 +442,26 @@ const cases: Case[] = [
   {
     name: 'forwarded invitation as message/rfc822 attachment is not descended',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: text/plain',
-        '',
-        'FYI, see the forwarded invitation.',
-        '--mix',
-        'Content-Type: message/rfc822; name="Invitation.eml"',
-        'Content-Disposition: attachment; filename="Invitation.eml"',
-        '',
-        'From: other@example.org',
-        'Subject: Invitation',
-        'Content-Type: multipart/alternative; boundary=inner',
-        '',
-        '--inner',
-        'Content-Type: text/calendar; method=REQUEST',
-        '',
-        calendar('Not ours'),
-        '--inner--',
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: text/plain',
+          '',
+          'FYI, see the forwarded invitation.',
+        ],
+        [
+          'Content-Type: message/rfc822; name="Invitation.eml"',
+          'Content-Disposition: attachment; filename="Invitation.eml"',
+          '',
+          'From: other@example.org',
+          'Subject: Invitation',
+          'Content-Type: multipart/alternative; boundary=inner',
+          '',
+          '--inner',
+          'Content-Type: text/calendar; method=REQUEST',
+          '',
+          calendar('Not ours'),
+          '--inner--',
+        ],
       ),
     parts: [],
     warnings: [/attached message \(Invitation\.eml\) not searched/],
@@ -483,23 +469,21 @@ const cases: Case[] = [
   {
     name: 'inline message/rfc822 is not descended either',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: message/rfc822',
-        'Content-Disposition: inline',
-        '',
-        'From: other@example.org',
-        'Content-Type: text/calendar; method=CANCEL',
-        '',
-        calendar('Not ours either', 'CANCEL'),
-        '--mix',
-        'Content-Type: text/calendar; method=REQUEST',
-        '',
-        calendar('Ours'),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: message/rfc822',
+          'Content-Disposition: inline',
+          '',
+          'From: other@example.org',
+          'Content-Type: text/calendar; method=CANCEL',
+          '',
+          calendar('Not ours either', 'CANCEL'),
+        ],
+        [
+          'Content-Type: text/calendar; method=REQUEST',
+          '',
+          calendar('Ours'),
+        ],
       ),
     parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Ours'] }],
     warnings: [/attached message not searched/],
@@ -507,20 +491,18 @@ const cases: Case[] = [
   {
     name: 'a part over the size limit is skipped with a warning',
     raw: () =>
-      message(
-        HEAD,
-        'Content-Type: multipart/mixed; boundary=mix',
-        '',
-        '--mix',
-        'Content-Type: text/calendar; method=REQUEST',
-        '',
-        calendar('Small'),
-        '--mix',
-        'Content-Type: application/ics; name=big.ics',
-        'Content-Transfer-Encoding: base64',
-        '',
-        base64(calendar(`Big ${'x'.repeat(2000)}`, 'REQUEST', 'big@example.com')),
-        '--mix--',
+      mixed(
+        [
+          'Content-Type: text/calendar; method=REQUEST',
+          '',
+          calendar('Small'),
+        ],
+        [
+          'Content-Type: application/ics; name=big.ics',
+          'Content-Transfer-Encoding: base64',
+          '',
+          base64(calendar(`Big ${'x'.repeat(2000)}`, 'REQUEST', 'big@example.com')),
+        ],
       ),
     limit: 1000,
     parts: [{ contentType: 'text/calendar', methodParam: 'REQUEST', contains: ['SUMMARY:Small'] }],
