@@ -48,7 +48,7 @@ export interface PolicySettings {
     maxComponents: number;
     maxAttendees: number;
     maxInstances: number;
-    expansionMilliseconds: number;
+    expansionCandidates: number;
   };
 }
 
@@ -69,7 +69,7 @@ export function policyFromSettings(settings: PolicySettings): AgentPolicy {
     expansionLimits: {
       ...DEFAULT_EXPANSION_LIMITS,
       maxInstances: limits.maxInstances,
-      maxMilliseconds: limits.expansionMilliseconds,
+      maxCandidates: limits.expansionCandidates,
     },
   };
 }

@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { PolicySettings } from '../agent/policy.js';
+import { DEFAULT_EXPANSION_LIMITS } from '../ical/expand.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/itip-agent/config.json';
 export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
@@ -160,7 +161,7 @@ export const KEYS: Key[] = [
   { name: 'limits.maxComponents', env: 'ITIP_AGENT_MAX_COMPONENTS', parse: int(1, 1_000_000), default: 2000, help: 'most components in one calendar' },
   { name: 'limits.maxAttendees', env: 'ITIP_AGENT_MAX_ATTENDEES', parse: int(1, 1_000_000), default: 2000, help: 'most attendees of one event' },
   { name: 'limits.maxInstances', env: 'ITIP_AGENT_MAX_INSTANCES', parse: int(1, 10_000_000), default: 20_000, help: 'most instances one recurring event is expanded to' },
-  { name: 'limits.expansionMilliseconds', env: 'ITIP_AGENT_EXPANSION_MILLISECONDS', parse: int(1, 600_000), default: 250, help: 'longest time one recurrence expansion may take' },
+  { name: 'limits.expansionCandidates', env: 'ITIP_AGENT_EXPANSION_CANDIDATES', parse: int(1_000, 100_000_000), default: DEFAULT_EXPANSION_LIMITS.maxCandidates, help: 'most candidate times one recurrence expansion may try (a count, so the result never depends on load)' },
 ];
 
 export interface ResolveInput {
@@ -188,6 +189,12 @@ function fileValue(json: Record<string, unknown>, name: string): unknown {
   return value;
 }
 
+/** Settings that were removed, with what to write instead. */
+const REPLACED: Record<string, string> = {
+  'limits.expansionMilliseconds':
+    'recurrence expansion is bounded by a count, not a time, so that its result never depends on the machine\'s load; remove it (or set "limits.expansionCandidates")',
+};
+
 function checkUnknownKeys(json: Record<string, unknown>, path: string): void {
   const known = new Set(KEYS.map((k) => k.name));
   const groups = new Set(KEYS.filter((k) => k.name.includes('.')).map((k) => k.name.split('.')[0]));
@@ -195,6 +202,8 @@ function checkUnknownKeys(json: Record<string, unknown>, path: string): void {
     if (groups.has(key)) {
       if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: "${key}" must be an object`);
       for (const sub of Object.keys(value)) {
+        const replacement = REPLACED[`${key}.${sub}`];
+        if (replacement) throw new ConfigError(`${path}: "${key}.${sub}" is no longer a setting: ${replacement}`);
         if (!known.has(`${key}.${sub}`)) throw new ConfigError(`${path}: unknown setting "${key}.${sub}"; known: ${[...known].join(', ')}`);
       }
     } else if (!known.has(key) && !key.startsWith('//') && key !== '$comment') {
@@ -282,7 +291,7 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
       maxComponents: get<number>('limits.maxComponents'),
       maxAttendees: get<number>('limits.maxAttendees'),
       maxInstances: get<number>('limits.maxInstances'),
-      expansionMilliseconds: get<number>('limits.expansionMilliseconds'),
+      expansionCandidates: get<number>('limits.expansionCandidates'),
     },
   };
   const optional = { lmtp: 'listen.lmtp', smtp: 'listen.smtp', tlsKey: 'listen.tlsKey', tlsCert: 'listen.tlsCert' } as const;

@@ -20,7 +20,7 @@ export function parseCalendar(text: string): ICAL.Component {
     throw new CalendarError(`not valid iCalendar: ${(error as Error).message}`);
   }
   const roots = (Array.isArray(data) && typeof data[0] === 'string' ? [data] : (data as unknown[])) as unknown[];
-  const calendars = roots.map((root) => new ICAL.Component(root as never)).filter((c) => c.name === 'vcalendar');
+  const calendars = roots.map((root) => withoutZoneHydration(new ICAL.Component(root as never))).filter((c) => c.name === 'vcalendar');
   if (calendars.length === 0) throw new CalendarError('no VCALENDAR component in the calendar part');
   const [first, ...rest] = calendars;
   for (const other of rest) for (const sub of other.getAllSubcomponents()) first.addSubcomponent(sub);
@@ -117,7 +117,7 @@ export function textOf(component: ICAL.Component, name: string): string | undefi
 
 /** A fresh VCALENDAR with our PRODID, for stored objects and generated messages. */
 export function newCalendar(method?: string): ICAL.Component {
-  const vcalendar = new ICAL.Component('vcalendar');
+  const vcalendar = withoutZoneHydration(new ICAL.Component('vcalendar'));
   vcalendar.addPropertyWithValue('prodid', '-//itip-agent//EN');
   vcalendar.addPropertyWithValue('version', '2.0');
   if (method) vcalendar.addPropertyWithValue('method', method);
@@ -126,7 +126,22 @@ export function newCalendar(method?: string): ICAL.Component {
 
 /** A deep copy of a component, detached from its parent. */
 export function cloneComponent(component: ICAL.Component): ICAL.Component {
-  return new ICAL.Component(copyJcal(component.toJSON()) as unknown[]);
+  return withoutZoneHydration(new ICAL.Component(copyJcal(component.toJSON()) as unknown[]));
+}
+
+/**
+ * ical.js gives each VCALENDAR root a cache through which the times of its
+ * events take an ICAL.Timezone built from the VTIMEZONE of the same TZID. Such
+ * a zone follows its rules from DTSTART with no bound the first time a time is
+ * compared or converted, and a rule may be FREQ=SECONDLY. All zone work here
+ * goes through ZoneResolver, which reads VTIMEZONEs within bounds
+ * (defined-zone.ts), so roots are cut off from that cache: a time with a TZID
+ * stays a plain wall-clock reading, and the TZID parameter says its zone.
+ */
+export function withoutZoneHydration(component: ICAL.Component): ICAL.Component {
+  const root = component as unknown as { _timezoneCache: Map<string, unknown> | null };
+  if (root._timezoneCache) root._timezoneCache = null;
+  return component;
 }
 
 /**

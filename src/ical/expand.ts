@@ -9,8 +9,9 @@
 import ICAL from 'ical.js';
 import { CalendarError, recurrenceKey, timeKey } from './calendar.js';
 import { formatDate, formatUtc, tzidOf, wallMs } from './times.js';
-import { OlsonZone, type Zone, type ZoneResolver } from './zones.js';
+import type { Zone, ZoneResolver } from './zones.js';
 import { compareText } from './text-order.js';
+import { CandidateBudget, CandidateBudgetSpent, countedIterator } from './counted-recurrence.js';
 
 export interface Instance {
   /** Recurrence key: ISO UTC original start, a date for all-day series, '' for a single event. */
@@ -29,47 +30,25 @@ export interface ExpansionLimits {
   maxSteps: number;
   /** Most candidate times ical.js may test against the BYxxx parts, over all steps. */
   maxCandidates: number;
-  /** Most wall-clock milliseconds one expansion may take. */
-  maxMilliseconds: number;
 }
 
+/**
+ * Every bound is a count, never a time: the same object expands to the same
+ * instances on any machine under any load. The steps and candidates are spent
+ * by one expansion of an object as a whole, the probes of its overrides
+ * included, so that no object can multiply them.
+ */
 export const DEFAULT_EXPANSION_LIMITS: ExpansionLimits = {
   maxInstances: 20_000,
   maxSteps: 200_000,
   maxCandidates: 500_000,
-  maxMilliseconds: 250,
 };
 
-/**
- * ical.js steps through candidate times until one satisfies every BYxxx part,
- * with no bound: FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30 never yields and never
- * returns. Each candidate passes through `check_contracting_rules`, so a budget
- * on that call bounds the work a rule can cause. The budget is set only while
- * this module iterates (synchronously), so other users of ical.js are untouched.
- */
-class ExpansionBudgetExceeded extends Error {}
-let candidateBudget = Number.POSITIVE_INFINITY;
-let deadline = Number.POSITIVE_INFINITY;
-const iteratorPrototype = ICAL.RecurIterator.prototype as unknown as { check_contracting_rules: () => boolean };
-const checkContractingRules = iteratorPrototype.check_contracting_rules;
-iteratorPrototype.check_contracting_rules = function guardedCheck(this: unknown): boolean {
-  if (--candidateBudget < 0) throw new ExpansionBudgetExceeded('recurrence rule needs too many steps');
-  if ((candidateBudget & 1023) === 0 && Date.now() > deadline) throw new ExpansionBudgetExceeded('recurrence rule takes too long');
-  return checkContractingRules.call(this);
-};
-
-function withCandidateBudget<T>(limits: ExpansionLimits, run: () => T, onExceeded: () => T): T {
-  const [savedBudget, savedDeadline] = [candidateBudget, deadline];
-  candidateBudget = limits.maxCandidates;
-  deadline = Date.now() + limits.maxMilliseconds;
-  try {
-    return run();
-  } catch (error) {
-    if (error instanceof ExpansionBudgetExceeded) return onExceeded();
-    throw error;
-  } finally {
-    [candidateBudget, deadline] = [savedBudget, savedDeadline];
-  }
+/** What one expansion of an object may still spend. */
+interface Budget {
+  steps: number;
+  candidates: CandidateBudget;
+  limits: ExpansionLimits;
 }
 
 export interface Expansion {
@@ -93,12 +72,7 @@ function toInstant(time: ICAL.Time, zone: Zone | null): number {
 
 /** The wall-clock time of an instant in a zone (null: UTC), as an ICAL.Time. */
 function toWall(epochMs: number, zone: Zone | null): ICAL.Time {
-  if (zone instanceof OlsonZone) return wallTimeAt(epochMs + zone.offsetAtInstant(epochMs));
-  if (zone) {
-    const utc = ICAL.Time.fromJSDate(new Date(epochMs), true);
-    return utc.convertToZone(zone as unknown as ICAL.Timezone);
-  }
-  return wallTimeAt(epochMs);
+  return wallTimeAt(zone ? epochMs + zone.offsetAtInstant(epochMs) : epochMs);
 }
 
 /** A floating date-time whose fields read like the UTC fields of `wall`. */
@@ -147,14 +121,9 @@ function timingOf(component: ICAL.Component, zones: ZoneResolver): Timing | unde
   return { start, zone, allDay, length: Math.max(0, length) };
 }
 
-/**
- * The instant of a wall-clock reading given in ms, in a zone (null: UTC). For
- * an Olson zone this is the zone's own conversion, with no ICAL.Time made: a
- * series converts two readings per instance.
- */
+/** The instant of a wall-clock reading given in ms, in a zone (null: UTC). */
 function wallMsToInstant(wall: number, zone: Zone | null): number {
-  if (zone instanceof OlsonZone) return zone.wallToInstant(wall);
-  return zone ? toInstant(wallTimeAt(wall), zone) : wall;
+  return zone ? zone.wallToInstant(wall) : wall;
 }
 
 /** The instance that starts at `wall`; `start` is its instant when the caller has it already. */
@@ -195,13 +164,18 @@ export function expandObject(
     if (timing && !isRecurring(master)) {
       instances.set('', instanceAt(timing.start, timing, '', master));
     } else if (timing) {
-      truncated = expandMaster(master, timing, zones, window, limits, instances);
+      truncated = expandMaster(master, timing, zones, window, newBudget(limits), instances);
     }
   }
 
   // Overrides replace their instance; they count wherever they were moved to.
+  // One outside the window is checked against the series (below) first.
+  const series = master && isRecurring(master) ? master : undefined;
+  const probed = series ? seriesAround(series, [...overrides.keys()].filter((key) => !instances.has(key)), zones, limits) : undefined;
+  if (probed?.truncated) truncated = true;
   for (const [key, override] of overrides) {
-    if (master && isRecurring(master) && !instances.has(key) && !isInSeries(master, key, zones)) continue;
+    // A probe cut short cannot tell: the override is then kept.
+    if (series && !instances.has(key) && !(probed?.truncated || probed?.keys.has(key))) continue;
     const timing = timingOf(override, zones);
     if (!timing) continue;
     const instance = instanceAt(timing.start, timing, key, override);
@@ -224,9 +198,10 @@ function expandMaster(
   timing: Timing,
   zones: ZoneResolver,
   window: Window,
-  limits: ExpansionLimits,
+  budget: Budget,
   into: Map<string, Instance>,
 ): boolean {
+  const limits = budget.limits;
   const excluded = new Set<string>();
   for (const prop of master.getAllProperties('exdate')) {
     for (const value of prop.getValues()) {
@@ -241,7 +216,6 @@ function expandMaster(
     }
   };
 
-  let steps = 0;
   let generated = 0;
   let truncated = false;
   const earliest = window.from - timing.length - DAY;
@@ -251,7 +225,7 @@ function expandMaster(
    * the limits, kept if the window may hold it. False when the rule must stop.
    */
   const advance = (startMs: number, instance: () => Instance): boolean => {
-    if (++steps > limits.maxSteps) {
+    if (--budget.steps < 0) {
       truncated = true;
       return false;
     }
@@ -306,7 +280,7 @@ function expandMaster(
         }
         continue;
       }
-      const iterator = rule.iterator(start);
+      const iterator = countedIterator(rule, start, budget.candidates);
       for (let wall = iterator.next(); wall; wall = iterator.next()) {
         const at = wall;
         const startMs = toInstant(at, timing.zone);
@@ -316,7 +290,12 @@ function expandMaster(
     return false;
   };
   // A rule that needs too many candidate times is cut short like one with too many instances.
-  if (withCandidateBudget(limits, iterateRules, () => true)) truncated = true;
+  try {
+    iterateRules();
+  } catch (error) {
+    if (!(error instanceof CandidateBudgetSpent)) throw error;
+    truncated = true;
+  }
 
   // DTSTART is always the first instance (RFC 5545 section 3.8.5.3), RDATEs add more.
   if (!master.hasProperty('rrule')) consider(instanceAt(timing.start, timing, keyOfWall(timing.start, timing), master));
@@ -389,15 +368,22 @@ function exclusionKey(value: ICAL.Time, tzid: string | undefined, timing: Timing
 }
 
 /**
- * Whether an override's key is an instance of the series at all (an override for a
- * date the rule never produces is ignored by clients; RFC 5545 section 3.8.4.4).
+ * The instance keys of a series around the given keys, to tell which overrides
+ * belong to it at all (an override for a date the rule never produces is
+ * ignored by clients; RFC 5545 section 3.8.4.4). One expansion over the span of
+ * all of them, with a budget of its own: an object with many overrides costs
+ * at most two expansions.
  */
-function isInSeries(master: ICAL.Component, key: string, zones: ZoneResolver): boolean {
-  const at = key.length === 10 ? Date.parse(`${key}T00:00:00Z`) : Date.parse(key);
-  if (!Number.isFinite(at)) return false;
-  const probe = new Map<string, Instance>();
+function seriesAround(master: ICAL.Component, keys: string[], zones: ZoneResolver, limits: ExpansionLimits): { keys: Set<string>; truncated: boolean } | undefined {
+  const instants = keys.map((key) => (key.length === 10 ? Date.parse(`${key}T00:00:00Z`) : Date.parse(key))).filter(Number.isFinite);
   const timing = timingOf(master, zones);
-  if (!timing) return false;
-  expandMaster(master, timing, zones, { from: at - 2 * DAY, to: at + 2 * DAY }, DEFAULT_EXPANSION_LIMITS, probe);
-  return probe.has(key);
+  if (instants.length === 0 || !timing) return undefined;
+  const probe = new Map<string, Instance>();
+  const span = { from: Math.min(...instants) - 2 * DAY, to: Math.max(...instants) + 2 * DAY };
+  const truncated = expandMaster(master, timing, zones, span, newBudget(limits), probe);
+  return { keys: new Set(probe.keys()), truncated };
+}
+
+function newBudget(limits: ExpansionLimits): Budget {
+  return { steps: limits.maxSteps, candidates: new CandidateBudget(limits.maxCandidates), limits };
 }

@@ -13,10 +13,17 @@
 import ICAL from 'ical.js';
 import { createRequire } from 'node:module';
 import { tableEntryAt, zoneTable, type ZoneTable } from './zone-tables.js';
+import { hasOtherRules, readVtimezone, VTIMEZONE_LIMITS, ZoneRefused } from './defined-zone.js';
+import { wallToInstantBy } from './wall-clock.js';
 
-/** What ical.js needs from a zone: `utcOffset(time)` in seconds for a wall-clock time. */
+/** A zone: an Olson zone, or one a VTIMEZONE defines (defined-zone.ts). */
 export interface Zone {
   tzid: string;
+  /** UTC offset in milliseconds at an instant. */
+  offsetAtInstant(instant: number): number;
+  /** The instant of a wall-clock reading (its fields as if UTC, in ms); RFC 5545 section 3.3.5. */
+  wallToInstant(wall: number): number;
+  /** UTC offset in seconds of a wall-clock time. */
   utcOffset(time: ICAL.Time): number;
 }
 
@@ -149,23 +156,8 @@ export class OlsonZone implements Zone {
     return wall - minute;
   }
 
-  /**
-   * The instant of a wall-clock time. RFC 5545 section 3.3.5: a time in the gap of a
-   * forward shift is read with the offset from before the gap; a time that occurs
-   * twice (backward shift) is its first occurrence.
-   */
-  wallToInstant(wallMs: number): number {
-    const day = 86_400_000;
-    const before = this.offsetAtInstant(wallMs - day);
-    const after = this.offsetAtInstant(wallMs + day);
-    // No shift nearby: the one candidate is the answer whether or not it checks
-    // out (see below), so the check, a third offset lookup, is skipped. Series
-    // expansion asks this for every instance.
-    if (before === after) return wallMs - before;
-    const candidates = [before, after];
-    const valid = candidates.filter((offset) => this.offsetAtInstant(wallMs - offset) === offset);
-    if (valid.length === 0) return wallMs - before;
-    return wallMs - Math.max(...valid);
+  wallToInstant(wall: number): number {
+    return wallToInstantBy((instant) => this.offsetAtInstant(instant), wall);
   }
 
   utcOffset(time: ICAL.Time): number {
@@ -246,26 +238,20 @@ export function userZone(tzid: string | undefined): Zone | null {
 
 /**
  * Resolves TZIDs for one VCALENDAR: its own VTIMEZONEs first, then Olson.
- * Unknown TZIDs are remembered so that the caller can report them.
+ * Unknown TZIDs, and VTIMEZONEs refused as unreadable within bounds, are
+ * remembered so that the caller can report them.
  */
 export class ZoneResolver {
-  private readonly own = new Map<string, Zone>();
+  private readonly own: Map<string, Zone> = new Map();
   readonly unknown = new Set<string>();
+  /** TZIDs whose VTIMEZONE was refused, with why; they resolve as if it had not come. */
+  readonly refused: Map<string, string> = new Map();
 
   constructor(vcalendar: ICAL.Component | null, readonly floating: Zone | null = null) {
     if (!vcalendar) return;
-    for (const vtimezone of vcalendar.getAllSubcomponents('vtimezone')) {
-      const tzid = vtimezone.getFirstPropertyValue('tzid');
-      if (typeof tzid !== 'string' || this.own.has(tzid)) continue;
-      // A VTIMEZONE without any STANDARD or DAYLIGHT rule defines nothing;
-      // fall back to Olson for it rather than to a zero offset.
-      if (vtimezone.getAllSubcomponents().length === 0) continue;
-      try {
-        this.own.set(tzid, new ICAL.Timezone({ component: vtimezone, tzid }) as unknown as Zone);
-      } catch {
-        // A broken definition: fall back to Olson for this name.
-      }
-    }
+    const read = readDefinedZones(vcalendar);
+    this.own = read.zones;
+    this.refused = read.refused;
   }
 
   /** The zone for a TZID, or null when the time must be read as floating. */
@@ -278,4 +264,53 @@ export class ZoneResolver {
     this.unknown.add(tzid);
     return this.floating;
   }
+}
+
+/**
+ * The zones a calendar's VTIMEZONEs define, by TZID (the first definition of
+ * a TZID counts), and those refused, with why. A VTIMEZONE without any
+ * STANDARD or DAYLIGHT part defines nothing and is passed over in silence, so
+ * that its TZID falls back to Olson rather than to a zero offset.
+ */
+export function readDefinedZones(vcalendar: ICAL.Component): { zones: Map<string, Zone>; refused: Map<string, string> } {
+  const zones = new Map<string, Zone>();
+  const refused = new Map<string, string>();
+  let withOtherRules = 0;
+  for (const vtimezone of vcalendar.getAllSubcomponents('vtimezone')) {
+    const tzid = vtimezone.getFirstPropertyValue('tzid');
+    if (typeof tzid !== 'string' || zones.has(tzid) || refused.has(tzid)) continue;
+    if (vtimezone.getAllSubcomponents().length === 0) continue;
+    // Rules of other than the yearly shape cost candidates to follow: a few per calendar.
+    if (hasOtherRules(vtimezone) && ++withOtherRules > VTIMEZONE_LIMITS.maxWithOtherRules) {
+      refused.set(tzid, `the calendar has more than ${VTIMEZONE_LIMITS.maxWithOtherRules} VTIMEZONEs with rules of other than the yearly shape`);
+      continue;
+    }
+    const read = readDefinedZone(tzid, vtimezone);
+    if (typeof read === 'string') refused.set(tzid, read);
+    else zones.set(tzid, read);
+  }
+  return { zones, refused };
+}
+
+/**
+ * Zones read from VTIMEZONE texts, or why one was refused. Clients send the
+ * same few definitions in every message (and the stored copy repeats them), so
+ * each text is read once per process; the answer depends on the text alone.
+ */
+const definedZones = new Map<string, Zone | string>();
+
+function readDefinedZone(tzid: string, vtimezone: ICAL.Component): Zone | string {
+  const key = JSON.stringify(vtimezone.jCal);
+  let read = definedZones.get(key);
+  if (read === undefined) {
+    try {
+      read = readVtimezone(tzid, vtimezone);
+    } catch (error) {
+      // ZoneRefused says which bound; anything else is a definition that cannot be read.
+      read = error instanceof ZoneRefused ? error.message : `it cannot be read: ${(error as Error).message}`;
+    }
+    if (definedZones.size >= 256) definedZones.delete(definedZones.keys().next().value!);
+    definedZones.set(key, read);
+  }
+  return read;
 }

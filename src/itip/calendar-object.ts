@@ -6,7 +6,7 @@ import ICAL from 'ical.js';
 import { cloneComponent, eventsOf, newCalendar, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
 import { tzidOf, wallMs } from '../ical/times.js';
 import { vtimezoneText } from '../ical/vtimezone.js';
-import { olsonZoneFor, ZoneResolver, type Zone } from '../ical/zones.js';
+import { olsonZoneFor, readDefinedZones, ZoneResolver, type Zone } from '../ical/zones.js';
 import type { ReplyMarks, StoredObject } from './model.js';
 import { compareText } from '../ical/text-order.js';
 
@@ -14,6 +14,8 @@ export class CalendarObject {
   private readonly components = new Map<string, ICAL.Component>();
   private readonly timezones = new Map<string, ICAL.Component>();
   private resolver: ZoneResolver | undefined;
+  /** TZIDs whose VTIMEZONE was left out as unusable, with why. */
+  readonly refusedZones = new Map<string, string>();
   replyMarks: ReplyMarks;
 
   constructor(
@@ -45,11 +47,21 @@ export class CalendarObject {
     return this.resolver;
   }
 
-  /** Takes the VTIMEZONEs of a calendar; a newer definition replaces one of the same TZID. */
+  /**
+   * Takes the VTIMEZONEs of a calendar; a newer definition replaces one of the
+   * same TZID. One that cannot be read within bounds is left out, so that its
+   * TZID resolves as if it had come without one, and is remembered in
+   * `refusedZones` for the journal.
+   */
   addTimezones(vcalendar: ICAL.Component): void {
+    const { zones, refused } = readDefinedZones(vcalendar);
     for (const vtimezone of vcalendar.getAllSubcomponents('vtimezone')) {
       const tzid = vtimezone.getFirstPropertyValue('tzid');
-      if (typeof tzid === 'string') this.timezones.set(tzid, cloneComponent(vtimezone));
+      if (typeof tzid !== 'string') continue;
+      const why = refused.get(tzid);
+      if (why !== undefined) this.refusedZones.set(tzid, why);
+      // A VTIMEZONE with no parts is kept as it came: it defines nothing either way.
+      else if (zones.has(tzid) || vtimezone.getAllSubcomponents().length === 0) this.timezones.set(tzid, cloneComponent(vtimezone));
     }
     this.resolver = undefined;
   }

@@ -32,6 +32,11 @@ export function makeContext(input: ItipInput): Context {
     incoming.set(recurrenceKey(component, incoming.zones), cloneComponent(component));
   }
   const stored = input.stored ? readStored(input.stored, floating) : undefined;
+  // RFC 5545 section 3.6.5 lets an observance recur at any frequency; one that
+  // cannot be followed within bounds is not used, and the journal says so.
+  const notes = [...incoming.refusedZones].map(
+    ([tzid, why]) => `the VTIMEZONE "${tzid}" was not used because ${why}; its times are read as for a TZID without VTIMEZONE`,
+  );
   return {
     input,
     floating,
@@ -39,7 +44,7 @@ export function makeContext(input: ItipInput): Context {
     incoming,
     stored,
     received: formatUtc(input.now),
-    notes: [],
+    notes,
   };
 }
 

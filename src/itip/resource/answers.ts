@@ -6,7 +6,7 @@
 // SEQUENCE, and REQUEST-STATUS (section 3.6) says why.
 
 import ICAL from 'ical.js';
-import { cloneComponent, findAttendee, organizerOf } from '../../ical/calendar.js';
+import { cloneComponent, findAttendee, organizerOf, parseCalendar } from '../../ical/calendar.js';
 import { utcTime } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
 import type { Context } from '../context.js';
@@ -116,7 +116,7 @@ export function counterMessage(
 
 /** A stored COUNTER again, with a fresh DTSTAMP (a REFRESH asks for the current answer). */
 export function restamp(ics: string, now: number): string {
-  const vcalendar = new ICAL.Component(ICAL.parse(ics) as never);
+  const vcalendar = parseCalendar(ics);
   for (const event of vcalendar.getAllSubcomponents('vevent')) event.updatePropertyWithValue('dtstamp', utcTime(now));
   return vcalendar.toString() + '\r\n';
 }
