@@ -103,13 +103,6 @@ export function organizerOf(component: ICAL.Component): string | undefined {
   return prop ? normalizeAddress(String(prop.getFirstValue() ?? '')) : undefined;
 }
 
-/** The SENT-BY parameter of the ORGANIZER (RFC 5545 section 3.2.18), normalised. */
-export function organizerSentBy(component: ICAL.Component): string | undefined {
-  const prop = component.getFirstProperty('organizer');
-  const sentBy = prop?.getParameter('sent-by');
-  return typeof sentBy === 'string' ? normalizeAddress(sentBy) : undefined;
-}
-
 export function textOf(component: ICAL.Component, name: string): string | undefined {
   const value = component.getFirstPropertyValue(name);
   return value == null ? undefined : String(value);

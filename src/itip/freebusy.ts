@@ -13,13 +13,13 @@
 // expanded, and an answer would show time as free that is not.
 
 import ICAL from 'ical.js';
-import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf, organizerSentBy } from '../ical/calendar.js';
+import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf } from '../ical/calendar.js';
 import { compareText } from '../ical/text-order.js';
 import { formatUtc, parseInstant, utcTime } from '../ical/times.js';
 import { result, type Effect, type ItipInput, type ItipResult } from './effects.js';
 import type { FbType, Method, OthersPeriod, Period } from './model.js';
 import { freeBusyWindow } from './periods.js';
-import { attendeeSentBy, senderProblem } from './sender.js';
+import { attendeeSpeaker, organizerSpeaker, senderProblem, type Speaker } from './sender.js';
 
 /** One VFREEBUSY of a message, for one calendar user: what an event's input has, with the user's busy time. */
 export type FreeBusyInput = Pick<ItipInput, 'method' | 'uid' | 'user' | 'prefs' | 'sender' | 'direction' | 'now'> & {
@@ -54,7 +54,8 @@ function answerRequest(input: FreeBusyInput): ItipResult {
   const attendee = findAttendee(component, user);
   if (!attendee) return result('ignored', `the free/busy request does not name ${user} as an ATTENDEE`);
   const asked = rangeOf(component);
-  const forged = senderProblem(input, organizer, organizerSentBy(component));
+  // Nothing is stored of a free/busy request: its SENT-BY counts only within the organizer's domain.
+  const forged = senderProblem(input, organizerSpeaker(organizer, [component]));
   if (forged) return result('refused', forged);
   if (input.prefs.freebusy_sharing !== 'share') {
     return result('ignored', 'free/busy requests are answered only for a user who shares free/busy (freebusy_sharing=share)');
@@ -88,20 +89,21 @@ function answerRequest(input: FreeBusyInput): ItipResult {
 function keepBusyTime(input: FreeBusyInput): ItipResult {
   const { component, method, uid } = input;
   let participant: string | undefined;
-  let sentBy: string | undefined;
+  let speaker: Speaker;
   if (method === 'REPLY') {
     // The one ATTENDEE of a REPLY is the one answering (RFC 5546 section 3.3.3).
     const attendees = attendeesOf(component);
     if (attendees.length !== 1) return result('refused', `a free/busy REPLY carries exactly one ATTENDEE (RFC 5546 section 3.3.3); this one has ${attendees.length}`);
     participant = attendees[0]!.address;
-    sentBy = attendeeSentBy(attendees[0]!);
+    speaker = attendeeSpeaker(participant, [component]);
   } else {
     participant = organizerOf(component);
-    sentBy = organizerSentBy(component);
     if (!participant) return result('refused', 'a free/busy PUBLISH needs an ORGANIZER (RFC 5546 section 3.3.1)');
+    speaker = organizerSpeaker(participant, [component]);
   }
   if (participant === input.user) return result('ignored', `the free/busy ${method} is about ${input.user} itself`);
-  const forged = senderProblem(input, participant, sentBy);
+  // Nothing is stored of busy time learned: a SENT-BY counts only within the participant's domain.
+  const forged = senderProblem(input, speaker);
   if (forged) return result('refused', forged);
 
   const periods: OthersPeriod[] = [];

@@ -4,6 +4,7 @@
 import ICAL from 'ical.js';
 import { attendeesOf, findAttendee, type Participant } from '../ical/calendar.js';
 import { formatUtc } from '../ical/times.js';
+import { normalizeAddress } from '../ical/address.js';
 import type { CalendarObject } from './calendar-object.js';
 import {
   type Context,
@@ -16,7 +17,7 @@ import {
 import { type Effect, type ItipResult, result } from './effects.js';
 import { currentRequest } from './messages.js';
 import { compareVersions, describeVersion, versionOf } from './ordering.js';
-import { attendeeSentBy, senderProblem, speakingAttendee } from './sender.js';
+import { attendeeSpeaker, senderProblem, speakingAttendee } from './sender.js';
 
 type Checked = { attendee: Participant } | ItipResult;
 
@@ -38,6 +39,10 @@ function checkAttendee(context: Context): Checked {
   }
   const attendees = incoming.list().flatMap(attendeesOf);
   const attendee = speakingAttendee(input, attendees);
+  if (input.method === 'REPLY') {
+    const malformed = replyShapeProblem(incoming, attendee?.address);
+    if (malformed) return result('refused', malformed);
+  }
   if (!attendee) {
     const names = [...new Set(attendees.map((a) => a.address))];
     return result(
@@ -47,9 +52,37 @@ function checkAttendee(context: Context): Checked {
         : `the ${input.method} carries ${names.join(', ')}, none of whom sent it (${input.sender.addresses.join(', ') || 'no sender'})`,
     );
   }
-  const problem = senderProblem(input, attendee.address, attendeeSentBy(attendee));
+  // A SENT-BY counts when the organizer's own copy already names it for this attendee (src/itip/sender.ts).
+  const problem = senderProblem(input, attendeeSpeaker(attendee.address, incoming.list(), stored.list()));
   if (problem) return result('refused', problem);
   return { attendee };
+}
+
+/**
+ * A REPLY carries exactly one ATTENDEE, the replying one (RFC 5546 section
+ * 3.2.3), in each of its components (one per instance answered). The one
+ * exception is a delegation (section 3.2.2.3): the delegator's REPLY also
+ * carries the delegates its DELEGATED-TO names. Anything more would have the
+ * organizer's copy take answers from someone who did not send them.
+ */
+function replyShapeProblem(incoming: CalendarObject, replier: string | undefined): string | undefined {
+  for (const key of incoming.keys()) {
+    const attendees = attendeesOf(incoming.get(key)!);
+    if (attendees.length <= 1) continue;
+    const delegator = attendees.find((candidate) => delegatesAllOthers(candidate, attendees));
+    if (delegator && (replier === undefined || delegator.address === replier)) continue;
+    const where = key ? ` for instance ${key}` : '';
+    const names = attendees.map((a) => a.address).join(', ');
+    return `the REPLY carries ${attendees.length} attendees${where} (${names}) where RFC 5546 section 3.2.3 allows one, the replying one; nothing is merged`;
+  }
+  return undefined;
+}
+
+/** Every other ATTENDEE of the component is a delegate that `delegator` names in DELEGATED-TO. */
+function delegatesAllOthers(delegator: Participant, attendees: Participant[]): boolean {
+  const to = delegator.prop.getParameter('delegated-to');
+  const delegates = (Array.isArray(to) ? to : to ? [to] : []).map((d) => normalizeAddress(String(d)));
+  return attendees.every((a) => a === delegator || (a.address !== delegator.address && delegates.includes(a.address)));
 }
 
 /** Is the address invited (or a delegate of someone invited, RFC 5545 section 3.2.4)? */

@@ -17,7 +17,7 @@ import {
 import { type Effect, type ItipResult, result } from './effects.js';
 import { compareVersions, describeVersion, versionOf } from './ordering.js';
 import { refreshMessage } from './messages.js';
-import { organizerSentByOf, senderProblem } from './sender.js';
+import { organizerSpeaker, senderProblem } from './sender.js';
 
 /** Checks shared by every organizer-sent method; returns a refusal or the organizer. */
 export function checkOrganizer(context: Context): ItipResult | { organizer: string } {
@@ -39,8 +39,8 @@ export function checkOrganizer(context: Context): ItipResult | { organizer: stri
   if (organizer === input.user && input.direction === 'incoming') {
     return result('ignored', `${input.user} is the organizer of this event; a ${input.method} to the organizer changes nothing`);
   }
-  const first = incoming.list().find((c) => c.hasProperty('organizer'));
-  const problem = senderProblem(input, organizer, first ? organizerSentByOf(first) : undefined);
+  // A SENT-BY counts when the invitation stored earlier already names it (src/itip/sender.ts).
+  const problem = senderProblem(input, organizerSpeaker(organizer, incoming.list(), stored?.list()));
   if (problem && !forwardedByDelegator(context)) return result('refused', problem);
   return { organizer };
 }

@@ -29,7 +29,7 @@ import { type Effect, type ItipResult, result } from '../effects.js';
 import { refreshMessage } from '../messages.js';
 import { receiveCancel } from '../receive-cancel.js';
 import { addInstances, checkOrganizer, mergeRequest, unchangedOutcome } from '../receive-request.js';
-import { organizerSentByOf, senderProblem } from '../sender.js';
+import { organizerSpeaker, senderProblem } from '../sender.js';
 import {
   type Answer,
   addDelegate,
@@ -170,8 +170,8 @@ function resourceRefresh(context: Context): ItipResult {
   if (!stored) return result('ignored', 'no event with this UID is stored, so there is no answer to repeat');
   const organizer = organizerOfObject(stored);
   if (!organizer) return result('ignored', 'the stored event has no ORGANIZER to answer');
-  const sentBy = stored.list().map(organizerSentByOf).find((s) => s);
-  const problem = senderProblem(input, organizer, sentBy);
+  // Whoever the stored event names as the organizer's SENT-BY may ask too.
+  const problem = senderProblem(input, organizerSpeaker(organizer, stored.list(), stored.list()));
   if (problem) return result('refused', problem);
   const offer = input.counters.find((c) => c.attendee === input.user);
   if (offer) {
