@@ -2,11 +2,17 @@
 // by every recipient. The METHOD inside the calendar decides; iMIP says the
 // Content-Type `method` parameter must agree (RFC 6047 section 2.4), and when it
 // does not, the disagreement is noted in the journal.
+//
+// The journal reasons written here quote the sender's METHOD and component
+// names; they pass through oneLine() (as all calendar text in generated text
+// and headers does), so that a reason stays one line in the journal, in logs
+// and in the X-Itip-Agent-Refused header.
 
 import type ICAL from 'ical.js';
 import { CalendarError, calendarMethod, parseCalendar, uidOf } from '../ical/calendar.js';
 import { isMethod, type Method } from '../itip/model.js';
 import { eventsByUid } from '../itip/schedule.js';
+import { oneLine } from '../mail/display-text.js';
 import type { CalendarPart } from '../mail/mail-facts.js';
 
 export interface ItipMessage {
@@ -52,7 +58,7 @@ function overLimit(vcalendar: ICAL.Component, limits: MessageLimits): string | u
   for (const component of components) {
     const attendees = component.getAllProperties('attendee').length;
     if (attendees > limits.maxAttendees) {
-      return `a ${component.name.toUpperCase()} has ${attendees} attendees, over the limit of ${limits.maxAttendees}`;
+      return `a ${oneLine(component.name.toUpperCase())} has ${attendees} attendees, over the limit of ${limits.maxAttendees}`;
     }
   }
   return undefined;
@@ -89,11 +95,11 @@ export function readCalendarMessages(parts: CalendarPart[], limits: MessageLimit
     const method = inside ?? part.methodParam;
     let note: string | undefined;
     if (inside && part.methodParam && inside !== part.methodParam) {
-      note = `the Content-Type says method=${part.methodParam} but the calendar says METHOD:${inside}; METHOD was used`;
+      note = `the Content-Type says method=${oneLine(part.methodParam)} but the calendar says METHOD:${oneLine(inside)}; METHOD was used`;
     }
     if (!isMethod(method)) {
       const reason = method
-        ? `METHOD:${method} is not an iTIP method for events`
+        ? `METHOD:${oneLine(method)} is not an iTIP method for events`
         : 'the calendar has no METHOD, so it is not a scheduling message (RFC 5546 section 1.4)';
       unusable.push({ method: method ?? '', uid: '', outcome: 'ignored', reason });
       continue;
@@ -101,7 +107,7 @@ export function readCalendarMessages(parts: CalendarPart[], limits: MessageLimit
     const units = eventsByUid(vcalendar);
     const freebusy = freeBusyByUid(vcalendar);
     if (units.size === 0 && freebusy.size === 0) {
-      const kinds = [...new Set(vcalendar.getAllSubcomponents().map((c) => c.name.toUpperCase()))]
+      const kinds = [...new Set(vcalendar.getAllSubcomponents().map((c) => oneLine(c.name.toUpperCase())))]
         .filter((name) => name !== 'VTIMEZONE');
       const reason = kinds.length
         ? `only VEVENT and VFREEBUSY are scheduled; the calendar holds ${kinds.join(', ')}`

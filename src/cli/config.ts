@@ -152,6 +152,7 @@ export const KEYS: Key[] = [
   { name: 'unknownUsers', env: 'ITIP_AGENT_UNKNOWN_USERS', parse: unknownUsers, default: 'create', help: 'a recipient without a store: create one (a person), or refuse it (exit 67, LMTP 550)' },
   { name: 'logLevel', env: 'ITIP_AGENT_LOG_LEVEL', parse: level, default: 'info', help: 'debug, info, warn or error' },
   { name: 'auth.trustedAuthservIds', env: 'ITIP_AGENT_TRUSTED_AUTHSERV_IDS', parse: names, default: [], help: 'authserv-ids whose Authentication-Results are believed (your MTA\'s; see SECURITY.md)' },
+  { name: 'auth.forgedHeadersRemoved', env: 'ITIP_AGENT_FORGED_HEADERS_REMOVED', parse: bool, default: false, help: 'says that the MTA removes Authentication-Results fields of the trusted authserv-ids from incoming mail (mta-configs/*/README.md); config check warns until it is set' },
   { name: 'auth.trustedNetworks', env: 'ITIP_AGENT_TRUSTED_NETWORKS', parse: networks, default: ['127.0.0.0/8', '::1/128'], help: 'client addresses whose mail counts as submitted from inside' },
   { name: 'auth.refuseDmarcFail', env: 'ITIP_AGENT_REFUSE_DMARC_FAIL', parse: bool, default: true, help: 'refuse calendar changes from mail whose trusted DMARC check failed' },
   { name: 'auth.verifyDkim', env: 'ITIP_AGENT_VERIFY_DKIM', parse: bool, default: false, help: 'verify DKIM signatures here (DNS lookups), besides reading the MTA\'s verdicts' },
@@ -321,6 +322,37 @@ export function readRelayPassword(relay: Relay): string | undefined {
   }
 }
 
+export interface ConfigWarning {
+  /** The setting the warning is about. */
+  setting: string;
+  message: string;
+}
+
+/**
+ * What is allowed but probably wrong in a configuration that resolved. An
+ * Authentication-Results field is believed for its authserv-id alone, and a
+ * sender can write one with any id (RFC 8601 section 7.1); only the MTA's
+ * removal of such fields from incoming mail (RFC 8601 section 5) makes a
+ * trusted id the MTA's word. The agent cannot see whether the MTA does that,
+ * so the administrator says so with auth.forgedHeadersRemoved.
+ */
+export function configWarnings(resolved: Resolved): ConfigWarning[] {
+  const value = (name: string) => resolved.entries.find((entry) => entry.name === name)?.value;
+  const warnings: ConfigWarning[] = [];
+  const trusted = (value('auth.trustedAuthservIds') as string[] | undefined) ?? [];
+  if (trusted.length > 0 && value('auth.forgedHeadersRemoved') !== true) {
+    warnings.push({
+      setting: 'auth.forgedHeadersRemoved',
+      message:
+        `auth.trustedAuthservIds trusts ${trusted.join(', ')}, but auth.forgedHeadersRemoved is not set: unless the MTA removes ` +
+        'Authentication-Results fields that carry these ids from incoming mail (RFC 8601 section 5), any sender can write a verdict ' +
+        'the agent believes. Set up the removal (mta-configs/postfix/README.md or mta-configs/exim/README.md, "Forged ' +
+        'Authentication-Results"), then set auth.forgedHeadersRemoved to true',
+    });
+  }
+  return warnings;
+}
+
 /** Values as `config show` prints them: modes in octal, lists joined. */
 export function showValue(name: string, value: unknown): string {
   if (value === undefined) return '-';
@@ -332,4 +364,5 @@ export function showValue(name: string, value: unknown): string {
 export const SETTINGS_HELP =
   '\nSettings come from, strongest first: command-line flags, ITIP_AGENT_* environment variables,\n' +
   `the configuration file (JSON; --config FILE or ITIP_AGENT_CONFIG, default ${DEFAULT_CONFIG_FILE},\n` +
-  'which may be missing), and built-in defaults. `itip-agent config show` prints them with their source.\n';
+  'which may be missing), and built-in defaults. `itip-agent config show` prints them with their source;\n' +
+  '`itip-agent config check` checks them.\n';

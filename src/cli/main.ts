@@ -267,14 +267,27 @@ export function buildProgram(context: { get(): Context }): Command {
     )
     .action(run(async () => (await import('./commands/serve.js')).runServe));
 
-  program
-    .command('config')
-    .description('show the effective settings')
+  const config = program.command('config').description('show or check the effective settings');
+  config
     .command('show')
     .description('print every setting with its value and where it came from (flag, env, file, default)')
     .addOption(jsonOption())
     .addHelpText('after', SETTINGS_HELP + examples('itip-agent config show', 'itip-agent --config ./config.json config show --json'))
     .action(run(async () => (await import('./commands/config.js')).runConfigShow));
+  config
+    .command('check')
+    .description('check the settings: exit 78 if they cannot be used, warnings (exit 0) for what is probably wrong')
+    .addOption(jsonOption())
+    .addHelpText(
+      'after',
+      '\nErrors (a file that is not JSON, an unknown setting, a bad value) end with exit 78 and an error\n' +
+        'log line, as for every command. Warnings are log lines on stderr and lines on stdout; the exit\n' +
+        'code stays 0. Today it warns when auth.trustedAuthservIds is set but auth.forgedHeadersRemoved\n' +
+        'is not (see mta-configs/postfix/README.md and mta-configs/exim/README.md).\n' +
+        SETTINGS_HELP +
+        examples('itip-agent --config /etc/itip-agent/config.json config check', 'itip-agent config check --json'),
+    )
+    .action(run(async () => (await import('./commands/config.js')).runConfigCheck));
 
   addInspection(program, run);
   return program;

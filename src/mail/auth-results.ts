@@ -104,7 +104,12 @@ function items(resinfo: string): Array<[string, string]> {
  */
 export function parseAuthResults(value: string): AuthResultsHeader | undefined {
   const [head = '', ...resinfos] = splitOutsideQuotes(stripComments(value).replace(/\r?\n/g, ' '), /;/);
-  const authservId = unquote(head.trim().split(/\s+/)[0] ?? '').toLowerCase();
+  const written = head.trim().split(/\s+/)[0] ?? '';
+  // An authserv-id is a host or domain name (RFC 8601 section 2.5), which needs
+  // no quoted-pair. One written with a backslash is kept as written, so that it
+  // never equals a trusted id: the MTA's removal of forged fields (section 5)
+  // matches the id as written, and "mx.ex\ample.com" would slip past it.
+  const authservId = (written.includes('\\') ? written : unquote(written)).toLowerCase();
   if (!authservId) return undefined;
   const results: AuthResult[] = [];
   for (const resinfo of resinfos) {

@@ -17,6 +17,7 @@ import { mailAddress, normalizeAddress } from '../ical/address.js';
 import { attendeesOf, calendarMethod, eventsOf, organizerOf, parseCalendar, textOf, uidOf } from '../ical/calendar.js';
 import { formatUtc, instantOf, tzidOf } from '../ical/times.js';
 import { ZoneResolver } from '../ical/zones.js';
+import { oneLine } from './display-text.js';
 
 export interface ImipInput {
   /** The calendar user who sends: a mailto: URI or a bare address. */
@@ -107,6 +108,13 @@ export function outgoingIcs(ics: string): string {
 
 // ---------------------------------------------------------------------------
 // Subject and text part
+//
+// Every value taken from the calendar (SUMMARY, LOCATION, CN, PARTSTAT, TZID,
+// FBTYPE, the RRULE text) passes through oneLine() before it reaches the
+// Subject, the From name or a line of the text part: the sender of the
+// calendar must not be able to start a line there (see display-text.ts).
+// DESCRIPTION is not shown: the calendar program shows it, and a summary of
+// it would be the sender's free text in the agent's own mail.
 
 interface Facts {
   method: string;
@@ -122,7 +130,7 @@ interface Facts {
 
 function cnOf(prop: ICAL.Property | null | undefined): string | undefined {
   const cn = prop?.getParameter('cn');
-  return typeof cn === 'string' && cn.trim() ? cn.trim() : undefined;
+  return typeof cn === 'string' ? oneLine(cn) || undefined : undefined;
 }
 
 /** The CN the calendar gives an address, on its ORGANIZER or an ATTENDEE. */
@@ -146,10 +154,10 @@ function nameInCalendar(events: ICAL.Component[], address: string): string | und
 function readFacts(vcalendar: ICAL.Component, method: string, from: string): Facts {
   const events = eventsOf(vcalendar).sort((a, b) => Number(a.hasProperty('recurrence-id')) - Number(b.hasProperty('recurrence-id')));
   const first = events[0];
-  const summary = (first && (textOf(first, 'summary') ?? uidOf(first))) || '(no title)';
+  const summary = first ? oneLine(textOf(first, 'summary') ?? uidOf(first)) : '';
   const facts: Facts = {
     method,
-    summary: summary.replace(/\s+/g, ' ').trim(),
+    summary: summary || '(no title)',
     events,
     zones: new ZoneResolver(vcalendar, null),
     sequence: first ? Number(first.getFirstPropertyValue('sequence') ?? 0) || 0 : 0,
@@ -251,6 +259,8 @@ export function whenText(event: ICAL.Component, zones: ZoneResolver): string | u
     return `${day} (all day)`;
   }
   const tzid = tzidOf(dtstart!);
+  // The TZID is the sender's text (RFC 6868 can put a line break in it).
+  const shownTzid = oneLine(tzid);
   const utc = start.zone?.tzid === 'UTC' || start.zone === ICAL.Timezone.utcTimezone;
   if (!tzid && !utc) {
     const endWall = end ? ` - ${wallText(end.time, !sameDay(start, end.time))}` : '';
@@ -259,7 +269,7 @@ export function whenText(event: ICAL.Component, zones: ZoneResolver): string | u
   const zone = tzid ? zones.zone(tzid) : null;
   if (tzid && !zone) {
     const endWall = end ? ` - ${wallText(end.time, !sameDay(start, end.time))}` : '';
-    return `${wallText(start, true)}${endWall} ${tzid}`;
+    return `${wallText(start, true)}${endWall} ${shownTzid}`;
   }
   const startMs = instantOf(start, tzid, zones);
   const endMs = end ? instantOf(end.time, end.tzid, zones) : undefined;
@@ -269,7 +279,7 @@ export function whenText(event: ICAL.Component, zones: ZoneResolver): string | u
     ' UTC';
   if (!tzid || tzid.toUpperCase() === 'UTC' || tzid === 'Etc/UTC') return utcLine;
   const localEnd = end ? ` - ${wallText(end.time, !sameDay(start, end.time))}` : '';
-  return `${utcLine} (${wallText(start, true)}${localEnd} ${tzid})`;
+  return `${utcLine} (${wallText(start, true)}${localEnd} ${shownTzid})`;
 }
 
 function sameDay(a: ICAL.Time, b: ICAL.Time): boolean {
@@ -277,8 +287,9 @@ function sameDay(a: ICAL.Time, b: ICAL.Time): boolean {
 }
 
 function person(address: string, name?: string): string {
-  const bare = mailAddress(address);
-  return name ? `${name} <${bare}>` : bare;
+  const bare = oneLine(mailAddress(address));
+  const shown = oneLine(name);
+  return shown ? `${shown} <${bare}>` : bare;
 }
 
 const PARTSTAT_TEXT: Record<string, string> = {
@@ -326,17 +337,17 @@ function textPart(facts: Facts, sender: string): string {
   if (facts.events.length > shown.length) lines.push(`            and ${facts.events.length - shown.length} more instances`);
   const master = facts.events[0];
   const rrule = master?.getFirstPropertyValue('rrule');
-  if (rrule instanceof ICAL.Recur) lines.push(`Repeats:    ${rrule.toString()}`);
-  const location = master ? textOf(master, 'location') : undefined;
-  if (location) lines.push(`Where:      ${location.replace(/\s+/g, ' ').trim()}`);
+  if (rrule instanceof ICAL.Recur) lines.push(`Repeats:    ${oneLine(rrule.toString())}`);
+  const location = master ? oneLine(textOf(master, 'location')) : '';
+  if (location) lines.push(`Where:      ${location}`);
   if (facts.organizer) lines.push(`Organizer:  ${person(facts.organizer.address, facts.organizer.name)}`);
-  if (facts.method === 'REPLY' && facts.partstat) lines.push(`Answer:     ${ANSWER[facts.partstat] ?? facts.partstat}`);
+  if (facts.method === 'REPLY' && facts.partstat) lines.push(`Answer:     ${ANSWER[facts.partstat] ?? oneLine(facts.partstat)}`);
   if (['REQUEST', 'ADD', 'PUBLISH'].includes(facts.method) && master) {
     const attendees = attendeesOf(master);
     if (attendees.length > 0) {
       lines.push('Attendees:');
       for (const a of attendees.slice(0, 50)) {
-        lines.push(`  ${person(a.address, cnOf(a.prop))} (${PARTSTAT_TEXT[a.partstat] ?? a.partstat.toLowerCase()})`);
+        lines.push(`  ${person(a.address, cnOf(a.prop))} (${PARTSTAT_TEXT[a.partstat] ?? oneLine(a.partstat.toLowerCase())})`);
       }
       if (attendees.length > 50) lines.push(`  and ${attendees.length - 50} more`);
     }
@@ -354,7 +365,7 @@ function freeBusyTextPart(vfreebusy: ICAL.Component, method: string, sender: str
   const lines = [opening];
   const busy: string[] = [];
   for (const prop of vfreebusy.getAllProperties('freebusy')) {
-    const type = String(prop.getParameter('fbtype') ?? 'BUSY').toLowerCase().replace('busy-', '');
+    const type = oneLine(String(prop.getParameter('fbtype') ?? 'BUSY').toLowerCase().replace('busy-', ''));
     for (const period of prop.getValues()) {
       if (period instanceof ICAL.Period) busy.push(`  ${utc(period.start)} to ${utc(period.getEnd())} (${type})`);
     }
@@ -390,13 +401,16 @@ export async function composeImip(input: ImipInput): Promise<ImipMail> {
   const method = calendarMethod(vcalendar);
   // RFC 6047 section 2.4: the Content-Type method parameter MUST be present and equal METHOD.
   if (!method) throw new ImipError('the iTIP message has no METHOD (RFC 5546 section 1.4)');
+  // METHOD goes into the Content-Type header and the Subject as written: only
+  // a name (RFC 5545 section 3.1, iana-token or x-name) may go there.
+  if (!/^[A-Z0-9-]+$/.test(method)) throw new ImipError(`METHOD:${JSON.stringify(method)} is not a method name (RFC 5545 section 3.1)`);
   const ics = outgoingIcs(input.ics);
 
   const facts = readFacts(vcalendar, method, from);
   // A free/busy message (RFC 5546 section 3.3) holds no event to describe.
   const vfreebusy = facts.events.length === 0 ? vcalendar.getFirstSubcomponent('vfreebusy') : null;
-  const fromName = input.fromName?.trim() || nameInCalendar(vfreebusy ? [vfreebusy] : facts.events, from);
-  const sender = fromName ? `${fromName} (${mailAddress(from)})` : mailAddress(from);
+  const fromName = oneLine(input.fromName) || nameInCalendar(vfreebusy ? [vfreebusy] : facts.events, from);
+  const sender = fromName ? `${fromName} (${oneLine(mailAddress(from))})` : oneLine(mailAddress(from));
   const subject = vfreebusy
     ? `Free/busy: ${fromName ?? mailAddress(from)}`
     : subjectFor(method, facts.summary, { partstat: facts.partstat, sequence: facts.sequence });

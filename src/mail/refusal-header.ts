@@ -3,6 +3,8 @@
 // invitation did not reach the calendar. Off by default: without it the
 // mailbox gets the original bytes exactly.
 
+import { oneLine } from './display-text.js';
+
 export const REFUSAL_HEADER = 'X-Itip-Agent-Refused';
 
 export interface Refusal {
@@ -12,9 +14,13 @@ export interface Refusal {
   reason: string;
 }
 
-/** One header line: printable ASCII only, at most ~900 bytes (RFC 5322 section 2.1.1 allows 998). */
+/**
+ * One header line: printable ASCII only, at most ~900 bytes (RFC 5322 section
+ * 2.1.1 allows 998). The UID and the reason carry calendar text: it is made
+ * one line first, as everywhere calendar text goes into mail (display-text.ts).
+ */
 function headerLine(refusal: Refusal): string {
-  const clean = (text: string) => text.replace(/[^\x20-\x7e]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const clean = (text: string) => oneLine(text).replace(/[^\x20-\x7e]+/g, ' ').replace(/\s+/g, ' ').trim();
   const what = [refusal.method, refusal.uid].filter(Boolean).map(clean).join(' ');
   const text = `${clean(refusal.recipient)}; ${what || 'calendar'}; ${clean(refusal.reason)}`;
   return `${REFUSAL_HEADER}: ${text.length > 880 ? `${text.slice(0, 877)}...` : text}\r\n`;

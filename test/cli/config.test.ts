@@ -121,3 +121,75 @@ describe('config show and precedence', () => {
     expect(ok(['serve', '--help']).stdout).toContain('strongest first');
   });
 });
+
+describe('config check', () => {
+  const dir = tempDir();
+  afterAll(() => dir.remove());
+  const write = (name: string, settings: unknown) => {
+    const path = join(dir.path, name);
+    writeFileSync(path, JSON.stringify(settings));
+    return path;
+  };
+  const trusting = write('trusting.json', { auth: { trustedAuthservIds: ['mx.example.com'] } });
+  const removed = write('removed.json', { auth: { trustedAuthservIds: ['mx.example.com'], forgedHeadersRemoved: true } });
+  const quiet = write('quiet.json', { auth: { trustedAuthservIds: ['mx.example.com'] }, logLevel: 'error' });
+  const warnings = (result: ReturnType<typeof cli>) => result.logs.filter((record) => record.level === 'warn');
+
+  interface Checked {
+    file: { path: string; read: boolean; source: string };
+    warnings: Array<{ setting: string; message: string }>;
+  }
+
+  it('warns (exit 0) when an authserv-id is trusted but the removal of forged fields is not said to be in place', () => {
+    const result = ok(['--config', trusting, 'config', 'check']);
+    expect(warnings(result)).toHaveLength(1);
+    expect(warnings(result)[0]).toMatchObject({ setting: 'auth.forgedHeadersRemoved' });
+    expect(String(warnings(result)[0]!.msg)).toMatch(/mx\.example\.com.*RFC 8601 section 5.*auth\.forgedHeadersRemoved to true/);
+    expect(result.stdout).toContain(`${trusting} read; 1 warning`);
+    expect(result.stdout).toMatch(/^warning: auth\.forgedHeadersRemoved: /m);
+
+    const checked = json<Checked>(['--config', trusting, 'config', 'check']);
+    expect(checked.file).toEqual({ path: trusting, read: true, source: 'flag' });
+    expect(checked.warnings.map((w) => w.setting)).toEqual(['auth.forgedHeadersRemoved']);
+    // Asking for a check is asking for its warnings, whatever logLevel says.
+    expect(warnings(ok(['--config', quiet, 'config', 'check']))).toHaveLength(1);
+  });
+
+  it('does not warn once auth.forgedHeadersRemoved is set (file or environment), or when no authserv-id is trusted', () => {
+    for (const [args, env] of [
+      [['--config', removed], {}],
+      [['--config', trusting], { ITIP_AGENT_FORGED_HEADERS_REMOVED: 'true' }],
+      [['--config', write('plain.json', { store: join(dir.path, 'store') })], {}],
+      [[], { ITIP_AGENT_CONFIG: undefined, ITIP_AGENT_TRUSTED_AUTHSERV_IDS: undefined }],
+    ] as Array<[string[], Record<string, string | undefined>]>) {
+      const result = ok([...args, 'config', 'check'], { env });
+      expect(warnings(result), args.join(' ')).toEqual([]);
+      expect(result.stdout).toMatch(/; no problems found\n$/);
+      expect(json<Checked>([...args, 'config', 'check'], { env }).warnings).toEqual([]);
+    }
+    expect(json<Shown>(['--config', removed, 'config', 'show']).settings['auth.forgedHeadersRemoved']).toEqual({ value: true, source: 'file' });
+    expect(json<Shown>(['--config', trusting, 'config', 'show']).settings['auth.forgedHeadersRemoved']).toEqual({ value: false, source: 'default' });
+  });
+
+  it('exits 78 with the same errors as config show for a file that cannot be used', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['{ "auth": { "forgedHeadersRemoved": "maybe" } }', /forgedHeadersRemoved.*true or false/],
+      ['{ "stroe": "/tmp" }', /unknown setting "stroe"/],
+      ['[1, 2]', /one JSON object/],
+    ];
+    const bad = join(dir.path, 'bad.json');
+    for (const [text, message] of cases) {
+      writeFileSync(bad, text);
+      const check = cli(['--config', bad, 'config', 'check']);
+      expect(check.code, check.stderr).toBe(78);
+      expect(String(errors(check)[0]!.msg)).toMatch(message);
+      expect(check.stdout).toBe('');
+      expect(errors(cli(['--config', bad, 'config', 'show']))[0]!.msg).toBe(errors(check)[0]!.msg);
+    }
+  });
+
+  it('is listed in --help', () => {
+    expect(ok(['config', '--help']).stdout).toMatch(/check \[options\]\s+check the settings/);
+    expect(ok(['config', 'check', '--help']).stdout).toContain('auth.forgedHeadersRemoved');
+  });
+});

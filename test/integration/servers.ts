@@ -612,6 +612,8 @@ export async function startPostfix(options: MtaOptions): Promise<Postfix> {
     writeFileSync(join(conf, name), text);
     run('postmap', ['-c', conf, `hash:${join(conf, name)}`]);
   }
+  // The header_checks table the shipped main.cf names (a regexp table: no postmap).
+  writeFileSync(join(conf, 'itip_header_checks'), shipped('itip_header_checks'));
 
   const log = () => tail(logFile, 60);
   const postfix = (args: string[], allowFail = false) => run('postfix', ['-c', conf, ...args], { allowFail, daemonLog: join(dir, 'postfix.out') });
@@ -713,6 +715,7 @@ tls_advertise_hosts =
 never_users = root
 keep_environment =
 acl_smtp_rcpt = acl_check_rcpt
+acl_smtp_data = acl_check_data
 
 begin acl
 
@@ -724,6 +727,12 @@ acl_check_rcpt:
   # As Debian's default: the host itself may relay (the agent's outbox sender does).
   accept hosts = +relay_from_hosts
   deny   message = relay not permitted
+
+# As Debian's acl/40_exim4-config_check_data with CHECK_DATA_LOCAL_ACL_FILE
+# naming the shipped itip-agent/acl_check_data.
+acl_check_data:
+${shipped('itip-agent/acl_check_data')}
+  accept
 
 begin routers
 

@@ -37,6 +37,13 @@ describe('parseAuthResults', () => {
     });
   });
 
+  it('unquotes a quoted authserv-id, but keeps one written with a quoted-pair as written, so it never matches a trusted id', () => {
+    expect(parseAuthResults('"MX.example.com"; dmarc=pass header.from=example.org')?.authservId).toBe('mx.example.com');
+    // The MTA's removal rule matches the id as written; "mx.ex\ample.com" would pass it.
+    expect(parseAuthResults('"mx.ex\\ample.com"; dmarc=pass header.from=example.org')?.authservId).toBe('"mx.ex\\ample.com"');
+    expect(evaluateAuthentication(facts(['"mx\\.example.com"; dmarc=pass header.from=example.org']), policy).verifiedDomains).toEqual([]);
+  });
+
   it('gives nothing for a field without an authserv-id and skips results it cannot read', () => {
     expect(parseAuthResults('   ')).toBeUndefined();
     expect(parseAuthResults('(only a comment)')).toBeUndefined();

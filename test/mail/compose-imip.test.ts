@@ -192,6 +192,56 @@ describe('composeImip', () => {
     expect(body).toContain('has cancelled this event');
   });
 
+  it('keeps every value from the calendar on one line in the header and the text part (RFC 6868 ^n, CR LF, U+2028, bidi controls)', async () => {
+    const hostile = [
+      'UID:planning@example.com',
+      'DTSTAMP:20261115T120000Z',
+      'DTSTART;TZID="Mars^nX-Evil: 1":20261201T100000',
+      'DTEND;TZID="Mars^nX-Evil: 1":20261201T110000',
+      'SUMMARY:Planning\\nBcc: s@x.test\u2028Cc: t@x.test',
+      'LOCATION:Room \u202Eevil\u202C\r\\nTo: u@x.test',
+      'ORGANIZER;CN="Alice^nBcc: a@x.test":mailto:alice@example.com',
+      'ATTENDEE;CN="Bob^nCc: b@x.test";PARTSTAT="X-MAYBE^nTo: c@x.test":mailto:bob@example.com',
+    ];
+    const { mail, text } = await compose('REQUEST', hostile);
+    const { text: plain } = await compose('REQUEST', EVENT);
+    const names = (raw: string) => raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n').filter((l) => /^\S/.test(l)).map((l) => l.split(':')[0]);
+    // The same header fields as for a harmless event: nothing added, nothing split off.
+    expect(names(text)).toEqual(names(plain));
+    expect(text).toMatch(/^From: "?Alice Bcc: a@x\.test"? <alice@example\.com>\r$/m);
+    expect(mail.subject).toBe('Invitation: Planning Bcc: s@x.test Cc: t@x.test');
+
+    const lines = (await plainText(mail.raw)).split('\n');
+    expect(lines.filter((line) => /^\s*[a-z-]+:\s*[a-z0-9.]+@x\.test/i.test(line) || /^X-Evil/i.test(line))).toEqual([]);
+    expect(lines.filter((line) => /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(line))).toEqual([]);
+    expect(lines).toContain('Alice Bcc: a@x.test (alice@example.com) invites you to this event.');
+    expect(lines).toContain('Event:      Planning Bcc: s@x.test Cc: t@x.test');
+    expect(lines).toContain('When:       2026-12-01 10:00 - 11:00 Mars X-Evil: 1');
+    expect(lines).toContain('Where:      Room evil To: u@x.test');
+    expect(lines).toContain('Organizer:  Alice Bcc: a@x.test <alice@example.com>');
+    expect(lines).toContain('  Bob Cc: b@x.test <bob@example.com> (x-maybe to: c@x.test)');
+
+    // A From name given by the caller (a user's CN preference) is made one line too.
+    const named = await composeImip({ from: 'alice@example.com', fromName: 'Alice\r\nBcc: z@x.test', to: ['bob@example.com'], ics: calendar('REQUEST', EVENT) });
+    expect(names(named.raw.toString('utf8'))).toEqual(names(plain));
+    expect(named.raw.toString('utf8')).toMatch(/^From: "?Alice Bcc: z@x\.test"? <alice@example\.com>\r$/m);
+  });
+
+  it('keeps an FBTYPE from the calendar on one line in a free/busy text part', async () => {
+    const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//itip-agent//EN', 'METHOD:REPLY', 'BEGIN:VFREEBUSY', 'UID:fb-1@example.org', 'DTSTAMP:20261115T120000Z',
+      'ORGANIZER:mailto:alice@example.com', 'ATTENDEE;CN=Bob:mailto:bob@example.com', 'DTSTART:20261201T000000Z', 'DTEND:20261202T000000Z',
+      'FREEBUSY;FBTYPE="X-ODD^nBcc: f@x.test":20261201T090000Z/PT1H', 'END:VFREEBUSY', 'END:VCALENDAR', ''].join(CRLF);
+    const mail = await composeImip({ from: 'mailto:bob@example.com', to: ['mailto:alice@example.com'], ics });
+    const lines = (await plainText(mail.raw)).split('\n');
+    expect(lines).toContain('  2026-12-01 09:00 UTC to 2026-12-01 10:00 UTC (x-odd bcc: f@x.test)');
+    expect(lines.filter((line) => /^bcc:/i.test(line))).toEqual([]);
+  });
+
+  it('refuses a METHOD that is not a name: it would go into the Content-Type header as written', async () => {
+    const ics = calendar('REQUEST', EVENT).replace('METHOD:REQUEST', 'METHOD:REQUEST\u2028X');
+    await expect(composeImip({ from: 'alice@example.com', to: ['bob@example.com'], ics })).rejects.toThrow(/not a method name/);
+  });
+
   it('refuses a calendar without METHOD: the Content-Type method could not match it', async () => {
     const ics = calendar('REQUEST', EVENT).replace(/METHOD:REQUEST\r\n/, '');
     await expect(composeImip({ from: 'alice@example.com', to: ['bob@example.com'], ics })).rejects.toThrow(/METHOD/);

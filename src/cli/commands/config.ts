@@ -1,9 +1,16 @@
 // `itip-agent config show`: every setting, its effective value and where it
 // came from, so that an administrator sees what the agent will really do.
+// `itip-agent config check`: the same reading of the settings (a file that
+// cannot be used stops it with exit 78, as it stops every command), then the
+// warnings about settings that are allowed but probably wrong (configWarnings).
+// Warnings are JSON log lines on stderr and, for a person, lines on stdout;
+// they leave the exit code 0, so that a check in a deployment script fails on
+// errors only.
 
-import { KEYS, showValue } from '../config.js';
+import { KEYS, configWarnings, showValue } from '../config.js';
+import { log } from '../log.js';
 import type { CommandContext } from '../main.js';
-import { printJson, printTable } from '../output.js';
+import { printJson, printLines, printTable } from '../output.js';
 
 export async function runConfigShow(context: CommandContext, options: { json?: boolean }): Promise<void> {
   const { entries, file } = context.config();
@@ -29,4 +36,19 @@ export async function runConfigShow(context: CommandContext, options: { json?: b
       { title: 'ENV', value: (row) => row.env },
     ],
   );
+}
+
+export async function runConfigCheck(context: CommandContext, options: { json?: boolean }): Promise<void> {
+  const resolved = context.config();
+  const warnings = configWarnings(resolved);
+  // Written whatever logLevel says: asking for a check is asking for its warnings.
+  for (const warning of warnings) log('warn', warning.message, { setting: warning.setting });
+  const { file } = resolved;
+  if (options.json) {
+    await printJson({ file: { path: file.path, read: file.read, source: file.source }, warnings });
+    return;
+  }
+  const read = file.read ? `${file.path} read` : `${file.path} not found: environment and defaults only`;
+  const verdict = warnings.length === 0 ? 'no problems found' : `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
+  await printLines([`${read}; ${verdict}`, ...warnings.map((w) => `warning: ${w.setting}: ${w.message}`)]);
 }
