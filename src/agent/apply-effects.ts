@@ -38,7 +38,8 @@ export function applyEffects(tx: UserTx, effects: Effect[], origin: EffectOrigin
         tx.setOwnPeriods(effect.uid, effect.periods);
         break;
       case 'others-periods':
-        tx.setOthersPeriods(effect.uid, effect.participant, effect.periods);
+        if (effect.participant === undefined) tx.replaceOthersPeriods(effect.uid, effect.periods);
+        else tx.setOthersPeriods(effect.uid, effect.participant, effect.periods);
         break;
       case 'remove-others-periods':
         tx.removeOthersPeriods(effect.uid, effect.participant);

@@ -1,5 +1,7 @@
 // Moves every user's free/busy window forward (src/itip/upkeep.ts): `serve`
 // runs it at start and once a day; each user's update is one transaction.
+// Own and others' periods of each recurring object are computed as a message
+// about it computes them, and replace what the store holds for its UID.
 
 import { refreshPeriods, movesWithWindow } from '../itip/upkeep.js';
 import type { Store } from '../store/store.js';
@@ -18,15 +20,6 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
   for (const user of store.listUsers()) {
     const uids = store.listObjects(user).filter(movesWithWindow).map((o) => o.uid);
     if (uids.length === 0) continue;
-    // Whose periods are kept per UID: those are the ones to move.
-    const participants = new Map<string, Set<string>>();
-    for (const period of store.freeBusy(user, { others: true })) {
-      const participant = (period as { participant?: string }).participant;
-      if (!participant) continue;
-      const set = participants.get(period.uid) ?? new Set<string>();
-      set.add(participant);
-      participants.set(period.uid, set);
-    }
     summary.users++;
     await store.transact(user, (tx) => {
       const prefs = tx.getPrefs();
@@ -36,14 +29,14 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
         if (!stored) continue;
         let refreshed;
         try {
-          refreshed = refreshPeriods(stored, user, [...(participants.get(uid) ?? [])], prefs, now, policy?.expansionLimits);
+          refreshed = refreshPeriods(stored, user, prefs, now, policy?.expansionLimits);
         } catch (error) {
           summary.failed.push({ user, uid, error: (error as Error).message });
           continue;
         }
         if (!refreshed) continue;
         tx.setOwnPeriods(uid, refreshed.own);
-        for (const [participant, periods] of refreshed.others) tx.setOthersPeriods(uid, participant, periods);
+        tx.replaceOthersPeriods(uid, refreshed.others);
         summary.objects++;
       }
     });

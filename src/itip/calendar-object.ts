@@ -3,7 +3,7 @@
 // builds a new one from the stored object and the message, then serialises it.
 
 import ICAL from 'ical.js';
-import { cloneComponent, eventsOf, newCalendar, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
+import { cloneComponent, eventsOf, newCalendar, organizerOf, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
 import { tzidOf, wallMs } from '../ical/times.js';
 import { vtimezoneText } from '../ical/vtimezone.js';
 import { olsonZoneFor, readDefinedZones, ZoneResolver, type Zone } from '../ical/zones.js';
@@ -192,6 +192,16 @@ export class CalendarObject {
     const end = 'END:VCALENDAR';
     return `${shell.slice(0, -end.length)}${children.map((child) => `${child}\r\n`).join('')}${end}\r\n`;
   }
+}
+
+/** The ORGANIZER of an object: the master's, or the first component's that has one. */
+export function organizerOfObject(object: CalendarObject | undefined): string | undefined {
+  if (!object) return undefined;
+  for (const component of object.list()) {
+    const organizer = organizerOf(component);
+    if (organizer) return organizer;
+  }
+  return undefined;
 }
 
 /** The year of a DATE or DATE-TIME value as jCal holds it ('2026-12-01', '2026-12-01T09:00:00'). */

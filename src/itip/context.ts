@@ -2,14 +2,14 @@
 // as CalendarObjects, the user's zone and window, and the common effects.
 
 import ICAL from 'ical.js';
-import { cloneComponent, organizerOf, recurrenceKey } from '../ical/calendar.js';
+import { cloneComponent, recurrenceKey } from '../ical/calendar.js';
 import { formatUtc } from '../ical/times.js';
 import { userZone, type Zone } from '../ical/zones.js';
 import type { Window } from '../ical/expand.js';
-import { CalendarObject } from './calendar-object.js';
+import { CalendarObject, organizerOfObject } from './calendar-object.js';
 import type { Effect, ItipInput } from './effects.js';
 import type { StoredObject } from './model.js';
-import { freeBusyWindow, periodsByAddress } from './periods.js';
+import { freeBusyWindow, objectPeriods } from './periods.js';
 
 export interface Context {
   input: ItipInput;
@@ -71,36 +71,24 @@ export function workingCopy(context: Context): CalendarObject {
   return copy;
 }
 
-/** The ORGANIZER of an object: the master's, or the first component's that has one. */
-export function organizerOfObject(object: CalendarObject | undefined): string | undefined {
-  if (!object) return undefined;
-  for (const component of object.list()) {
-    const organizer = organizerOf(component);
-    if (organizer) return organizer;
-  }
-  return undefined;
-}
+// The handlers take it from here with the rest of the context.
+export { organizerOfObject };
 
-/** Store the object and everything derived from it: own periods and one participant's. */
-export function objectEffects(context: Context, object: CalendarObject, participants: string[] = []): Effect[] {
+/**
+ * Store the object and everything derived from it: the user's own periods and
+ * every other participant's that it implies (src/itip/periods.ts), replacing
+ * all others' periods of the UID, as the free/busy upkeep computes them.
+ */
+export function objectEffects(context: Context, object: CalendarObject): Effect[] {
   const { input, window } = context;
-  const effects: Effect[] = [{ type: 'put-object', object: object.toStored() }];
-  const others = [...new Set(participants)].filter((participant) => participant !== input.user);
-  const byAddress = periodsByAddress(object, [input.user, ...others], window, input.expansionLimits);
-  const own = byAddress.get(input.user)!;
-  const truncated = own.truncated;
-  effects.push({ type: 'own-periods', uid: input.uid, periods: own.periods });
-  for (const participant of others) {
-    const theirs = byAddress.get(participant)!;
-    effects.push({
-      type: 'others-periods',
-      uid: input.uid,
-      participant,
-      periods: theirs.periods.map((period) => ({ ...period, participant })),
-    });
-  }
+  const periods = objectPeriods(object, input.user, window, input.expansionLimits);
+  const effects: Effect[] = [
+    { type: 'put-object', object: object.toStored() },
+    { type: 'own-periods', uid: input.uid, periods: periods.own },
+    { type: 'others-periods', uid: input.uid, periods: periods.others },
+  ];
   const note = 'the recurrence was expanded only up to a limit, so free/busy holds part of it';
-  if (truncated && !context.notes.includes(note)) context.notes.push(note);
+  if (periods.truncated && !context.notes.includes(note)) context.notes.push(note);
   return effects;
 }
 

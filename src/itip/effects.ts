@@ -74,7 +74,13 @@ export type Effect =
   | { type: 'put-object'; object: StoredObject }
   | { type: 'delete-object'; uid: string }
   | { type: 'own-periods'; uid: string; periods: Period[] }
-  | { type: 'others-periods'; uid: string; participant: string; periods: OthersPeriod[] }
+  /**
+   * Others' periods of the UID. With a participant, that one's replace theirs
+   * (a free/busy REPLY or PUBLISH); without, these are all of the UID's, each
+   * under its own participant, and everyone else's go (what a calendar object
+   * implies: othersOf in src/itip/periods.ts).
+   */
+  | { type: 'others-periods'; uid: string; participant?: string; periods: OthersPeriod[] }
   | { type: 'remove-others-periods'; uid: string; participant?: string }
   | { type: 'put-request'; entry: RequestEntry }
   | { type: 'remove-requests'; uid: string; recurrenceId?: string | null }

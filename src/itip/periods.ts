@@ -1,6 +1,9 @@
 // Free/busy periods of a participant in one calendar object (RFC 5545 section
-// 3.2.9 FBTYPE, section 3.8.2.7 TRANSP). The same rule serves the user's own
-// periods and those learned of others:
+// 3.2.9 FBTYPE, section 3.8.2.7 TRANSP), and whose periods besides the user's
+// own an object implies (othersOf). Every message's effects and the free/busy
+// upkeep derive periods from the stored object with these rules alone, so the
+// upkeep run right after a message changes nothing. The same rule serves the
+// user's own periods and those learned of others:
 // - the organizer is busy for every instance that is not cancelled;
 // - an attendee is BUSY when ACCEPTED and BUSY-TENTATIVE when TENTATIVE;
 //   NEEDS-ACTION, DECLINED and DELEGATED give no period;
@@ -8,11 +11,12 @@
 // - TRANSP:TRANSPARENT and STATUS:CANCELLED instances block no time.
 
 import type ICAL from 'ical.js';
-import { findAttendee, organizerOf, textOf } from '../ical/calendar.js';
+import { attendeesOf, findAttendee, organizerOf, textOf } from '../ical/calendar.js';
 import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../ical/expand.js';
 import { formatUtc } from '../ical/times.js';
-import type { CalendarObject } from './calendar-object.js';
-import type { FbType, Period, Preferences } from './model.js';
+import { compareText } from '../ical/text-order.js';
+import { organizerOfObject, type CalendarObject } from './calendar-object.js';
+import type { FbType, OthersPeriod, Period, Preferences } from './model.js';
 
 const DAY = 86_400_000;
 
@@ -85,4 +89,50 @@ export function periodsByAddress(
     results.set(address, { periods, truncated: expansion.truncated });
   }
   return results;
+}
+
+/**
+ * Whose periods besides the user's own the store keeps for an object:
+ * - in a copy the user attends (someone else organizes it), the organizer's:
+ *   the invitation says when the organizer is busy (RFC 5546 section 3.2.2);
+ * - in the user's own event, every attendee's, as far as the event records an
+ *   answer: replies are merged into it (section 3.2.3), and a new version the
+ *   user sends may ask an attendee again (PARTSTAT=NEEDS-ACTION), who then
+ *   blocks nothing until answering anew;
+ * - an object that names no organizer implies nobody else's time.
+ * Everyone else's periods of the UID go: an attendee the event no longer
+ * lists, or the old times of a series the organizer moved.
+ */
+export function othersOf(object: CalendarObject, user: string): string[] {
+  const organizer = organizerOfObject(object);
+  if (!organizer) return [];
+  if (organizer !== user) return [organizer];
+  const attendees = new Set(object.list().flatMap((component) => attendeesOf(component).map((a) => a.address)));
+  attendees.delete(user);
+  return [...attendees].sort(compareText);
+}
+
+export interface ObjectPeriods {
+  own: Period[];
+  /** Every participant's that othersOf names, each period with its participant. */
+  others: OthersPeriod[];
+  /** The expansion stopped at a limit: the periods cover part of the series. */
+  truncated: boolean;
+}
+
+/** The user's periods and the others' periods an object implies, from one expansion. */
+export function objectPeriods(
+  object: CalendarObject,
+  user: string,
+  window: Window,
+  limits?: ExpansionLimits,
+): ObjectPeriods {
+  const others = othersOf(object, user);
+  const byAddress = periodsByAddress(object, [user, ...others], window, limits);
+  const own = byAddress.get(user)!;
+  return {
+    own: own.periods,
+    others: others.flatMap((participant) => byAddress.get(participant)!.periods.map((period) => ({ ...period, participant }))),
+    truncated: own.truncated,
+  };
 }

@@ -126,7 +126,7 @@ export function receiveCancel(context: Context): ItipResult {
   let removals: Effect[] = instanceKeys.map((recurrenceId) => ({ type: 'remove-requests' as const, uid: input.uid, recurrenceId }));
   if (wholeEvent) removals = [{ type: 'remove-requests', uid: input.uid }];
   else if (othersOnly && instanceKeys.length === 0) removals = [];
-  const effects = [...objectEffects(context, object, [checked.organizer]), ...removals, inboxEffect(context, checked.organizer)];
+  const effects = [...objectEffects(context, object), ...removals, inboxEffect(context, checked.organizer)];
   const skipped = stale.length ? `; skipped ${stale.join(', ')}` : '';
   return result('applied', done.join('; ') + skipped, effects);
 }

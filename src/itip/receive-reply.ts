@@ -180,7 +180,7 @@ export function receiveReply(context: Context): ItipResult {
     if (same > 0) return result('duplicate', `this reply from ${replier} is already applied`);
     return result('stale', `not applied: ${stale.join(', ')} (RFC 5546 section 2.1.5)`);
   }
-  const effects = [...objectEffects(context, object, [replier]), inboxEffect(context, replier)];
+  const effects = [...objectEffects(context, object), inboxEffect(context, replier)];
   const skipped = stale.length ? `; skipped ${stale.join(', ')}` : '';
   return result('applied', `${replier} replied ${done.join(', ')}${skipped}`, effects);
 }

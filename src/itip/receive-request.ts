@@ -155,7 +155,7 @@ export function receiveRequest(context: Context): ItipResult {
   const object = workingCopy(context);
   const report = mergeRequest(context, object);
   if (report.changed.length === 0) return unchangedOutcome(report);
-  const effects: Effect[] = objectEffects(context, object, [checked.organizer]);
+  const effects: Effect[] = objectEffects(context, object);
   if (input.method === 'REQUEST') {
     effects.push({
       type: 'put-request',
@@ -210,7 +210,7 @@ export function receiveAdd(context: Context): ItipResult {
   const object = workingCopy(context);
   const added = addInstances(context, object);
   if (added.length === 0) return result('duplicate', 'every added instance is already stored');
-  const effects = objectEffects(context, object, [checked.organizer]);
+  const effects = objectEffects(context, object);
   effects.push({ type: 'put-request', entry: requestEntry(context, checked.organizer) });
   effects.push(inboxEffect(context, checked.organizer));
   return result('applied', `added instance${added.length > 1 ? 's' : ''} ${added.join(', ')}`, effects);

@@ -134,8 +134,8 @@ export function sendCancel(context: Context): ItipResult {
     for (const target of object.list()) {
       for (const attendee of attendeesOf(target)) if (removed.includes(attendee.address)) target.removeProperty(attendee.prop);
     }
-    const removals: Effect[] = removed.map((participant) => ({ type: 'remove-others-periods', uid: input.uid, participant }));
-    return result('applied', `removed ${removed.join(', ')} from the event`, [...objectEffects(context, object), ...removals, clearRequests(context)]);
+    // Their periods go with them: the event no longer implies them (src/itip/periods.ts).
+    return result('applied', `removed ${removed.join(', ')} from the event`, [...objectEffects(context, object), clearRequests(context)]);
   }
   const done: string[] = [];
   for (const key of incoming.keys()) {
@@ -144,9 +144,8 @@ export function sendCancel(context: Context): ItipResult {
     object.master?.addProperty(timeProperty('exdate', ridProp.getFirstValue() as ICAL.Time, tzidOf(ridProp)));
     done.push(key);
   }
-  const participants = [...new Set(object.list().flatMap((c) => attendeesOf(c).map((a) => a.address)))];
   return result('applied', `removed instance${done.length > 1 ? 's' : ''} ${done.join(', ')}`, [
-    ...objectEffects(context, object, participants),
+    ...objectEffects(context, object),
     clearRequests(context),
   ]);
 }

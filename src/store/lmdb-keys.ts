@@ -67,6 +67,16 @@ export function keysWithPrefix(db: Database<unknown, Key>, prefix: Key[]): Key[]
   return keys;
 }
 
+/** The keys and values whose keys start with the given elements, in key order. */
+export function entriesWithPrefix<V>(db: Database<V, Key>, prefix: Key[]): Array<{ key: Key[]; value: V }> {
+  const entries: Array<{ key: Key[]; value: V }> = [];
+  for (const { key, value } of db.getRange({ start: prefix })) {
+    if (!hasPrefix(key, prefix)) break;
+    entries.push({ key, value });
+  }
+  return entries;
+}
+
 /** The values whose keys start with the given elements, in key order. */
 export function valuesWithPrefix<V>(db: Database<V, Key>, prefix: Key[]): V[] {
   const values: V[] = [];

@@ -27,7 +27,7 @@ import type { Database, Key } from 'lmdb';
 import type { FbType, OthersPeriod } from '../itip/model.js';
 import { formatUtc } from '../ical/times.js';
 import { FBTYPES, LONG_PERIOD_MS, ridElement, ridFromElement } from './lmdb-freebusy.js';
-import { compareRid, compareText, instant, keyPart, keysWithPrefix } from './lmdb-keys.js';
+import { compareRid, compareText, entriesWithPrefix, instant, keyPart, keysWithPrefix } from './lmdb-keys.js';
 
 const SHORT = 0;
 const LONG = 1;
@@ -67,8 +67,44 @@ function extentKey(userK: string, uidK: string, partK: string, periods: readonly
 export function setOthers(dbs: OthersDbs, userK: string, uid: string, participant: string, periods: readonly OthersPeriod[]): void {
   const uidK = keyPart(uid);
   const partK = keyPart(participant);
+  writeRecord(dbs, userK, uidK, partK, uid, participant, periods, dbs.records.get([userK, uidK, partK]));
+}
+
+/**
+ * Replaces every participant's periods for a UID: the periods are grouped by
+ * their participant, and the records of participants with none here go. One
+ * range read finds the records there are, where setting one participant
+ * reads one record.
+ */
+export function replaceOthers(dbs: OthersDbs, userK: string, uid: string, periods: readonly OthersPeriod[]): void {
+  const uidK = keyPart(uid);
+  const existing = new Map<string, OthersRecord>();
+  for (const { key, value } of entriesWithPrefix(dbs.records, [userK, uidK])) existing.set(key[2] as string, value);
+  const byParticipant = new Map<string, OthersPeriod[]>();
+  for (const period of periods) {
+    const list = byParticipant.get(period.participant);
+    if (list) list.push(period);
+    else byParticipant.set(period.participant, [period]);
+  }
+  for (const [participant, theirs] of byParticipant) {
+    const partK = keyPart(participant);
+    writeRecord(dbs, userK, uidK, partK, uid, participant, theirs, existing.get(partK));
+    existing.delete(partK);
+  }
+  for (const [partK, record] of existing) removeRecord(dbs, [userK, uidK, partK], record);
+}
+
+function writeRecord(
+  dbs: OthersDbs,
+  userK: string,
+  uidK: string,
+  partK: string,
+  uid: string,
+  participant: string,
+  periods: readonly OthersPeriod[],
+  old: OthersRecord | undefined,
+): void {
   const recordKey = [userK, uidK, partK];
-  const old = dbs.records.get(recordKey);
   if (periods.length === 0) {
     if (old) removeRecord(dbs, recordKey, old);
     return;

@@ -22,7 +22,7 @@ import type {
 import type { TimeRange, UserTx } from './store.js';
 import { parseInstant } from '../ical/times.js';
 import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
-import { removeOthers, setOthers, type OthersDbs } from './lmdb-others.js';
+import { removeOthers, replaceOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -142,6 +142,11 @@ export class LmdbUserTx implements UserTx {
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void {
     this.check();
     setOthers(this.dbs.others, this.userK, uid, participant, periods);
+  }
+
+  replaceOthersPeriods(uid: string, periods: OthersPeriod[]): void {
+    this.check();
+    replaceOthers(this.dbs.others, this.userK, uid, periods);
   }
 
   removeOthersPeriods(uid: string, participant?: string): void {

@@ -49,6 +49,11 @@ export interface UserTx {
   setOwnPeriods(uid: string, periods: Period[]): void;
   /** Replaces the periods of one participant for the UID. An empty list removes them. */
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void;
+  /**
+   * Replaces every participant's periods for the UID with these, each under
+   * its own participant; whoever has none here loses theirs.
+   */
+  replaceOthersPeriods(uid: string, periods: OthersPeriod[]): void;
   /** Removes others' periods for the UID: of one participant, or of everyone. */
   removeOthersPeriods(uid: string, participant?: string): void;
   /**

@@ -15,6 +15,8 @@ import { normalizeAddress } from '../../src/ical/address.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
+const SCENARIOS = join(import.meta.dirname, '..', 'fixtures', 'scenarios');
+
 interface Step {
   /** An .ics (wrapped into a mail) or an .eml file of the case folder. */
   file: string;
@@ -111,7 +113,15 @@ async function stateOf(store: Store, user: string, wanted: UserExpectation) {
   return state;
 }
 
-export async function runCase(folder: string, caseName: string): Promise<void> {
+/** Called after each step of a case with the store, the step and its clock. */
+export type AfterStep = (store: Store, step: { index: number; file: string; now: number }) => Promise<void>;
+
+/**
+ * Runs the messages of a case in a new store, checking each step's journal;
+ * then the expected state, unless `checkState` is false (a caller that looks
+ * at something else after each step).
+ */
+export async function runCase(folder: string, caseName: string, afterStep?: AfterStep, checkState = true): Promise<void> {
   const spec = JSON.parse(await readFile(join(folder, 'case.json'), 'utf8')) as Case;
   const dir = await mkdtemp(join(tmpdir(), 'itip-scenario-'));
   const store = openStore(dir);
@@ -132,7 +142,9 @@ export async function runCase(folder: string, caseName: string): Promise<void> {
         const got = entries.map((entry, i) => pick(entry as never, Object.keys(step.journal![i] ?? { outcome: 1 })));
         expect(got, `journal of step ${index + 1} (${step.file})`).toEqual(step.journal);
       }
+      await afterStep?.(store, { index, file: step.file, now });
     }
+    if (!checkState) return;
     for (const [user, wanted] of Object.entries(spec.expect)) {
       expect(await stateOf(store, user, wanted), `state of ${user}`).toEqual(wanted);
     }
@@ -144,7 +156,7 @@ export async function runCase(folder: string, caseName: string): Promise<void> {
 
 /** One describe block per family, one test per case folder. */
 export function runFamily(family: string): void {
-  const root = join(import.meta.dirname, '..', 'fixtures', 'scenarios', family);
+  const root = join(SCENARIOS, family);
   const cases = existsSync(root) ? readdirSyncSorted(root) : [];
   describe(`scenarios: ${family}`, () => {
     it('has cases', () => expect(cases.length).toBeGreaterThan(0));
@@ -152,6 +164,17 @@ export function runFamily(family: string): void {
       it(name, async () => runCase(join(root, name), name));
     }
   });
+}
+
+/** Every family of scenario fixtures, discovered at collection time. */
+export function families(): string[] {
+  return readdirSyncSorted(SCENARIOS);
+}
+
+/** The case folders of a family, discovered at collection time. */
+export function familyCases(family: string): string[] {
+  const root = join(SCENARIOS, family);
+  return existsSync(root) ? readdirSyncSorted(root).map((name) => join(root, name)) : [];
 }
 
 /** Case folders, discovered at collection time. */

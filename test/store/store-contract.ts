@@ -873,6 +873,42 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         expect(store.freeBusy(BOB, { others: true })).toStrictEqual([]);
       });
 
+      it("replaces every participant's periods of a UID at once, removing those of participants not given", async () => {
+        const b1 = othersPeriod('m', BOB, DAY + 9 * H, DAY + 10 * H, '2026-01-02T09:00:00Z');
+        const b2 = othersPeriod('m', BOB, DAY + W + 9 * H, DAY + W + 10 * H, '2026-01-09T09:00:00Z');
+        const bb = othersPeriod('m', 'mailto:bob@example.org.evil', DAY + 9 * H, DAY + 10 * H);
+        const c1 = othersPeriod('m', CAROL, DAY + 9 * H, DAY + 11 * H, null, 'BUSY-TENTATIVE');
+        const n1 = othersPeriod('n', BOB, DAY + 3 * H, DAY + 4 * H);
+        const longUid = `m${'x'.repeat(300)}`;
+        const l1 = othersPeriod(longUid, CAROL, DAY + 5 * H, DAY + 6 * H);
+        await store.transact(ALICE, (tx) => {
+          tx.replaceOthersPeriods('m', [c1, b2, bb, b1]);
+          tx.setOthersPeriods('n', BOB, [n1]);
+          tx.replaceOthersPeriods(longUid, [l1]);
+        });
+        await store.transact(BOB, (tx) => tx.replaceOthersPeriods('m', [c1]));
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([n1, l1, bb, c1, b1, b2]);
+
+        // Bob's periods move, Carol's stay, the other participant has none now.
+        const b3 = othersPeriod('m', BOB, DAY + 14 * H, DAY + 15 * H, '2026-01-02T14:00:00Z');
+        await store.transact(ALICE, (tx) => tx.replaceOthersPeriods('m', [b3, c1]));
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([n1, l1, c1, b3]);
+        // The same again writes nothing new and changes nothing.
+        await store.transact(ALICE, (tx) => tx.replaceOthersPeriods('m', [c1, b3]));
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([n1, l1, c1, b3]);
+
+        // Nothing left for the UID; another UID (one of whose key is a digest) and another user are untouched.
+        await store.transact(ALICE, (tx) => {
+          tx.replaceOthersPeriods('m', []);
+          tx.replaceOthersPeriods('not-there', []);
+        });
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([n1, l1]);
+        expect(store.freeBusy(ALICE, { others: true, from: iso(DAY + 5 * H), to: iso(DAY + 6 * H) })).toStrictEqual([l1]);
+        await store.transact(ALICE, (tx) => tx.replaceOthersPeriods(longUid, []));
+        expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([n1]);
+        expect(store.freeBusy(BOB, { others: true })).toStrictEqual([c1]);
+      });
+
       it('returns exactly the periods overlapping [from, to), long ones included', async () => {
         const FROM = DAY;
         const TO = DAY + D;

@@ -284,7 +284,7 @@ function decide(context: Context, object: CalendarObject, keys: string[], organi
   }
 
   const effects: Effect[] = [
-    ...objectEffects(context, object, [organizer]),
+    ...objectEffects(context, object),
     { type: 'remove-counters', uid: input.uid, attendee: input.user },
     inboxEffect(context, organizer),
   ];
@@ -317,7 +317,7 @@ function counter(
   const ics = counterMessage(context, object, requested.key, slot, refusal);
   const recurrenceId = requested.key === '' ? null : requested.key;
   const effects: Effect[] = [
-    ...objectEffects(context, object, [organizer]),
+    ...objectEffects(context, object),
     { type: 'remove-counters', uid: input.uid, attendee: input.user },
     { type: 'put-counter', entry: { uid: input.uid, recurrenceId, attendee: input.user, received: context.received, ics } },
     inboxEffect(context, organizer),
@@ -375,7 +375,7 @@ function delegate(context: Context, object: CalendarObject, keys: string[], orga
     if (keys.includes('') || keys.includes(key)) answers.set(key, answer);
   }
   const effects: Effect[] = [
-    ...objectEffects(context, object, [organizer]),
+    ...objectEffects(context, object),
     inboxEffect(context, organizer),
   ];
   const reply = replyMessage(context, object, organizer, answers);
