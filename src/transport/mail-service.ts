@@ -193,8 +193,11 @@ export class MailService {
         this.log('error', 'the calendar part could not be processed; the mail is delivered unchanged', { error: error.cause, users });
         return undefined;
       }
-      this.log('error', 'the store could not commit; the client is told to try again', { error, users });
-      return { code: 451, reason: `the calendar store could not commit, try again later: ${error instanceof Error ? error.message : String(error)}` };
+      // Temporary for this recipient only: the store stays usable, and the
+      // client's retry commits once the cause (a full disk) is gone.
+      const cause = error instanceof Error ? error.message : String(error);
+      this.log('error', `the store could not commit: ${cause}; the client is told to try again later (451)`, { error, users });
+      return { code: 451, reason: `the calendar store could not commit, try again later: ${cause}` };
     }
   }
 }
