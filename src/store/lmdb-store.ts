@@ -8,7 +8,10 @@
 // the writes of a callback that throws; a child transaction is aborted on a
 // throw, so a failed message leaves nothing behind while its neighbours in the
 // same batch still commit. The returned promise settles only after the batch
-// is committed and flushed to disk (see `write`).
+// is committed and flushed to disk (see `write`). A batch that cannot commit
+// (disk full) rejects each of its writes with a StoreCommitError and leaves the
+// environment usable: the next batch commits once there is space again
+// (lmdb-commit-failure.ts).
 
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type {
