@@ -5,7 +5,7 @@
 // (the outgoing rule) changes the sender's store. A redelivered mail (same
 // Message-ID and content) is journalled as a duplicate and changes nothing.
 
-import { normalizeAddress } from '../ical/address.js';
+import { addressLengthProblem, normalizeAddress } from '../ical/address.js';
 import type { Direction, SenderFacts } from '../itip/effects.js';
 import type { CounterEntry, JournalEntry, Outcome, OutboxItem } from '../itip/model.js';
 import type { GroupMember } from '../itip/resource/bookings.js';
@@ -71,13 +71,18 @@ export function senderFacts(
   };
 }
 
-/** The calendar users whose stores this mail changes. */
+/**
+ * The calendar users whose stores this mail changes. An address longer than
+ * RFC 5321 4.5.3.1 allows is no one's: the doors refuse it (exit 64, 501 at
+ * RCPT), and one that gets here anyway (a From header) makes no store.
+ */
 export function targetUsers(mail: ParsedMail, envelope: MailEnvelope): string[] {
+  const fits = (user: string | undefined): user is string => !!user && !addressLengthProblem(user);
   if (envelope.outgoing) {
     const sender = normalizeAddress(envelope.sender) ?? mail.facts.from;
-    return sender ? [sender] : [];
+    return fits(sender) ? [sender] : [];
   }
-  const users = envelope.recipients.map((r) => normalizeAddress(r)).filter((r): r is string => !!r);
+  const users = envelope.recipients.map((r) => normalizeAddress(r)).filter(fits);
   return [...new Set(users)];
 }
 

@@ -2,6 +2,7 @@
 // for `--json` output and for mail delivered to stdout, and an MTA that keeps a
 // pipe transport's stderr gets one parseable record per line.
 
+import { inspect } from 'node:util';
 import { isoUtc, now } from './clock.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
@@ -49,3 +50,29 @@ export const logger = {
   },
   error: (msg: string, fields?: Fields) => log('error', msg, fields),
 };
+
+let capturing = false;
+
+/**
+ * Turns what libraries print with console.* into log records: stderr stays
+ * JSON lines, and stdout stays free for --json output and delivered mail.
+ * (lmdb-js, for one, prints every failed commit with console.error.)
+ */
+export function captureConsole(): void {
+  if (capturing) return;
+  capturing = true;
+  const to = (level: Level) => (...args: unknown[]) => {
+    const error = args.find((arg): arg is Error => arg instanceof Error);
+    const text = args.map((arg) => (arg instanceof Error ? arg.message : typeof arg === 'string' ? arg : inspect(arg, { breakLength: Infinity }))).join(' ');
+    // LMDB's C code reports a failed page write (disk full) with fprintf on
+    // stderr and no line end, just before lmdb-js prints the error: start a
+    // new line so that this record stays a line of its own.
+    if (text.includes('Attempting to write page')) process.stderr.write('\n');
+    logger[level](`a library reported: ${text}`, error ? { error } : undefined);
+  };
+  console.error = to('error');
+  console.warn = to('warn');
+  console.info = to('info');
+  console.log = to('info');
+  console.debug = to('debug');
+}

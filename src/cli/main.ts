@@ -8,8 +8,8 @@ import { Command, CommanderError, Option } from 'commander';
 import type { Store } from '../store/store.js';
 import { clockProblem } from './clock.js';
 import { ConfigError, SETTINGS_HELP, resolveConfig, type Resolved } from './config.js';
-import { logger, setLogLevel } from './log.js';
-import { CliError, EXIT, errorText } from './output.js';
+import { captureConsole, logger, setLogLevel } from './log.js';
+import { CliError, EXIT, StdoutClosedError, errorText, watchOutputStreams } from './output.js';
 
 export const DEFAULT_STORE = './var/itip-agent';
 
@@ -424,6 +424,8 @@ function loadSettings(program: Command): Resolved {
 /** Runs the program on argv; resolves with the exit code. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   process.exitCode = 0;
+  watchOutputStreams();
+  captureConsole();
   let context: Context | undefined;
   const program = buildProgram({
     // An empty ITIP_AGENT_STORE (or --store '') means "not set", as an unset one does.
@@ -444,6 +446,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
         logger.error('a command is missing; the commands are listed above (itip-agent --help tells more)', { usage: true });
       }
       return EXIT.USAGE;
+    }
+    if (error instanceof StdoutClosedError) {
+      // What a shell pipeline's reader asks for (`| head`): no error, no stack.
+      logger.debug(`${error.message}; the rest of the output is dropped`);
+      return EXIT.OK;
     }
     if (error instanceof CliError) {
       logger.error(error.message, { exitCode: error.exitCode, ...error.fields });

@@ -35,10 +35,42 @@ export function usageError(message: string): CliError {
   return new CliError(message, EXIT.USAGE);
 }
 
+/**
+ * The reader of stdout went away before the output ended, as `itip-agent
+ * journal --json | head` does: it wants no more, so the command ends quietly.
+ */
+export class StdoutClosedError extends Error {
+  override name = 'StdoutClosedError';
+}
+
+let watchingOutput = false;
+
+/**
+ * A closed stdout or stderr must not end the process: Node throws a stream's
+ * unhandled 'error' event (EPIPE) as an uncaught exception, with a stack on
+ * stderr. With a listener, each write's callback gets the error instead.
+ */
+export function watchOutputStreams(): void {
+  if (watchingOutput) return;
+  watchingOutput = true;
+  process.stdout.on('error', () => undefined);
+  // Nowhere to report a closed stderr: the log records are dropped.
+  process.stderr.on('error', () => undefined);
+}
+
+function readerGone(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  // EPIPE for the write that met the closed pipe, ERR_STREAM_DESTROYED for those after it.
+  return code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+}
+
 /** Writes to stdout and resolves once the bytes are handed to the OS, so exiting loses nothing. */
 export function writeStdout(data: string | Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
-    process.stdout.write(data, (error) => (error ? reject(error) : resolve()));
+    process.stdout.write(data, (error) => {
+      if (!error) resolve();
+      else reject(readerGone(error) ? new StdoutClosedError(`stdout was closed by its reader (${errorText(error)})`) : error);
+    });
   });
 }
 

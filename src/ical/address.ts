@@ -21,3 +21,32 @@ export function addressDomain(address: string): string {
   const at = address.lastIndexOf('@');
   return at < 0 ? '' : address.slice(at + 1).toLowerCase();
 }
+
+/** RFC 5321 section 4.5.3.1.1 to 4.5.3.1.3, in octets. */
+const MAX_LOCAL_PART = 64;
+const MAX_DOMAIN = 255;
+/** A path is the address in angle brackets, which count: 256 - 2. */
+const MAX_ADDRESS = 254;
+
+/**
+ * Why a mail address is longer than SMTP allows, or undefined. Such an address
+ * reaches no mailbox, and it would become a folder name (maildir {user}) that
+ * the file system refuses (ENAMETOOLONG, 255 octets a name): it is refused at
+ * the door, before anything is stored.
+ */
+export function addressLengthProblem(address: string): string | undefined {
+  const bare = mailAddress(address);
+  const at = bare.lastIndexOf('@');
+  const octets = (text: string) => Buffer.byteLength(text, 'utf8');
+  const local = at < 0 ? bare : bare.slice(0, at);
+  const domain = at < 0 ? '' : bare.slice(at + 1);
+  if (octets(local) > MAX_LOCAL_PART) return `its local part has ${octets(local)} octets, RFC 5321 allows ${MAX_LOCAL_PART}`;
+  if (octets(domain) > MAX_DOMAIN) return `its domain has ${octets(domain)} octets, RFC 5321 allows ${MAX_DOMAIN}`;
+  if (octets(bare) > MAX_ADDRESS) return `it has ${octets(bare)} octets, RFC 5321 allows ${MAX_ADDRESS} (a path of 256 with its angle brackets)`;
+  return undefined;
+}
+
+/** An address as a message may quote it: at most `max` characters of it. */
+export function shortAddress(address: string, max = 80): string {
+  return address.length <= max ? address : `${address.slice(0, max)}...`;
+}

@@ -8,7 +8,10 @@
 // the writes of a callback that throws; a child transaction is aborted on a
 // throw, so a failed message leaves nothing behind while its neighbours in the
 // same batch still commit. The returned promise settles only after the batch
-// is committed and flushed to disk (see `write`).
+// is committed and flushed to disk (see `write`). A batch that cannot commit
+// (disk full) rejects each of its writes with a StoreCommitError and leaves the
+// environment usable: the next batch commits once there is space again
+// (lmdb-commit-failure.ts).
 
 import { open, type Database, type Key, type RootDatabase } from 'lmdb';
 import type {
@@ -25,6 +28,7 @@ import type {
 } from '../itip/model.js';
 import type { FreeBusyQuery, Store, UserTx } from './store.js';
 import { queryPeriods } from './lmdb-freebusy.js';
+import { commitFailure, observeCommits } from './lmdb-commit-failure.js';
 import { MIGRATABLE_FORMATS, migrate } from './lmdb-migrate.js';
 import { queryOthers } from './lmdb-others.js';
 import { compareText, compareTime, instant, keyPart, valuesWithPrefix } from './lmdb-keys.js';
@@ -79,6 +83,8 @@ export class LmdbStore implements Store {
       noSubdir: false,
       ...(mapSize === undefined ? {} : { mapSize }),
     });
+    // Before any write: a failed commit must not leave a rejection unhandled.
+    observeCommits(this.root);
     try {
       // Values are stored as JSON, not lmdb-js's default msgpack: msgpack writes
       // strings as UTF-8 and turns a lone surrogate (possible in a UID or an
@@ -267,9 +273,15 @@ export class LmdbStore implements Store {
       return Promise.reject(new Error('the store cannot be written from inside a transact callback'));
     }
     const run = (async () => {
-      const result = await this.root.childTransaction(body);
-      await this.root.flushed;
-      return result;
+      try {
+        const result = await this.root.childTransaction(body);
+        await this.root.flushed;
+        return result;
+      } catch (error) {
+        // A failed commit (disk full) becomes a StoreCommitError; an error
+        // thrown by body comes back unchanged.
+        throw await commitFailure(error, this.dir);
+      }
     })();
     this.pending.add(run);
     const forget = (): void => {

@@ -81,6 +81,23 @@ export interface UserTx {
   markSeen(messageKey: string, at: string): void;
 }
 
+/**
+ * A write that could not be made durable (disk full, quota, I/O error): nothing
+ * of it was written, and the same write may work later. Its message says what
+ * happened and what to do, for the log and for the MTA's deferral reason.
+ */
+export class StoreCommitError extends Error {
+  override name = 'StoreCommitError';
+  constructor(
+    message: string,
+    /** The system's error name when known (ENOSPC, EDQUOT, EIO, ...). */
+    readonly code?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 export interface FreeBusyQuery extends Partial<TimeRange> {
   others?: boolean;
 }
@@ -91,7 +108,9 @@ export interface Store {
    * after a durable commit. If fn throws, nothing is written and the promise
    * rejects with that error. fn must be synchronous: a returned promise is
    * refused with a TypeError and nothing is written. No write (transact,
-   * updateOutbox) may start inside fn; such a call is rejected.
+   * updateOutbox) may start inside fn; such a call is rejected. A commit that
+   * fails rejects with a StoreCommitError, and the store stays usable: a later
+   * transaction commits once the cause (a full disk) is gone.
    */
   transact<T>(user: string, fn: (tx: UserTx) => T): Promise<T>;
 

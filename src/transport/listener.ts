@@ -136,7 +136,7 @@ export async function startListener(service: MailService, options: ListenerOptio
     logger: false,
     onRcptTo(rcpt, _session, callback) {
       const problem = service.refuseRecipient(rcpt.address);
-      if (problem) callback(Object.assign(new Error(problem.replace(/[\r\n]+/g, ' ')), { responseCode: 550 }));
+      if (problem) callback(Object.assign(new Error(problem.reason.replace(/[\r\n]+/g, ' ')), { responseCode: problem.code }));
       else callback();
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {

@@ -8,7 +8,7 @@
 // failure for that recipient only (451); the client retries, and the journal's
 // redelivery guard makes the retry a no-op for what did commit.
 
-import { addressDomain, normalizeAddress } from '../ical/address.js';
+import { addressDomain, addressLengthProblem, normalizeAddress, shortAddress } from '../ical/address.js';
 import { HandlerError, markHandlerErrors } from '../agent/handler-errors.js';
 import { processParsedMail, refusalsOf, type ProcessResult } from '../agent/process-message.js';
 import { DEFAULT_AGENT_POLICY, establishArrival, type AgentPolicy } from '../agent/policy.js';
@@ -82,22 +82,38 @@ export class MailService {
     await this.lmtpPool?.close();
   }
 
-  /** Why a recipient cannot be taken at RCPT time (answered 550), or undefined. */
-  refuseRecipient(address: string): string | undefined {
+  /** Why a recipient cannot be taken at RCPT time, with the reply code, or undefined. */
+  refuseRecipient(address: string): { code: number; reason: string } | undefined {
     const user = normalizeAddress(address);
-    if (!user || !/^mailto:[^@\s]+@[^@\s]+$/.test(user)) return `${address} is not a mail address a calendar user can have`;
+    if (!user || !/^mailto:[^@\s]+@[^@\s]+$/.test(user)) return { code: 550, reason: `${address} is not a mail address a calendar user can have` };
+    // Before the address becomes a store key or a maildir folder name. 501, as
+    // RFC 5321 4.5.3.1 answers a path too long (smtp-server itself refuses an
+    // address over 253 characters so, but lets a long local part through).
+    const tooLong = addressLengthProblem(user);
+    if (tooLong) return { code: 501, reason: `${shortAddress(address)} is too long for a mail address: ${tooLong}` };
     if (this.options.refuseUnknownUsers && this.isLocal(user) && this.options.store.getRole(user) === undefined) {
-      return `${address} is no calendar user here`;
+      return { code: 550, reason: `${address} is no calendar user here` };
     }
     if (this.options.target.kind === 'maildir') {
       try {
         maildirFor(this.options.target.dir, user);
       } catch (error) {
-        if (error instanceof TargetError) return error.message;
+        if (error instanceof TargetError) return { code: 550, reason: error.message };
         throw error;
       }
     }
     return undefined;
+  }
+
+  /**
+   * An envelope sender longer than RFC 5321 allows gets no store of its own
+   * (the outgoing rule), as pipe mode ignores such a --sender; the mail itself
+   * still goes on to its recipients.
+   */
+  private senderFitsStore(sender: string): boolean {
+    const tooLong = addressLengthProblem(sender);
+    if (tooLong) this.log('warn', `the envelope sender ${shortAddress(sender)} is no mail address (${tooLong}); the outgoing rule is skipped`);
+    return !tooLong;
   }
 
   private isLocal(address: string | undefined): boolean {
@@ -143,7 +159,7 @@ export class MailService {
       }
       // The outgoing rule applies only when the local domains are known: without
       // them an LMTP listener cannot tell a local sender from a remote one.
-      if (this.localDomains.size > 0 && sender && this.isLocal(normalizeAddress(sender))) {
+      if (this.localDomains.size > 0 && sender && this.isLocal(normalizeAddress(sender)) && this.senderFitsStore(sender)) {
         const problem = await this.process(() => processParsedMail(this.store, mail, { recipients, sender, outgoing: true, arrival }, now, policy), [sender], refusals);
         // The sender's store is not any recipient's: a retry of the whole mail is the only way to redo it.
         if (problem) for (const recipient of recipients) failed.set(recipient, problem);
@@ -193,8 +209,11 @@ export class MailService {
         this.log('error', 'the calendar part could not be processed; the mail is delivered unchanged', { error: error.cause, users });
         return undefined;
       }
-      this.log('error', 'the store could not commit; the client is told to try again', { error, users });
-      return { code: 451, reason: `the calendar store could not commit, try again later: ${error instanceof Error ? error.message : String(error)}` };
+      // Temporary for this recipient only: the store stays usable, and the
+      // client's retry commits once the cause (a full disk) is gone.
+      const cause = error instanceof Error ? error.message : String(error);
+      this.log('error', `the store could not commit: ${cause}; the client is told to try again later (451)`, { error, users });
+      return { code: 451, reason: `the calendar store could not commit, try again later: ${cause}` };
     }
   }
 }

@@ -185,6 +185,13 @@ describe('process --deliver', () => {
     }
   });
 
+  it('maildir:DIR/{user} takes the longest address RFC 5321 allows (254 octets): its folder name fits the file system', () => {
+    const address = `${'a'.repeat(64)}@${'d'.repeat(181)}.example`;
+    expect(address).toHaveLength(254);
+    ok(['process', '--recipient', address, '--deliver', `maildir:${dir.path}/longest/{user}`], { store, input: fixture('request-alice.eml') });
+    expect(readdirSync(join(dir.path, 'longest', address, 'new'))).toHaveLength(1);
+  });
+
   it('maildir:DIR with {local} and {domain}, and a second mail landing beside the first', () => {
     const base = join(dir.path, 'domains');
     const target = `maildir:${base}/{domain}/{local}`;
@@ -273,6 +280,16 @@ describe('process: usage errors and failures', () => {
 
   it('exits 64 for a recipient that would leave the maildir tree', () => {
     refused(['--recipient', '../../etc@example.com', '--deliver', `maildir:${dir.path}/{local}`], 64);
+  });
+
+  it('exits 64 for a recipient longer than RFC 5321 allows, before anything is stored: no endless 75 from a name too long for the maildir', () => {
+    const maildir = `maildir:${dir.path}/mail/{user}`;
+    const message = refused(['--recipient', `${'a'.repeat(5000)}@example.com`, '--deliver', maildir], 64);
+    expect(message).toMatch(/^--recipient "a{80}\.\.\." is longer than a mail address may be: its local part has 5000 octets, RFC 5321 allows 64$/);
+    expect(refused(['--recipient', `${'a'.repeat(65)}@example.com`, '--deliver', maildir], 64)).toContain('65 octets');
+    expect(refused(['--recipient', `alice@${'d'.repeat(256)}`, '--deliver', maildir], 64)).toContain('its domain has 256 octets');
+    expect(refused(['--recipient', `${'a'.repeat(64)}@${'d'.repeat(182)}.example`, '--deliver', maildir], 64)).toContain('it has 255 octets');
+    expect(existsSync(join(dir.path, 'mail'))).toBe(false);
   });
 
   it('exits 65 for an empty mail on stdin', () => {

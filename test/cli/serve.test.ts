@@ -1,21 +1,27 @@
 // `itip-agent serve` as a real child process: restarted (SIGTERM, start again)
-// in the middle of a stream of mail from a client that retries, and stopped
-// during a transaction. Nothing acknowledged may be lost, nothing doubled.
+// in the middle of a stream of mail from a client that retries, stopped during
+// a transaction, and run on a disk that fills up. Nothing acknowledged may be
+// lost, nothing doubled, and a full disk is a temporary failure, not a crash.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmtpClient, LmtpClientError } from '../../src/transport/lmtp-client.js';
 import { invitation } from '../transport/support.js';
-import { BIN, NOW, ROOT, tempDir } from './run-cli.js';
-import { cli, jsonAsync } from './helpers.js';
+import { BIN, NOW, ROOT, runCli, runJson, tempDir } from './run-cli.js';
+import { cli, errors, imipMail, jsonAsync, ok } from './helpers.js';
 
 interface Server {
   child: ChildProcess;
   logs: Array<Record<string, unknown>>;
+  /** stderr lines that are not JSON: the log contract allows none of ours. */
+  stray: string[];
   exited: Promise<number | null>;
+  /** Resolves with the first log record (logged so far or later) that matches. */
+  waitForLog(match: (record: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
 }
 
 /** Starts serve and resolves once it logged that it serves. */
@@ -29,7 +35,22 @@ function startServe(store: string, args: string[]): Promise<Server> {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const logs: Array<Record<string, unknown>> = [];
+  const stray: string[] = [];
+  const watchers: Array<() => void> = [];
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitForLog = (match: (record: Record<string, unknown>) => boolean) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const look = () => {
+        const found = logs.find(match);
+        if (found) resolve(found);
+        else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`serve ended without that log record: ${JSON.stringify(logs)}`));
+        else watchers.push(look);
+      };
+      look();
+    });
+  child.on('exit', () => {
+    for (const look of watchers.splice(0)) look();
+  });
   return new Promise((resolve, reject) => {
     let buffer = '';
     child.stderr!.setEncoding('utf8');
@@ -39,9 +60,16 @@ function startServe(store: string, args: string[]): Promise<Server> {
       while ((end = buffer.indexOf('\n')) >= 0) {
         const line = buffer.slice(0, end);
         buffer = buffer.slice(end + 1);
-        const record = JSON.parse(line) as Record<string, unknown>;
+        let record: Record<string, unknown>;
+        try {
+          record = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          stray.push(line);
+          continue;
+        }
         logs.push(record);
-        if (record.msg === 'serving') resolve({ child, logs, exited });
+        for (const look of watchers.splice(0)) look();
+        if (record.msg === 'serving') resolve({ child, logs, stray, exited, waitForLog });
       }
     });
     void exited.then((code) => reject(new Error(`serve exited ${code} before serving: ${JSON.stringify(logs)}`)));
@@ -191,6 +219,115 @@ describe('serve: SIGTERM during a transaction', () => {
     expect(await reply()).toMatch(/^421 /);
     expect(await server.exited).toBe(0);
     socket.destroy();
+  });
+});
+
+describe('serve: the store\'s disk is full', () => {
+  // A file system of its own, small enough to fill: a tmpfs (the tests run as root).
+  const mount = mkdtempSync(join(tmpdir(), 'itip-agent-full-disk-'));
+  const store = join(mount, 'store');
+  const filler = join(mount, 'filler');
+  let server: Server | undefined;
+  beforeAll(() => {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mount]);
+  });
+  afterAll(async () => {
+    if (server && server.child.exitCode === null && server.child.signalCode === null) await stopServe(server);
+    try {
+      execFileSync('umount', [mount]);
+    } finally {
+      rmSync(mount, { recursive: true, force: true });
+    }
+  });
+
+  /** An invitation with a long DESCRIPTION (folded, RFC 5545 3.1): its commit needs new pages. */
+  function bigInvitation(): Buffer {
+    const description = 'x'.repeat(300 * 1024).replace(/.{74}/g, '$&\n ');
+    return imipMail({
+      from: 'Boss <boss@example.com>',
+      to: ['alice@example.com'],
+      subject: 'Planning',
+      messageId: 'planning-full-disk@example.com',
+      ics: [
+        'BEGIN:VCALENDAR',
+        'VERSION:2.0',
+        'PRODID:-//Example Corp//Calendar//EN',
+        'METHOD:REQUEST',
+        'BEGIN:VEVENT',
+        'UID:planning-full-disk@example.com',
+        'DTSTAMP:20261101T080000Z',
+        'DTSTART:20261201T090000Z',
+        'DTEND:20261201T100000Z',
+        'SEQUENCE:0',
+        'SUMMARY:Planning',
+        `DESCRIPTION:${description}`,
+        'ORGANIZER;CN=Boss:mailto:boss@example.com',
+        'ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:alice@example.com',
+        'END:VEVENT',
+        'END:VCALENDAR',
+        '',
+      ].join('\n'),
+    });
+  }
+
+  it('answers 451 and keeps serving on the same connection; once space is back the retry is 250 and stored', async () => {
+    server = await startServe(store, ['--lmtp', '127.0.0.1:0']);
+    const port = server.logs.find((l) => l.protocol === 'lmtp')!.port as number;
+    const socket = connect(port, '127.0.0.1');
+    // A connection the server drops shows as reply() giving undefined.
+    socket.on('error', () => undefined);
+    const reply = lineReader(socket);
+    expect(await reply()).toMatch(/^220 /);
+    socket.write('LHLO test\r\n');
+    expect(await reply()).toMatch(/^250 /);
+    const mail = bigInvitation();
+    /** One LMTP transaction on the open connection; resolves with the reply for alice. */
+    const deliver = async () => {
+      socket.write('MAIL FROM:<boss@example.com>\r\nRCPT TO:<alice@example.com>\r\nDATA\r\n');
+      expect(await reply()).toMatch(/^250 /);
+      expect(await reply()).toMatch(/^250 /);
+      expect(await reply()).toMatch(/^354 /);
+      socket.write(Buffer.concat([mail, Buffer.from('\r\n.\r\n')]));
+      return reply();
+    };
+
+    // Fill the file system: the write stops at the last free block.
+    expect(() => writeFileSync(filler, Buffer.alloc(8 * 1024 * 1024))).toThrow(/ENOSPC/);
+    expect(statfsSync(mount).bavail).toBe(0);
+
+    expect(await deliver()).toMatch(/^451 .*ENOSPC/);
+    const logged = await server.waitForLog((l) => l.level === 'error' && typeof l.msg === 'string' && l.msg.startsWith('the store could not commit'));
+    expect(logged.msg).toMatch(/no space left on device \(ENOSPC\) in .*store; free space there; the client is told to try again later/);
+    // Still full: the same connection gets the same temporary answer, so the process lives on.
+    expect(await deliver()).toMatch(/^451 /);
+
+    rmSync(filler);
+    expect(await deliver()).toMatch(/^250 /);
+    socket.end('QUIT\r\n');
+    expect(server.child.exitCode).toBe(null);
+
+    const objects = await jsonAsync<Array<{ uid: string }>>(['objects', '--user', 'alice@example.com'], { store });
+    expect(objects.map((o) => o.uid)).toEqual(['planning-full-disk@example.com']);
+    const journal = await jsonAsync<JournalJson[]>(['journal'], { store });
+    expect(journal.map((e) => [e.messageId, e.outcome])).toEqual([['planning-full-disk@example.com', 'applied']]);
+    expect(await stopServe(server)).toBe(0);
+    // stderr is JSON lines, except what LMDB's C code prints itself on a failed page write.
+    expect(server.stray.filter((line) => !line.startsWith('Write error: '))).toEqual([]);
+  });
+
+  it('process (pipe mode) exits 75 with the cause in a JSON log line, and its retry after space is back exits 0', () => {
+    const mail = bigInvitation();
+    expect(() => writeFileSync(filler, Buffer.alloc(8 * 1024 * 1024))).toThrow(/ENOSPC/);
+    const full = runCli(['process', '--recipient', 'bob@example.com'], { store, input: mail });
+    expect(full.code, full.stderr).toBe(75);
+    expect(errors(full).map((l) => l.msg)).toContainEqual(
+      expect.stringMatching(/^the store could not commit: no space left on device \(ENOSPC\) in .*store; free space there; nothing was delivered, the MTA should try again/),
+    );
+    // JSON lines, except what LMDB's C code prints itself.
+    expect(full.badLogLines.filter((line) => !line.startsWith('Write error: '))).toEqual([]);
+    rmSync(filler);
+    ok(['process', '--recipient', 'bob@example.com'], { store, input: mail });
+    expect(runJson(['objects', '--user', 'bob@example.com'], { store })).toMatchObject([{ uid: 'planning-full-disk@example.com' }]);
   });
 });
 

@@ -65,6 +65,17 @@ describe('LMTP listener', () => {
     expect(replies[1].code).toBeGreaterThanOrEqual(500);
   });
 
+  it('refuses a recipient longer than RFC 5321 allows at RCPT time (501), stores nothing for it, and takes the others', async () => {
+    const users = store.listUsers();
+    const recipients = [`${'a'.repeat(5000)}@example.com`, 'alice@example.com', `${'b'.repeat(65)}@example.com`, `${'c'.repeat(180)}@example.com`];
+    const replies = await client.send('boss@example.com', recipients, invitation(8));
+    expect(replies.map((r) => r.code)).toEqual([501, 250, 501, 501]);
+    expect(replies[2].text).toMatch(/^b{65}@example\.com is too long for a mail address: its local part has 65 octets, RFC 5321 allows 64$/);
+    expect(replies[3].text).toMatch(/^c{80}\.\.\. is too long for a mail address: its local part has 180 octets/);
+    expect(store.listUsers()).toEqual(users);
+    expect(store.listJournal().filter((e) => e.messageId === 'meeting-8@example.com').map((e) => e.recipient)).toEqual(['mailto:alice@example.com']);
+  });
+
   it('advertises SIZE and refuses a larger mail with 552 for every recipient', async () => {
     const big = Buffer.concat([invitation(3), Buffer.from(`X: ${'y'.repeat(70 * 1024)}\r\n`)]);
     const replies = await client.send('boss@example.com', ['alice@example.com', 'bob@example.com'], big);
@@ -177,5 +188,13 @@ describe('local domains (a content filter sees all mail)', () => {
     expect(verdicts.every((v) => v.ok)).toBe(true);
     expect(store.listUsers().sort()).toEqual(['mailto:alice@example.com', 'mailto:boss@example.com']);
     expect(store.listObjects('mailto:boss@example.com').map((o) => o.uid)).toEqual(['meeting-7@example.com']);
+  });
+
+  it('makes no store for a local envelope sender longer than RFC 5321 allows, and still takes the mail', async () => {
+    const sender = `${'s'.repeat(300)}@example.com`;
+    const verdicts = await service.handle(invitation(9, ['alice@example.com']), sender, ['alice@example.com']);
+    expect(verdicts.every((v) => v.ok)).toBe(true);
+    expect(store.listUsers().sort()).toEqual(['mailto:alice@example.com', 'mailto:boss@example.com']);
+    expect(store.listJournal('mailto:alice@example.com').map((e) => e.messageId)).toContain('meeting-9@example.com');
   });
 });

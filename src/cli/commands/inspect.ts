@@ -5,7 +5,7 @@
 
 import ICAL from 'ical.js';
 import { describeObject } from '../../ical/describe.js';
-import { mailAddress, normalizeAddress } from '../../ical/address.js';
+import { addressLengthProblem, mailAddress, normalizeAddress, shortAddress } from '../../ical/address.js';
 import type { InboxItem, JournalEntry, OthersPeriod, OutboxItem, Period, RequestEntry } from '../../itip/model.js';
 import type { Store } from '../../store/store.js';
 import { isoUtc, parseIsoInstant } from '../clock.js';
@@ -47,8 +47,12 @@ const BARE_ADDRESS = /^[^\s<>()[\],;:"\\@]+@[^\s<>()[\],;:"\\@]+$/;
 export function userAddress(value: string, option = '--user'): string {
   const address = normalizeAddress(value);
   if (!address || !BARE_ADDRESS.test(mailAddress(address))) {
-    throw usageError(`${option} ${JSON.stringify(value)} is not a mail address; write it like alice@example.com`);
+    throw usageError(`${option} ${JSON.stringify(shortAddress(value))} is not a mail address; write it like alice@example.com`);
   }
+  // Refused before anything is stored: such an address reaches no mailbox and
+  // cannot name a maildir folder (RFC 5321 4.5.3.1).
+  const tooLong = addressLengthProblem(address);
+  if (tooLong) throw usageError(`${option} ${JSON.stringify(shortAddress(value))} is longer than a mail address may be: ${tooLong}`);
   return address;
 }
 

@@ -9,6 +9,7 @@
 import { HandlerError, markHandlerErrors } from '../../agent/handler-errors.js';
 import type { ProcessResult } from '../../agent/process-message.js';
 import type { ArrivalFacts } from '../../mail/authentication.js';
+import { StoreCommitError } from '../../store/store.js';
 import { DeliveryError, TargetError, deliver, maildirFor, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
 import { now } from '../clock.js';
 import { logger } from '../log.js';
@@ -141,8 +142,10 @@ export async function runProcess(context: CommandContext, options: ProcessOption
     result = await processMail(markHandlerErrors(store), raw, envelope, now(), policyFromSettings(settings));
   } catch (error) {
     if (!(error instanceof HandlerError)) {
+      // A StoreCommitError names the store folder itself.
+      const what = error instanceof StoreCommitError ? 'the store' : `the store at ${context.storeDir}`;
       throw new CliError(
-        `the store at ${context.storeDir} could not commit: ${errorText(error)}; nothing was delivered, the MTA should try again (the retry is safe)`,
+        `${what} could not commit: ${errorText(error)}; nothing was delivered, the MTA should try again (the retry is safe)`,
         EXIT.TEMPFAIL,
         { store: context.storeDir, error },
       );

@@ -6,7 +6,7 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { normalizeAddress } from '../../ical/address.js';
+import { addressLengthProblem, normalizeAddress } from '../../ical/address.js';
 import type { Outcome } from '../../itip/model.js';
 import type { ParsedMail } from '../../mail/mail-facts.js';
 import { now } from '../clock.js';
@@ -119,7 +119,8 @@ function headerFields(raw: Buffer): Array<[string, string]> {
 
 function addressesIn(value: string): string[] {
   const found = value.match(/[^\s<>,;:"()]+@[^\s<>,;:"()]+/g) ?? [];
-  return found.map((a) => normalizeAddress(a)).filter((a): a is string => !!a);
+  // An address longer than RFC 5321 allows was never an envelope recipient.
+  return found.map((a) => normalizeAddress(a)).filter((a): a is string => !!a && !addressLengthProblem(a));
 }
 
 /**
