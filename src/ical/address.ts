@@ -22,8 +22,12 @@ export function addressDomain(address: string): string {
   return at < 0 ? '' : address.slice(at + 1).toLowerCase();
 }
 
-/** RFC 5321 section 4.5.3.1.1 to 4.5.3.1.3, in octets. */
-const MAX_LOCAL_PART = 64;
+/**
+ * RFC 5321 section 4.5.3.1.2 and 4.5.3.1.3, in octets. The 64 octets of a
+ * local part (4.5.3.1.1) are not enforced: Postfix and Dovecot deliver longer
+ * ones, and a real mailbox must not have its mail bounced here; the length of
+ * the whole address is what keeps a maildir name within the file system's 255.
+ */
 const MAX_DOMAIN = 255;
 /** A path is the address in angle brackets, which count: 256 - 2. */
 const MAX_ADDRESS = 254;
@@ -38,9 +42,7 @@ export function addressLengthProblem(address: string): string | undefined {
   const bare = mailAddress(address);
   const at = bare.lastIndexOf('@');
   const octets = (text: string) => Buffer.byteLength(text, 'utf8');
-  const local = at < 0 ? bare : bare.slice(0, at);
   const domain = at < 0 ? '' : bare.slice(at + 1);
-  if (octets(local) > MAX_LOCAL_PART) return `its local part has ${octets(local)} octets, RFC 5321 allows ${MAX_LOCAL_PART}`;
   if (octets(domain) > MAX_DOMAIN) return `its domain has ${octets(domain)} octets, RFC 5321 allows ${MAX_DOMAIN}`;
   if (octets(bare) > MAX_ADDRESS) return `it has ${octets(bare)} octets, RFC 5321 allows ${MAX_ADDRESS} (a path of 256 with its angle brackets)`;
   return undefined;

@@ -88,7 +88,7 @@ export class MailService {
     if (!user || !/^mailto:[^@\s]+@[^@\s]+$/.test(user)) return { code: 550, reason: `${address} is not a mail address a calendar user can have` };
     // Before the address becomes a store key or a maildir folder name. 501, as
     // RFC 5321 4.5.3.1 answers a path too long (smtp-server itself refuses an
-    // address over 253 characters so, but lets a long local part through).
+    // address over 253 characters so).
     const tooLong = addressLengthProblem(user);
     if (tooLong) return { code: 501, reason: `${shortAddress(address)} is too long for a mail address: ${tooLong}` };
     if (this.options.refuseUnknownUsers && this.isLocal(user) && this.options.store.getRole(user) === undefined) {

@@ -285,8 +285,7 @@ describe('process: usage errors and failures', () => {
   it('exits 64 for a recipient longer than RFC 5321 allows, before anything is stored: no endless 75 from a name too long for the maildir', () => {
     const maildir = `maildir:${dir.path}/mail/{user}`;
     const message = refused(['--recipient', `${'a'.repeat(5000)}@example.com`, '--deliver', maildir], 64);
-    expect(message).toMatch(/^--recipient "a{80}\.\.\." is longer than a mail address may be: its local part has 5000 octets, RFC 5321 allows 64$/);
-    expect(refused(['--recipient', `${'a'.repeat(65)}@example.com`, '--deliver', maildir], 64)).toContain('65 octets');
+    expect(message).toMatch(/^--recipient "a{80}\.\.\." is longer than a mail address may be: it has 5012 octets, RFC 5321 allows 254 \(a path of 256 with its angle brackets\)$/);
     expect(refused(['--recipient', `alice@${'d'.repeat(256)}`, '--deliver', maildir], 64)).toContain('its domain has 256 octets');
     expect(refused(['--recipient', `${'a'.repeat(64)}@${'d'.repeat(182)}.example`, '--deliver', maildir], 64)).toContain('it has 255 octets');
     expect(existsSync(join(dir.path, 'mail'))).toBe(false);

@@ -69,11 +69,16 @@ describe('LMTP listener', () => {
     const users = store.listUsers();
     const recipients = [`${'a'.repeat(5000)}@example.com`, 'alice@example.com', `${'b'.repeat(65)}@example.com`, `${'c'.repeat(180)}@example.com`];
     const replies = await client.send('boss@example.com', recipients, invitation(8));
-    expect(replies.map((r) => r.code)).toEqual([501, 250, 501, 501]);
-    expect(replies[2].text).toMatch(/^b{65}@example\.com is too long for a mail address: its local part has 65 octets, RFC 5321 allows 64$/);
-    expect(replies[3].text).toMatch(/^c{80}\.\.\. is too long for a mail address: its local part has 180 octets/);
-    expect(store.listUsers()).toEqual(users);
-    expect(store.listJournal().filter((e) => e.messageId === 'meeting-8@example.com').map((e) => e.recipient)).toEqual(['mailto:alice@example.com']);
+    // A local part over RFC 5321's 64 octets is still delivered: Postfix and Dovecot take one.
+    expect(replies.map((r) => r.code)).toEqual([501, 250, 250, 250]);
+    expect(store.listUsers()).toEqual([...users, `mailto:${'b'.repeat(65)}@example.com`, `mailto:${'c'.repeat(180)}@example.com`].sort());
+    const longest = `${'d'.repeat(255 - '@example.com'.length)}@example.com`;
+    // (smtp-server itself refuses an address this long at RCPT, with the same code.)
+    const [tooLong] = await client.send('boss@example.com', [longest], invitation(8));
+    expect(tooLong!.code).toBe(501);
+    expect(store.listJournal().filter((e) => e.messageId === 'meeting-8@example.com').map((e) => e.recipient).sort()).toEqual(
+      ['mailto:alice@example.com', `mailto:${'b'.repeat(65)}@example.com`, `mailto:${'c'.repeat(180)}@example.com`].sort(),
+    );
   });
 
   it('advertises SIZE and refuses a larger mail with 552 for every recipient', async () => {
