@@ -15,6 +15,7 @@ defineMtaSuite<Exim>({
   pipeVariant: 'mta-configs/exim',
   lmtpVariant: 'itip_person_lmtp and itip-agent serve',
   nullSenderPipe: 'an empty SENDER for the pipe',
+  removesAllAuthResults: true,
   start: startExim,
   // One daemon port for both: an authenticated client is a local user, and its mail gets the copy for the agent.
   submit: (exim, from, to, raw) => sendMail(exim.smtpPort, from, to, raw, EXIM_SUBMISSION_AUTH),
@@ -33,5 +34,5 @@ defineMtaSuite<Exim>({
     expect(exim.log()).not.toMatch(new RegExp(`${id} => .*R=itip_outgoing`));
   },
   // The LMTP router is chosen by the configuration Exim starts with: a second daemon, stopped by the suite.
-  startLmtp: ({ dir, store, dovecot, sink }, serveAddress) => startExim({ dir: join(dir, 'exim-lmtp'), store, dovecot, sinkPort: sink.port, serveLmtp: serveAddress }),
+  startLmtp: ({ dir, store, dovecot, sink, config }, serveAddress) => startExim({ dir: join(dir, 'exim-lmtp'), store, dovecot, sinkPort: sink.port, serveLmtp: serveAddress, config }),
 });

@@ -5,7 +5,7 @@
 // Hooks and tests are registered when a test file calls defineMtaSuite, at
 // its top level, the same as if they were written in the file itself.
 
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -48,8 +48,15 @@ export class MtaSuite<M extends RunningMta> {
   dovecot!: Dovecot;
   mta!: M;
   sink!: Awaited<ReturnType<typeof startSink>>;
+  /** The agent's configuration file, which every agent command of the MTA names (--config); `{}` unless a test sets more. */
+  config!: string;
 
   constructor(readonly adapter: MtaAdapter<M>) {}
+
+  /** Replaces the agent's settings: each agent run the MTA starts from now on reads them. */
+  configure(settings: Record<string, unknown>): void {
+    writeFileSync(this.config, JSON.stringify(settings, null, 2) + '\n', { mode: 0o644 });
+  }
 
   /** A uid or Message-ID local part unique to this MTA's run, so logs from two runs are told apart. */
   id(name: string): string {
@@ -102,6 +109,12 @@ export interface MtaAdapter<M extends RunningMta> {
   lmtpVariant: string;
   /** How the MTA gives the pipe the empty sender, for the null-sender test's name. */
   nullSenderPipe: string;
+  /**
+   * Whether the shipped configuration removes every Authentication-Results
+   * field a mail brings along (Exim removes header fields by name), or only
+   * those that carry the trusted authserv-id (Postfix's header_checks rule).
+   */
+  removesAllAuthResults: boolean;
   start(options: MtaOptions): Promise<M>;
   /** Sends mail as a local user (the path whose copies go to the agent's outgoing pipe); resolves to the final SMTP response. */
   submit(mta: M, from: string, to: string[], raw: string): Promise<string>;
@@ -142,6 +155,16 @@ export function replyFrom(user: string, uid: string, messageId: string, partstat
   return imip({ method: 'REPLY', uid, messageId, from: user, to: 'boss@external.test', organizer: 'boss@external.test', attendees: [[user, partstat]] });
 }
 
+/** The Authentication-Results fields in a mail's header, each unfolded to one line. */
+function authResultsFields(mail: Buffer): string[] {
+  const text = mail.toString('utf8').replace(/\r\n/g, '\n');
+  const end = text.indexOf('\n\n');
+  return (end < 0 ? text : text.slice(0, end))
+    .replace(/\n[ \t]+/g, ' ')
+    .split('\n')
+    .filter((line) => /^authentication-results[ \t]*:/i.test(line));
+}
+
 /**
  * Registers the hooks and tests for one MTA: its shipped configuration with
  * Dovecot behind it and the agent between them, mail going in over SMTP as
@@ -161,7 +184,9 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
     suite.store = agentDir(join(suite.dir, 'store'));
     suite.dovecot = await startDovecot(join(suite.dir, 'dovecot'));
     suite.sink = await startSink();
-    suite.mta = await adapter.start({ dir: join(suite.dir, folder), store: suite.store, dovecot: suite.dovecot, sinkPort: suite.sink.port });
+    suite.config = join(suite.dir, 'agent-config.json');
+    suite.configure({});
+    suite.mta = await adapter.start({ dir: join(suite.dir, folder), store: suite.store, dovecot: suite.dovecot, sinkPort: suite.sink.port, config: suite.config });
   }, 240_000);
 
   afterAll(async () => {
@@ -258,6 +283,59 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
       expect(suite.objects('bob@example.com').map((o) => o.uid)).toEqual([id]);
       // Nothing bounced, to the organizer or anyone else.
       expect(suite.sink.mails.filter((m) => m.from === '')).toEqual([]);
+    });
+
+    it('removes Authentication-Results forged with the trusted authserv-id, so the world cannot pass for a local organizer', async () => {
+      const uid = suite.id('forged-auth@example.com');
+      const invitation = imip({
+        method: 'REQUEST',
+        uid,
+        messageId: uid,
+        from: 'boss@example.com',
+        to: 'alice@example.com',
+        organizer: 'boss@example.com',
+        attendees: [['alice@example.com', 'NEEDS-ACTION']],
+      });
+      const foreign = 'Authentication-Results: other.example; dkim=pass header.d=example.org';
+      const mail = [
+        // Folded, the id on the continuation line: the MTA must see the field whole.
+        'Authentication-Results:\r\n\tmx.example.com; dkim=pass header.d=example.com',
+        'Authentication-Results: mx.example.com; dmarc=pass header.from=example.com',
+        foreign,
+      ].join('\r\n') + '\r\n' + invitation;
+      // Both test MTAs call themselves mx.example.com. The agent is told who is
+      // local, whose verdicts count, and that only 192.0.2.0/24 is inside: so
+      // mail sent to port 25 from the test client (127.0.0.1), which the MTA
+      // already treats as from the world (the forged local sender above gets
+      // no outgoing copy), is from outside to the agent too.
+      const settings = {
+        localDomains: ['example.com'],
+        auth: { trustedAuthservIds: ['mx.example.com'], forgedHeadersRemoved: true, trustedNetworks: ['192.0.2.0/24'] },
+      };
+      suite.configure(settings);
+      try {
+        // The agent alone, with these settings and the same client facts, believes the forged fields.
+        const direct = agent(suite.store, ['--config', suite.config, 'process', '--sender', 'boss@example.com', '--recipient', 'dave@example.com', '--client-address=127.0.0.1', '--deliver', 'none'], mail);
+        expect(direct.status, direct.stderr).toBe(0);
+        expect(suite.objects('dave@example.com').map((o) => o.uid)).toEqual([uid]);
+
+        // Through the MTA, they are gone before the agent reads the mail.
+        await sendFromWorld('boss@example.com', ['alice@example.com'], mail);
+        const arrived = await waitFor('the mail in alice\'s maildir', () => suite.arrivedIn('alice@example.com', uid), logs);
+        const journal = () => agentJson<Array<{ uid: string; outcome: string; reason: string }>>(suite.store, ['journal', '--user', 'alice@example.com']);
+        const entry = await waitFor('alice\'s journal entry for the mail', () => journal().find((e) => e.uid === uid), logs);
+        expect([entry.outcome, entry.reason]).toEqual(['refused', 'the mail claims to come from the local address mailto:boss@example.com but arrived from outside without authentication']);
+        expect(suite.objects('alice@example.com').map((o) => o.uid)).not.toContain(uid);
+
+        // The mailbox gets the mail without the forged fields, and otherwise as sent.
+        const fields = authResultsFields(arrived);
+        expect(fields.filter((field) => /mx\.example\.com/i.test(field))).toEqual([]);
+        expect(fields).toEqual(adapter.removesAllAuthResults ? [] : [foreign]);
+        const expected = (adapter.removesAllAuthResults ? '' : foreign + '\r\n') + invitation;
+        expect(arrivedUnchanged(expected, arrived), arrived.toString()).toBe(true);
+      } finally {
+        suite.configure({});
+      }
     });
   });
 

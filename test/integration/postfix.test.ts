@@ -13,6 +13,7 @@ defineMtaSuite<Postfix>({
   pipeVariant: 'mta-configs/postfix',
   lmtpVariant: 'itip_transport.lmtp and itip-agent serve',
   nullSenderPipe: 'MAILER-DAEMON on the pipe\'s command line',
+  removesAllAuthResults: false,
   start: startPostfix,
   // Local users send through the submission smtpd, which has itip-cleanup add the copy for the agent.
   submit: (postfix, from, to, raw) => sendMail(postfix.submissionPort, from, to, raw),

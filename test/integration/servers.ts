@@ -230,6 +230,16 @@ export function agentDir(path: string): string {
   return path;
 }
 
+/**
+ * Names the test's configuration file in the shipped agent commands: the MTA
+ * runs them without an environment, so neither ITIP_AGENT_CONFIG nor the
+ * settings' variables reach the agent, and the host's own default file
+ * (/etc/itip-agent/config.json) must not be read.
+ */
+function withConfig(text: string, config: string | undefined): string {
+  return config ? text.split(`--store ${SHIPPED.store}`).join(`--config ${config} --store ${SHIPPED.store}`) : text;
+}
+
 /** Replaces the paths of the shipped configuration by the test's own. */
 export function localise(text: string, paths: Partial<Record<keyof typeof SHIPPED, string>>): string {
   let out = text;
@@ -490,6 +500,8 @@ export interface MtaOptions {
   sinkPort: number;
   /** host:port of `itip-agent serve --lmtp`, for the LMTP variant's map. */
   serveLmtp?: string;
+  /** The agent's configuration file, named with --config in every shipped agent command. */
+  config?: string;
 }
 
 /** master.cf entries (a first line and its indented continuation lines), by service name. */
@@ -555,7 +567,7 @@ export async function startPostfix(options: MtaOptions): Promise<Postfix> {
   chownSync(data, Number(run('id', ['-u', 'postfix']).stdout.trim()), 0);
   const [smtpPort, submissionPort] = [await freePort(), await freePort()];
   const paths = { bin: BIN, store, dovecotLmtp: dovecot.socket, serveLmtp: options.serveLmtp };
-  const shipped = (name: string) => localise(readFileSync(join(CONFIGS, 'postfix', name), 'utf8'), paths).split('/etc/postfix/').join(`${conf}/`);
+  const shipped = (name: string) => localise(withConfig(readFileSync(join(CONFIGS, 'postfix', name), 'utf8'), options.config), paths).split('/etc/postfix/').join(`${conf}/`);
 
   // main.cf: a site like the README's (virtual mailboxes in Dovecot), then the shipped settings.
   writeFileSync(join(conf, 'vmailbox'), ['alice@example.com x', 'bob@example.com x', 'carol@example.com x', 'room-1@example.com x', ''].join('\n'));
@@ -684,7 +696,7 @@ export async function startExim(options: MtaOptions): Promise<Exim> {
   }
   const smtpPort = await freePort();
   const paths = { bin: BIN, store, dovecotLmtp: dovecot.socket, serveLmtp: options.serveLmtp };
-  let shipped = (name: string) => localise(readFileSync(join(CONFIGS, 'exim', name), 'utf8'), paths).split('/etc/exim4/itip-agent/').join(`${lists}/`);
+  let shipped = (name: string) => localise(withConfig(readFileSync(join(CONFIGS, 'exim', name), 'utf8'), options.config), paths).split('/etc/exim4/itip-agent/').join(`${lists}/`);
   if (options.serveLmtp) {
     // The LMTP variant, as its README says: itip_people uses itip_person_lmtp, on serve's port.
     const [, servePort] = options.serveLmtp.split(':');
@@ -694,12 +706,14 @@ export async function startExim(options: MtaOptions): Promise<Exim> {
         .replace(/(itip_people:[\s\S]*?transport = )itip_person\n/, '$1itip_person_lmtp\n')
         .replace(/(itip_person_lmtp:[\s\S]*?port = )10024\n/, `$1${servePort}\n`);
   }
-  for (const name of ['people', 'resources', 'senders']) writeFileSync(join(lists, name), shipped(`itip-agent/${name}`));
+  for (const name of ['people', 'resources', 'senders', 'acl_check_data']) writeFileSync(join(lists, name), shipped(`itip-agent/${name}`));
 
   const config = join(dir, 'exim.conf');
   writeFileSync(
     config,
     `# Exim for the itip-agent integration tests (loopback only).
+# The hook of Debian's DATA ACL, as mta-configs/exim/README.md sets it.
+CHECK_DATA_LOCAL_ACL_FILE = ${lists}/acl_check_data
 primary_hostname = mx.example.com
 qualify_domain = example.com
 domainlist local_domains = example.com
@@ -728,10 +742,10 @@ acl_check_rcpt:
   accept hosts = +relay_from_hosts
   deny   message = relay not permitted
 
-# As Debian's acl/40_exim4-config_check_data with CHECK_DATA_LOCAL_ACL_FILE
-# naming the shipped itip-agent/acl_check_data.
+# As Debian's acl/40_exim4-config_check_data: the file CHECK_DATA_LOCAL_ACL_FILE
+# names (the shipped itip-agent/acl_check_data), then the final accept.
 acl_check_data:
-${shipped('itip-agent/acl_check_data')}
+  .include CHECK_DATA_LOCAL_ACL_FILE
   accept
 
 begin routers
