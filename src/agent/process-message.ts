@@ -14,13 +14,13 @@ import { scheduleFreeBusy } from '../itip/freebusy.js';
 import { SCHEDULE_STATUS } from '../itip/schedule-status.js';
 import { formatUtc } from '../ical/times.js';
 import type { ParsedMail } from '../mail/mail-facts.js';
-import { readMail } from '../mail/read-mail.js';
 import type { Refusal } from '../mail/refusal-header.js';
 import type { Store, UserTx } from '../store/store.js';
 import { applyEffects } from './apply-effects.js';
 import { readGroupMembers, resourceBookings } from './resource-support.js';
 import { readCalendarMessages, type CalendarMessages } from './calendar-messages.js';
-import { DEFAULT_AGENT_POLICY, establishArrival, type AgentPolicy } from './policy.js';
+import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './policy.js';
+import { readIncoming } from './read-incoming.js';
 import type { ExpansionLimits } from '../ical/expand.js';
 import { evaluateAuthentication, type ArrivalFacts } from '../mail/authentication.js';
 
@@ -93,26 +93,8 @@ export async function processMail(
   now: number,
   policy: AgentPolicy = DEFAULT_AGENT_POLICY,
 ): Promise<ProcessResult> {
-  if (raw.length > policy.maxMessageBytes) {
-    // Too big to read (an MTA in pipe mode may pass anything): only its header
-    // is read, for the journal; the mail itself still goes on untouched.
-    const mail = await readMail(headerOf(raw), { maxCalendarBytes: 0 });
-    mail.calendars = [];
-    mail.skipped = [`the mail has ${raw.length} bytes, over the limit of ${policy.maxMessageBytes}; its calendar parts were not read`];
-    return processParsedMail(store, mail, envelope, now, policy);
-  }
-  const mail = await readMail(raw, { maxCalendarBytes: policy.maxCalendarBytes });
-  if (mail.calendars.length === 0 && mail.skipped.length === 0) return processParsedMail(store, mail, envelope, now, policy);
-  const arrival = await establishArrival(raw, envelope.arrival ?? {}, policy, now);
+  const { mail, arrival } = await readIncoming(raw, envelope.arrival, policy, now);
   return processParsedMail(store, mail, { ...envelope, arrival }, now, policy);
-}
-
-/** The header section of a mail, up to and with the empty line that ends it (RFC 5322 section 2.1). */
-function headerOf(raw: Buffer): Buffer {
-  const crlf = raw.indexOf('\r\n\r\n');
-  const lf = raw.indexOf('\n\n');
-  const end = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf + 4 : lf >= 0 ? lf + 2 : Math.min(raw.length, 64 * 1024);
-  return raw.subarray(0, Math.min(end, 1024 * 1024));
 }
 
 /** Processes a mail that was read already (the LMTP service reads once per transaction). */

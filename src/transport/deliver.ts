@@ -9,6 +9,7 @@
 // the journal makes the retry harmless.
 
 import { resolve } from 'node:path';
+import type { Onward } from '../agent/transaction-service.js';
 import { deliverByLmtp, describeAddress, parseLmtpAddress, type LmtpAddress, type LmtpPool } from './lmtp-client.js';
 import { deliverToMaildir } from './maildir.js';
 import { DEFAULT_SENDMAIL, deliverBySendmail } from './sendmail.js';
@@ -138,7 +139,8 @@ export async function deliverEach(
   recipients: string[],
   options: DeliverOptions = {},
 ): Promise<RecipientDelivery[]> {
-  if (recipients.length === 0) return [];
+  // stdout is the pipe's one copy, whoever the recipients are (also none: --outgoing alone).
+  if (recipients.length === 0 && target.kind !== 'stdout') return [];
   if (target.kind === 'lmtp') {
     const where = describeTarget(target);
     let replies;
@@ -163,8 +165,29 @@ export async function deliverEach(
     return recipients.map((recipient) => ({ recipient, ok: true, to: delivered.find((d) => d.recipient === recipient)?.to ?? target.kind }));
   } catch (error) {
     const failure = error instanceof DeliveryError ? error : new DeliveryError(`onward delivery failed: ${(error as Error).message}`);
-    return recipients.map((recipient) => ({ recipient, ok: false, error: failure }));
+    // The copy on stdout for no recipient failed all the same: reported under no name.
+    return (recipients.length ? recipients : ['']).map((recipient) => ({ recipient, ok: false, error: failure }));
   }
+}
+
+/**
+ * The target as the transaction service uses it: what it refuses at RCPT (a
+ * recipient that cannot name a maildir folder) and delivery per recipient.
+ */
+export function onwardTo(target: DeliveryTarget, options: Omit<DeliverOptions, 'sender'> = {}): Onward {
+  return {
+    refuses(recipient) {
+      if (target.kind !== 'maildir') return undefined;
+      try {
+        maildirFor(target.dir, recipient);
+        return undefined;
+      } catch (error) {
+        if (error instanceof TargetError) return error.message;
+        throw error;
+      }
+    },
+    deliver: (raw, recipients, sender) => deliverEach(target, raw, recipients, { ...options, sender }),
+  };
 }
 
 /**

@@ -168,7 +168,7 @@ export async function startListener(service: MailService, options: ListenerOptio
         }
         const recipients = session.envelope.rcptTo.map((r) => r.address);
         const sender = senderOf(session);
-        void service.handle(Buffer.concat(chunks), sender, recipients, arrivalOf(session)).then((verdicts) => {
+        void service.handle(Buffer.concat(chunks), sender, recipients, arrivalOf(session), lmtp ? 'each' : 'once').then((verdicts) => {
           const failed = verdicts.filter((v): v is Verdict & { ok: false } => !v.ok);
           log(failed.length ? 'warn' : 'debug', `${options.protocol} transaction`, {
             sender,

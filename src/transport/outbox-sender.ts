@@ -21,7 +21,8 @@
 // `processed` when every recipient has a final answer and `failed` when
 // attempts ran out first. When the sending user is the ORGANIZER of the event,
 // the codes are also written on the ATTENDEEs of its stored copy
-// (SCHEDULE-STATUS, RFC 6638 section 7.3).
+// (SCHEDULE-STATUS, RFC 6638 section 7.3), through the agent's effects and
+// journal as every other change (src/agent/schedule-status-update.ts).
 //
 // Each run makes one pooled SMTP connection (nodemailer) and sends the due items
 // on it in the order they were created, so that a REQUEST goes before the CANCEL
@@ -31,7 +32,8 @@ import { hostname } from 'node:os';
 import nodemailer from 'nodemailer';
 import { addressDomain, mailAddress } from '../ical/address.js';
 import type { OutboxItem } from '../itip/model.js';
-import { SCHEDULE_STATUS, isFinalStatus, withScheduleStatus } from '../itip/schedule-status.js';
+import { recordScheduleStatus } from '../agent/schedule-status-update.js';
+import { SCHEDULE_STATUS, isFinalStatus } from '../itip/schedule-status.js';
 import { composeImip } from '../mail/compose-imip.js';
 import type { Store } from '../store/store.js';
 
@@ -246,16 +248,6 @@ function messageIdOf(item: OutboxItem): string {
   return `itip-${item.id.replace(/[^A-Za-z0-9._-]/g, '')}@${domain}`;
 }
 
-/** Writes the per-recipient codes on the organizer's stored copy, if the user is its ORGANIZER. */
-async function recordScheduleStatus(store: Store, item: OutboxItem, statuses: Record<string, string>): Promise<void> {
-  await store.transact(item.user, (tx) => {
-    const stored = tx.getObject(item.uid);
-    if (!stored) return;
-    const next = withScheduleStatus(stored, item.user, item.ics, statuses);
-    if (next) tx.putObject(next);
-  });
-}
-
 class Run {
   readonly summary: OutboxRunSummary = { sent: 0, failed: 0, retry: 0, items: [] };
   /** Set once the relay could not be reached: the rest of the run is deferred, not sent. */
@@ -372,7 +364,7 @@ class Run {
     // the two, the item is sent again and the status written again.
     const changed = Object.fromEntries(pending.map((recipient) => [recipient, status[recipient]]));
     try {
-      await recordScheduleStatus(this.store, next, changed);
+      await recordScheduleStatus(this.store, next, changed, messageIdOf(next), this.now());
     } catch (error) {
       // A stored object that cannot be read must not stop the mail going out;
       // the item still records its delivery.

@@ -1,16 +1,18 @@
 // `itip-agent process`: one mail on stdin, as an MTA pipe transport runs it.
 //
-// The order of work is what makes a retry safe: process the mail (one durable
-// store transaction per user), then deliver the original bytes. If the store
-// cannot commit, nothing is delivered and we exit 75 so that the MTA retries;
-// the journal's redelivery guard makes the second run a no-op for what did
-// commit. A mail whose calendar part is broken still goes on, with exit 0.
+// A shell over the agent's transaction service (src/agent/transaction-service.ts),
+// which every door shares: here the arguments are checked, the mail read from
+// stdin, and the service's verdict told as an exit code (src/agent/verdicts.ts).
+// The pipe answers once for the whole mail: if any store cannot commit,
+// nothing is delivered and the exit is 75, so that the MTA retries; the
+// journal's redelivery guard makes the second run a no-op for what did commit.
+// A mail whose calendar part is broken still goes on, with exit 0.
 
 import { HandlerError, markHandlerErrors } from '../../agent/handler-errors.js';
-import type { ProcessResult } from '../../agent/process-message.js';
+import { exitCodeOf, type Verdict } from '../../agent/verdicts.js';
 import type { ArrivalFacts } from '../../mail/authentication.js';
 import { StoreCommitError } from '../../store/store.js';
-import { DeliveryError, TargetError, deliver, maildirFor, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
+import { TargetError, maildirFor, onwardTo, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
 import { now } from '../clock.js';
 import { logger } from '../log.js';
 import type { CommandContext } from '../main.js';
@@ -121,73 +123,72 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   if (raw.length === 0) throw new CliError('stdin was empty: no mail to process', EXIT.DATAERR);
 
   const store = await context.store();
-  if (settings.unknownUsers === 'refuse' && !options.outgoing) {
-    // Only where the administrator asked for it: by default a first mail makes a person's store.
-    const unknown = recipients.filter((r) => store.getRole(r) === undefined);
-    if (unknown.length) {
-      throw new CliError(
-        `no calendar user ${unknown.join(', ')} (unknownUsers is refuse); add it with: itip-agent user add ADDR`,
-        EXIT.NOUSER,
-        { recipients: unknown },
-      );
-    }
-  }
-  let result: ProcessResult | undefined;
-  try {
-    const [{ processMail }, { policyFromSettings }] = await Promise.all([
-      import('../../agent/process-message.js'),
-      import('../../agent/policy.js'),
-    ]);
-    const envelope = { recipients, sender, outgoing: !!options.outgoing, arrival: arrivalOf(options) };
-    result = await processMail(markHandlerErrors(store), raw, envelope, now(), policyFromSettings(settings));
-  } catch (error) {
-    if (!(error instanceof HandlerError)) {
-      // A StoreCommitError names the store folder itself.
-      const what = error instanceof StoreCommitError ? 'the store' : `the store at ${context.storeDir}`;
-      throw new CliError(
-        `${what} could not commit: ${errorText(error)}; nothing was delivered, the MTA should try again (the retry is safe)`,
-        EXIT.TEMPFAIL,
-        { store: context.storeDir, error },
-      );
-    }
-    // A fault in the handlers would fail again on every retry: keep the mail
-    // flowing (DESIGN: bad input never loses mail) and leave a loud trace.
-    logger.error('the calendar part could not be processed; the mail is delivered unchanged', { error: error.cause, recipients });
-  }
+  // Loaded here: a usage error must not pay for the handlers.
+  const [{ TransactionService }, { policyFromSettings }] = await Promise.all([
+    import('../../agent/transaction-service.js'),
+    import('../../agent/policy.js'),
+  ]);
+  const outgoing = !!options.outgoing;
+  const service = new TransactionService({
+    store,
+    onward: onwardTo(target, { sendmailPath: settings.sendmail }),
+    now,
+    policy: policyFromSettings(settings),
+    refuseUnknownUsers: settings.unknownUsers === 'refuse',
+    markRefused: settings.auth.markRefused,
+    log: (level, msg, fields) => logger[level](msg, fields),
+  });
 
-  if (result) {
-    for (const { user, entries } of result.users) {
-      for (const entry of entries) {
-        logger.info(`${entry.method || 'mail'} ${entry.outcome}`, { user, uid: entry.uid, messageId: entry.messageId, reason: entry.reason });
-      }
-    }
-    if (!result.calendar) logger.debug('no calendar part', { messageId: result.messageId });
-  }
+  // The pipe has no RCPT stage: every recipient is admitted before the mail is
+  // read, and one that is refused refuses the mail (the addresses themselves
+  // were checked with the arguments).
+  const refused = recipients.map((r) => service.admit(r, outgoing)).filter((v) => v !== undefined);
+  if (refused.length) throw refusalError(refused);
 
-  try {
-    // Loaded here, as the handlers are: a usage error must not pay for them.
-    const refusals = settings.auth.markRefused ? (await import('../../agent/process-message.js')).refusalsOf(result) : [];
-    const copy = refusals.length ? (await import('../../mail/refusal-header.js')).withRefusalHeaders(raw, refusals) : raw;
-    const delivered = await deliver(target, copy, recipients, { sender, sendmailPath: settings.sendmail });
-    for (const copy of delivered) logger.debug('delivered', { ...copy });
-  } catch (error) {
-    if (error instanceof TargetError) throw usageError(error.message);
-    if (error instanceof DeliveryError) {
-      // A mailbox that does not exist stays so: where the administrator refuses
-      // unknown users, the MTA may bounce (67) instead of retrying for days.
-      if (error.permanent && settings.unknownUsers === 'refuse') {
-        throw new CliError(`${error.message}; the mail is returned to its sender`, EXIT.NOUSER, { recipient: error.recipient });
-      }
-      throw new CliError(`${error.message}; the MTA should try again`, EXIT.TEMPFAIL, { recipient: error.recipient });
-    }
-    throw new CliError(`onward delivery failed: ${errorText(error)}; the MTA should try again`, EXIT.TEMPFAIL);
-  }
+  const result = await service.run({ kind: 'mail', raw, recipients, sender, outgoing, arrival: arrivalOf(options), replies: 'once' });
+  const [failure] = result.failures;
+  if (failure) throw failureError(failure, context.storeDir);
 
   if (options.json) {
     await printJson({
-      messageId: result?.messageId ?? null,
-      users: (result?.users ?? []).map(({ user, entries }) => ({ user, entries: entries.map(journalJson) })),
+      messageId: result.messageId ?? null,
+      users: result.users.map(({ user, entries }) => ({ user, entries: entries.map(journalJson) })),
     });
   }
-  return EXIT.OK;
+  return exitCodeOf('done');
+}
+
+/** The pipe's words for recipients refused before the mail was read. */
+function refusalError(refused: Verdict[]): CliError {
+  const unknown = refused.filter((v) => v.kind === 'unknown-user').map((v) => v.recipient);
+  if (unknown.length) {
+    return new CliError(
+      `no calendar user ${unknown.join(', ')} (unknownUsers is refuse); add it with: itip-agent user add ADDR`,
+      exitCodeOf('unknown-user'),
+      { recipients: unknown },
+    );
+  }
+  return new CliError(refused[0].reason, exitCodeOf(refused[0].kind), { recipient: refused[0].recipient });
+}
+
+/** The pipe's words for the failure that decides its exit code. */
+function failureError(failure: Verdict, storeDir: string): CliError {
+  const code = exitCodeOf(failure.kind);
+  const { error } = failure;
+  switch (failure.kind) {
+    case 'store-failed': {
+      // A StoreCommitError names the store folder itself.
+      const what = error instanceof StoreCommitError ? 'the store' : `the store at ${storeDir}`;
+      return new CliError(`${what} could not commit: ${errorText(error)}; nothing was delivered, the MTA should try again (the retry is safe)`, code, {
+        store: storeDir,
+        error,
+      });
+    }
+    case 'delivery-refused':
+      return new CliError(`${errorText(error)}; the mail is returned to its sender`, code, { recipient: failure.recipient });
+    case 'delivery-failed':
+      return new CliError(`${errorText(error)}; the MTA should try again`, code, { recipient: failure.recipient || undefined });
+    default:
+      return new CliError(failure.reason, code, { recipient: failure.recipient });
+  }
 }
