@@ -12,7 +12,7 @@ import type ICAL from 'ical.js';
 import { CalendarError, calendarMethod, parseCalendar, uidOf } from '../ical/calendar.js';
 import { isMethod, type Method } from '../itip/model.js';
 import { eventsByUid } from '../itip/schedule.js';
-import { oneLine } from '../mail/display-text.js';
+import { oneLine } from '../ical/display-text.js';
 import type { CalendarPart } from '../mail/mail-facts.js';
 
 export interface ItipMessage {

@@ -10,7 +10,7 @@ import type { Direction, SenderFacts } from '../itip/effects.js';
 import type { CounterEntry, JournalEntry, Outcome, OutboxItem } from '../itip/model.js';
 import type { GroupMember } from '../itip/resource/bookings.js';
 import { schedule } from '../itip/schedule.js';
-import { scheduleFreeBusy } from '../itip/freebusy.js';
+import { scheduleFreeBusy } from '../itip/freebusy/vfreebusy.js';
 import { SCHEDULE_STATUS } from '../itip/schedule-status.js';
 import { formatUtc } from '../ical/times.js';
 import type { ParsedMail } from '../mail/mail-facts.js';

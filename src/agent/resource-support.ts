@@ -6,7 +6,7 @@
 import { eventsOf, organizerOf, parseCalendar } from '../ical/calendar.js';
 import { formatUtc } from '../ical/times.js';
 import type { Period } from '../itip/model.js';
-import { freeBusyWindow } from '../itip/periods.js';
+import { freeBusyWindow } from '../itip/freebusy/periods.js';
 import type { GroupMember, ResourceBookings } from '../itip/resource/bookings.js';
 import { parseMembers } from '../itip/resource/settings.js';
 import type { Store, UserTx } from '../store/store.js';

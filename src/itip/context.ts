@@ -9,7 +9,7 @@ import type { Window } from '../ical/expand.js';
 import { CalendarObject, organizerOfObject } from './calendar-object.js';
 import type { Effect, ItipInput } from './effects.js';
 import type { StoredObject } from './model.js';
-import { freeBusyWindow, objectPeriods } from './periods.js';
+import { freeBusyWindow, objectPeriods } from './freebusy/periods.js';
 
 export interface Context {
   input: ItipInput;
@@ -76,7 +76,7 @@ export { organizerOfObject };
 
 /**
  * Store the object and everything derived from it: the user's own periods and
- * every other participant's that it implies (src/itip/periods.ts), replacing
+ * every other participant's that it implies (src/itip/freebusy/periods.ts), replacing
  * all others' periods of the UID, as the free/busy upkeep computes them.
  */
 export function objectEffects(context: Context, object: CalendarObject): Effect[] {

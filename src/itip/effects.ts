@@ -78,7 +78,7 @@ export type Effect =
    * Others' periods of the UID. With a participant, that one's replace theirs
    * (a free/busy REPLY or PUBLISH); without, these are all of the UID's, each
    * under its own participant, and everyone else's go (what a calendar object
-   * implies: othersOf in src/itip/periods.ts).
+   * implies: othersOf in src/itip/freebusy/periods.ts).
    */
   | { type: 'others-periods'; uid: string; participant?: string; periods: OthersPeriod[] }
   | { type: 'remove-others-periods'; uid: string; participant?: string }

@@ -9,11 +9,11 @@ import { CalendarError, eventsOf, uidOf } from '../ical/calendar.js';
 import { makeContext, type Context } from './context.js';
 import { type ItipInput, type ItipResult, result } from './effects.js';
 import type { Method } from './model.js';
-import { receiveCancel } from './receive-cancel.js';
-import { outgoingProblem } from './sender.js';
+import { receiveCancel } from './attendee/cancel.js';
+import { outgoingProblem } from './rules/sender.js';
 import { receiveAsResource } from './resource/handler.js';
-import { receiveReply, receiveCounter, receiveRefresh } from './receive-reply.js';
-import { receiveAdd, receiveDeclineCounter, receiveRequest } from './receive-request.js';
+import { receiveReply, receiveCounter, receiveRefresh } from './organizer/reply.js';
+import { receiveAdd, receiveDeclineCounter, receiveRequest } from './attendee/request.js';
 import {
   sendCancel,
   sendCounter,
@@ -21,7 +21,7 @@ import {
   sendRefresh,
   sendReply,
   sendRequest,
-} from './send.js';
+} from './outgoing/sent-as-organizer.js';
 
 type Handler = (context: Context) => ItipResult;
 

@@ -27,9 +27,9 @@ import type { CalendarObject } from '../calendar-object.js';
 import { type Context, inboxEffect, objectEffects, organizerOfObject, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { refreshMessage } from '../messages.js';
-import { receiveCancel } from '../receive-cancel.js';
-import { addInstances, checkOrganizer, mergeRequest, unchangedOutcome } from '../receive-request.js';
-import { organizerSpeaker, senderProblem } from '../sender.js';
+import { receiveCancel } from '../attendee/cancel.js';
+import { addInstances, checkOrganizer, mergeRequest, unchangedOutcome } from '../attendee/request.js';
+import { organizerSpeaker, senderProblem } from '../rules/sender.js';
 import {
   type Answer,
   addDelegate,

@@ -2,10 +2,10 @@
 // sections 3.2.1, 3.2.2, 3.2.4), or DECLINECOUNTER (section 3.2.8).
 
 import ICAL from 'ical.js';
-import { cloneComponent, findAttendee, organizerOf, sequenceOf, timeKey, timeProperty } from '../ical/calendar.js';
-import { tzidOf } from '../ical/times.js';
-import { normalizeAddress } from '../ical/address.js';
-import type { CalendarObject } from './calendar-object.js';
+import { cloneComponent, findAttendee, organizerOf, sequenceOf, timeKey, timeProperty } from '../../ical/calendar.js';
+import { tzidOf } from '../../ical/times.js';
+import { normalizeAddress } from '../../ical/address.js';
+import type { CalendarObject } from '../calendar-object.js';
 import {
   type Context,
   inboxEffect,
@@ -13,11 +13,11 @@ import {
   organizerOfObject,
   singleInstance,
   workingCopy,
-} from './context.js';
-import { type Effect, type ItipResult, result } from './effects.js';
-import { compareVersions, describeVersion, versionOf } from './ordering.js';
-import { refreshMessage } from './messages.js';
-import { organizerSpeaker, senderProblem } from './sender.js';
+} from '../context.js';
+import { type Effect, type ItipResult, result } from '../effects.js';
+import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { refreshMessage } from '../messages.js';
+import { organizerSpeaker, senderProblem } from '../rules/sender.js';
 
 /** Checks shared by every organizer-sent method; returns a refusal or the organizer. */
 export function checkOrganizer(context: Context): ItipResult | { organizer: string } {
@@ -39,7 +39,7 @@ export function checkOrganizer(context: Context): ItipResult | { organizer: stri
   if (organizer === input.user && input.direction === 'incoming') {
     return result('ignored', `${input.user} is the organizer of this event; a ${input.method} to the organizer changes nothing`);
   }
-  // A SENT-BY counts when the invitation stored earlier already names it (src/itip/sender.ts).
+  // A SENT-BY counts when the invitation stored earlier already names it (src/itip/rules/sender.ts).
   const problem = senderProblem(input, organizerSpeaker(organizer, incoming.list(), stored?.list()));
   if (problem && !forwardedByDelegator(context)) return result('refused', problem);
   return { organizer };

@@ -2,8 +2,8 @@
 // equal SEQUENCE, a later DTSTAMP is newer. Compared per instance.
 
 import type ICAL from 'ical.js';
-import { dtstampOf, sequenceOf } from '../ical/calendar.js';
-import type { ZoneResolver } from '../ical/zones.js';
+import { dtstampOf, sequenceOf } from '../../ical/calendar.js';
+import type { ZoneResolver } from '../../ical/zones.js';
 
 export interface Version {
   sequence: number;

@@ -13,13 +13,13 @@
 // expanded, and an answer would show time as free that is not.
 
 import ICAL from 'ical.js';
-import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf } from '../ical/calendar.js';
-import { compareText } from '../ical/text-order.js';
-import { formatUtc, parseInstant, utcTime } from '../ical/times.js';
-import { result, type Effect, type ItipInput, type ItipResult } from './effects.js';
-import type { FbType, Method, OthersPeriod, Period } from './model.js';
+import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf } from '../../ical/calendar.js';
+import { compareText } from '../../ical/text-order.js';
+import { formatUtc, parseInstant, utcTime } from '../../ical/times.js';
+import { result, type Effect, type ItipInput, type ItipResult } from '../effects.js';
+import type { FbType, Method, OthersPeriod, Period } from '../model.js';
 import { freeBusyWindow } from './periods.js';
-import { attendeeSpeaker, organizerSpeaker, senderProblem, type Speaker } from './sender.js';
+import { attendeeSpeaker, organizerSpeaker, senderProblem, type Speaker } from '../rules/sender.js';
 
 /** One VFREEBUSY of a message, for one calendar user: what an event's input has, with the user's busy time. */
 export type FreeBusyInput = Pick<ItipInput, 'method' | 'uid' | 'user' | 'prefs' | 'sender' | 'direction' | 'now'> & {

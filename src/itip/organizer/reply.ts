@@ -2,10 +2,10 @@
 // REFRESH (3.2.6) and COUNTER (3.2.7).
 
 import ICAL from 'ical.js';
-import { attendeesOf, findAttendee, type Participant } from '../ical/calendar.js';
-import { formatUtc } from '../ical/times.js';
-import { normalizeAddress } from '../ical/address.js';
-import type { CalendarObject } from './calendar-object.js';
+import { attendeesOf, findAttendee, type Participant } from '../../ical/calendar.js';
+import { formatUtc } from '../../ical/times.js';
+import { normalizeAddress } from '../../ical/address.js';
+import type { CalendarObject } from '../calendar-object.js';
 import {
   type Context,
   inboxEffect,
@@ -13,11 +13,11 @@ import {
   organizerOfObject,
   singleInstance,
   workingCopy,
-} from './context.js';
-import { type Effect, type ItipResult, result } from './effects.js';
-import { currentRequest } from './messages.js';
-import { compareVersions, describeVersion, versionOf } from './ordering.js';
-import { attendeeSpeaker, senderProblem, speakingAttendee } from './sender.js';
+} from '../context.js';
+import { type Effect, type ItipResult, result } from '../effects.js';
+import { currentRequest } from '../messages.js';
+import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { attendeeSpeaker, senderProblem, speakingAttendee } from '../rules/sender.js';
 
 type Checked = { attendee: Participant } | ItipResult;
 
@@ -52,7 +52,7 @@ function checkAttendee(context: Context): Checked {
         : `the ${input.method} carries ${names.join(', ')}, none of whom sent it (${input.sender.addresses.join(', ') || 'no sender'})`,
     );
   }
-  // A SENT-BY counts when the organizer's own copy already names it for this attendee (src/itip/sender.ts).
+  // A SENT-BY counts when the organizer's own copy already names it for this attendee (src/itip/rules/sender.ts).
   const problem = senderProblem(input, attendeeSpeaker(attendee.address, incoming.list(), stored.list()));
   if (problem) return result('refused', problem);
   return { attendee };

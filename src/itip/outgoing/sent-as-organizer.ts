@@ -3,15 +3,15 @@
 // message for a UID clears the user's request entries for it.
 
 import ICAL from 'ical.js';
-import { attendeesOf, cloneComponent, findAttendee, sequenceOf } from '../ical/calendar.js';
-import { tzidOf } from '../ical/times.js';
-import type { CalendarObject } from './calendar-object.js';
-import { type Context, objectEffects, organizerOfObject, singleInstance, workingCopy } from './context.js';
-import { type Effect, type ItipResult, result } from './effects.js';
-import { compareVersions, describeVersion, versionOf } from './ordering.js';
-import { addInstances } from './receive-request.js';
-import { speakingAttendee } from './sender.js';
-import { timeProperty } from '../ical/calendar.js';
+import { attendeesOf, cloneComponent, findAttendee, sequenceOf } from '../../ical/calendar.js';
+import { tzidOf } from '../../ical/times.js';
+import type { CalendarObject } from '../calendar-object.js';
+import { type Context, objectEffects, organizerOfObject, singleInstance, workingCopy } from '../context.js';
+import { type Effect, type ItipResult, result } from '../effects.js';
+import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { addInstances } from '../attendee/request.js';
+import { speakingAttendee } from '../rules/sender.js';
+import { timeProperty } from '../../ical/calendar.js';
 
 function clearRequests(context: Context): Effect {
   return { type: 'remove-requests', uid: context.input.uid };
@@ -134,7 +134,7 @@ export function sendCancel(context: Context): ItipResult {
     for (const target of object.list()) {
       for (const attendee of attendeesOf(target)) if (removed.includes(attendee.address)) target.removeProperty(attendee.prop);
     }
-    // Their periods go with them: the event no longer implies them (src/itip/periods.ts).
+    // Their periods go with them: the event no longer implies them (src/itip/freebusy/periods.ts).
     return result('applied', `removed ${removed.join(', ')} from the event`, [...objectEffects(context, object), clearRequests(context)]);
   }
   const done: string[] = [];

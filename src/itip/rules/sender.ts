@@ -15,9 +15,9 @@
 // configure (`sender_aliases`).
 
 import type ICAL from 'ical.js';
-import { attendeesOf, type Participant } from '../ical/calendar.js';
-import { addressDomain, normalizeAddress } from '../ical/address.js';
-import type { ItipInput } from './effects.js';
+import { attendeesOf, type Participant } from '../../ical/calendar.js';
+import { addressDomain, normalizeAddress } from '../../ical/address.js';
+import type { ItipInput } from '../effects.js';
 
 /** What sender binding reads of a message: any iTIP input, an event's or a VFREEBUSY's. */
 type SenderContext = Pick<ItipInput, 'method' | 'sender' | 'prefs' | 'direction'>;

@@ -11,12 +11,12 @@
 // - TRANSP:TRANSPARENT and STATUS:CANCELLED instances block no time.
 
 import type ICAL from 'ical.js';
-import { attendeesOf, findAttendee, organizerOf, textOf } from '../ical/calendar.js';
-import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../ical/expand.js';
-import { formatUtc } from '../ical/times.js';
-import { compareText } from '../ical/text-order.js';
-import { organizerOfObject, type CalendarObject } from './calendar-object.js';
-import type { FbType, OthersPeriod, Period, Preferences } from './model.js';
+import { attendeesOf, findAttendee, organizerOf, textOf } from '../../ical/calendar.js';
+import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../../ical/expand.js';
+import { formatUtc } from '../../ical/times.js';
+import { compareText } from '../../ical/text-order.js';
+import { organizerOfObject, type CalendarObject } from '../calendar-object.js';
+import type { FbType, OthersPeriod, Period, Preferences } from '../model.js';
 
 const DAY = 86_400_000;
 

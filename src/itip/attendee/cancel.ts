@@ -5,14 +5,14 @@
 // REQUEST cannot bring them back.
 
 import ICAL from 'ical.js';
-import { attendeesOf, findAttendee } from '../ical/calendar.js';
-import { expandObject } from '../ical/expand.js';
-import { instantOf, tzidOf, utcTime } from '../ical/times.js';
-import type { CalendarObject } from './calendar-object.js';
-import { type Context, inboxEffect, objectEffects, setProperty, takeVersion, workingCopy } from './context.js';
-import { type Effect, type ItipResult, result } from './effects.js';
-import { compareVersions, describeVersion, versionOf } from './ordering.js';
-import { checkOrganizer } from './receive-request.js';
+import { attendeesOf, findAttendee } from '../../ical/calendar.js';
+import { expandObject } from '../../ical/expand.js';
+import { instantOf, tzidOf, utcTime } from '../../ical/times.js';
+import type { CalendarObject } from '../calendar-object.js';
+import { type Context, inboxEffect, objectEffects, setProperty, takeVersion, workingCopy } from '../context.js';
+import { type Effect, type ItipResult, result } from '../effects.js';
+import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { checkOrganizer } from './request.js';
 
 function cancelComponent(target: ICAL.Component, message: ICAL.Component): void {
   setProperty(target, 'status', 'CANCELLED');
