@@ -9,19 +9,17 @@ import { CalendarError, eventsOf, uidOf } from '../ical/calendar.js';
 import { makeContext, type Context } from './context.js';
 import { type ItipInput, type ItipResult, result } from './effects.js';
 import type { Method } from './model.js';
+import { receiveAdd } from './attendee/add.js';
 import { receiveCancel } from './attendee/cancel.js';
-import { outgoingProblem } from './rules/sender.js';
+import { receiveDeclineCounter } from './attendee/decline-counter.js';
+import { receiveRequest } from './attendee/request.js';
+import { receiveCounter } from './organizer/counter.js';
+import { receiveRefresh } from './organizer/refresh.js';
+import { receiveReply } from './organizer/reply.js';
+import { recordSentCounter, recordSentRefresh, recordSentReply } from './outgoing/sent-as-attendee.js';
+import { recordSentCancel, recordSentDeclineCounter, recordSentRequest } from './outgoing/sent-as-organizer.js';
 import { receiveAsResource } from './resource/handler.js';
-import { receiveReply, receiveCounter, receiveRefresh } from './organizer/reply.js';
-import { receiveAdd, receiveDeclineCounter, receiveRequest } from './attendee/request.js';
-import {
-  sendCancel,
-  sendCounter,
-  sendDeclineCounter,
-  sendRefresh,
-  sendReply,
-  sendRequest,
-} from './outgoing/sent-as-organizer.js';
+import { outgoingProblem } from './rules/sender.js';
 
 type Handler = (context: Context) => ItipResult;
 
@@ -37,14 +35,14 @@ const RECEIVE: Record<Method, Handler> = {
 };
 
 const SEND: Record<Method, Handler> = {
-  PUBLISH: sendRequest,
-  REQUEST: sendRequest,
-  ADD: sendRequest,
-  CANCEL: sendCancel,
-  DECLINECOUNTER: sendDeclineCounter,
-  REPLY: sendReply,
-  REFRESH: sendRefresh,
-  COUNTER: sendCounter,
+  PUBLISH: recordSentRequest,
+  REQUEST: recordSentRequest,
+  ADD: recordSentRequest,
+  CANCEL: recordSentCancel,
+  DECLINECOUNTER: recordSentDeclineCounter,
+  REPLY: recordSentReply,
+  REFRESH: recordSentRefresh,
+  COUNTER: recordSentCounter,
 };
 
 /** Pure: the same input always gives the same result. Never throws. */

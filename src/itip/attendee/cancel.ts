@@ -1,4 +1,4 @@
-// A person receives CANCEL from the organizer (RFC 5546 section 3.2.5): the
+// An attendee receives CANCEL from the organizer (RFC 5546 section 3.2.5): the
 // whole event, some instances, or (when the CANCEL lists only other attendees)
 // those attendees' part. Cancelled events and instances are kept with
 // STATUS:CANCELLED, as a CalDAV server keeps them, so that a late, older
@@ -12,7 +12,7 @@ import type { CalendarObject } from '../calendar-object.js';
 import { type Context, inboxEffect, objectEffects, setProperty, takeVersion, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
-import { checkOrganizer } from './request.js';
+import { checkOrganizer } from './check-organizer.js';
 
 function cancelComponent(target: ICAL.Component, message: ICAL.Component): void {
   setProperty(target, 'status', 'CANCELLED');

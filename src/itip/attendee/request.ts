@@ -1,71 +1,14 @@
-// A person receives REQUEST, PUBLISH or ADD from an organizer (RFC 5546
-// sections 3.2.1, 3.2.2, 3.2.4), or DECLINECOUNTER (section 3.2.8).
+// An attendee receives REQUEST (RFC 5546 section 3.2.2) or PUBLISH (section
+// 3.2.1) from the organizer: the event is added or updated, merged per
+// RECURRENCE-ID, keeping what belongs to the recipient.
 
 import ICAL from 'ical.js';
-import { cloneComponent, findAttendee, organizerOf, sequenceOf, timeKey, timeProperty } from '../../ical/calendar.js';
-import { tzidOf } from '../../ical/times.js';
-import { normalizeAddress } from '../../ical/address.js';
+import { cloneComponent, findAttendee, sequenceOf } from '../../ical/calendar.js';
 import type { CalendarObject } from '../calendar-object.js';
-import {
-  type Context,
-  inboxEffect,
-  objectEffects,
-  organizerOfObject,
-  singleInstance,
-  workingCopy,
-} from '../context.js';
+import { type Context, inboxEffect, objectEffects, singleInstance, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
-import { refreshMessage } from '../messages.js';
-import { organizerSpeaker, senderProblem } from '../rules/sender.js';
-
-/** Checks shared by every organizer-sent method; returns a refusal or the organizer. */
-export function checkOrganizer(context: Context): ItipResult | { organizer: string } {
-  const { input, incoming, stored } = context;
-  const storedOrganizer = organizerOfObject(stored);
-  const messageOrganizer = organizerOfObject(incoming);
-  const organizer = messageOrganizer ?? storedOrganizer;
-  if (!organizer) return result('refused', `the ${input.method} has no ORGANIZER, so its sender cannot be checked`);
-  // One UID is one event with one organizer (RFC 5546 section 2.1.1): components
-  // that disagree are either broken or a try to slip a second organizer past
-  // the check on the first one.
-  const named = new Set(incoming.list().map((c) => organizerOf(c)).filter((o): o is string => !!o));
-  if (named.size > 1) {
-    return result('refused', `the ${input.method} names several organizers for one UID: ${[...named].sort().join(', ')}`);
-  }
-  if (storedOrganizer && messageOrganizer && storedOrganizer !== messageOrganizer) {
-    return result('refused', `the ORGANIZER ${messageOrganizer} differs from the stored organizer ${storedOrganizer}`);
-  }
-  if (organizer === input.user && input.direction === 'incoming') {
-    return result('ignored', `${input.user} is the organizer of this event; a ${input.method} to the organizer changes nothing`);
-  }
-  // A SENT-BY counts when the invitation stored earlier already names it (src/itip/rules/sender.ts).
-  const problem = senderProblem(input, organizerSpeaker(organizer, incoming.list(), stored?.list()));
-  if (problem && !forwardedByDelegator(context)) return result('refused', problem);
-  return { organizer };
-}
-
-/**
- * A REQUEST forwarded by the attendee who delegated to this user (RFC 5546
- * section 3.2.2.3: the delegator forwards the organizer's REQUEST to the
- * delegate). Both sides must say so: this user's ATTENDEE names the delegator
- * in DELEGATED-FROM, the delegator's names this user in DELEGATED-TO, and the
- * mail comes from the delegator.
- */
-function forwardedByDelegator(context: Context): boolean {
-  const { input, incoming } = context;
-  if (input.method !== 'REQUEST') return false;
-  const listOf = (value: unknown): string[] =>
-    (Array.isArray(value) ? value : value ? [value] : []).map((v) => normalizeAddress(String(v))).filter((v): v is string => !!v);
-  return incoming.list().every((component) => {
-    const mine = findAttendee(component, input.user);
-    if (!mine) return false;
-    return listOf(mine.prop.getParameter('delegated-from')).some((delegator) => {
-      const theirs = findAttendee(component, delegator);
-      return !!theirs && listOf(theirs.prop.getParameter('delegated-to')).includes(input.user) && !senderProblem(input, delegator);
-    });
-  });
-}
+import { checkOrganizer } from './check-organizer.js';
 
 /**
  * The organizer's new version of a component, keeping what belongs to the
@@ -185,79 +128,4 @@ function describeKeys(keys: string[]): string {
   if (master) parts.push('the event');
   if (instances.length) parts.push(`instance${instances.length > 1 ? 's' : ''} ${instances.join(', ')}`);
   return parts.join(' and ');
-}
-
-/**
- * ADD (RFC 5546 section 3.2.4): new instances of a recurring event, as RDATEs with
- * overrides. The `add_method_response` preference says what to do: `add`
- * (default), `ignore`, or `refresh` (ask the organizer for the whole event).
- * Without the event stored, the only sensible answer is a REFRESH.
- */
-export function receiveAdd(context: Context): ItipResult {
-  const checked = checkOrganizer(context);
-  if ('outcome' in checked) return checked;
-  const { input, stored } = context;
-  const response = (input.prefs.add_method_response ?? 'add').toLowerCase();
-  if (response === 'ignore') return result('ignored', 'add_method_response is "ignore"');
-  const askForEvent = (why: string): ItipResult =>
-    result('applied', why, [
-      refreshMessage(context, checked.organizer),
-      { type: 'put-request', entry: requestEntry(context, checked.organizer) },
-    ]);
-  if (!stored?.master) return askForEvent('the event is not stored: asked the organizer for it with a REFRESH');
-  if (response === 'refresh') return askForEvent('add_method_response is "refresh": asked the organizer with a REFRESH');
-
-  const object = workingCopy(context);
-  const added = addInstances(context, object);
-  if (added.length === 0) return result('duplicate', 'every added instance is already stored');
-  const effects = objectEffects(context, object);
-  effects.push({ type: 'put-request', entry: requestEntry(context, checked.organizer) });
-  effects.push(inboxEffect(context, checked.organizer));
-  return result('applied', `added instance${added.length > 1 ? 's' : ''} ${added.join(', ')}`, effects);
-}
-
-/** Adds the message's components as new instances: an RDATE on the master plus an override. */
-export function addInstances(context: Context, object: CalendarObject): string[] {
-  const { incoming } = context;
-  const master = object.master;
-  const added: string[] = [];
-  if (!master) return added;
-  for (const component of incoming.list()) {
-    const dtstart = component.getFirstProperty('dtstart');
-    const start = dtstart?.getFirstValue();
-    if (!(start instanceof ICAL.Time)) continue;
-    const key = timeKey(start, tzidOf(dtstart), incoming.zones);
-    if (object.has(key)) continue;
-    const tzid = tzidOf(dtstart);
-    master.addProperty(timeProperty('rdate', start, tzid));
-    const override = cloneComponent(component);
-    override.removeAllProperties('recurrence-id');
-    override.addProperty(timeProperty('recurrence-id', start, tzid));
-    object.set(key, override);
-    added.push(key);
-  }
-  return added;
-}
-
-function requestEntry(context: Context, from: string) {
-  const { input } = context;
-  return { uid: input.uid, recurrenceId: null, method: input.method, from, received: context.received };
-}
-
-/**
- * DECLINECOUNTER (RFC 5546 section 3.2.8): the organizer turned down this user's
- * counter-proposal; forget the proposal and the request entry.
- */
-export function receiveDeclineCounter(context: Context): ItipResult {
-  const checked = checkOrganizer(context);
-  if ('outcome' in checked) return checked;
-  const { input, incoming } = context;
-  const recurrenceId = singleInstance(incoming);
-  const known = input.counters.some((c) => c.attendee === input.user && c.recurrenceId === recurrenceId);
-  const effects: Effect[] = [
-    { type: 'remove-counters', uid: input.uid, recurrenceId, attendee: input.user },
-    { type: 'remove-requests', uid: input.uid, recurrenceId },
-    inboxEffect(context, checked.organizer),
-  ];
-  return result('applied', known ? 'the counter-proposal was declined' : 'declined a counter-proposal not on record', effects);
 }

@@ -1,33 +1,20 @@
-// Mail a user sends (the outgoing rule, imip-agent's "outgoing handler"): the
-// user's own client already decided, so the store follows it. Every outgoing
-// message for a UID clears the user's request entries for it.
+// Mail the user sent as ORGANIZER (the outgoing rule, src/itip/outgoing/outgoing-rule.ts):
+// REQUEST, PUBLISH and ADD (RFC 5546 sections 3.2.1, 3.2.2, 3.2.4) store the
+// event as sent; CANCEL (3.2.5) removes attendees, instances or the event;
+// DECLINECOUNTER (3.2.8) settles an attendee's proposal.
 
 import ICAL from 'ical.js';
-import { attendeesOf, cloneComponent, findAttendee, sequenceOf } from '../../ical/calendar.js';
+import { attendeesOf, cloneComponent, sequenceOf, timeProperty } from '../../ical/calendar.js';
 import { tzidOf } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
 import { type Context, objectEffects, organizerOfObject, singleInstance, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
-import { addInstances } from '../attendee/request.js';
-import { speakingAttendee } from '../rules/sender.js';
-import { timeProperty } from '../../ical/calendar.js';
-
-function clearRequests(context: Context): Effect {
-  return { type: 'remove-requests', uid: context.input.uid };
-}
-
-function notOrganizer(context: Context, organizer: string | undefined): ItipResult {
-  const { input } = context;
-  return result(
-    'ignored',
-    `${input.user} sent a ${input.method} for an event organized by ${organizer ?? 'nobody'}; only the request entry is cleared`,
-    [clearRequests(context)],
-  );
-}
+import { addInstances } from '../attendee/add.js';
+import { clearRequests, notOrganizer } from './outgoing-rule.js';
 
 /** REQUEST, PUBLISH, ADD sent by the organizer: store the event as sent, per RECURRENCE-ID. */
-export function sendRequest(context: Context): ItipResult {
+export function recordSentRequest(context: Context): ItipResult {
   const { input, incoming, stored } = context;
   const organizer = organizerOfObject(incoming) ?? organizerOfObject(stored) ?? (input.method === 'PUBLISH' ? input.user : undefined);
   if (organizer !== input.user) return notOrganizer(context, organizer);
@@ -64,43 +51,6 @@ export function sendRequest(context: Context): ItipResult {
   return result('applied', `stored the event as sent (${changed.join(', ')})`, [...objectEffects(context, object), clearRequests(context)]);
 }
 
-/**
- * REPLY sent by an attendee: store the user's own PARTSTAT per instance, so that
- * free/busy follows (ACCEPTED: BUSY, TENTATIVE: BUSY-TENTATIVE, DECLINED: none).
- * Without a stored event, the reply itself is the best record of it.
- */
-export function sendReply(context: Context): ItipResult {
-  const { input, incoming } = context;
-  const attendee = speakingAttendee(input, incoming.list().flatMap(attendeesOf));
-  if (!attendee || attendee.address !== input.user) {
-    return result('ignored', `the REPLY does not speak for ${input.user}`, [clearRequests(context)]);
-  }
-  const object = workingCopy(context);
-  const done: string[] = [];
-  for (const key of incoming.keys()) {
-    const component = incoming.get(key)!;
-    const mine = findAttendee(component, input.user);
-    if (!mine) continue;
-    const ridProp = component.getFirstProperty('recurrence-id');
-    let target = object.get(key) ?? (ridProp ? object.instanceOf(ridProp) : undefined);
-    if (!target) {
-      if (!component.hasProperty('dtstart')) continue;
-      target = cloneComponent(component);
-    }
-    const existing = findAttendee(target, input.user);
-    if (existing) {
-      existing.prop.setParameter('partstat', mine.partstat);
-      existing.prop.removeParameter('rsvp');
-    } else {
-      target.addProperty(ICAL.Property.fromString(mine.prop.toICALString()));
-    }
-    object.set(key, target);
-    done.push(`${key || 'master'}: ${mine.partstat}`);
-  }
-  if (done.length === 0) return result('ignored', 'the REPLY names no instance that could be stored', [clearRequests(context)]);
-  return result('applied', `stored the reply ${done.join(', ')}`, [...objectEffects(context, object), clearRequests(context)]);
-}
-
 /** The attendees a CANCEL removes, when it lists some but not all of the stored ones. */
 function removedAttendees(component: ICAL.Component, object: CalendarObject): string[] | undefined {
   const listed = attendeesOf(component).map((a) => a.address);
@@ -113,7 +63,7 @@ function removedAttendees(component: ICAL.Component, object: CalendarObject): st
  * CANCEL sent by the organizer: removes attendees (a CANCEL to some of them),
  * instances (an EXDATE on the master), or the whole event and its periods.
  */
-export function sendCancel(context: Context): ItipResult {
+export function recordSentCancel(context: Context): ItipResult {
   const { input, incoming, stored } = context;
   const organizer = organizerOfObject(incoming) ?? organizerOfObject(stored);
   if (organizer !== input.user) return notOrganizer(context, organizer);
@@ -150,23 +100,11 @@ export function sendCancel(context: Context): ItipResult {
   ]);
 }
 
-/** COUNTER sent by an attendee: remember the proposal until the organizer answers. */
-export function sendCounter(context: Context): ItipResult {
-  const { input, incoming } = context;
-  const entry = { uid: input.uid, recurrenceId: singleInstance(incoming), attendee: input.user, received: context.received, ics: incoming.toMessage('COUNTER') };
-  return result('applied', 'stored the counter-proposal as sent', [{ type: 'put-counter', entry }, clearRequests(context)]);
-}
-
 /** DECLINECOUNTER sent by the organizer: the attendee's proposal is settled. */
-export function sendDeclineCounter(context: Context): ItipResult {
+export function recordSentDeclineCounter(context: Context): ItipResult {
   const { input, incoming } = context;
   const attendees = incoming.list().flatMap(attendeesOf).map((a) => a.address);
   const recurrenceId = singleInstance(incoming);
   const effects: Effect[] = attendees.map((attendee) => ({ type: 'remove-counters', uid: input.uid, recurrenceId, attendee }));
   return result('applied', `declined the counter-proposal of ${attendees.join(', ') || 'nobody'}`, [...effects, clearRequests(context)]);
-}
-
-/** REFRESH sent by an attendee: nothing to store beyond clearing the request. */
-export function sendRefresh(context: Context): ItipResult {
-  return result('applied', 'asked the organizer for the current event', [clearRequests(context)]);
 }

@@ -27,8 +27,10 @@ import type { CalendarObject } from '../calendar-object.js';
 import { type Context, inboxEffect, objectEffects, organizerOfObject, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { refreshMessage } from '../messages.js';
+import { addInstances } from '../attendee/add.js';
 import { receiveCancel } from '../attendee/cancel.js';
-import { addInstances, checkOrganizer, mergeRequest, unchangedOutcome } from '../attendee/request.js';
+import { checkOrganizer } from '../attendee/check-organizer.js';
+import { mergeRequest, unchangedOutcome } from '../attendee/request.js';
 import { organizerSpeaker, senderProblem } from '../rules/sender.js';
 import {
   type Answer,
