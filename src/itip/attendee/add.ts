@@ -6,27 +6,30 @@ import ICAL from 'ical.js';
 import { cloneComponent, timeKey, timeProperty } from '../../ical/calendar.js';
 import { tzidOf } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
-import { type Context, inboxEffect, objectEffects, workingCopy } from '../context.js';
+import { type Context, inboxEffect, objectEffects, queueRequest, workingCopy } from '../context.js';
 import { type ItipResult, result } from '../effects.js';
 import { refreshMessage } from '../messages.js';
+import { addMethodResponse } from '../preferences.js';
 import { checkOrganizer } from './check-organizer.js';
 
 /**
  * ADD (RFC 5546 section 3.2.4): new instances of a recurring event, as RDATEs with
  * overrides. The `add_method_response` preference says what to do: `add`
  * (default), `ignore`, or `refresh` (ask the organizer for the whole event).
- * Without the event stored, the only sensible answer is a REFRESH.
+ * Without the event stored, the only sensible answer is a REFRESH. The request
+ * entry is the series' (no RECURRENCE-ID): the user decides on the added
+ * instances with the event they belong to.
  */
 export function receiveAdd(context: Context): ItipResult {
   const checked = checkOrganizer(context);
   if ('outcome' in checked) return checked;
   const { input, stored } = context;
-  const response = (input.prefs.add_method_response ?? 'add').toLowerCase();
+  const response = addMethodResponse(input.prefs);
   if (response === 'ignore') return result('ignored', 'add_method_response is "ignore"');
   const askForEvent = (why: string): ItipResult =>
     result('applied', why, [
       refreshMessage(context, checked.organizer),
-      { type: 'put-request', entry: requestEntry(context, checked.organizer) },
+      queueRequest(context, checked.organizer, null),
     ]);
   if (!stored?.master) return askForEvent('the event is not stored: asked the organizer for it with a REFRESH');
   if (response === 'refresh') return askForEvent('add_method_response is "refresh": asked the organizer with a REFRESH');
@@ -35,7 +38,7 @@ export function receiveAdd(context: Context): ItipResult {
   const added = addInstances(context, object);
   if (added.length === 0) return result('duplicate', 'every added instance is already stored');
   const effects = objectEffects(context, object);
-  effects.push({ type: 'put-request', entry: requestEntry(context, checked.organizer) });
+  effects.push(queueRequest(context, checked.organizer, null));
   effects.push(inboxEffect(context, checked.organizer));
   return result('applied', `added instance${added.length > 1 ? 's' : ''} ${added.join(', ')}`, effects);
 }
@@ -61,9 +64,4 @@ export function addInstances(context: Context, object: CalendarObject): string[]
     added.push(key);
   }
   return added;
-}
-
-function requestEntry(context: Context, from: string) {
-  const { input } = context;
-  return { uid: input.uid, recurrenceId: null, method: input.method, from, received: context.received };
 }

@@ -11,7 +11,7 @@ import { instantOf, tzidOf, utcTime } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
 import { type Context, inboxEffect, objectEffects, setProperty, takeVersion, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
-import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { describeStale, orderInstance } from '../rules/ordering.js';
 import { checkOrganizer } from './check-organizer.js';
 
 function cancelComponent(target: ICAL.Component, message: ICAL.Component): void {
@@ -71,18 +71,15 @@ export function receiveCancel(context: Context): ItipResult {
 
   for (const key of incoming.keys()) {
     const component = incoming.get(key)!;
-    const reference = stored.get(key) ?? stored.master;
-    if (reference) {
-      const order = compareVersions(versionOf(component, incoming.zones), versionOf(reference, stored.zones));
-      if (order < 0) {
-        stale.push(`${key || 'master'} (${describeVersion(versionOf(reference, stored.zones))} stored)`);
-        continue;
-      }
-      const alreadyCancelled = String(stored.get(key)?.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED';
-      if (order === 0 && alreadyCancelled) {
-        same++;
-        continue;
-      }
+    const ordered = orderInstance(incoming, key, stored);
+    if (ordered.order < 0) {
+      stale.push(describeStale(key, ordered));
+      continue;
+    }
+    const alreadyCancelled = String(stored.get(key)?.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED';
+    if (ordered.order === 0 && alreadyCancelled) {
+      same++;
+      continue;
     }
     if (key === '') {
       const others = removesOthersOnly(context, component, object);

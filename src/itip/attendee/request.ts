@@ -5,9 +5,9 @@
 import ICAL from 'ical.js';
 import { cloneComponent, findAttendee, sequenceOf } from '../../ical/calendar.js';
 import type { CalendarObject } from '../calendar-object.js';
-import { type Context, inboxEffect, objectEffects, singleInstance, workingCopy } from '../context.js';
+import { type Context, inboxEffect, objectEffects, queueRequest, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
-import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { describeStale, orderInstance, overridesReplacedBy, storedInstance } from '../rules/ordering.js';
 import { checkOrganizer } from './check-organizer.js';
 
 /**
@@ -54,31 +54,22 @@ export function mergeRequest(context: Context, target: CalendarObject): MergeRep
   const { incoming, stored, input } = context;
   const report: MergeReport = { changed: [], stale: [], same: [] };
   for (const key of incoming.keys()) {
-    const component = incoming.get(key)!;
-    const exact = stored?.get(key);
-    const reference = exact ?? (key !== '' ? stored?.master : undefined);
-    if (reference) {
-      const order = compareVersions(versionOf(component, incoming.zones), versionOf(reference, stored!.zones));
-      if (order < 0) {
-        report.stale.push(`${key || 'master'} (${describeVersion(versionOf(reference, stored!.zones))} stored)`);
-        continue;
-      }
-      if (order === 0 && exact) {
-        report.same.push(key || 'master');
-        continue;
-      }
+    const ordered = orderInstance(incoming, key, stored);
+    if (ordered.order < 0) {
+      report.stale.push(describeStale(key, ordered));
+      continue;
     }
-    target.set(key, keepRecipientData(component, reference, input.user));
+    // The same version again; a new override with the master's version is new all the same.
+    if (ordered.order === 0 && ordered.exact) {
+      report.same.push(key || 'master');
+      continue;
+    }
+    target.set(key, keepRecipientData(incoming.get(key)!, storedInstance(stored, key), input.user));
     report.changed.push(key);
   }
-  // A new master replaces the overrides it no longer carries, unless one of
-  // them is newer than it (an instance update that came after).
   const master = incoming.master;
   if (stored && master && report.changed.includes('')) {
-    for (const key of stored.keys()) {
-      if (key === '' || incoming.has(key)) continue;
-      if (sequenceOf(stored.get(key)!) <= sequenceOf(master)) target.delete(key);
-    }
+    for (const key of overridesReplacedBy(master, incoming, stored)) target.delete(key);
   }
   return report;
 }
@@ -100,16 +91,7 @@ export function receiveRequest(context: Context): ItipResult {
   if (report.changed.length === 0) return unchangedOutcome(report);
   const effects: Effect[] = objectEffects(context, object);
   if (input.method === 'REQUEST') {
-    effects.push({
-      type: 'put-request',
-      entry: {
-        uid: input.uid,
-        recurrenceId: singleInstance(context.incoming),
-        method: input.method,
-        from: checked.organizer,
-        received: context.received,
-      },
-    });
+    effects.push(queueRequest(context, checked.organizer));
   }
   effects.push(inboxEffect(context, checked.organizer));
   const skipped = report.stale.length ? `; skipped older ${report.stale.join(', ')}` : '';

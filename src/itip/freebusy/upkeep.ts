@@ -14,6 +14,7 @@ import type { ExpansionLimits } from '../../ical/expand.js';
 import { CalendarObject } from '../calendar-object.js';
 import type { OthersPeriod, Period, Preferences, StoredObject } from '../model.js';
 import { freeBusyWindow, objectPeriods } from './periods.js';
+import { zoneOf } from '../preferences.js';
 
 export interface RefreshedPeriods {
   own: Period[];
@@ -40,6 +41,6 @@ export function refreshPeriods(
   limits?: ExpansionLimits,
 ): RefreshedPeriods | undefined {
   if (!movesWithWindow(stored)) return undefined;
-  const object = CalendarObject.fromStored(stored, userZone(prefs.TZID ?? prefs.tzid));
+  const object = CalendarObject.fromStored(stored, userZone(zoneOf(prefs)));
   return objectPeriods(object, user, freeBusyWindow(prefs, now), limits);
 }

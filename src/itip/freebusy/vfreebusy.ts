@@ -19,6 +19,7 @@ import { formatUtc, parseInstant, utcTime } from '../../ical/times.js';
 import { result, type Effect, type ItipInput, type ItipResult } from '../effects.js';
 import type { FbType, Method, OthersPeriod, Period } from '../model.js';
 import { freeBusyWindow } from './periods.js';
+import { sharesFreeBusy } from '../preferences.js';
 import { attendeeSpeaker, organizerSpeaker, senderProblem, type Speaker } from '../rules/sender.js';
 
 /** One VFREEBUSY of a message, for one calendar user: what an event's input has, with the user's busy time. */
@@ -57,7 +58,7 @@ function answerRequest(input: FreeBusyInput): ItipResult {
   // Nothing is stored of a free/busy request: its SENT-BY counts only within the organizer's domain.
   const forged = senderProblem(input, organizerSpeaker(organizer, [component]));
   if (forged) return result('refused', forged);
-  if (input.prefs.freebusy_sharing !== 'share') {
+  if (!sharesFreeBusy(input.prefs)) {
     return result('ignored', 'free/busy requests are answered only for a user who shares free/busy (freebusy_sharing=share)');
   }
   const window = freeBusyWindow(input.prefs, input.now);

@@ -4,7 +4,7 @@
 
 import { attendeesOf, type Participant } from '../../ical/calendar.js';
 import type { CalendarObject } from '../calendar-object.js';
-import { type Context, inboxEffect, singleInstance } from '../context.js';
+import { type Context, inboxEffect, queueRequest } from '../context.js';
 import { type ItipResult, result } from '../effects.js';
 
 /** Is the address invited (or a delegate of someone invited, RFC 5545 section 3.2.4)? */
@@ -18,16 +18,9 @@ export function isInvited(object: CalendarObject, attendee: Participant): boolea
 
 /** A party crasher's message is not merged; the organizer decides (DESIGN: sender binding). */
 export function queueForOrganizer(context: Context, attendee: string): ItipResult {
-  const { input, incoming } = context;
   return result(
     'refused',
-    `${attendee} is not an attendee of this event; the ${input.method} is queued for the organizer to decide`,
-    [
-      {
-        type: 'put-request',
-        entry: { uid: input.uid, recurrenceId: singleInstance(incoming), method: input.method, from: attendee, received: context.received },
-      },
-      inboxEffect(context, attendee),
-    ],
+    `${attendee} is not an attendee of this event; the ${context.input.method} is queued for the organizer to decide`,
+    [queueRequest(context, attendee), inboxEffect(context, attendee)],
   );
 }

@@ -1,9 +1,10 @@
 // The organizer receives REFRESH (RFC 5546 section 3.2.6): an attendee asks for
 // the current version of the event.
 
-import { type Context, inboxEffect, singleInstance } from '../context.js';
+import { type Context, inboxEffect, queueRequest } from '../context.js';
 import { type ItipResult, result } from '../effects.js';
 import { currentRequest } from '../messages.js';
+import { answersRefreshAtOnce } from '../preferences.js';
 import { checkAttendee } from './check-attendee.js';
 import { isInvited, queueForOrganizer } from './party-crasher.js';
 
@@ -18,9 +19,8 @@ export function receiveRefresh(context: Context): ItipResult {
   const { input, stored } = context;
   const attendee = checked.attendee.address;
   if (!isInvited(stored!, checked.attendee)) return queueForOrganizer(context, attendee);
-  if ((input.prefs.event_refreshing ?? 'never').toLowerCase() === 'always') {
+  if (answersRefreshAtOnce(input.prefs)) {
     return result('applied', `sent the current event to ${attendee}`, [currentRequest(context, stored!, attendee)]);
   }
-  const entry = { uid: input.uid, recurrenceId: singleInstance(context.incoming), method: input.method, from: attendee, received: context.received };
-  return result('applied', `queued the refresh request of ${attendee}`, [{ type: 'put-request', entry }, inboxEffect(context, attendee)]);
+  return result('applied', `queued the refresh request of ${attendee}`, [queueRequest(context, attendee), inboxEffect(context, attendee)]);
 }

@@ -3,10 +3,9 @@
 
 import ICAL from 'ical.js';
 import { attendeesOf, findAttendee, type Participant } from '../../ical/calendar.js';
-import { formatUtc } from '../../ical/times.js';
 import { type Context, inboxEffect, objectEffects, workingCopy } from '../context.js';
 import { type ItipResult, result } from '../effects.js';
-import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { describeVersion, orderInstance, orderReply, replyMark } from '../rules/ordering.js';
 import { checkAttendee } from './check-attendee.js';
 import { isInvited, queueForOrganizer } from './party-crasher.js';
 
@@ -49,23 +48,20 @@ export function receiveReply(context: Context): ItipResult {
       stale.push(`${key || 'master'} (no such instance stored)`);
       continue;
     }
-    const version = versionOf(component, incoming.zones);
-    const eventVersion = versionOf(target, object.zones);
-    if (version.sequence < eventVersion.sequence) {
-      stale.push(`${key || 'master'} (reply to SEQUENCE ${version.sequence}, the event is at ${eventVersion.sequence})`);
+    const ordered = orderInstance(incoming, key, stored, 'sequence');
+    const { version } = ordered;
+    if (ordered.order < 0) {
+      stale.push(`${key || 'master'} (reply to SEQUENCE ${version.sequence}, the event is at ${ordered.stored!.sequence})`);
       continue;
     }
-    const mark = object.replyMarks[key]?.[replier];
-    if (mark) {
-      const order = compareVersions(version, { sequence: mark.sequence, dtstamp: Date.parse(mark.dtstamp) || 0 });
-      if (order < 0) {
-        stale.push(`${key || 'master'} (a later reply from ${replier} is stored: ${describeVersion({ sequence: mark.sequence, dtstamp: Date.parse(mark.dtstamp) || 0 })})`);
-        continue;
-      }
-      if (order === 0) {
-        same++;
-        continue;
-      }
+    const previous = orderReply(version, object.replyMarks, key, replier);
+    if (previous.order < 0) {
+      stale.push(`${key || 'master'} (a later reply from ${replier} is stored: ${describeVersion(previous.stored!)})`);
+      continue;
+    }
+    if (previous.order === 0) {
+      same++;
+      continue;
     }
     copyParticipation(target, reply);
     // A delegation adds the delegate the reply names (RFC 5546 section 3.2.2.3).
@@ -73,7 +69,7 @@ export function receiveReply(context: Context): ItipResult {
       if (other.address !== replier && !findAttendee(target, other.address)) copyParticipation(target, other);
     }
     object.set(key, target);
-    object.replyMarks[key] = { ...object.replyMarks[key], [replier]: { sequence: version.sequence, dtstamp: formatUtc(version.dtstamp) } };
+    object.replyMarks[key] = { ...object.replyMarks[key], [replier]: replyMark(version) };
     done.push(`${key || 'master'}: ${reply.partstat}`);
   }
   if (done.length === 0) {

@@ -4,12 +4,12 @@
 // DECLINECOUNTER (3.2.8) settles an attendee's proposal.
 
 import ICAL from 'ical.js';
-import { attendeesOf, cloneComponent, sequenceOf, timeProperty } from '../../ical/calendar.js';
+import { attendeesOf, cloneComponent, timeProperty } from '../../ical/calendar.js';
 import { tzidOf } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
 import { type Context, objectEffects, organizerOfObject, singleInstance, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
-import { compareVersions, describeVersion, versionOf } from '../rules/ordering.js';
+import { describeStale, orderInstance, overridesReplacedBy } from '../rules/ordering.js';
 import { addInstances } from '../attendee/add.js';
 import { clearRequests, notOrganizer } from './outgoing-rule.js';
 
@@ -27,23 +27,17 @@ export function recordSentRequest(context: Context): ItipResult {
   const changed: string[] = [];
   const stale: string[] = [];
   for (const key of incoming.keys()) {
-    const component = incoming.get(key)!;
-    const reference = stored?.get(key);
-    if (reference) {
-      const order = compareVersions(versionOf(component, incoming.zones), versionOf(reference, stored!.zones));
-      if (order < 0) {
-        stale.push(`${key || 'master'} (${describeVersion(versionOf(reference, stored!.zones))} stored)`);
-        continue;
-      }
+    const ordered = orderInstance(incoming, key, stored);
+    if (ordered.order < 0) {
+      stale.push(describeStale(key, ordered));
+      continue;
     }
-    object.set(key, cloneComponent(component));
+    object.set(key, cloneComponent(incoming.get(key)!));
     changed.push(key || 'master');
   }
   const master = incoming.master;
   if (stored && master && changed.includes('master')) {
-    for (const key of stored.keys()) {
-      if (key !== '' && !incoming.has(key) && sequenceOf(stored.get(key)!) <= sequenceOf(master)) object.delete(key);
-    }
+    for (const key of overridesReplacedBy(master, incoming, stored)) object.delete(key);
   }
   if (changed.length === 0) {
     return result('stale', `older than what is stored: ${stale.join(', ')} (RFC 5546 section 2.1.5)`, [clearRequests(context)]);

@@ -22,7 +22,7 @@
 import ICAL from 'ical.js';
 import { findAttendee, textOf } from '../../ical/calendar.js';
 import { expandObject } from '../../ical/expand.js';
-import { utcTime } from '../../ical/times.js';
+import { formatUtcSeconds, utcTime } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
 import { type Context, inboxEffect, objectEffects, organizerOfObject, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
@@ -45,8 +45,9 @@ import { BookingIndex, staticBookings } from './bookings.js';
 import { findFreeSlot } from './counter-slot.js';
 import { decideInstances, policiesOf, type InstanceDecision } from './decide.js';
 import { LocalClock } from './local-time.js';
-import { type Candidate, type Judgement, isoOf } from './policy.js';
-import { DELEGATE, parseChain } from './registry.js';
+import type { Candidate, Judgement } from './policy.js';
+import { DELEGATE, chainOf } from './registry.js';
+import { zoneOf } from '../preferences.js';
 import { readSettings, type ResourceSettings } from './settings.js';
 
 export function receiveAsResource(context: Context): ItipResult {
@@ -75,12 +76,8 @@ interface Setup {
 
 function setupOf(context: Context): Setup {
   const { settings, problems } = readSettings(context.input.prefs);
-  let chain = ['freebusy'];
-  try {
-    chain = parseChain(context.input.prefs.scheduling_function ?? 'freebusy');
-  } catch (error) {
-    problems.push(`${(error as Error).message}; used freebusy`);
-  }
+  const { chain, problem } = chainOf(context.input.prefs, ['freebusy']);
+  if (problem) problems.push(`${problem}; used freebusy`);
   return { settings, chain, problems };
 }
 
@@ -206,7 +203,7 @@ function decide(context: Context, object: CalendarObject, keys: string[], organi
   const { settings, chain, problems } = setupOf(context);
   const delegating = chain.includes(DELEGATE);
   const policies = policiesOf(chain.filter((name) => name !== DELEGATE));
-  const clock = new LocalClock(input.prefs.TZID ?? input.prefs.tzid);
+  const clock = new LocalClock(zoneOf(input.prefs));
   const bookings = new BookingIndex(input.bookings, input.uid);
   const candidates = candidatesOf(context, object, keys);
   if (candidates.length > 0) {
@@ -327,7 +324,7 @@ function counter(
   ];
   return result(
     'applied',
-    `countered: ${refusal.reason}; offered ${isoOf(slot.start)} to ${isoOf(slot.end)} instead; COUNTER to ${organizer}${note}`,
+    `countered: ${refusal.reason}; offered ${formatUtcSeconds(slot.start)} to ${formatUtcSeconds(slot.end)} instead; COUNTER to ${organizer}${note}`,
     effects,
   );
 }
@@ -343,19 +340,15 @@ function chooseMember(context: Context, settings: ResourceSettings, candidates: 
     const member = input.members?.find((m) => m.address === address);
     if (!member || address === input.user) continue;
     const own = readSettings(member.prefs).settings;
-    let memberChain: string[] = ['freebusy'];
-    try {
-      memberChain = parseChain(member.prefs.scheduling_function ?? 'freebusy');
-    } catch {
-      // A member with a broken chain is judged by free/busy alone.
-    }
+    // A member with a broken chain is judged by free/busy alone.
+    const memberChain = chainOf(member.prefs, ['freebusy']).chain;
     const timeChecks = policiesOf(['freebusy', ...memberChain.filter((n) => n === 'permitted_times')]);
     const judgement: Judgement = {
       user: address,
       uid: input.uid,
       organizer,
       settings: own,
-      clock: new LocalClock(member.prefs.TZID ?? member.prefs.tzid),
+      clock: new LocalClock(zoneOf(member.prefs)),
       bookings: new BookingIndex(staticBookings(member.busy), input.uid),
       accepted: [],
     };
