@@ -4,8 +4,7 @@
 // REQUEST, PUBLISH, ADD, CANCEL and DECLINECOUNTER; the organizer side receives
 // REPLY, REFRESH and COUNTER. Mail the user sent goes through the outgoing rule.
 
-import type ICAL from 'ical.js';
-import { CalendarError, eventsOf, uidOf } from '../ical/calendar.js';
+import { CalendarError } from '../ical/calendar.js';
 import { makeContext, type Context } from './context.js';
 import { type ItipInput, type ItipResult, result } from './effects.js';
 import type { Method } from './model.js';
@@ -65,17 +64,4 @@ export function schedule(input: ItipInput): ItipResult {
     if (error instanceof CalendarError) return result('refused', `the ${input.method} cannot be used: ${error.message}`);
     return result('error', `the ${input.method} could not be processed: ${(error as Error).message}`);
   }
-}
-
-/** The scheduling units of a message: its VEVENTs grouped by UID, in order of appearance. */
-export function eventsByUid(vcalendar: ICAL.Component): Map<string, ICAL.Component[]> {
-  const units = new Map<string, ICAL.Component[]>();
-  for (const event of eventsOf(vcalendar)) {
-    const uid = uidOf(event);
-    if (!uid) continue;
-    const list = units.get(uid) ?? [];
-    list.push(event);
-    units.set(uid, list);
-  }
-  return units;
 }
