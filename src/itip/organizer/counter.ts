@@ -28,5 +28,5 @@ export function receiveCounter(context: Context): ItipResult {
     queueRequest(context, attendee),
     inboxEffect(context, attendee),
   ];
-  return result('applied', `stored the counter-proposal of ${attendee}`, effects);
+  return result('queued', `stored the counter-proposal of ${attendee}`, effects);
 }

@@ -19,7 +19,7 @@ export function isInvited(object: CalendarObject, attendee: Participant): boolea
 /** A party crasher's message is not merged; the organizer decides (DESIGN: sender binding). */
 export function queueForOrganizer(context: Context, attendee: string): ItipResult {
   return result(
-    'refused',
+    'queued',
     `${attendee} is not an attendee of this event; the ${context.input.method} is queued for the organizer to decide`,
     [queueRequest(context, attendee), inboxEffect(context, attendee)],
   );

@@ -22,5 +22,5 @@ export function receiveRefresh(context: Context): ItipResult {
   if (answersRefreshAtOnce(input.prefs)) {
     return result('applied', `sent the current event to ${attendee}`, [currentRequest(context, stored!, attendee)]);
   }
-  return result('applied', `queued the refresh request of ${attendee}`, [queueRequest(context, attendee), inboxEffect(context, attendee)]);
+  return result('queued', `queued the refresh request of ${attendee}`, [queueRequest(context, attendee), inboxEffect(context, attendee)]);
 }
