@@ -6,7 +6,7 @@ import { DEFAULT_EXPANSION_LIMITS, type ExpansionLimits } from '../ical/expand.j
 import { DEFAULT_AUTHENTICATION_POLICY, type ArrivalFacts, type AuthenticationPolicy } from '../mail/authentication.js';
 import { verifyDkim, type DnsResolver } from '../mail/dkim.js';
 import { DEFAULT_MAX_CALENDAR_BYTES } from '../mail/read-mail.js';
-import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from './calendar-messages.js';
+import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../itip/rules/message-acceptance.js';
 
 export interface AgentPolicy {
   authentication: AuthenticationPolicy;

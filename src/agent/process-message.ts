@@ -7,17 +7,17 @@
 
 import { addressLengthProblem, normalizeAddress } from '../ical/address.js';
 import type { Direction, SenderFacts } from '../itip/effects.js';
-import type { CounterEntry, JournalEntry, Outcome, OutboxItem } from '../itip/model.js';
+import type { JournalEntry, Outcome, OutboxItem } from '../itip/model.js';
 import type { GroupMember } from '../itip/resource/bookings.js';
 import { schedule } from '../itip/schedule.js';
-import { scheduleFreeBusy } from '../itip/freebusy.js';
 import { SCHEDULE_STATUS } from '../itip/schedule-status.js';
 import { formatUtc } from '../ical/times.js';
 import type { ParsedMail } from '../mail/mail-facts.js';
 import type { Refusal } from '../mail/refusal-header.js';
 import type { Store, UserTx } from '../store/store.js';
 import { applyEffects } from './apply-effects.js';
-import { readGroupMembers, resourceBookings } from './resource-support.js';
+import { readGroupMembers } from './resource-support.js';
+import { eventSnapshot, freeBusySnapshot } from './read-snapshot.js';
 import { readCalendarMessages, type CalendarMessages } from './calendar-messages.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './policy.js';
 import { readIncoming } from './read-incoming.js';
@@ -212,9 +212,7 @@ function handleForUser(
   const sequence = { next: 0 };
   for (const message of calendars.messages) {
     for (const [uid, components] of message.units) {
-      const stored = tx.getObject(uid);
-      let counters: CounterEntry[] | undefined;
-      const outcome = schedule({
+      const unread = {
         method: message.method,
         uid,
         components,
@@ -222,20 +220,14 @@ function handleForUser(
         user: tx.user,
         role,
         prefs: tx.getPrefs(),
-        stored,
-        // Read only by the handlers that need them (DECLINECOUNTER, a resource's):
-        // a range read on every mail was a measurable part of handling one.
-        get counters() {
-          counters ??= tx.listCounters(uid);
-          return counters;
-        },
+        stored: tx.getObject(uid),
         sender,
         direction,
         now,
-        bookings: role === 'resource' ? resourceBookings(tx) : undefined,
         members,
         expansionLimits: extras.expansionLimits,
-      });
+      };
+      const outcome = schedule({ ...unread, ...eventSnapshot(tx, unread) });
       // The core returns no calendar change for stale, duplicate or refused
       // messages; what it does return (a request entry cleared, a party
       // crasher queued) applies whatever the outcome.
@@ -246,17 +238,20 @@ function handleForUser(
       journal(message.method, uid, outcome.outcome, reason);
     }
     for (const [uid, component] of message.freebusy) {
-      const outcome = scheduleFreeBusy({
+      const unread = {
+        kind: 'VFREEBUSY' as const,
         method: message.method,
         uid,
         component,
+        message: message.vcalendar,
         user: tx.user,
+        role,
         prefs: tx.getPrefs(),
         sender,
         direction,
         now,
-        busy: (from, to) => tx.freeBusy({ from, to }),
-      });
+      };
+      const outcome = schedule({ ...unread, ...freeBusySnapshot(tx, unread) });
       if (outcome.outcome !== 'error') applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence);
       const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
       journal(message.method, uid, outcome.outcome, reason);

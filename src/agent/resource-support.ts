@@ -1,36 +1,14 @@
-// What a resource's decision reads besides the message (src/itip/resource/):
-// its own other bookings, read through the transaction it is decided in, and
-// for a resource group its members' free/busy, read before the group's
-// transaction (each user has a transaction of its own).
+// What a resource group's decision reads of its members (src/itip/resource/):
+// their free/busy, read from their stores as plain data (each user has a
+// transaction of its own). The resource's own bookings come with the rest of
+// what the core reads, in read-snapshot.ts.
 
-import { eventsOf, organizerOf, parseCalendar } from '../ical/calendar.js';
 import { formatUtc } from '../ical/times.js';
 import type { Period } from '../itip/model.js';
-import { freeBusyWindow } from '../itip/periods.js';
-import type { GroupMember, ResourceBookings } from '../itip/resource/bookings.js';
+import { freeBusyWindow } from '../itip/freebusy/periods.js';
+import type { GroupMember } from '../itip/resource/bookings.js';
 import { parseMembers } from '../itip/resource/settings.js';
-import type { Store, UserTx } from '../store/store.js';
-
-/** The resource's own bookings, through its transaction (so earlier writes of this mail count). */
-export function resourceBookings(tx: UserTx): ResourceBookings {
-  const organizers = new Map<string, string | undefined>();
-  return {
-    busy: (fromMs, toMs) => tx.freeBusy({ from: formatUtc(fromMs), to: formatUtc(toMs) }),
-    organizer(uid) {
-      if (!organizers.has(uid)) {
-        let organizer: string | undefined;
-        const stored = tx.getObject(uid);
-        try {
-          if (stored) organizer = eventsOf(parseCalendar(stored.ics)).map(organizerOf).find((o) => o);
-        } catch {
-          // A stored object that no longer parses counts for nobody's quota.
-        }
-        organizers.set(uid, organizer);
-      }
-      return organizers.get(uid);
-    },
-  };
-}
+import type { Store } from '../store/store.js';
 
 /**
  * The members of a resource group (its `group_members` preference) that the

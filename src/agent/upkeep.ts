@@ -1,9 +1,9 @@
-// Moves every user's free/busy window forward (src/itip/upkeep.ts): `serve`
+// Moves every user's free/busy window forward (src/itip/freebusy/upkeep.ts): `serve`
 // runs it at start and once a day; each user's update is one transaction.
 // Own and others' periods of each recurring object are computed as a message
 // about it computes them, and replace what the store holds for its UID.
 
-import { refreshPeriods, movesWithWindow } from '../itip/upkeep.js';
+import { refreshPeriods, movesWithWindow } from '../itip/freebusy/upkeep.js';
 import type { Store } from '../store/store.js';
 import type { AgentPolicy } from './policy.js';
 

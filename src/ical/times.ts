@@ -80,6 +80,15 @@ export function formatUtc(epochMs: number): string {
   return text;
 }
 
+/**
+ * An instant as text in whole seconds, a fraction dropped (`2026-12-01T09:00:00Z`
+ * for 09:00:00.999): the form of times in reasons, headers and command output,
+ * which speak in seconds as iCalendar does (RFC 5545 section 3.3.5).
+ */
+export function formatUtcSeconds(epochMs: number): string {
+  return formatUtc(epochMs - (((epochMs % 1000) + 1000) % 1000));
+}
+
 export function formatDate(time: ICAL.Time): string {
   const pad = (n: number, width = 2) => String(n).padStart(width, '0');
   return `${pad(time.year, 4)}-${pad(time.month)}-${pad(time.day)}`;

@@ -9,7 +9,8 @@ import type { Window } from '../ical/expand.js';
 import { CalendarObject, organizerOfObject } from './calendar-object.js';
 import type { Effect, ItipInput } from './effects.js';
 import type { StoredObject } from './model.js';
-import { freeBusyWindow, objectPeriods } from './periods.js';
+import { zoneOf } from './preferences.js';
+import { freeBusyWindow, objectPeriods } from './freebusy/periods.js';
 
 export interface Context {
   input: ItipInput;
@@ -25,7 +26,7 @@ export interface Context {
 }
 
 export function makeContext(input: ItipInput): Context {
-  const floating = userZone(input.prefs.TZID ?? input.prefs.tzid);
+  const floating = userZone(zoneOf(input.prefs));
   const incoming = new CalendarObject(input.uid, floating);
   incoming.addTimezones(input.message);
   for (const component of input.components) {
@@ -76,7 +77,7 @@ export { organizerOfObject };
 
 /**
  * Store the object and everything derived from it: the user's own periods and
- * every other participant's that it implies (src/itip/periods.ts), replacing
+ * every other participant's that it implies (src/itip/freebusy/periods.ts), replacing
  * all others' periods of the UID, as the free/busy upkeep computes them.
  */
 export function objectEffects(context: Context, object: CalendarObject): Effect[] {
@@ -90,6 +91,16 @@ export function objectEffects(context: Context, object: CalendarObject): Effect[
   const note = 'the recurrence was expanded only up to a limit, so free/busy holds part of it';
   if (periods.truncated && !context.notes.includes(note)) context.notes.push(note);
   return effects;
+}
+
+/**
+ * The request queue's entry for this message (DESIGN.md, requests): it waits
+ * for the user's decision, one entry per UID and instance, from `from`. The
+ * instance is the one the message names alone, else the whole event (null).
+ */
+export function queueRequest(context: Context, from: string, recurrenceId: string | null = singleInstance(context.incoming)): Effect {
+  const { input } = context;
+  return { type: 'put-request', entry: { uid: input.uid, recurrenceId, method: input.method, from, received: context.received } };
 }
 
 export function inboxEffect(context: Context, from: string): Effect {

@@ -45,30 +45,51 @@ export interface SenderTrust {
 
 export type Direction = 'incoming' | 'outgoing';
 
-/** One UID's worth of an iTIP message, for one calendar user. */
-export interface ItipInput {
+/** What every input of the core has: the message, whose it is, and the facts around it. */
+interface InputBase {
   method: Method;
   uid: string;
-  /** The VEVENTs of this UID in the message. */
-  components: ICAL.Component[];
   /** The message's VCALENDAR (for its VTIMEZONEs). */
   message: ICAL.Component;
   user: string;
   role: Role;
   prefs: Preferences;
-  stored?: StoredObject;
-  counters: CounterEntry[];
   sender: SenderFacts;
   direction: Direction;
   /** Now, epoch ms, given by the caller (ITIP_AGENT_NOW in tests). */
   now: number;
   /** Bounds on recurrence expansion; the defaults of src/ical/expand.ts when absent. */
   expansionLimits?: ExpansionLimits;
-  /** For a resource: its other bookings, read-only (see src/itip/resource/). */
+}
+
+/**
+ * One UID's worth of VEVENTs of an iTIP message, for one calendar user, with
+ * a snapshot of what the rules read besides: plain data the caller reads
+ * before calling the core, as snapshotNeeds (src/itip/snapshot.ts) says.
+ */
+export interface ItipInput extends InputBase {
+  kind?: 'VEVENT';
+  /** The VEVENTs of this UID in the message. */
+  components: ICAL.Component[];
+  stored?: StoredObject;
+  /** The UID's counter-proposals, where snapshotNeeds asks for them; else empty. */
+  counters: CounterEntry[];
+  /** For a resource: its own bookings over the span snapshotNeeds names (src/itip/resource/bookings.ts). */
   bookings?: ResourceBookings;
   /** For a resource group: its members' free/busy, read before its transaction. */
   members?: GroupMember[];
 }
+
+/** One VFREEBUSY of a message (RFC 5546 section 3.3), for one calendar user. */
+export interface FreeBusyInput extends InputBase {
+  kind: 'VFREEBUSY';
+  component: ICAL.Component;
+  /** The user's own busy periods overlapping the range snapshotNeeds names (a free/busy REQUEST's); else empty. */
+  busy: Period[];
+}
+
+/** Everything the core's one entry point, schedule(), takes. */
+export type ScheduleInput = ItipInput | FreeBusyInput;
 
 export type Effect =
   | { type: 'put-object'; object: StoredObject }
@@ -78,7 +99,7 @@ export type Effect =
    * Others' periods of the UID. With a participant, that one's replace theirs
    * (a free/busy REPLY or PUBLISH); without, these are all of the UID's, each
    * under its own participant, and everyone else's go (what a calendar object
-   * implies: othersOf in src/itip/periods.ts).
+   * implies: othersOf in src/itip/freebusy/periods.ts).
    */
   | { type: 'others-periods'; uid: string; participant?: string; periods: OthersPeriod[] }
   | { type: 'remove-others-periods'; uid: string; participant?: string }

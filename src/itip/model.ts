@@ -18,8 +18,17 @@ export function isMethod(value: string | undefined | null): value is Method {
   return value != null && (METHODS as readonly string[]).includes(value);
 }
 
-/** What happened to one message for one recipient (and UID). */
-export type Outcome = 'applied' | 'stale' | 'duplicate' | 'refused' | 'ignored' | 'error';
+/**
+ * What happened to one message for one recipient (and UID):
+ * - applied: the calendar (or what is kept of it) changed, or an answer was queued;
+ * - queued: nothing changed yet; the message waits in the request queue for
+ *   the user's decision (a COUNTER, a REFRESH the user answers, a party crasher's REPLY);
+ * - stale, duplicate: older than, or the same as, what is stored (RFC 5546 section 2.1.5);
+ * - refused: not allowed to change the calendar (sender binding, a broken calendar);
+ * - ignored: not for this user or this role; error: our fault, not the sender's.
+ */
+export const OUTCOMES = ['applied', 'queued', 'stale', 'duplicate', 'refused', 'ignored', 'error'] as const;
+export type Outcome = (typeof OUTCOMES)[number];
 
 export type Role = 'person' | 'resource';
 

@@ -1,31 +1,34 @@
-// The entry point of the scheduling core: one UID of one iTIP message for one
-// calendar user in, an outcome and effects out. Methods are dispatched by the
-// role the user plays (RFC 5546 section 1.4): the attendee side receives
-// REQUEST, PUBLISH, ADD, CANCEL and DECLINECOUNTER; the organizer side receives
-// REPLY, REFRESH and COUNTER. Mail the user sent goes through the outgoing rule.
+// The one entry point of the scheduling core: one UID of one iTIP message for
+// one calendar user in, an outcome and effects out. VEVENTs are dispatched by
+// the role the user plays (RFC 5546 section 1.4): the attendee side
+// (src/itip/attendee/) receives REQUEST, PUBLISH, ADD, CANCEL and
+// DECLINECOUNTER; the organizer side (src/itip/organizer/) receives REPLY,
+// REFRESH and COUNTER; a resource decides on its own (src/itip/resource/).
+// Mail the user sent goes through the outgoing rule (src/itip/outgoing/).
+// A VFREEBUSY (section 3.3) goes to src/itip/freebusy/vfreebusy.ts. What the
+// rules read besides the message comes in the input, as snapshotNeeds
+// (src/itip/snapshot.ts) names it.
 
-import type ICAL from 'ical.js';
-import { CalendarError, eventsOf, uidOf } from '../ical/calendar.js';
+import { CalendarError } from '../ical/calendar.js';
 import { makeContext, type Context } from './context.js';
-import { type ItipInput, type ItipResult, result } from './effects.js';
+import { type ItipResult, type ScheduleInput, result } from './effects.js';
 import type { Method } from './model.js';
-import { receiveCancel } from './receive-cancel.js';
-import { outgoingProblem } from './sender.js';
+import { receiveAdd } from './attendee/add.js';
+import { receiveCancel } from './attendee/cancel.js';
+import { receiveDeclineCounter } from './attendee/decline-counter.js';
+import { receiveRequest } from './attendee/request.js';
+import { receiveCounter } from './organizer/counter.js';
+import { receiveRefresh } from './organizer/refresh.js';
+import { receiveReply } from './organizer/reply.js';
+import { recordSentCounter, recordSentRefresh, recordSentReply } from './outgoing/sent-as-attendee.js';
+import { recordSentCancel, recordSentDeclineCounter, recordSentRequest } from './outgoing/sent-as-organizer.js';
+import { scheduleFreeBusy } from './freebusy/vfreebusy.js';
 import { receiveAsResource } from './resource/handler.js';
-import { receiveReply, receiveCounter, receiveRefresh } from './receive-reply.js';
-import { receiveAdd, receiveDeclineCounter, receiveRequest } from './receive-request.js';
-import {
-  sendCancel,
-  sendCounter,
-  sendDeclineCounter,
-  sendRefresh,
-  sendReply,
-  sendRequest,
-} from './send.js';
+import { outgoingProblem } from './rules/sender.js';
 
 type Handler = (context: Context) => ItipResult;
 
-const RECEIVE: Record<Method, Handler> = {
+const INCOMING: Record<Method, Handler> = {
   PUBLISH: receiveRequest,
   REQUEST: receiveRequest,
   ADD: receiveAdd,
@@ -36,19 +39,20 @@ const RECEIVE: Record<Method, Handler> = {
   COUNTER: receiveCounter,
 };
 
-const SEND: Record<Method, Handler> = {
-  PUBLISH: sendRequest,
-  REQUEST: sendRequest,
-  ADD: sendRequest,
-  CANCEL: sendCancel,
-  DECLINECOUNTER: sendDeclineCounter,
-  REPLY: sendReply,
-  REFRESH: sendRefresh,
-  COUNTER: sendCounter,
+const OUTGOING: Record<Method, Handler> = {
+  PUBLISH: recordSentRequest,
+  REQUEST: recordSentRequest,
+  ADD: recordSentRequest,
+  CANCEL: recordSentCancel,
+  DECLINECOUNTER: recordSentDeclineCounter,
+  REPLY: recordSentReply,
+  REFRESH: recordSentRefresh,
+  COUNTER: recordSentCounter,
 };
 
 /** Pure: the same input always gives the same result. Never throws. */
-export function schedule(input: ItipInput): ItipResult {
+export function schedule(input: ScheduleInput): ItipResult {
+  if (input.kind === 'VFREEBUSY') return scheduleFreeBusy(input);
   try {
     const forged = outgoingProblem(input);
     if (forged) return result('refused', forged);
@@ -57,7 +61,7 @@ export function schedule(input: ItipInput): ItipResult {
     const handler =
       input.role === 'resource' && input.direction === 'incoming'
         ? receiveAsResource
-        : (input.direction === 'outgoing' ? SEND : RECEIVE)[input.method];
+        : (input.direction === 'outgoing' ? OUTGOING : INCOMING)[input.method];
     const outcome = handler(context);
     if (context.notes.length === 0) return outcome;
     return { ...outcome, reason: `${outcome.reason}; ${context.notes.join('; ')}` };
@@ -67,17 +71,4 @@ export function schedule(input: ItipInput): ItipResult {
     if (error instanceof CalendarError) return result('refused', `the ${input.method} cannot be used: ${error.message}`);
     return result('error', `the ${input.method} could not be processed: ${(error as Error).message}`);
   }
-}
-
-/** The scheduling units of a message: its VEVENTs grouped by UID, in order of appearance. */
-export function eventsByUid(vcalendar: ICAL.Component): Map<string, ICAL.Component[]> {
-  const units = new Map<string, ICAL.Component[]>();
-  for (const event of eventsOf(vcalendar)) {
-    const uid = uidOf(event);
-    if (!uid) continue;
-    const list = units.get(uid) ?? [];
-    list.push(event);
-    units.set(uid, list);
-  }
-  return units;
 }

@@ -17,7 +17,7 @@ import { mailAddress, normalizeAddress } from '../ical/address.js';
 import { attendeesOf, calendarMethod, eventsOf, organizerOf, parseCalendar, textOf, uidOf } from '../ical/calendar.js';
 import { formatUtc, instantOf, tzidOf } from '../ical/times.js';
 import { ZoneResolver } from '../ical/zones.js';
-import { oneLine } from './display-text.js';
+import { oneLine } from '../ical/display-text.js';
 
 export interface ImipInput {
   /** The calendar user who sends: a mailto: URI or a bare address. */
@@ -112,7 +112,7 @@ export function outgoingIcs(ics: string): string {
 // Every value taken from the calendar (SUMMARY, LOCATION, CN, PARTSTAT, TZID,
 // FBTYPE, the RRULE text) passes through oneLine() before it reaches the
 // Subject, the From name or a line of the text part: the sender of the
-// calendar must not be able to start a line there (see display-text.ts).
+// calendar must not be able to start a line there (see src/ical/display-text.ts).
 // DESCRIPTION is not shown: the calendar program shows it, and a summary of
 // it would be the sender's free text in the agent's own mail.
 

@@ -15,6 +15,7 @@ import iconv from 'iconv-lite';
 import libmime from 'libmime';
 import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { normalizeAddress } from '../ical/address.js';
+import { formatUtcSeconds } from '../ical/times.js';
 import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
 
 export interface ReadMailLimits {
@@ -471,7 +472,7 @@ function dateOf(lines: HeaderLine[]): string | undefined {
   if (!line) return undefined;
   const time = Date.parse(headerValue(line.line).replace(/\([^)]*\)/g, ' ').trim());
   if (Number.isNaN(time)) return undefined;
-  return new Date(time).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return formatUtcSeconds(time);
 }
 
 interface AddressEntry {

@@ -3,7 +3,7 @@
 // invitation did not reach the calendar. Off by default: without it the
 // mailbox gets the original bytes exactly.
 
-import { oneLine } from './display-text.js';
+import { oneLine } from '../ical/display-text.js';
 
 export const REFUSAL_HEADER = 'X-Itip-Agent-Refused';
 
@@ -17,7 +17,7 @@ export interface Refusal {
 /**
  * One header line: printable ASCII only, at most ~900 bytes (RFC 5322 section
  * 2.1.1 allows 998). The UID and the reason carry calendar text: it is made
- * one line first, as everywhere calendar text goes into mail (display-text.ts).
+ * one line first, as everywhere calendar text goes into mail (src/ical/display-text.ts).
  */
 function headerLine(refusal: Refusal): string {
   const clean = (text: string) => oneLine(text).replace(/[^\x20-\x7e]+/g, ' ').replace(/\s+/g, ' ').trim();

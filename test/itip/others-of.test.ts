@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { CalendarObject } from '../../src/itip/calendar-object.js';
-import { objectPeriods, othersOf } from '../../src/itip/periods.js';
+import { objectPeriods, othersOf } from '../../src/itip/freebusy/periods.js';
 
 const ALICE = 'mailto:alice@example.com';
 const BOB = 'mailto:bob@example.org';

@@ -21,15 +21,17 @@
 
 import ICAL from 'ical.js';
 import { findAttendee, textOf } from '../../ical/calendar.js';
-import { expandObject } from '../../ical/expand.js';
-import { utcTime } from '../../ical/times.js';
+import { expandObject, type Window } from '../../ical/expand.js';
+import { formatUtcSeconds, utcTime } from '../../ical/times.js';
 import type { CalendarObject } from '../calendar-object.js';
 import { type Context, inboxEffect, objectEffects, organizerOfObject, workingCopy } from '../context.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { refreshMessage } from '../messages.js';
-import { receiveCancel } from '../receive-cancel.js';
-import { addInstances, checkOrganizer, mergeRequest, unchangedOutcome } from '../receive-request.js';
-import { organizerSpeaker, senderProblem } from '../sender.js';
+import { addInstances } from '../attendee/add.js';
+import { receiveCancel } from '../attendee/cancel.js';
+import { checkOrganizer } from '../attendee/check-organizer.js';
+import { mergeRequest, unchangedOutcome } from '../attendee/request.js';
+import { organizerSpeaker, senderProblem } from '../rules/sender.js';
 import {
   type Answer,
   addDelegate,
@@ -39,20 +41,22 @@ import {
   restamp,
   setPartstat,
 } from './answers.js';
-import { BookingIndex, staticBookings } from './bookings.js';
+import { BookingIndex, bookingSpan, staticBookings } from './bookings.js';
 import { findFreeSlot } from './counter-slot.js';
 import { decideInstances, policiesOf, type InstanceDecision } from './decide.js';
 import { LocalClock } from './local-time.js';
-import { type Candidate, type Judgement, isoOf } from './policy.js';
-import { DELEGATE, parseChain } from './registry.js';
+import type { Candidate, Judgement } from './policy.js';
+import { DELEGATE, chainOf } from './registry.js';
+import { zoneOf } from '../preferences.js';
 import { readSettings, type ResourceSettings } from './settings.js';
 
 export function receiveAsResource(context: Context): ItipResult {
   switch (context.input.method) {
     case 'REQUEST':
-      return resourceRequest(context);
-    case 'ADD':
-      return resourceAdd(context);
+    case 'ADD': {
+      const plan = planOf(context);
+      return 'outcome' in plan ? plan : decide(context, plan);
+    }
     case 'CANCEL':
       return resourceCancel(context);
     case 'REFRESH':
@@ -73,12 +77,8 @@ interface Setup {
 
 function setupOf(context: Context): Setup {
   const { settings, problems } = readSettings(context.input.prefs);
-  let chain = ['freebusy'];
-  try {
-    chain = parseChain(context.input.prefs.scheduling_function ?? 'freebusy');
-  } catch (error) {
-    problems.push(`${(error as Error).message}; used freebusy`);
-  }
+  const { chain, problem } = chainOf(context.input.prefs, ['freebusy']);
+  if (problem) problems.push(`${problem}; used freebusy`);
   return { settings, chain, problems };
 }
 
@@ -127,30 +127,53 @@ function describeRefusals(decisions: InstanceDecision[]): string {
   return refused.length > 3 ? `${first}; and ${refused.length - 3} more` : first;
 }
 
-/** REQUEST: merge as a person does, then judge what changed. */
-function resourceRequest(context: Context): ItipResult {
-  const checked = checkOrganizer(context);
-  if ('outcome' in checked) return checked;
-  const object = workingCopy(context);
-  const report = mergeRequest(context, object);
-  if (report.changed.length === 0) return unchangedOutcome(report);
-  if (!object.list().some((c) => findAttendee(c, context.input.user))) {
-    return result('ignored', `${context.input.user} is not among the attendees (a list or a forward), so the resource books nothing`);
-  }
-  return decide(context, object, report.changed, checked.organizer);
+/** What a REQUEST or ADD has the resource judge: the object as it would be stored, what changed, and whom to answer. */
+interface Plan {
+  object: CalendarObject;
+  /** The recurrence keys that changed ('' for the master: the whole series). */
+  keys: string[];
+  organizer: string;
+  candidates: Candidate[];
 }
 
-/** ADD: the new instances become overrides of the stored series, and only they are judged. */
-function resourceAdd(context: Context): ItipResult {
+/**
+ * REQUEST: merged as a person merges it, and what changed is judged. ADD: the
+ * new instances become overrides of the stored series, and only they are
+ * judged. Or the outcome, when there is nothing to judge.
+ */
+function planOf(context: Context): Plan | ItipResult {
   const checked = checkOrganizer(context);
   if ('outcome' in checked) return checked;
-  if (!context.stored?.master) {
-    return result('applied', 'the event is not stored: asked the organizer for it with a REFRESH', [refreshMessage(context, checked.organizer)]);
-  }
+  const { input } = context;
   const object = workingCopy(context);
-  const added = addInstances(context, object);
-  if (added.length === 0) return result('duplicate', 'every added instance is already stored');
-  return decide(context, object, added, checked.organizer);
+  let keys: string[];
+  if (input.method === 'ADD') {
+    if (!context.stored?.master) {
+      return result('applied', 'the event is not stored: asked the organizer for it with a REFRESH', [refreshMessage(context, checked.organizer)]);
+    }
+    keys = addInstances(context, object);
+    if (keys.length === 0) return result('duplicate', 'every added instance is already stored');
+  } else {
+    const report = mergeRequest(context, object);
+    if (report.changed.length === 0) return unchangedOutcome(report);
+    if (!object.list().some((c) => findAttendee(c, input.user))) {
+      return result('ignored', `${input.user} is not among the attendees (a list or a forward), so the resource books nothing`);
+    }
+    keys = report.changed;
+  }
+  return { object, keys, organizer: checked.organizer, candidates: candidatesOf(context, object, keys) };
+}
+
+/**
+ * The span of its own bookings a resource's decision on this REQUEST or ADD
+ * reads, and whether it needs their organizers (src/itip/snapshot.ts); an
+ * empty span when it judges no instance.
+ */
+export function bookingsToRead(context: Context): { span: Window; organizers: boolean } {
+  const plan = planOf(context);
+  if ('outcome' in plan || plan.candidates.length === 0) return { span: { from: 0, to: 0 }, organizers: false };
+  const judged = { from: Math.min(...plan.candidates.map((c) => c.start)), to: Math.max(...plan.candidates.map((c) => c.end)) };
+  return bookingSpan(judged, context.input.prefs, readSettings(context.input.prefs).settings);
 }
 
 function resourceCancel(context: Context): ItipResult {
@@ -198,19 +221,15 @@ function resourceDeclineCounter(context: Context): ItipResult {
   return result('applied', known ? 'the organizer declined the offer; it is withdrawn' : 'declined an offer not on record', effects);
 }
 
-/** Judges the instances of `keys`, sets the resource's answers in the object, and answers. */
-function decide(context: Context, object: CalendarObject, keys: string[], organizer: string): ItipResult {
+/** Judges the planned instances, sets the resource's answers in the object, and answers. */
+function decide(context: Context, plan: Plan): ItipResult {
   const { input } = context;
+  const { object, keys, organizer, candidates } = plan;
   const { settings, chain, problems } = setupOf(context);
   const delegating = chain.includes(DELEGATE);
   const policies = policiesOf(chain.filter((name) => name !== DELEGATE));
-  const clock = new LocalClock(input.prefs.TZID ?? input.prefs.tzid);
+  const clock = new LocalClock(zoneOf(input.prefs));
   const bookings = new BookingIndex(input.bookings, input.uid);
-  const candidates = candidatesOf(context, object, keys);
-  if (candidates.length > 0) {
-    // One read for the whole span (quota periods reach a little further; the index grows as needed).
-    bookings.overlapping(Math.min(...candidates.map((c) => c.start)), Math.max(...candidates.map((c) => c.end)));
-  }
   const judgement: Judgement = { user: input.user, uid: input.uid, organizer, settings, clock, bookings, accepted: [] };
   const decisions = decideInstances(policies, judgement, candidates);
   const refused = decisions.filter((d) => d.refusal);
@@ -325,7 +344,7 @@ function counter(
   ];
   return result(
     'applied',
-    `countered: ${refusal.reason}; offered ${isoOf(slot.start)} to ${isoOf(slot.end)} instead; COUNTER to ${organizer}${note}`,
+    `countered: ${refusal.reason}; offered ${formatUtcSeconds(slot.start)} to ${formatUtcSeconds(slot.end)} instead; COUNTER to ${organizer}${note}`,
     effects,
   );
 }
@@ -341,19 +360,15 @@ function chooseMember(context: Context, settings: ResourceSettings, candidates: 
     const member = input.members?.find((m) => m.address === address);
     if (!member || address === input.user) continue;
     const own = readSettings(member.prefs).settings;
-    let memberChain: string[] = ['freebusy'];
-    try {
-      memberChain = parseChain(member.prefs.scheduling_function ?? 'freebusy');
-    } catch {
-      // A member with a broken chain is judged by free/busy alone.
-    }
+    // A member with a broken chain is judged by free/busy alone.
+    const memberChain = chainOf(member.prefs, ['freebusy']).chain;
     const timeChecks = policiesOf(['freebusy', ...memberChain.filter((n) => n === 'permitted_times')]);
     const judgement: Judgement = {
       user: address,
       uid: input.uid,
       organizer,
       settings: own,
-      clock: new LocalClock(member.prefs.TZID ?? member.prefs.tzid),
+      clock: new LocalClock(zoneOf(member.prefs)),
       bookings: new BookingIndex(staticBookings(member.busy), input.uid),
       accepted: [],
     };

@@ -2,7 +2,8 @@
 // more concurrent bookings than the resource's `capacity` allows (default 1:
 // no overlap at all). Every busy type counts, tentative ones included.
 
-import { BUSY_STATUS, type Candidate, type Judgement, type Policy, isoOf } from './policy.js';
+import { formatUtcSeconds } from '../../ical/times.js';
+import { BUSY_STATUS, type Candidate, type Judgement, type Policy } from './policy.js';
 
 /** The most bookings that overlap at any one moment within [start, end). */
 export function peakConcurrency(intervals: Array<{ start: number; end: number }>, start: number, end: number): number {
@@ -35,6 +36,6 @@ export const freebusyPolicy: Policy = {
     const peak = overlapsAt(judgement, candidate);
     if (peak < capacity) return undefined;
     const what = capacity === 1 ? 'already booked' : `already booked ${peak} times (capacity ${capacity})`;
-    return { reason: `${isoOf(candidate.start)} to ${isoOf(candidate.end)} is ${what}`, ...BUSY_STATUS, retimable: true };
+    return { reason: `${formatUtcSeconds(candidate.start)} to ${formatUtcSeconds(candidate.end)} is ${what}`, ...BUSY_STATUS, retimable: true };
   },
 };

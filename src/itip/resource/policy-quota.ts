@@ -4,7 +4,8 @@
 // their whole length; the instances of this request accepted so far count too.
 
 import type { Candidate, Judgement, Policy, Refusal } from './policy.js';
-import { hoursText, isoOf } from './policy.js';
+import { hoursText } from './policy.js';
+import { formatUtcSeconds } from '../../ical/times.js';
 import { addressDomain } from '../../ical/address.js';
 import { matchesAccess, type Quota } from './settings.js';
 
@@ -35,7 +36,7 @@ function quotaProblem(quota: Quota, judgement: Judgement, candidate: Candidate):
   if (used + length <= quota.amountMs) return undefined;
   const who = quota.scope === 'organizer' ? judgement.organizer : key.replace(/^group:/, 'group ');
   return {
-    reason: `quota ${quota.text}: ${who} has ${hoursText(used)} booked in the ${quota.period} from ${isoOf(from)}, and ${hoursText(length)} more would exceed ${hoursText(quota.amountMs)}`,
+    reason: `quota ${quota.text}: ${who} has ${hoursText(used)} booked in the ${quota.period} from ${formatUtcSeconds(from)}, and ${hoursText(length)} more would exceed ${hoursText(quota.amountMs)}`,
     status: '4.0',
     statusText: 'Event conflict. Quota exceeded.',
     retimable: true,

@@ -46,10 +46,6 @@ export interface Policy {
 export const BUSY_STATUS = { status: '4.0', statusText: 'Event conflict. Date-time is busy.' } as const;
 export const NO_AUTHORITY = { status: '3.8', statusText: 'No authority' } as const;
 
-export function isoOf(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-
 /** Durations in reasons: 1h30m, 45m, 10h. */
 export function hoursText(ms: number): string {
   const minutes = Math.round(ms / 60_000);

@@ -9,6 +9,8 @@ import { quotaPolicy } from './policy-quota.js';
 import { sameDomainPolicy } from './policy-same-domain.js';
 import type { Policy } from './policy.js';
 import { SettingError, splitChain } from './settings.js';
+import type { Preferences } from '../model.js';
+import { schedulingFunctions } from '../preferences.js';
 
 /**
  * `delegate` is no per-instance check: it ends the chain by handing the request
@@ -31,6 +33,18 @@ const ALIASES: Record<string, string> = {
 
 export function knownFunctions(): string[] {
   return [...POLICIES.keys(), DELEGATE];
+}
+
+/**
+ * The chain a resource's preferences name, and why it fell back to `fallback`
+ * when they name one that cannot be used.
+ */
+export function chainOf(prefs: Preferences, fallback: string[]): { chain: string[]; problem?: string } {
+  try {
+    return { chain: parseChain(schedulingFunctions(prefs)) };
+  } catch (error) {
+    return { chain: fallback, problem: (error as Error).message };
+  }
 }
 
 /** The chain's names in canonical spelling; throws a SettingError naming an unknown one. */

@@ -6,6 +6,7 @@
 
 import { addressDomain } from '../../ical/address.js';
 import type { Preferences } from '../model.js';
+import { schedulingFunctions } from '../preferences.js';
 
 export class SettingError extends Error {
   override name = 'SettingError';
@@ -289,7 +290,7 @@ export function readSettings(prefs: Preferences): { settings: ResourceSettings; 
   };
   const policy = (prefs.recurrence_policy ?? 'all-or-nothing').toLowerCase();
   const settings: ResourceSettings = {
-    chain: splitChain(prefs.scheduling_function ?? 'freebusy'),
+    chain: splitChain(schedulingFunctions(prefs)),
     capacity: number(prefs.capacity, 1, 1, 10_000),
     recurrencePolicy: policy === 'per-instance' ? 'per-instance' : 'all-or-nothing',
     permitted: attempt(prefs.permitted_times, parsePermittedTimes, undefined),

@@ -1,18 +1,18 @@
-// A person receives CANCEL from the organizer (RFC 5546 section 3.2.5): the
+// An attendee receives CANCEL from the organizer (RFC 5546 section 3.2.5): the
 // whole event, some instances, or (when the CANCEL lists only other attendees)
 // those attendees' part. Cancelled events and instances are kept with
 // STATUS:CANCELLED, as a CalDAV server keeps them, so that a late, older
 // REQUEST cannot bring them back.
 
 import ICAL from 'ical.js';
-import { attendeesOf, findAttendee } from '../ical/calendar.js';
-import { expandObject } from '../ical/expand.js';
-import { instantOf, tzidOf, utcTime } from '../ical/times.js';
-import type { CalendarObject } from './calendar-object.js';
-import { type Context, inboxEffect, objectEffects, setProperty, takeVersion, workingCopy } from './context.js';
-import { type Effect, type ItipResult, result } from './effects.js';
-import { compareVersions, describeVersion, versionOf } from './ordering.js';
-import { checkOrganizer } from './receive-request.js';
+import { attendeesOf, findAttendee } from '../../ical/calendar.js';
+import { expandObject } from '../../ical/expand.js';
+import { instantOf, tzidOf, utcTime } from '../../ical/times.js';
+import type { CalendarObject } from '../calendar-object.js';
+import { type Context, inboxEffect, objectEffects, setProperty, takeVersion, workingCopy } from '../context.js';
+import { type Effect, type ItipResult, result } from '../effects.js';
+import { describeStale, orderInstance } from '../rules/ordering.js';
+import { checkOrganizer } from './check-organizer.js';
 
 function cancelComponent(target: ICAL.Component, message: ICAL.Component): void {
   setProperty(target, 'status', 'CANCELLED');
@@ -71,18 +71,15 @@ export function receiveCancel(context: Context): ItipResult {
 
   for (const key of incoming.keys()) {
     const component = incoming.get(key)!;
-    const reference = stored.get(key) ?? stored.master;
-    if (reference) {
-      const order = compareVersions(versionOf(component, incoming.zones), versionOf(reference, stored.zones));
-      if (order < 0) {
-        stale.push(`${key || 'master'} (${describeVersion(versionOf(reference, stored.zones))} stored)`);
-        continue;
-      }
-      const alreadyCancelled = String(stored.get(key)?.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED';
-      if (order === 0 && alreadyCancelled) {
-        same++;
-        continue;
-      }
+    const ordered = orderInstance(incoming, key, stored);
+    if (ordered.order < 0) {
+      stale.push(describeStale(key, ordered));
+      continue;
+    }
+    const alreadyCancelled = String(stored.get(key)?.getFirstPropertyValue('status') ?? '').toUpperCase() === 'CANCELLED';
+    if (ordered.order === 0 && alreadyCancelled) {
+      same++;
+      continue;
     }
     if (key === '') {
       const others = removesOthersOnly(context, component, object);

@@ -4,16 +4,17 @@
 // arrived. Pure: the stored object and now in; the periods out.
 //
 // The periods are those a message about the object leaves (objectPeriods in
-// src/itip/periods.ts, the rule every message's effects use), for the window
+// src/itip/freebusy/periods.ts, the rule every message's effects use), for the window
 // of the day: run right after a message, the upkeep changes nothing; run a
 // day later, it moves the window and nothing else. What a restart does (serve
 // runs the upkeep at start) therefore never depends on when it happens.
 
-import { userZone } from '../ical/zones.js';
-import type { ExpansionLimits } from '../ical/expand.js';
-import { CalendarObject } from './calendar-object.js';
-import type { OthersPeriod, Period, Preferences, StoredObject } from './model.js';
+import { userZone } from '../../ical/zones.js';
+import type { ExpansionLimits } from '../../ical/expand.js';
+import { CalendarObject } from '../calendar-object.js';
+import type { OthersPeriod, Period, Preferences, StoredObject } from '../model.js';
 import { freeBusyWindow, objectPeriods } from './periods.js';
+import { zoneOf } from '../preferences.js';
 
 export interface RefreshedPeriods {
   own: Period[];
@@ -40,6 +41,6 @@ export function refreshPeriods(
   limits?: ExpansionLimits,
 ): RefreshedPeriods | undefined {
   if (!movesWithWindow(stored)) return undefined;
-  const object = CalendarObject.fromStored(stored, userZone(prefs.TZID ?? prefs.tzid));
+  const object = CalendarObject.fromStored(stored, userZone(zoneOf(prefs)));
   return objectPeriods(object, user, freeBusyWindow(prefs, now), limits);
 }

@@ -13,22 +13,16 @@
 // expanded, and an answer would show time as free that is not.
 
 import ICAL from 'ical.js';
-import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf } from '../ical/calendar.js';
-import { compareText } from '../ical/text-order.js';
-import { formatUtc, parseInstant, utcTime } from '../ical/times.js';
-import { result, type Effect, type ItipInput, type ItipResult } from './effects.js';
-import type { FbType, Method, OthersPeriod, Period } from './model.js';
+import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf } from '../../ical/calendar.js';
+import { compareText } from '../../ical/text-order.js';
+import { formatUtc, parseInstant, utcTime } from '../../ical/times.js';
+import { result, type Effect, type FreeBusyInput, type ItipResult } from '../effects.js';
+import type { FbType, Method, OthersPeriod, Period, Preferences } from '../model.js';
 import { freeBusyWindow } from './periods.js';
-import { attendeeSpeaker, organizerSpeaker, senderProblem, type Speaker } from './sender.js';
+import { sharesFreeBusy } from '../preferences.js';
+import { attendeeSpeaker, organizerSpeaker, senderProblem, type Speaker } from '../rules/sender.js';
 
-/** One VFREEBUSY of a message, for one calendar user: what an event's input has, with the user's busy time. */
-export type FreeBusyInput = Pick<ItipInput, 'method' | 'uid' | 'user' | 'prefs' | 'sender' | 'direction' | 'now'> & {
-  component: ICAL.Component;
-  /** The user's own busy periods overlapping [from, to) (ISO 8601 UTC). */
-  busy: (from: string, to: string) => Period[];
-};
-
-/** Pure, like schedule(): the same input always gives the same result. Never throws. */
+/** Reached through schedule() (src/itip/schedule.ts). Pure: the same input always gives the same result. Never throws. */
 export function scheduleFreeBusy(input: FreeBusyInput): ItipResult {
   try {
     if (input.direction === 'outgoing') return result('ignored', 'a VFREEBUSY the user sends changes nothing in the user\'s calendar');
@@ -57,15 +51,13 @@ function answerRequest(input: FreeBusyInput): ItipResult {
   // Nothing is stored of a free/busy request: its SENT-BY counts only within the organizer's domain.
   const forged = senderProblem(input, organizerSpeaker(organizer, [component]));
   if (forged) return result('refused', forged);
-  if (input.prefs.freebusy_sharing !== 'share') {
+  if (!sharesFreeBusy(input.prefs)) {
     return result('ignored', 'free/busy requests are answered only for a user who shares free/busy (freebusy_sharing=share)');
   }
-  const window = freeBusyWindow(input.prefs, input.now);
-  const from = Math.max(asked.from, window.from);
-  const to = Math.min(asked.to, window.to);
+  const { from, to } = answeredRange(asked, input.prefs, input.now);
   if (from >= to) return result('ignored', `the free/busy request asks about ${formatUtc(asked.from)} to ${formatUtc(asked.to)}, outside the free/busy window`);
 
-  const periods = mergedBusy(input.busy(formatUtc(from), formatUtc(to)), from, to);
+  const periods = mergedBusy(input.busy, from, to);
   const reply = new ICAL.Component('vfreebusy');
   reply.addPropertyWithValue('uid', input.uid);
   reply.addPropertyWithValue('dtstamp', utcTime(input.now));
@@ -124,6 +116,28 @@ function keepBusyTime(input: FreeBusyInput): ItipResult {
     { type: 'inbox', method, uid, from: participant, ics: messageText(method, component) },
   ];
   return result('applied', `kept ${periods.length} busy period(s) of ${participant}`, effects);
+}
+
+/** The range a free/busy REQUEST is answered for: the asked one, cut to the free/busy window. */
+function answeredRange(asked: { from: number; to: number }, prefs: Preferences, now: number): { from: number; to: number } {
+  const window = freeBusyWindow(prefs, now);
+  return { from: Math.max(asked.from, window.from), to: Math.min(asked.to, window.to) };
+}
+
+/**
+ * The user's busy time a free/busy REQUEST needs read (src/itip/snapshot.ts):
+ * the answered range, or none when the request cannot be answered anyway.
+ */
+export function freeBusyReadRange(component: ICAL.Component, prefs: Preferences, now: number): { from: number; to: number } | undefined {
+  if (!sharesFreeBusy(prefs)) return undefined;
+  let asked: { from: number; to: number };
+  try {
+    asked = rangeOf(component);
+  } catch {
+    return undefined;
+  }
+  const range = answeredRange(asked, prefs, now);
+  return range.from < range.to ? range : undefined;
 }
 
 /** DTSTART and DTEND of a VFREEBUSY, which RFC 5545 section 3.6.4 requires in UTC. */

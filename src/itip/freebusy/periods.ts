@@ -11,12 +11,13 @@
 // - TRANSP:TRANSPARENT and STATUS:CANCELLED instances block no time.
 
 import type ICAL from 'ical.js';
-import { attendeesOf, findAttendee, organizerOf, textOf } from '../ical/calendar.js';
-import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../ical/expand.js';
-import { formatUtc } from '../ical/times.js';
-import { compareText } from '../ical/text-order.js';
-import { organizerOfObject, type CalendarObject } from './calendar-object.js';
-import type { FbType, OthersPeriod, Period, Preferences } from './model.js';
+import { attendeesOf, findAttendee, organizerOf, textOf } from '../../ical/calendar.js';
+import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../../ical/expand.js';
+import { formatUtc } from '../../ical/times.js';
+import { compareText } from '../../ical/text-order.js';
+import { organizerOfObject, type CalendarObject } from '../calendar-object.js';
+import type { FbType, OthersPeriod, Period, Preferences } from '../model.js';
+import { freeBusyWindowDays } from '../preferences.js';
 
 const DAY = 86_400_000;
 
@@ -25,8 +26,7 @@ const DAY = 86_400_000;
  * preference (default 365) before and after now. Single events always count.
  */
 export function freeBusyWindow(prefs: Preferences, now: number): Window {
-  const days = Number(prefs.freebusy_window_days ?? 365);
-  const span = (Number.isFinite(days) && days > 0 ? Math.min(days, 3660) : 365) * DAY;
+  const span = freeBusyWindowDays(prefs) * DAY;
   return { from: now - span, to: now + span };
 }
 

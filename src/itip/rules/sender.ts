@@ -15,9 +15,10 @@
 // configure (`sender_aliases`).
 
 import type ICAL from 'ical.js';
-import { attendeesOf, type Participant } from '../ical/calendar.js';
-import { addressDomain, normalizeAddress } from '../ical/address.js';
-import type { ItipInput } from './effects.js';
+import { attendeesOf, type Participant } from '../../ical/calendar.js';
+import { addressDomain, normalizeAddress } from '../../ical/address.js';
+import type { ItipInput } from '../effects.js';
+import { senderAliases } from '../preferences.js';
 
 /** What sender binding reads of a message: any iTIP input, an event's or a VFREEBUSY's. */
 type SenderContext = Pick<ItipInput, 'method' | 'sender' | 'prefs' | 'direction'>;
@@ -79,20 +80,6 @@ function trustedSentBy(speaker: Speaker, sentBy: string): boolean {
   return domain !== '' && addressDomain(sentBy) === domain;
 }
 
-/** The configured aliases of `address`: `sender_aliases` is "owner=alias1,alias2;owner2=alias3". */
-function aliasesOf(address: string, input: SenderContext): string[] {
-  const names: string[] = [];
-  for (const entry of (input.prefs.sender_aliases ?? '').split(';')) {
-    const [owner, aliases] = entry.split('=');
-    if (normalizeAddress(owner) !== address || !aliases) continue;
-    for (const alias of aliases.split(',')) {
-      const normal = normalizeAddress(alias);
-      if (normal) names.push(normal);
-    }
-  }
-  return names;
-}
-
 /**
  * Why the mail may not speak for the speaker's address, or undefined if it may.
  * Entitled are the address itself, its configured aliases, and each SENT-BY of
@@ -104,7 +91,7 @@ export function senderProblem(input: SenderContext, speaker: Speaker | string): 
   const who: Speaker = typeof speaker === 'string' ? { address: speaker, sentBy: [], storedSentBy: [] } : speaker;
   const claimed = input.sender.addresses;
   if (claimed.length === 0) return `the mail names no sender, so it cannot be shown to come from ${who.address}`;
-  const allowed = new Set([who.address, ...aliasesOf(who.address, input)]);
+  const allowed = new Set([who.address, ...senderAliases(input.prefs, who.address)]);
   for (const sentBy of who.sentBy) if (trustedSentBy(who, sentBy)) allowed.add(sentBy);
   const matching = claimed.filter((sender) => allowed.has(sender));
   if (matching.length === 0) {
