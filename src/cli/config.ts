@@ -12,7 +12,9 @@
 
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { join } from 'node:path';
 import type { PolicySettings } from '../agent/policy.js';
+import { DEFAULT_LOGIN_LIMITS, PASSWORD_FILE_NAME, type HttpSettings } from '../http/settings.js';
 import { DEFAULT_EXPANSION_LIMITS } from '../ical/expand.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/itip-agent/config.json';
@@ -37,6 +39,8 @@ export interface Settings {
   sendmail: string;
   lmtp?: string;
   smtp?: string;
+  /** serve: the web listener, HOST:PORT or /path/socket. */
+  http?: string;
   socketMode: number;
   tlsKey?: string;
   tlsCert?: string;
@@ -49,6 +53,8 @@ export interface Settings {
   auth: PolicySettings['auth'];
   /** Bounds on one message's calendar data. */
   calendarLimits: PolicySettings['calendarLimits'];
+  /** The web listener's sign-in and sessions. */
+  web: HttpSettings;
 }
 
 /** The config file problem: exit 78 (EX_CONFIG); an MTA defers the mail rather than bouncing it. */
@@ -116,6 +122,17 @@ const networks: Parse = (value, where) => {
   }
   return list;
 };
+/** Trusted proxies: networks as above, and `unix` for a peer on the web listener's unix socket. */
+const proxies: Parse = (value, where) => {
+  const list = names(value, where) as string[];
+  return [...networks(list.filter((item) => item !== 'unix'), where) as string[], ...list.filter((item) => item === 'unix')];
+};
+/** A header name (RFC 9110 section 5.1: a token). */
+const headerName: Parse = (value, where) => {
+  const text = str(value, where) as string;
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(text.trim())) throw new ConfigError(`${where} must be a header name such as X-Remote-User`);
+  return text.trim();
+};
 const unknownUsers: Parse = (value, where) => {
   if (typeof value === 'string' && ['create', 'refuse'].includes(value.trim().toLowerCase())) return value.trim().toLowerCase();
   throw new ConfigError(`${where} must be create or refuse`);
@@ -144,6 +161,7 @@ export const KEYS: Key[] = [
   { name: 'relay.passwordFile', env: 'ITIP_AGENT_RELAY_PASSWORD_FILE', parse: str, help: 'file holding the relay password (never the password itself)' },
   { name: 'listen.lmtp', env: 'ITIP_AGENT_LMTP', parse: str, help: 'serve: LMTP listener, HOST:PORT or /path/socket (--lmtp)' },
   { name: 'listen.smtp', env: 'ITIP_AGENT_SMTP', parse: str, help: 'serve: SMTP listener, HOST:PORT or /path/socket (--smtp)' },
+  { name: 'listen.http', env: 'ITIP_AGENT_HTTP', parse: str, help: 'serve: web listener (sign-in, web pages), HOST:PORT or /path/socket (--http)' },
   { name: 'listen.socketMode', env: 'ITIP_AGENT_SOCKET_MODE', parse: mode, default: 0o660, help: 'file mode of listener unix sockets' },
   { name: 'listen.tlsKey', env: 'ITIP_AGENT_TLS_KEY', parse: str, help: 'PEM key file: offers STARTTLS on the listeners (with tlsCert)' },
   { name: 'listen.tlsCert', env: 'ITIP_AGENT_TLS_CERT', parse: str, help: 'PEM certificate file for STARTTLS' },
@@ -163,6 +181,17 @@ export const KEYS: Key[] = [
   { name: 'limits.maxAttendees', env: 'ITIP_AGENT_MAX_ATTENDEES', parse: int(1, 1_000_000), default: 2000, help: 'most attendees of one event' },
   { name: 'limits.maxInstances', env: 'ITIP_AGENT_MAX_INSTANCES', parse: int(1, 10_000_000), default: 20_000, help: 'most instances one recurring event is expanded to' },
   { name: 'limits.expansionCandidates', env: 'ITIP_AGENT_EXPANSION_CANDIDATES', parse: int(1_000, 100_000_000), default: DEFAULT_EXPANSION_LIMITS.maxCandidates, help: 'most candidate times one recurrence expansion may try (a count, so the result never depends on load)' },
+  { name: 'http.passwordLogins', env: 'ITIP_AGENT_HTTP_PASSWORD_LOGINS', parse: bool, default: true, help: 'web sign-in with the passwords of the password file (itip-agent user passwd)' },
+  { name: 'http.passwordFile', env: 'ITIP_AGENT_HTTP_PASSWORD_FILE', parse: str, help: `the password file; default: ${PASSWORD_FILE_NAME} in the store directory` },
+  { name: 'http.dovecotAuth', env: 'ITIP_AGENT_HTTP_DOVECOT_AUTH', parse: str, help: 'Dovecot\'s auth client socket (e.g. /run/dovecot/auth-client): web sign-in with mail passwords' },
+  { name: 'http.proxyUserHeader', env: 'ITIP_AGENT_HTTP_PROXY_USER_HEADER', parse: headerName, help: 'header in which a trusted reverse proxy names the signed-in user (e.g. X-Remote-User)' },
+  { name: 'http.trustedProxies', env: 'ITIP_AGENT_HTTP_TRUSTED_PROXIES', parse: proxies, default: [], help: 'peers whose proxy headers are believed: addresses, ranges, and unix for the unix socket' },
+  { name: 'http.tls', env: 'ITIP_AGENT_HTTP_TLS', parse: bool, default: false, help: 'serve HTTPS on the web listener with listen.tlsKey and listen.tlsCert' },
+  { name: 'http.sessionIdleMinutes', env: 'ITIP_AGENT_HTTP_SESSION_IDLE_MINUTES', parse: int(1, 24 * 60), default: 30, help: 'a web session ends after this many minutes unused' },
+  { name: 'http.sessionMaxHours', env: 'ITIP_AGENT_HTTP_SESSION_MAX_HOURS', parse: int(1, 24 * 30), default: 12, help: 'a web session ends this many hours after sign-in' },
+  { name: 'http.maxFailuresPerAddress', env: 'ITIP_AGENT_HTTP_MAX_FAILURES_PER_ADDRESS', parse: int(1, 100_000), default: DEFAULT_LOGIN_LIMITS.perAddress, help: 'failed sign-ins from one client address (IPv6: its /64) within the window before it must wait' },
+  { name: 'http.maxFailuresPerAccount', env: 'ITIP_AGENT_HTTP_MAX_FAILURES_PER_ACCOUNT', parse: int(1, 100_000), default: DEFAULT_LOGIN_LIMITS.perAccount, help: 'failed sign-ins for one account within the window before it must wait' },
+  { name: 'http.failureWindowMinutes', env: 'ITIP_AGENT_HTTP_FAILURE_WINDOW_MINUTES', parse: int(1, 24 * 60), default: DEFAULT_LOGIN_LIMITS.windowMinutes, help: 'the window in which failed sign-ins are counted' },
 ];
 
 export interface ResolveInput {
@@ -294,8 +323,28 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
       maxInstances: get<number>('limits.maxInstances'),
       expansionCandidates: get<number>('limits.expansionCandidates'),
     },
+    web: {
+      passwordLogins: get<boolean>('http.passwordLogins'),
+      passwordFile: get<string | undefined>('http.passwordFile') ?? join(get<string>('store'), PASSWORD_FILE_NAME),
+      trustedProxies: get<string[]>('http.trustedProxies'),
+      tls: get<boolean>('http.tls'),
+      sessionIdleMinutes: get<number>('http.sessionIdleMinutes'),
+      sessionMaxHours: get<number>('http.sessionMaxHours'),
+      loginLimits: {
+        perAddress: get<number>('http.maxFailuresPerAddress'),
+        perAccount: get<number>('http.maxFailuresPerAccount'),
+        windowMinutes: get<number>('http.failureWindowMinutes'),
+      },
+    },
   };
-  const optional = { lmtp: 'listen.lmtp', smtp: 'listen.smtp', tlsKey: 'listen.tlsKey', tlsCert: 'listen.tlsCert' } as const;
+  const passwordFile = entries.find((entry) => entry.name === 'http.passwordFile');
+  // config show says where the file is, not just that no one chose one.
+  if (passwordFile && passwordFile.value === undefined) passwordFile.value = settings.web.passwordFile;
+  for (const [field, name] of [['dovecotAuth', 'http.dovecotAuth'], ['proxyUserHeader', 'http.proxyUserHeader']] as const) {
+    const value = get<string | undefined>(name);
+    if (value !== undefined) settings.web[field] = value;
+  }
+  const optional = { lmtp: 'listen.lmtp', smtp: 'listen.smtp', http: 'listen.http', tlsKey: 'listen.tlsKey', tlsCert: 'listen.tlsCert' } as const;
   for (const [field, name] of Object.entries(optional)) {
     const value = get<string | undefined>(name);
     if (value !== undefined) settings[field as keyof typeof optional] = value;
@@ -309,6 +358,7 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
     if (passwordFile) settings.relay.passwordFile = passwordFile;
   }
   if (!!settings.tlsKey !== !!settings.tlsCert) throw new ConfigError('listen.tlsKey and listen.tlsCert go together: give both, or neither');
+  if (settings.web.tls && !settings.tlsKey) throw new ConfigError('http.tls needs listen.tlsKey and listen.tlsCert (the key and certificate the web listener serves)');
   return { settings, entries, file };
 }
 

@@ -199,8 +199,8 @@ export function buildProgram(context: { get(): Context }): Command {
 
   const user = program
     .command('user')
-    .description('add and list calendar users')
-    .addHelpText('after', examples('itip-agent user add alice@example.com', 'itip-agent user add room-1@example.com --resource', 'itip-agent user list --json'));
+    .description('add and list calendar users, set their web passwords')
+    .addHelpText('after', examples('itip-agent user add alice@example.com', 'itip-agent user add room-1@example.com --resource', 'itip-agent user list --json', 'itip-agent user passwd alice@example.com'));
   user
     .command('add')
     .description('add a calendar user, or change its role')
@@ -214,6 +214,20 @@ export function buildProgram(context: { get(): Context }): Command {
     .addOption(jsonOption())
     .addHelpText('after', examples('itip-agent user list', 'itip-agent user list --json'))
     .action(run(async () => (await import('./commands/user.js')).runUserList));
+  user
+    .command('passwd')
+    .description('set the password a user signs in to the web pages with (read from stdin)')
+    .argument('<addr>', 'the user\'s mail address')
+    .option('--remove', 'remove the user\'s password: no more sign-in with the password file')
+    .addHelpText(
+      'after',
+      '\nThe password is the first line of stdin (at a terminal it is asked for, without echo); an empty\n' +
+        'one is refused. It is stored as a salted scrypt hash in the password file (setting\n' +
+        'http.passwordFile, default: passwords in the store directory; mode 0600), one line per user;\n' +
+        'a second passwd for the same user replaces the line. serve reads the file at each sign-in.\n' +
+        examples('printf \'%s\\n\' "$PASSWORD" | itip-agent user passwd alice@example.com', 'itip-agent user passwd alice@example.com --remove'),
+    )
+    .action(run(async () => (await import('./commands/user.js')).runUserPasswd));
 
   program
     .command('prefs')
@@ -248,9 +262,10 @@ export function buildProgram(context: { get(): Context }): Command {
 
   program
     .command('serve')
-    .description('run LMTP and/or SMTP listeners that process mail and deliver it onward, and the outbox sender')
+    .description('run LMTP and/or SMTP listeners that process mail and deliver it onward, the web listener, and the outbox sender')
     .option('--lmtp <address>', 'LMTP listener: HOST:PORT or /path/socket (setting listen.lmtp)')
     .option('--smtp <address>', 'SMTP listener, e.g. for a content filter: HOST:PORT or /path/socket (setting listen.smtp)')
+    .option('--http <address>', 'web listener (sign-in, web pages): HOST:PORT or /path/socket (setting listen.http)')
     .option('--deliver <target>', 'onward delivery after processing: none, maildir:DIR, lmtp:HOST:PORT, lmtp:/socket or sendmail (setting deliver)')
     .addHelpText(
       'after',
@@ -259,9 +274,12 @@ export function buildProgram(context: { get(): Context }): Command {
         'makes the retry harmless). SMTP answers once per mail: 250 only if every recipient was done.\n' +
         'With relay.host set, the outbox sender runs too. SIGTERM or SIGINT stops: no new mail is\n' +
         'taken, mail in flight is finished (up to limits.shutdownSeconds), the store is closed.\n' +
+        'The web listener (--http) signs people in with the password file (itip-agent user passwd),\n' +
+        'Dovecot (http.dovecotAuth) or a trusted reverse proxy\'s header (http.proxyUserHeader).\n' +
         SETTINGS_HELP +
         examples(
           'itip-agent serve --lmtp 127.0.0.1:10024 --deliver lmtp:/run/dovecot/lmtp',
+          'itip-agent serve --lmtp 127.0.0.1:10024 --http 127.0.0.1:8080',
           'itip-agent serve --config /etc/itip-agent/config.json',
         ),
     )

@@ -55,7 +55,8 @@ function domainOf(value: string | undefined): string | undefined {
   return domain || undefined;
 }
 
-function inNetworks(address: string, ranges: readonly string[]): boolean {
+/** Whether an IP address lies in one of the ranges (addresses or CIDR); IPv4-mapped IPv6 counts as IPv4. */
+export function inNetworks(address: string, ranges: readonly string[]): boolean {
   const family = isIP(address);
   if (!family) return false;
   const list = new BlockList();

@@ -1,10 +1,11 @@
 // `itip-agent serve`: the long-running agent. LMTP and/or SMTP listeners take
 // mail from the MTA, process it (one durable store transaction per calendar
 // user) and deliver it onward; the outbox sender sends what the handlers
-// queued, when a relay is configured.
+// queued, when a relay is configured. The web listener (--http, src/http/)
+// serves sign-in and the web pages.
 //
-// Stop order on SIGTERM/SIGINT: listeners first (no new mail; mail in flight is
-// finished and answered), then the outbox sender (its run in progress ends),
+// Stop order on SIGTERM/SIGINT: listeners first (no new mail or requests;
+// those in flight are finished and answered), then the outbox sender (its run in progress ends),
 // then the store is closed by the command line's context. Nothing acknowledged
 // is lost, and nothing unacknowledged is lost either: the client still has it.
 //
@@ -26,6 +27,7 @@ import { CliError, EXIT, errorText, usageError } from '../output.js';
 export interface ServeOptions {
   lmtp?: string;
   smtp?: string;
+  http?: string;
   deliver?: string;
 }
 
@@ -46,10 +48,11 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
   const listen: Array<[Protocol, string]> = [];
   const lmtp = given(options.lmtp) ? options.lmtp : settings.lmtp;
   const smtp = given(options.smtp) ? options.smtp : settings.smtp;
+  const http = given(options.http) ? options.http : settings.http;
   if (lmtp) listen.push(['lmtp', lmtp]);
   if (smtp) listen.push(['smtp', smtp]);
-  if (listen.length === 0) {
-    throw usageError('serve needs a listener: --lmtp HOST:PORT|PATH and/or --smtp HOST:PORT (or listen.lmtp / listen.smtp in the configuration file)');
+  if (listen.length === 0 && !http) {
+    throw usageError('serve needs a listener: --lmtp HOST:PORT|PATH, --smtp HOST:PORT and/or --http HOST:PORT|PATH (or listen.lmtp / listen.smtp / listen.http in the configuration file)');
   }
 
   let target: DeliveryTarget;
@@ -104,13 +107,28 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     afterTransaction: () => outbox?.wake?.(),
   });
 
-  const listeners: Listener[] = [];
+  const listeners: Array<{ stop(graceMs: number): Promise<void> }> = [];
   const stopListeners = () => Promise.all(listeners.map((l) => l.stop(settings.shutdownSeconds * 1000)));
   try {
     for (const [protocol, address] of listen) {
-      const listener = await startListener(service, { protocol, listen: address, maxMessageBytes: settings.maxMessageBytes, socketMode: settings.socketMode, tls, log });
+      const listener: Listener = await startListener(service, { protocol, listen: address, maxMessageBytes: settings.maxMessageBytes, socketMode: settings.socketMode, tls, log });
       listeners.push(listener);
       logger.info(`listening for ${protocol.toUpperCase()}`, { protocol, address: listener.address, port: listener.port, path: listener.path });
+    }
+    if (http) {
+      const { startHttpListener } = await import('../../http/server.js');
+      const web = await startHttpListener({
+        listen: http,
+        socketMode: settings.socketMode,
+        settings: settings.web,
+        localDomains: settings.localDomains,
+        log,
+        ...(settings.web.tls && tls ? { tls } : {}),
+        store,
+        now,
+      });
+      listeners.push(web);
+      logger.info('listening for HTTP', { protocol: 'http', address: web.address, port: web.port, path: web.path, tls: settings.web.tls });
     }
   } catch (error) {
     await stopListeners();

@@ -1,0 +1,45 @@
+// Who a signed-in person is, and whose data they may see and change.
+//
+// From what a person types as their login (or what Dovecot or a proxy calls
+// them) to their calendar user address: a login with an @ is a mail address; a
+// bare name (Dovecot's passdb often knows people as "alice") belongs to the
+// first of localDomains. Without localDomains a bare name names no calendar.
+//
+// Every page and every CalDAV request is about one calendar user address; the
+// route asks mayActFor(signed-in user, that address) before it reads or writes
+// anything. Today a person acts only for themself. Resources (rooms,
+// projectors) have no notion of owners or managers yet
+// (src/itip/resource/settings.ts has none); when they get one, the owners of a
+// resource may act for it, and this is the one place to say so: pass
+// `ownersOf`, which returns the owners' addresses.
+
+import { addressLengthProblem, normalizeAddress } from '../ical/address.js';
+
+/** A mail address with one @ and nothing that cannot stand in one unquoted. */
+const BARE_ADDRESS = /^[^\s<>()[\],;:"\\@]+@[^\s<>()[\],;:"\\@]+$/;
+
+/** The calendar user address (lower-case mailto: URI) of a login, or undefined if it names none. */
+export function loginAddress(login: string, localDomains: readonly string[]): string | undefined {
+  let text = login.trim().replace(/^mailto:/i, '');
+  if (text === '') return undefined;
+  if (!text.includes('@')) {
+    if (localDomains.length === 0) return undefined;
+    text = `${text}@${localDomains[0]}`;
+  }
+  if (!BARE_ADDRESS.test(text)) return undefined;
+  const address = normalizeAddress(text);
+  if (!address || addressLengthProblem(address)) return undefined;
+  return address;
+}
+
+/** The owners (calendar user addresses) who may act for an address, e.g. a resource's. */
+export type OwnersOf = (address: string) => readonly string[];
+
+/** Whether the signed-in user may see and change the data of `address`. */
+export function mayActFor(user: string | undefined, address: string, ownersOf?: OwnersOf): boolean {
+  const me = normalizeAddress(user);
+  const target = normalizeAddress(address);
+  if (!me || !target || !BARE_ADDRESS.test(target.slice('mailto:'.length))) return false;
+  if (me === target) return true;
+  return (ownersOf?.(target) ?? []).some((owner) => normalizeAddress(owner) === me);
+}
