@@ -12,10 +12,6 @@ export function parseIsoInstant(text: string): number {
   return Date.parse(trimmed.toUpperCase());
 }
 
-/** The ISO 8601 UTC text of an instant, whole seconds: 2026-12-01T09:00:00Z. */
-export function isoUtc(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 let fixed: number | undefined;
 let checked = false;

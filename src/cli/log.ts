@@ -3,7 +3,8 @@
 // pipe transport's stderr gets one parseable record per line.
 
 import { inspect } from 'node:util';
-import { isoUtc, now } from './clock.js';
+import { formatUtcSeconds } from '../ical/times.js';
+import { now } from './clock.js';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 
@@ -20,7 +21,7 @@ export function log(level: Level, msg: string, fields: Fields = {}): void {
     if (key === 'level' || key === 'msg' || key === 'at' || value === undefined) continue;
     record[key] = errorFields(value);
   }
-  record.at = isoUtc(now());
+  record.at = formatUtcSeconds(now());
   process.stderr.write(`${JSON.stringify(record)}\n`);
 }
 

@@ -32,6 +32,7 @@ import { hostname } from 'node:os';
 import nodemailer from 'nodemailer';
 import { addressDomain, mailAddress } from '../ical/address.js';
 import type { OutboxItem } from '../itip/model.js';
+import { formatUtcSeconds } from '../ical/times.js';
 import { recordScheduleStatus } from '../agent/schedule-status-update.js';
 import { SCHEDULE_STATUS, isFinalStatus } from '../itip/schedule-status.js';
 import { composeImip } from '../mail/compose-imip.js';
@@ -95,9 +96,6 @@ export function retryDelay(attempts: number): number {
   return Math.min(RETRY_BASE_MS * 2 ** exponent, RETRY_MAX_MS);
 }
 
-function isoUtc(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 function isDue(item: OutboxItem, now: number): boolean {
   if (item.state !== 'unprocessed') return false;
@@ -303,7 +301,7 @@ class Run {
     // Before sending: the attempt is counted and the next one scheduled, durably.
     const attempts = current.attempts + 1;
     for (const recipient of pending) status[recipient] = SCHEDULE_STATUS.PENDING;
-    const leased: OutboxItem = { ...current, attempts, status, nextAttempt: isoUtc(now + retryDelay(attempts)) };
+    const leased: OutboxItem = { ...current, attempts, status, nextAttempt: formatUtcSeconds(now + retryDelay(attempts)) };
     await this.store.updateOutbox(leased);
 
     let result: AttemptResult;
@@ -358,7 +356,7 @@ class Run {
       delete next.nextAttempt;
       next.lastError = `gave up after ${next.attempts} attempts: ${next.lastError ?? 'no answer'}`;
     } else {
-      next.nextAttempt = isoUtc(this.now() + retryDelay(next.attempts));
+      next.nextAttempt = formatUtcSeconds(this.now() + retryDelay(next.attempts));
     }
     // The organizer's copy first, then the item: if the process dies between
     // the two, the item is sent again and the status written again.

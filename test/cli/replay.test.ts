@@ -13,7 +13,7 @@ interface Summary {
   outcomes: Record<string, number>;
 }
 
-const OUTCOME_KEYS = ['applied', 'duplicate', 'error', 'ignored', 'refused', 'stale'];
+const OUTCOME_KEYS = ['applied', 'duplicate', 'error', 'ignored', 'queued', 'refused', 'stale'];
 
 function outcomes(counts: Partial<Record<string, number>>): Record<string, number> {
   return Object.fromEntries(OUTCOME_KEYS.map((key) => [key, counts[key] ?? 0]));

@@ -8,7 +8,8 @@ import { describeObject } from '../../ical/describe.js';
 import { addressLengthProblem, mailAddress, normalizeAddress, shortAddress } from '../../ical/address.js';
 import type { InboxItem, JournalEntry, OthersPeriod, OutboxItem, Period, RequestEntry } from '../../itip/model.js';
 import type { Store } from '../../store/store.js';
-import { isoUtc, parseIsoInstant } from '../clock.js';
+import { formatUtcSeconds } from '../../ical/times.js';
+import { parseIsoInstant } from '../clock.js';
 import { logger } from '../log.js';
 import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, printJson, printTable, usageError, writeStdout, type Column } from '../output.js';
@@ -210,7 +211,7 @@ function timeOption(name: string, value: string | undefined): string | undefined
   if (Number.isNaN(ms)) {
     throw usageError(`${name} ${JSON.stringify(value)} is not an ISO 8601 time; write it like 2026-12-01T09:00:00Z or 2026-12-01`);
   }
-  return isoUtc(ms);
+  return formatUtcSeconds(ms);
 }
 
 export async function runFreeBusy(

@@ -7,7 +7,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { addressLengthProblem, normalizeAddress } from '../../ical/address.js';
-import type { Outcome } from '../../itip/model.js';
+import { OUTCOMES } from '../../itip/model.js';
 import type { ParsedMail } from '../../mail/mail-facts.js';
 import { now } from '../clock.js';
 import { logger } from '../log.js';
@@ -28,7 +28,6 @@ interface Item {
   load(): Promise<Buffer>;
 }
 
-const OUTCOMES: Outcome[] = ['applied', 'stale', 'duplicate', 'refused', 'ignored', 'error'];
 
 // --- mbox ---
 
