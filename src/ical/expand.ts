@@ -55,6 +55,8 @@ export interface Expansion {
   instances: Instance[];
   /** True when a limit cut the expansion short. */
   truncated: boolean;
+  /** Which limit, and after which instance (for the journal). */
+  cut?: string;
 }
 
 export interface Window {
@@ -157,14 +159,14 @@ export function expandObject(
     if (c.hasProperty('recurrence-id')) overrides.set(recurrenceKey(c, zones), c);
   }
   const instances = new Map<string, Instance>();
-  let truncated = false;
+  let cut: string | undefined;
 
   if (master) {
     const timing = timingOf(master, zones);
     if (timing && !isRecurring(master)) {
       instances.set('', instanceAt(timing.start, timing, '', master));
     } else if (timing) {
-      truncated = expandMaster(master, timing, zones, window, newBudget(limits), instances);
+      cut = expandMaster(master, timing, zones, window, newBudget(limits), instances);
     }
   }
 
@@ -172,10 +174,10 @@ export function expandObject(
   // One outside the window is checked against the series (below) first.
   const series = master && isRecurring(master) ? master : undefined;
   const probed = series ? seriesAround(series, [...overrides.keys()].filter((key) => !instances.has(key)), zones, limits) : undefined;
-  if (probed?.truncated) truncated = true;
+  if (probed?.cut) cut ??= `checking its overrides, ${probed.cut}`;
   for (const [key, override] of overrides) {
     // A probe cut short cannot tell: the override is then kept.
-    if (series && !instances.has(key) && !(probed?.truncated || probed?.keys.has(key))) continue;
+    if (series && !instances.has(key) && !(probed?.cut || probed?.keys.has(key))) continue;
     const timing = timingOf(override, zones);
     if (!timing) continue;
     const instance = instanceAt(timing.start, timing, key, override);
@@ -187,10 +189,10 @@ export function expandObject(
   }
 
   const sorted = [...instances.values()].sort((a, b) => a.start - b.start || compareText(a.key, b.key));
-  return { instances: sorted, truncated };
+  return { instances: sorted, truncated: cut !== undefined, ...(cut ? { cut } : {}) };
 }
 
-/** Generates the master's instances within the window; returns true if a limit cut it short. */
+/** Generates the master's instances within the window; says which limit cut it short, if one did. */
 const FREQUENCIES = new Set(['SECONDLY', 'MINUTELY', 'HOURLY', 'DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY']);
 
 function expandMaster(
@@ -200,7 +202,7 @@ function expandMaster(
   window: Window,
   budget: Budget,
   into: Map<string, Instance>,
-): boolean {
+): string | undefined {
   const limits = budget.limits;
   const excluded = new Set<string>();
   for (const prop of master.getAllProperties('exdate')) {
@@ -217,7 +219,12 @@ function expandMaster(
   };
 
   let generated = 0;
-  let truncated = false;
+  let cut: string | undefined;
+  /** Where the rule had got to: the start of the last instance it reached. */
+  let reached: number | undefined;
+  const stop = (limit: string) => {
+    cut ??= `${limit} stopped it${reached === undefined ? ' before its first instance' : ` after the instance at ${formatUtc(reached)}`}`;
+  };
   const earliest = window.from - timing.length - DAY;
 
   /**
@@ -226,15 +233,16 @@ function expandMaster(
    */
   const advance = (startMs: number, instance: () => Instance): boolean => {
     if (--budget.steps < 0) {
-      truncated = true;
+      stop(`the limit of ${limits.maxSteps} steps`);
       return false;
     }
     if (startMs >= window.to) return false;
     if (startMs + timing.length < earliest) return true;
     if (++generated > limits.maxInstances) {
-      truncated = true;
+      stop(`the limit of ${limits.maxInstances} instances`);
       return false;
     }
+    reached = startMs;
     consider(instance());
     return true;
   };
@@ -294,7 +302,7 @@ function expandMaster(
     iterateRules();
   } catch (error) {
     if (!(error instanceof CandidateBudgetSpent)) throw error;
-    truncated = true;
+    stop(`the limit of ${limits.maxCandidates} candidate times`);
   }
 
   // DTSTART is always the first instance (RFC 5545 section 3.8.5.3), RDATEs add more.
@@ -314,13 +322,13 @@ function expandMaster(
       const instance = instanceAt(startTime, rdTiming, keyOfWall(startTime, rdTiming), master);
       if (explicitEnd) instance.end = Math.max(instance.start, toInstant(explicitEnd, zone));
       if (++generated > limits.maxInstances) {
-        truncated = true;
+        stop(`the limit of ${limits.maxInstances} instances`);
         break;
       }
       consider(instance);
     }
   }
-  return truncated;
+  return cut;
 }
 
 /**
@@ -374,14 +382,14 @@ function exclusionKey(value: ICAL.Time, tzid: string | undefined, timing: Timing
  * all of them, with a budget of its own: an object with many overrides costs
  * at most two expansions.
  */
-function seriesAround(master: ICAL.Component, keys: string[], zones: ZoneResolver, limits: ExpansionLimits): { keys: Set<string>; truncated: boolean } | undefined {
+function seriesAround(master: ICAL.Component, keys: string[], zones: ZoneResolver, limits: ExpansionLimits): { keys: Set<string>; cut?: string } | undefined {
   const instants = keys.map((key) => (key.length === 10 ? Date.parse(`${key}T00:00:00Z`) : Date.parse(key))).filter(Number.isFinite);
   const timing = timingOf(master, zones);
   if (instants.length === 0 || !timing) return undefined;
   const probe = new Map<string, Instance>();
   const span = { from: Math.min(...instants) - 2 * DAY, to: Math.max(...instants) + 2 * DAY };
-  const truncated = expandMaster(master, timing, zones, span, newBudget(limits), probe);
-  return { keys: new Set(probe.keys()), truncated };
+  const cut = expandMaster(master, timing, zones, span, newBudget(limits), probe);
+  return { keys: new Set(probe.keys()), ...(cut ? { cut } : {}) };
 }
 
 function newBudget(limits: ExpansionLimits): Budget {

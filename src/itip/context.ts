@@ -88,8 +88,10 @@ export function objectEffects(context: Context, object: CalendarObject): Effect[
     { type: 'own-periods', uid: input.uid, periods: periods.own },
     { type: 'others-periods', uid: input.uid, periods: periods.others },
   ];
-  const note = 'the recurrence was expanded only up to a limit, so free/busy holds part of it';
-  if (periods.truncated && !context.notes.includes(note)) context.notes.push(note);
+  if (periods.truncated) {
+    const note = `the recurrence was expanded only up to a limit, so free/busy holds part of it (${periods.cut ?? 'a limit'})`;
+    if (!context.notes.includes(note)) context.notes.push(note);
+  }
   return effects;
 }
 

@@ -47,6 +47,8 @@ function fbtypeFor(component: ICAL.Component, master: ICAL.Component | undefined
 export interface PeriodResult {
   periods: Period[];
   truncated: boolean;
+  /** Which limit cut the expansion, and where. */
+  cut?: string;
 }
 
 /**
@@ -86,7 +88,7 @@ export function periodsByAddress(
         recurrenceId: instance.key === '' ? null : instance.key,
       });
     }
-    results.set(address, { periods, truncated: expansion.truncated });
+    results.set(address, { periods, truncated: expansion.truncated, ...(expansion.cut ? { cut: expansion.cut } : {}) });
   }
   return results;
 }
@@ -118,6 +120,8 @@ export interface ObjectPeriods {
   others: OthersPeriod[];
   /** The expansion stopped at a limit: the periods cover part of the series. */
   truncated: boolean;
+  /** Which limit, and after which instance. */
+  cut?: string;
 }
 
 /** The user's periods and the others' periods an object implies, from one expansion. */
@@ -134,5 +138,6 @@ export function objectPeriods(
     own: own.periods,
     others: others.flatMap((participant) => byAddress.get(participant)!.periods.map((period) => ({ ...period, participant }))),
     truncated: own.truncated,
+    ...(own.cut ? { cut: own.cut } : {}),
   };
 }
