@@ -98,7 +98,7 @@ export async function lmtpPool(port, host = '127.0.0.1', size = 4) {
         connections.map(async (connection) => {
           while (next < mails.length) {
             const mail = mails[next++];
-            await connection.send(mail.sender, [mail.recipient], mail.raw);
+            await connection.send(mail.sender, mail.recipients ?? [mail.recipient], mail.raw);
           }
         }),
       );
