@@ -280,12 +280,15 @@ export function readDefinedZones(vcalendar: ICAL.Component): { zones: Map<string
     const tzid = vtimezone.getFirstPropertyValue('tzid');
     if (typeof tzid !== 'string' || zones.has(tzid) || refused.has(tzid)) continue;
     if (vtimezone.getAllSubcomponents().length === 0) continue;
+    const key = JSON.stringify(vtimezone.jCal);
+    const known = definedZones.get(key);
+    const otherRules = known ? known.otherRules : hasOtherRules(vtimezone);
     // Rules of other than the yearly shape cost candidates to follow: a few per calendar.
-    if (hasOtherRules(vtimezone) && ++withOtherRules > VTIMEZONE_LIMITS.maxWithOtherRules) {
+    if (otherRules && ++withOtherRules > VTIMEZONE_LIMITS.maxWithOtherRules) {
       refused.set(tzid, `the calendar has more than ${VTIMEZONE_LIMITS.maxWithOtherRules} VTIMEZONEs with rules of other than the yearly shape`);
       continue;
     }
-    const read = readDefinedZone(tzid, vtimezone);
+    const read = known?.read ?? readDefinedZone(key, tzid, vtimezone, otherRules);
     if (typeof read === 'string') refused.set(tzid, read);
     else zones.set(tzid, read);
   }
@@ -293,24 +296,22 @@ export function readDefinedZones(vcalendar: ICAL.Component): { zones: Map<string
 }
 
 /**
- * Zones read from VTIMEZONE texts, or why one was refused. Clients send the
- * same few definitions in every message (and the stored copy repeats them), so
- * each text is read once per process; the answer depends on the text alone.
+ * Zones read from VTIMEZONE texts (their jCal), or why one was refused, and
+ * whether it has rules of other than the yearly shape. Clients send the same
+ * few definitions in every message (and the stored copy repeats them), so each
+ * is read once per process; the answer depends on the text alone.
  */
-const definedZones = new Map<string, Zone | string>();
+const definedZones = new Map<string, { read: Zone | string; otherRules: boolean }>();
 
-function readDefinedZone(tzid: string, vtimezone: ICAL.Component): Zone | string {
-  const key = JSON.stringify(vtimezone.jCal);
-  let read = definedZones.get(key);
-  if (read === undefined) {
-    try {
-      read = readVtimezone(tzid, vtimezone);
-    } catch (error) {
-      // ZoneRefused says which bound; anything else is a definition that cannot be read.
-      read = error instanceof ZoneRefused ? error.message : `it cannot be read: ${(error as Error).message}`;
-    }
-    if (definedZones.size >= 256) definedZones.delete(definedZones.keys().next().value!);
-    definedZones.set(key, read);
+function readDefinedZone(key: string, tzid: string, vtimezone: ICAL.Component, otherRules: boolean): Zone | string {
+  let read: Zone | string;
+  try {
+    read = readVtimezone(tzid, vtimezone);
+  } catch (error) {
+    // ZoneRefused says which bound; anything else is a definition that cannot be read.
+    read = error instanceof ZoneRefused ? error.message : `it cannot be read: ${(error as Error).message}`;
   }
+  if (definedZones.size >= 256) definedZones.delete(definedZones.keys().next().value!);
+  definedZones.set(key, { read, otherRules });
   return read;
 }
