@@ -37,6 +37,15 @@ export class CalendarObject {
     return object;
   }
 
+  /** A deep copy to change: the components and VTIMEZONEs copied, the reply marks too. */
+  copy(): CalendarObject {
+    const copy = new CalendarObject(this.uid, this.floating, this.replyMarks);
+    for (const [key, component] of this.components) copy.components.set(key, cloneComponent(component));
+    for (const [tzid, vtimezone] of this.timezones) copy.timezones.set(tzid, cloneComponent(vtimezone));
+    for (const [tzid, why] of this.refusedZones) copy.refusedZones.set(tzid, why);
+    return copy;
+  }
+
   /** Resolves TZIDs of this object's components (its VTIMEZONEs, then Olson). */
   get zones(): ZoneResolver {
     if (!this.resolver) {

@@ -65,9 +65,9 @@ function readStored(stored: StoredObject, floating: Zone | null): CalendarObject
 /** A copy of the stored object (or a new one) that takes the message's VTIMEZONEs. */
 export function workingCopy(context: Context): CalendarObject {
   const { input, stored, floating } = context;
-  const copy = stored
-    ? CalendarObject.fromStored(stored.toStored(), floating)
-    : new CalendarObject(input.uid, floating);
+  // A deep copy of the parsed components, not a write and a read of the text:
+  // that round trip was a quarter of handling a REPLY.
+  const copy = stored ? stored.copy() : new CalendarObject(input.uid, floating);
   copy.addTimezones(input.message);
   return copy;
 }
