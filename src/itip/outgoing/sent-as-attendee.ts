@@ -3,11 +3,19 @@
 // (3.2.7) remembers the proposal, REFRESH (3.2.6) only clears the request entry.
 
 import ICAL from 'ical.js';
+import { normalizeAddress } from '../../ical/address.js';
 import { attendeesOf, cloneComponent, findAttendee } from '../../ical/calendar.js';
 import { type Context, objectEffects, singleInstance, workingCopy } from '../context.js';
 import { type ItipResult, result } from '../effects.js';
 import { speakingAttendee } from '../rules/sender.js';
 import { clearRequests } from './outgoing-rule.js';
+
+/** The addresses of a DELEGATED-TO or DELEGATED-FROM parameter (one value or several). */
+function addressList(value: unknown): string[] {
+  return (Array.isArray(value) ? value : value ? [value] : [])
+    .map((v) => normalizeAddress(String(v)))
+    .filter((v): v is string => v !== undefined);
+}
 
 /**
  * REPLY sent by an attendee: store the user's own PARTSTAT per instance, so that
@@ -36,8 +44,18 @@ export function recordSentReply(context: Context): ItipResult {
     if (existing) {
       existing.prop.setParameter('partstat', mine.partstat);
       existing.prop.removeParameter('rsvp');
+      const delegatedTo = mine.prop.getParameter('delegated-to');
+      if (delegatedTo) existing.prop.setParameter('delegated-to', delegatedTo as string);
     } else {
       target.addProperty(ICAL.Property.fromString(mine.prop.toICALString()));
+    }
+    // A delegation's REPLY names the delegates too (RFC 5546 section 3.2.2.3):
+    // the user's copy lists them, as the organizer's will.
+    const delegates = addressList(mine.prop.getParameter('delegated-to'));
+    for (const other of attendeesOf(component)) {
+      if (delegates.includes(other.address) && !findAttendee(target, other.address)) {
+        target.addProperty(ICAL.Property.fromString(other.prop.toICALString()));
+      }
     }
     object.set(key, target);
     done.push(`${key || 'master'}: ${mine.partstat}`);
