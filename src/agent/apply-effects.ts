@@ -23,8 +23,16 @@ export function itemId(at: string, ...parts: string[]): string {
 /**
  * Applies the effects; returns the outbox items marked for handoff (a resource
  * group's REQUEST to its member), which the caller hands over after commit.
+ * `queued`, when given, collects every outbox item made (a user's action
+ * reports what it queued).
  */
-export function applyEffects(tx: UserTx, effects: Effect[], origin: EffectOrigin, sequence: { next: number }): OutboxItem[] {
+export function applyEffects(
+  tx: UserTx,
+  effects: Effect[],
+  origin: EffectOrigin,
+  sequence: { next: number },
+  queued?: OutboxItem[],
+): OutboxItem[] {
   const handoffs: OutboxItem[] = [];
   for (const effect of effects) {
     switch (effect.type) {
@@ -81,6 +89,7 @@ export function applyEffects(tx: UserTx, effects: Effect[], origin: EffectOrigin
           ics: effect.ics,
         };
         tx.addOutbox(item);
+        queued?.push(item);
         if (effect.handoff) handoffs.push(item);
         break;
       }

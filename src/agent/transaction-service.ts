@@ -25,6 +25,7 @@ import { HandlerError, markHandlerErrors } from './handler-errors.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './policy.js';
 import { processParsedMail, refusalsOf, type ProcessResult, type UserOutcome } from './process-message.js';
 import { readIncoming, type IncomingMail } from './read-incoming.js';
+import { runUserAction, type ActionResult, type ActionWork } from './user-action.js';
 import type { Verdict } from './verdicts.js';
 
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
@@ -92,8 +93,8 @@ export interface MailWork {
   replies: 'each' | 'once';
 }
 
-/** What a door hands the service. The user's actions (respond, CalDAV PUT) will be further kinds. */
-export type WorkItem = MailWork;
+/** What a door hands the service: a mail, or a user's own action (src/agent/user-action.ts). */
+export type WorkItem = MailWork | ActionWork;
 
 export interface TransactionResult {
   /** One per recipient, in the order of the work item. */
@@ -157,15 +158,36 @@ export class TransactionService {
     return undefined;
   }
 
-  /** Handles one work item. Never rejects: every failure becomes a verdict. */
-  async run(item: WorkItem): Promise<TransactionResult> {
+  /**
+   * Handles one work item. Never rejects: every failure of a mail becomes a
+   * verdict; an action's store failure is its result's `failure`.
+   */
+  run(item: MailWork): Promise<TransactionResult>;
+  run(item: ActionWork): Promise<ActionResult>;
+  async run(item: WorkItem): Promise<TransactionResult | ActionResult> {
     this.inFlight++;
     try {
-      return await this.runMail(item);
+      return item.kind === 'action' ? await this.runAction(item) : await this.runMail(item);
     } finally {
       this.inFlight--;
       if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
     }
+  }
+
+  /**
+   * A user's action: one transaction for the acting user, then the copies of
+   * local recipients (localDomains, when given, bounds who counts as local).
+   */
+  private async runAction(item: ActionWork): Promise<ActionResult> {
+    const result = await runUserAction(item, {
+      store: this.store,
+      now: this.options.now(),
+      policy: this.options.policy ?? DEFAULT_AGENT_POLICY,
+      localDomains: this.localDomains,
+      log: this.log,
+    });
+    if (result.queued.length > 0) this.options.afterTransaction?.();
+    return result;
   }
 
   private async runMail(item: MailWork): Promise<TransactionResult> {

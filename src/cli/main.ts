@@ -1,5 +1,5 @@
 // The itip-agent command line. An MTA runs `itip-agent process` once per mail,
-// so start-up time matters: this file imports only commander and three tiny
+// so start-up time matters: this file imports only commander and a few tiny
 // modules; each command loads its own module (and the store, mail parser and
 // iCalendar library it needs) with import() inside its action.
 
@@ -9,6 +9,8 @@ import type { Store } from '../store/store.js';
 import { clockProblem } from './clock.js';
 import { ConfigError, SETTINGS_HELP, resolveConfig, type Resolved } from './config.js';
 import { captureConsole, logger, setLogLevel } from './log.js';
+import { addActionCommands } from './action-commands.js';
+import { examples, jsonOption, userOption } from './options.js';
 import { CliError, EXIT, StdoutClosedError, errorText, watchOutputStreams } from './output.js';
 
 export const DEFAULT_STORE = './var/itip-agent';
@@ -80,18 +82,6 @@ function packageVersion(): string {
   } catch {
     return '0.0.0';
   }
-}
-
-const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`;
-
-function jsonOption(): Option {
-  return new Option('--json', 'print JSON on stdout (pretty-printed; arrays are sorted)');
-}
-
-function userOption(required: boolean): Option {
-  const option = new Option('--user <addr>', 'the calendar user (alice@example.com or mailto:alice@example.com)');
-  if (required) option.makeOptionMandatory();
-  return option;
 }
 
 export function buildProgram(context: { get(): Context }): Command {
@@ -307,6 +297,7 @@ export function buildProgram(context: { get(): Context }): Command {
     )
     .action(run(async () => (await import('./commands/config.js')).runConfigCheck));
 
+  addActionCommands(program, run);
   addInspection(program, run);
   return program;
 }
@@ -325,7 +316,9 @@ function addInspection(program: Command, run: Runner): void {
     .addHelpText(
       'after',
       '\nJSON: [{uid, recurrenceId, component, sequence, status, summary, organizer, attendees: [{address, partstat}],\n' +
-        '  start, end, rrule, exdates}], sorted by uid, then recurrenceId (the master first).\n' +
+        '  start, end, rrule, exdates, etag}], sorted by uid, then recurrenceId (the master first).\n' +
+        'etag names the stored version of the whole object (the same on all its components): give it to\n' +
+        'an action (respond, put, delete, ...) as --if-match, and the action is refused if the event changed since.\n' +
         unknownNote +
         examples('itip-agent objects --user alice@example.com', 'itip-agent objects --user alice@example.com --json'),
     )

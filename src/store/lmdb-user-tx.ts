@@ -178,6 +178,11 @@ export class LmdbUserTx implements UserTx {
     }
   }
 
+  listRequests(uid: string): RequestEntry[] {
+    this.check();
+    return valuesWithPrefix(this.dbs.requests, [this.userK, keyPart(uid)]).sort(compareRequests);
+  }
+
   putCounter(entry: CounterEntry): void {
     this.check();
     const key = [this.userK, keyPart(entry.uid), ridKey(entry.recurrenceId), keyPart(entry.attendee)];

@@ -66,6 +66,8 @@ export interface UserTx {
   putRequest(entry: RequestEntry): void;
   /** Removes entries of the UID: of one instance (null: the master) or, if undefined, all. */
   removeRequests(uid: string, recurrenceId?: string | null): void;
+  /** The entries of the UID, sorted as Store.listRequests sorts them (the master first). */
+  listRequests(uid: string): RequestEntry[];
 
   /** Adds the entry, replacing one with the same uid, recurrenceId and attendee. */
   putCounter(entry: CounterEntry): void;

@@ -35,7 +35,7 @@ import type { OutboxItem } from '../itip/model.js';
 import { formatUtcSeconds } from '../ical/times.js';
 import { recordScheduleStatus } from '../agent/schedule-status-update.js';
 import { SCHEDULE_STATUS, isFinalStatus } from '../itip/schedule-status.js';
-import { composeImip } from '../mail/compose-imip.js';
+import { composeOutboxItem, outboxMessageId } from '../mail/compose-outbox-item.js';
 import type { Store } from '../store/store.js';
 
 export interface RelayOptions {
@@ -239,13 +239,6 @@ function runItem(item: OutboxItem): OutboxRunItem {
   return row;
 }
 
-/** The Message-ID of an item: the same on every attempt, so a resent copy is recognised. */
-function messageIdOf(item: OutboxItem): string {
-  const at = item.from.lastIndexOf('@');
-  const domain = at >= 0 ? item.from.slice(at + 1) : 'localhost';
-  return `itip-${item.id.replace(/[^A-Za-z0-9._-]/g, '')}@${domain}`;
-}
-
 class Run {
   readonly summary: OutboxRunSummary = { sent: 0, failed: 0, retry: 0, items: [] };
   /** Set once the relay could not be reached: the rest of the run is deferred, not sent. */
@@ -323,19 +316,7 @@ class Run {
   }
 
   private async compose(item: OutboxItem): Promise<Buffer> {
-    const prefs = this.store.getPrefs(item.user);
-    const created = Date.parse(item.created);
-    const mail = await composeImip({
-      from: item.from,
-      fromName: prefs.CN,
-      to: item.to,
-      ics: item.ics,
-      messageId: messageIdOf(item),
-      // The creation time, not the attempt's: every attempt sends the same bytes.
-      date: Number.isNaN(created) ? new Date(this.now()) : new Date(created),
-      // The agent wrote it, not a person: auto-responders must not answer (RFC 3834).
-      autoSubmitted: 'auto-generated',
-    });
+    const mail = await composeOutboxItem(item, { fromName: this.store.getPrefs(item.user).CN, fallbackDate: new Date(this.now()) });
     return mail.raw;
   }
 
@@ -362,7 +343,7 @@ class Run {
     // the two, the item is sent again and the status written again.
     const changed = Object.fromEntries(pending.map((recipient) => [recipient, status[recipient]]));
     try {
-      await recordScheduleStatus(this.store, next, changed, messageIdOf(next), this.now());
+      await recordScheduleStatus(this.store, next, changed, outboxMessageId(next), this.now());
     } catch (error) {
       // A stored object that cannot be read must not stop the mail going out;
       // the item still records its delivery.

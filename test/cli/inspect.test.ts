@@ -17,7 +17,7 @@ const GOOGLE = '4k1q6n5hb0c3v8t7m2pq0s9r1a@google.com';
 const WEEKLY = 'weekly-dst@example.com';
 const ALLDAY = 'A93D5E17-6B2C-4F08-8D4E-71C5B9A2E3F0';
 
-const OBJECT_KEYS = ['attendees', 'component', 'end', 'exdates', 'organizer', 'recurrenceId', 'rrule', 'sequence', 'start', 'status', 'summary', 'uid'];
+const OBJECT_KEYS = ['attendees', 'component', 'end', 'etag', 'exdates', 'organizer', 'recurrenceId', 'rrule', 'sequence', 'start', 'status', 'summary', 'uid'];
 const PERIOD_KEYS = ['end', 'fbtype', 'recurrenceId', 'start', 'uid'];
 const REQUEST_KEYS = ['from', 'method', 'received', 'recurrenceId', 'uid'];
 const JOURNAL_KEYS = ['at', 'messageId', 'method', 'outcome', 'reason', 'recipient', 'uid'];
@@ -171,6 +171,7 @@ describe('inspection after a realistic sequence of mail', () => {
         end: '2026-12-01T10:00:00Z',
         rrule: null,
         exdates: [],
+        etag: expect.stringMatching(/^"[A-Za-z0-9_-]{22}"$/),
       });
       // Bob's REPLY reached the organizer's copy.
       expect(find(REVIEW).organizer).toBe('mailto:alice@example.com');

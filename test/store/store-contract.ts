@@ -495,6 +495,7 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
           ['freeBusy', (tx) => tx.freeBusy()],
           ['putRequest', (tx) => tx.putRequest(requestOf('late', null))],
           ['removeRequests', (tx) => tx.removeRequests('a-1')],
+          ['listRequests', (tx) => tx.listRequests('a-1')],
           ['putCounter', (tx) => tx.putCounter(counterOf('late', null, BOB))],
           ['removeCounters', (tx) => tx.removeCounters('a-2')],
           ['listCounters', (tx) => tx.listCounters('a-2')],
@@ -1226,6 +1227,25 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         });
         expect(store.listRequests(ALICE)).toStrictEqual([...others('u0'), ...others('u10')]);
         expect(store.listRequests(BOB)).toStrictEqual([...others('u0'), ...others('u1'), ...others('u10')]);
+      });
+
+      it('lists the entries of one UID in the view, with its own writes, sorted with the master first', async () => {
+        await store.transact(BOB, (tx) => tx.putRequest(requestOf('u1', null, 'COUNTER')));
+        const observed = await store.transact(ALICE, (tx) => {
+          const before = tx.listRequests('u1');
+          tx.putRequest(requestOf('u1', '2026-03-24T09:00:00Z'));
+          tx.putRequest(requestOf('u1', null, 'ADD', 2));
+          tx.putRequest(requestOf('u10', null));
+          const afterWrite = tx.listRequests('u1');
+          tx.removeRequests('u1', null);
+          return { before, afterWrite, afterRemove: tx.listRequests('u1'), other: tx.listRequests('u10') };
+        });
+        expect(observed).toStrictEqual({
+          before: [],
+          afterWrite: [requestOf('u1', null, 'ADD', 2), requestOf('u1', '2026-03-24T09:00:00Z')],
+          afterRemove: [requestOf('u1', '2026-03-24T09:00:00Z')],
+          other: [requestOf('u10', null)],
+        });
       });
     });
 

@@ -6,6 +6,7 @@
 import ICAL from 'ical.js';
 import { describeObject } from '../../ical/describe.js';
 import { addressLengthProblem, mailAddress, normalizeAddress, shortAddress } from '../../ical/address.js';
+import { etagOf } from '../../itip/actions/action.js';
 import type { InboxItem, JournalEntry, OthersPeriod, OutboxItem, Period, RequestEntry } from '../../itip/model.js';
 import type { Store } from '../../store/store.js';
 import { formatUtcSeconds } from '../../ical/times.js';
@@ -115,7 +116,7 @@ function inboxJson(i: InboxItem) {
   return { id: i.id, method: i.method, uid: i.uid, from: i.from, received: i.received, messageId: i.messageId, ics: i.ics };
 }
 
-interface OutboxJson {
+export interface OutboxJson {
   id: string;
   method: string;
   uid: string;
@@ -128,7 +129,8 @@ interface OutboxJson {
   status?: Record<string, string>;
 }
 
-function outboxJson(o: OutboxItem): OutboxJson {
+/** An outbox item as `outbox --json` and the action commands print it. */
+export function outboxJson(o: OutboxItem): OutboxJson {
   const row: OutboxJson = {
     id: o.id,
     method: o.method,
@@ -148,12 +150,14 @@ function outboxJson(o: OutboxItem): OutboxJson {
 
 export async function runObjects(context: CommandContext, options: InspectOptions): Promise<void> {
   const found = await forUser(context, options.user!);
-  const rows: ReturnType<typeof describeObject> = [];
+  const rows: Array<ReturnType<typeof describeObject>[number] & { etag: string }> = [];
   if (found) {
     const tzid = found.store.getPrefs(found.user).TZID;
     for (const object of found.store.listObjects(found.user)) {
       try {
-        rows.push(...describeObject(object.ics, tzid));
+        // The version an action may name with --if-match: the object's, on each of its components.
+        const etag = etagOf(object);
+        rows.push(...describeObject(object.ics, tzid).map((component) => ({ ...component, etag })));
       } catch (error) {
         logger.warn(`the stored object ${object.uid} cannot be read: ${errorText(error)}`, { user: found.user, uid: object.uid });
       }
@@ -173,6 +177,7 @@ export async function runObjects(context: CommandContext, options: InspectOption
       end: c.end,
       rrule: c.rrule,
       exdates: c.exdates,
+      etag: c.etag,
     }))
     .sort(byKeys((c) => c.uid, (c) => c.recurrenceId));
   await emit(options, json, [
