@@ -14,7 +14,8 @@ import type { Answer, UserAction } from '../../itip/actions/action.js';
 import type { Outcome } from '../../itip/model.js';
 import { StoreCommitError } from '../../store/store.js';
 import { onwardTo } from '../../transport/deliver.js';
-import { isoUtc, now, parseIsoInstant } from '../clock.js';
+import { formatUtcSeconds } from '../../ical/times.js';
+import { now, parseIsoInstant } from '../clock.js';
 import { logger } from '../log.js';
 import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, printJson, printLines, usageError } from '../output.js';
@@ -69,7 +70,7 @@ function timeOption(name: string, value: string | undefined, dates: boolean): st
     const hint = dates ? ', or 2026-12-01 for an all-day event' : '';
     throw usageError(`${name} ${JSON.stringify(value)} is not an ISO 8601 time; write it like 2026-12-01T09:00:00Z${hint}`);
   }
-  return isoUtc(ms);
+  return formatUtcSeconds(ms);
 }
 
 function recurrenceIdOf(options: { recurrenceId?: string }): { recurrenceId?: string } {
