@@ -22,6 +22,7 @@ const CASES: Array<{ name: string; before: string[]; after: string[]; component?
   { name: 'RRULE with another COUNT', before: [START, 'RRULE:FREQ=DAILY;COUNT=3'], after: [START, 'RRULE:FREQ=DAILY;COUNT=4'], significant: ['RRULE'] },
   { name: 'EXDATEs as one line or two, in a zone or UTC', before: [START, 'RRULE:FREQ=DAILY', 'EXDATE:20261202T090000Z,20261203T090000Z'], after: [START, 'RRULE:FREQ=DAILY', 'EXDATE;TZID=Europe/Berlin:20261203T100000', 'EXDATE:20261202T090000Z'], significant: [] },
   { name: 'DTEND written as DURATION', before: [START, 'DTEND:20261201T100000Z'], after: [START, 'DURATION:PT1H'], significant: [] },
+  { name: 'an all-day DTEND written as DURATION', before: ['DTSTART;VALUE=DATE:20261201', 'DTEND;VALUE=DATE:20261203'], after: ['DTSTART;VALUE=DATE:20261201', 'DURATION:P2D'], significant: [] },
   { name: 'a longer DURATION', before: [START, 'DURATION:PT1H'], after: [START, 'DURATION:PT90M'], significant: ['DURATION'] },
   { name: 'STATUS in other case', before: [START, 'STATUS:confirmed'], after: [START, 'STATUS:CONFIRMED'], significant: [] },
   { name: 'LOCATION given', before: [START], after: [START, 'LOCATION:Room 1'], significant: ['LOCATION'] },

@@ -211,8 +211,9 @@ function lengthOf(side: Side): string {
   if (duration instanceof ICAL.Duration) return String(duration.toSeconds());
   const start = startInstant(side);
   const end = endOf(side);
-  if (typeof start !== 'number' || end === '') return '';
-  return String((Date.parse(end) - start) / 1000);
+  if (start === undefined || end === '') return '';
+  // An all-day event's dates read as UTC midnights: their difference is the length in days.
+  return String((Date.parse(end) - (typeof start === 'number' ? start : Date.parse(start))) / 1000);
 }
 
 /** RRULEs by their parts: order, the default INTERVAL=1 and WKST=MO do not count; UNTIL by instant. */
