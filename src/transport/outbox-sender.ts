@@ -36,6 +36,7 @@ import { formatUtcSeconds } from '../ical/times.js';
 import { recordScheduleStatus } from '../agent/schedule-status-update.js';
 import { SCHEDULE_STATUS, isFinalStatus } from '../itip/schedule-status.js';
 import { composeImip } from '../mail/compose-imip.js';
+import { composeNotice } from '../mail/compose-notice.js';
 import type { Store } from '../store/store.js';
 
 export interface RelayOptions {
@@ -325,6 +326,19 @@ class Run {
   private async compose(item: OutboxItem): Promise<Buffer> {
     const prefs = this.store.getPrefs(item.user);
     const created = Date.parse(item.created);
+    if (item.notice) {
+      // The agent's notice to its own user (notify_requests): plain text, no calendar.
+      const notice = await composeNotice({
+        from: item.from,
+        fromName: 'Calendar agent',
+        to: item.to,
+        subject: item.notice.subject,
+        text: item.notice.text,
+        messageId: messageIdOf(item),
+        date: Number.isNaN(created) ? new Date(this.now()) : new Date(created),
+      });
+      return notice.raw;
+    }
     const mail = await composeImip({
       from: item.from,
       fromName: prefs.CN,
@@ -362,7 +376,8 @@ class Run {
     // the two, the item is sent again and the status written again.
     const changed = Object.fromEntries(pending.map((recipient) => [recipient, status[recipient]]));
     try {
-      await recordScheduleStatus(this.store, next, changed, messageIdOf(next), this.now());
+      // A notice is no scheduling message: it changes no ATTENDEE's status.
+      if (!next.notice) await recordScheduleStatus(this.store, next, changed, messageIdOf(next), this.now());
     } catch (error) {
       // A stored object that cannot be read must not stop the mail going out;
       // the item still records its delivery.
