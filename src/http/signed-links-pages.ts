@@ -43,6 +43,11 @@ const ANSWERS: Record<string, { partstat: Answer; label: string; done: string }>
   decline: { partstat: 'DECLINED', label: 'Decline', done: 'declined' },
 };
 
+/** The answer a form or a link names; only the three (a name such as __proto__ is none). */
+function answerNamed(value: unknown): (typeof ANSWERS)[string] | undefined {
+  return typeof value === 'string' && Object.hasOwn(ANSWERS, value) ? ANSWERS[value] : undefined;
+}
+
 const PARTSTAT_TEXT: Record<string, string> = {
   ACCEPTED: 'accepted',
   DECLINED: 'declined',
@@ -175,7 +180,7 @@ export async function signedLinkPages(app: FastifyInstance): Promise<void> {
     if (!opened) return reply;
     const web = request.server.web;
     const shown = details(opened, zoneOf(web.store!.getPrefs(opened.user)));
-    const preselected = typeof request.query.answer === 'string' && ANSWERS[request.query.answer] ? request.query.answer : undefined;
+    const preselected = answerNamed(request.query.answer) ? request.query.answer : undefined;
     return sendPage(reply, 200, {
       title: `Invitation: ${shown.summary}`,
       body: html`${shown.body}${answerForm(opened, web.links!.formToken(opened.token), preselected)}`,
@@ -195,7 +200,7 @@ export async function signedLinkPages(app: FastifyInstance): Promise<void> {
 <p><a href="/answer/${opened.token}">Open the invitation again</a> and press the button there.</p>`,
       });
     }
-    const answer = ANSWERS[field(request.body, 'answer') ?? ''];
+    const answer = answerNamed(field(request.body, 'answer'));
     if (!answer) {
       return sendPage(reply, 400, {
         title: 'Choose an answer',

@@ -158,6 +158,22 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
   });
 });
 
+describe('calendar text in a notice', () => {
+  it('stays on its line: a SUMMARY with line breaks starts no header and no line of its own', async () => {
+    await prefs({ notify_requests: 'yes' });
+    const hostile = Buffer.from(REQUEST.toString('utf8').replace('SUMMARY:Planning', 'SUMMARY:Planning\\nBcc: mallory@example.net\\n\\nClick: https://evil.example').replace('ORGANIZER;CN=Boss:', 'ORGANIZER;CN="Boss^nTo: mallory@example.net":'));
+    await deliver(hostile, policy());
+    const [notice] = notices();
+    expect(notice!.notice!.subject).toBe('Waiting for your answer: Planning Bcc: mallory@example.net Click: https://evil.example');
+    expect(notice!.notice!.text).not.toMatch(/^(Bcc|To|Click):/m);
+    await runOutboxOnce(store, { relay: { host: '127.0.0.1', port: smtp.port }, now: () => NOW });
+    const raw = smtp.received[0]!.raw.toString('utf8');
+    expect(smtp.received[0]!.to).toEqual(['alice@example.com']);
+    expect(raw).not.toMatch(/^(Bcc|Click):/im);
+    expect(raw.match(/^To:/gm)).toHaveLength(1);
+  });
+});
+
 describe('no notice', () => {
   it('for a user without notify_requests, or with it set to no', async () => {
     await deliver(REQUEST, policy());

@@ -185,8 +185,10 @@ describe('POST /answer/TOKEN', () => {
 
   it('asks for one of the three answers', async () => {
     const link = token();
-    const response = await web.browser().post(`/answer/${link}`, { _csrf: linksFromFile(web.linkSecretFile).formToken(link), answer: 'delegate' });
-    expect(response.status).toBe(400);
+    for (const answer of ['delegate', '__proto__', 'constructor', '']) {
+      const response = await web.browser().post(`/answer/${link}`, { _csrf: linksFromFile(web.linkSecretFile).formToken(link), answer });
+      expect(response.status, answer).toBe(400);
+    }
     expect(calls).toEqual([]);
   });
 
