@@ -10,7 +10,20 @@ export default defineConfig({
       // would be added to the integration project's and run every file twice.)
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/integration/**'] },
+        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/integration/**', 'test/e2e/**'] },
+      },
+      // End to end: the built program and Debian's Chromium (test/e2e/support.ts),
+      // one file at a time after the unit tests: each starts a browser and a server.
+      {
+        extends: true,
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+          sequence: { groupOrder: 1 },
+        },
       },
       // Real Postfix, Exim and Dovecot (test/integration/servers.ts): one file at a
       // time, after the unit tests, because Postfix and Exim cannot be installed
@@ -23,7 +36,7 @@ export default defineConfig({
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -7,6 +7,7 @@ import { DEFAULT_AUTHENTICATION_POLICY, type ArrivalFacts, type AuthenticationPo
 import { verifyDkim, type DnsResolver } from '../mail/dkim.js';
 import { DEFAULT_MAX_CALENDAR_BYTES } from '../mail/read-mail.js';
 import { DEFAULT_MESSAGE_LIMITS, type MessageLimits } from '../itip/rules/message-acceptance.js';
+import type { RequestNotices } from './request-notice.js';
 
 export interface AgentPolicy {
   authentication: AuthenticationPolicy;
@@ -20,6 +21,8 @@ export interface AgentPolicy {
   maxCalendarBytes: number;
   messageLimits: MessageLimits;
   expansionLimits: ExpansionLimits;
+  /** Notices of waiting requests (notify_requests); none are queued when absent. */
+  notices?: RequestNotices;
 }
 
 export const DEFAULT_AGENT_POLICY: AgentPolicy = {

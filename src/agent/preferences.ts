@@ -164,8 +164,13 @@ export const PREFERENCES: PreferenceSpec[] = [
   },
   {
     key: 'freebusy_publishing',
-    description: 'publish free/busy: no (default) or publish',
+    description: 'publish the own busy time on the web at /freebusy/ADDRESS.ifb: no (default) or publish (needs freebusy_sharing=share)',
     validate: choice('freebusy_publishing', ['no', 'publish']),
+  },
+  {
+    key: 'notify_requests',
+    description: 'mail the user a short notice with answer links when an invitation waits for an answer: no (default) or yes',
+    validate: choice('notify_requests', ['no', 'yes']),
   },
   {
     key: 'participating',

@@ -16,6 +16,7 @@ import type { ParsedMail } from '../mail/mail-facts.js';
 import type { Refusal } from '../mail/refusal-header.js';
 import type { Store, UserTx } from '../store/store.js';
 import { applyEffects } from './apply-effects.js';
+import { queueRequestNotices, type RequestNotices } from './request-notice.js';
 import { readGroupMembers } from './resource-support.js';
 import { eventSnapshot, freeBusySnapshot } from './read-snapshot.js';
 import { readCalendarMessages, type CalendarMessages } from './calendar-messages.js';
@@ -111,7 +112,7 @@ export async function processParsedMail(
   const direction: Direction = envelope.outgoing ? 'outgoing' : 'incoming';
   const sender = senderFacts(mail, envelope.sender, policy, envelope.arrival);
   for (const user of targetUsers(mail, envelope)) {
-    const extras: ResourceExtras = { groupMembers: () => readGroupMembers(store, user, now), handoffs: [], expansionLimits: policy.expansionLimits };
+    const extras: ResourceExtras = { groupMembers: () => readGroupMembers(store, user, now), handoffs: [], expansionLimits: policy.expansionLimits, notices: policy.notices };
     const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, extras));
     result.users.push({ user, entries });
     await handOver(store, mail, extras.handoffs, now, result, 0);
@@ -130,6 +131,8 @@ interface ResourceExtras {
   groupMembers?: () => GroupMember[] | undefined;
   /** Outbox items to hand to a local member after the commit. */
   handoffs: OutboxItem[];
+  /** Notices of waiting requests, from the policy. */
+  notices?: RequestNotices;
 }
 
 /** How deep groups of groups may hand a request on. */
@@ -233,6 +236,7 @@ function handleForUser(
       // crasher queued) applies whatever the outcome.
       if (outcome.outcome !== 'error') {
         extras.handoffs.push(...applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence));
+        queueRequestNotices(tx, outcome.effects, extras.notices, { messageKey, received: at, now }, sequence);
       }
       const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
       journal(message.method, uid, outcome.outcome, reason);

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { PolicySettings } from '../agent/policy.js';
-import { DEFAULT_LOGIN_LIMITS, PASSWORD_FILE_NAME, type HttpSettings } from '../http/settings.js';
+import { DEFAULT_LOGIN_LIMITS, LINK_SECRET_FILE_NAME, PASSWORD_FILE_NAME, type HttpSettings } from '../http/settings.js';
 import { DEFAULT_EXPANSION_LIMITS } from '../ical/expand.js';
 
 export const DEFAULT_CONFIG_FILE = '/etc/itip-agent/config.json';
@@ -55,6 +55,8 @@ export interface Settings {
   calendarLimits: PolicySettings['calendarLimits'];
   /** The web listener's sign-in and sessions. */
   web: HttpSettings;
+  /** The From of the agent's notices to its users (notify.from); default: the user's own address. */
+  noticeFrom?: string;
 }
 
 /** The config file problem: exit 78 (EX_CONFIG); an MTA defers the mail rather than bouncing it. */
@@ -133,6 +135,26 @@ const headerName: Parse = (value, where) => {
   if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(text.trim())) throw new ConfigError(`${where} must be a header name such as X-Remote-User`);
   return text.trim();
 };
+/** Where people reach the web pages: an http(s) URL without query or fragment, kept without a trailing slash. */
+const publicUrl: Parse = (value, where) => {
+  const text = (str(value, where) as string).trim();
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password || /[\s<>"]/.test(text)) {
+    throw new ConfigError(`${where} must be the web address people open the pages at, such as https://calendar.example.com (http or https, no ?query or #fragment)`);
+  }
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+};
+/** One mail address, written bare (name@domain). */
+const mailbox: Parse = (value, where) => {
+  const text = (str(value, where) as string).trim().replace(/^mailto:/i, '');
+  if (!/^[^\s@<>()[\],;:"\\]+@[^\s@<>()[\],;:"\\]+$/.test(text)) throw new ConfigError(`${where} must be a mail address such as calendar@example.com`);
+  return text.toLowerCase();
+};
 const unknownUsers: Parse = (value, where) => {
   if (typeof value === 'string' && ['create', 'refuse'].includes(value.trim().toLowerCase())) return value.trim().toLowerCase();
   throw new ConfigError(`${where} must be create or refuse`);
@@ -191,6 +213,9 @@ export const KEYS: Key[] = [
   { name: 'http.sessionMaxHours', env: 'ITIP_AGENT_HTTP_SESSION_MAX_HOURS', parse: int(1, 24 * 30), default: 12, help: 'a web session ends this many hours after sign-in' },
   { name: 'http.maxFailuresPerAddress', env: 'ITIP_AGENT_HTTP_MAX_FAILURES_PER_ADDRESS', parse: int(1, 100_000), default: DEFAULT_LOGIN_LIMITS.perAddress, help: 'failed sign-ins from one client address (IPv6: its /64) within the window before it must wait' },
   { name: 'http.maxFailuresPerAccount', env: 'ITIP_AGENT_HTTP_MAX_FAILURES_PER_ACCOUNT', parse: int(1, 100_000), default: DEFAULT_LOGIN_LIMITS.perAccount, help: 'failed sign-ins for one account within the window before it must wait' },
+  { name: 'http.linkSecretFile', env: 'ITIP_AGENT_HTTP_LINK_SECRET_FILE', parse: str, help: `the secret of signed answer links, made on first use (mode 0600); default: ${LINK_SECRET_FILE_NAME} in the store directory; removing it invalidates every link` },
+  { name: 'http.publicUrl', env: 'ITIP_AGENT_HTTP_PUBLIC_URL', parse: publicUrl, help: 'where people reach the web pages (e.g. https://calendar.example.com): links in notices start with it; unset, notices carry no links' },
+  { name: 'notify.from', env: 'ITIP_AGENT_NOTIFY_FROM', parse: mailbox, help: 'the From of the agent\'s notices to its users (notify_requests); default: the user\'s own address' },
   { name: 'http.failureWindowMinutes', env: 'ITIP_AGENT_HTTP_FAILURE_WINDOW_MINUTES', parse: int(1, 24 * 60), default: DEFAULT_LOGIN_LIMITS.windowMinutes, help: 'the window in which failed sign-ins are counted' },
 ];
 
@@ -335,8 +360,15 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
         perAccount: get<number>('http.maxFailuresPerAccount'),
         windowMinutes: get<number>('http.failureWindowMinutes'),
       },
+      linkSecretFile: get<string | undefined>('http.linkSecretFile') ?? join(get<string>('store'), LINK_SECRET_FILE_NAME),
     },
   };
+  const linkSecretFile = entries.find((entry) => entry.name === 'http.linkSecretFile');
+  if (linkSecretFile && linkSecretFile.value === undefined) linkSecretFile.value = settings.web.linkSecretFile;
+  const publicUrlValue = get<string | undefined>('http.publicUrl');
+  if (publicUrlValue !== undefined) settings.web.publicUrl = publicUrlValue;
+  const noticeFrom = get<string | undefined>('notify.from');
+  if (noticeFrom !== undefined) settings.noticeFrom = noticeFrom;
   const passwordFile = entries.find((entry) => entry.name === 'http.passwordFile');
   // config show says where the file is, not just that no one chose one.
   if (passwordFile && passwordFile.value === undefined) passwordFile.value = settings.web.passwordFile;

@@ -2,10 +2,13 @@
 // server.ts for where each is set).
 
 import type { Store } from '../store/store.js';
+import type { FailureLimiter } from './login-limits.js';
 import type { Authenticator } from './logins.js';
 import type { Peer } from './peer.js';
 import type { Session, SessionStore } from './sessions.js';
 import type { HttpLog, HttpSettings } from './settings.js';
+import type { ActionRunner } from './signed-links-pages.js';
+import type { AnswerLinks } from './signed-links.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -36,5 +39,11 @@ export interface WebContext {
   clock: () => number;
   sessions: SessionStore;
   authenticator: Authenticator;
+  /** Signed answer links (http.linkSecretFile); absent: /answer/ opens nothing. */
+  links?: AnswerLinks;
+  /** Answer links that did not check out, per client address (signed-links-pages.ts). */
+  answerFailures: FailureLimiter;
+  /** Runs a user's action (respond, ...): the agent's, given by serve. */
+  runAction?: ActionRunner;
 }
 

@@ -117,3 +117,28 @@ export class LoginLimiter {
     this.byAccount.clear(account);
   }
 }
+
+/**
+ * Failures of another kind counted per client key (clientKey above) with the
+ * same sliding window: answer links that do not check out
+ * (signed-links-pages.ts), so that tokens cannot be tried at speed either.
+ */
+export class FailureLimiter {
+  private readonly counter: Counter;
+  constructor(
+    limit: number,
+    windowMinutes: number,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.counter = new Counter(limit, windowMinutes * 60_000);
+  }
+
+  /** Epoch ms from which the client may try again, if it has used up its failures. */
+  blockedUntil(client: string): number | undefined {
+    return this.counter.blockedUntil(client, this.clock());
+  }
+
+  failed(client: string): void {
+    this.counter.fail(client, this.clock());
+  }
+}

@@ -28,14 +28,17 @@ import type { Store } from '../store/store.js';
 import { parseListenAddress } from '../transport/listener.js';
 import type { WebContext } from './context.js';
 import { homePage } from './home-page.js';
+import { publishedFreeBusy } from './published-freebusy.js';
 import { loginPages } from './login-pages.js';
 import { Authenticator } from './logins.js';
-import { LoginLimiter } from './login-limits.js';
+import { FailureLimiter, LoginLimiter } from './login-limits.js';
 import type { Peer } from './peer.js';
 import { guard, identify } from './request-hooks.js';
 import { errorPage, securityHeaders } from './respond.js';
 import { SessionStore } from './sessions.js';
 import type { HttpLog, HttpSettings } from './settings.js';
+import { signedLinkPages, type ActionRunner } from './signed-links-pages.js';
+import { linksFromFile } from './signed-links.js';
 import { STYLE, STYLE_PATH } from './style.js';
 
 export interface WebOptions {
@@ -50,10 +53,12 @@ export interface WebOptions {
   now?: () => number;
   /** The real clock, for sessions and sign-in limits; tests move it. */
   clock?: () => number;
+  /** Runs a user's action (the agent's action service); without it, answers cannot be sent from the pages. */
+  runAction?: ActionRunner;
 }
 
 /** Pages and route groups; each is registered with the WebContext in place. */
-const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [loginPages, homePage];
+const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [loginPages, homePage, publishedFreeBusy, signedLinkPages];
 
 /** Builds the web application (not listening yet). */
 export async function buildWebApp(options: WebOptions): Promise<FastifyInstance> {
@@ -63,6 +68,9 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     logger: false,
     ...(options.tls ? { https: { key: options.tls.key, cert: options.tls.cert } } : {}),
     bodyLimit: 1024 * 1024,
+    // A path part may be a whole mail address (/freebusy/ADDRESS.ifb) or an
+    // answer link's token (/answer/TOKEN), both longer than fastify's 100.
+    routerOptions: { maxParamLength: 1000 },
     // A client that sends its request slowly must not hold a connection for ever.
     requestTimeout: 60_000,
     return503OnClosing: true,
@@ -91,6 +99,10 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     clock,
     sessions,
     authenticator,
+    ...(settings.linkSecretFile ? { links: linksFromFile(settings.linkSecretFile) } : {}),
+    // Token failures count per address as failed sign-ins do, with the same limit and window.
+    answerFailures: new FailureLimiter(settings.loginLimits.perAddress, settings.loginLimits.windowMinutes, clock),
+    ...(options.runAction ? { runAction: options.runAction } : {}),
   } satisfies WebContext);
   app.decorateRequest('user', undefined);
   app.decorateRequest('session', undefined);

@@ -33,8 +33,20 @@ export interface HttpSettings {
   /** A session ends this many hours after sign-in, used or not. */
   sessionMaxHours: number;
   loginLimits: LoginLimits;
+  /**
+   * The secret of signed answer links (signed-links.ts), made on first use;
+   * the default is `link-secret` in the store directory. Absent: no links.
+   */
+  linkSecretFile?: string;
+  /**
+   * Where people reach the web pages, e.g. https://calendar.example.com: the
+   * links in the agent's mail (notices) start with it. Absent: no links in mail.
+   */
+  publicUrl?: string;
 }
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perAddress: 20, perAccount: 5, windowMinutes: 15 };
 
 export const PASSWORD_FILE_NAME = 'passwords';
+/** The default http.linkSecretFile, in the store directory. */
+export const LINK_SECRET_FILE_NAME = 'link-secret';

@@ -113,6 +113,12 @@ export interface OutboxItem {
   status?: Record<string, string>;
   nextAttempt?: string;
   lastError?: string;
+  /**
+   * A notice from the agent to its own user (notify_requests), not an iTIP
+   * message: plain text mail, `ics` empty, `method` that of the message it
+   * tells of. Sent as it is; no SCHEDULE-STATUS is kept for it.
+   */
+  notice?: { subject: string; text: string };
 }
 
 export interface JournalEntry {

@@ -37,6 +37,11 @@ export function sharesFreeBusy(prefs: Preferences): boolean {
   return prefs.freebusy_sharing === 'share';
 }
 
+/** Whether the user wants a notice mail, with answer links, when a REQUEST waits (`notify_requests=yes`; default no). */
+export function notifiesRequests(prefs: Preferences): boolean {
+  return (prefs.notify_requests ?? 'no').toLowerCase() === 'yes';
+}
+
 /** A resource's chain of scheduling functions, as written (`scheduling_function`, default `freebusy`). */
 export function schedulingFunctions(prefs: Preferences): string {
   return prefs.scheduling_function ?? 'freebusy';

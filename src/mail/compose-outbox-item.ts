@@ -3,7 +3,8 @@
 // composition for both, so that the two copies are the same message.
 
 import type { OutboxItem } from '../itip/model.js';
-import { composeImip, type ImipMail } from './compose-imip.js';
+import { composeImip } from './compose-imip.js';
+import { composeNotice } from './compose-notice.js';
 
 /** The Message-ID of an item: the same on every attempt, so a resent copy is recognised. */
 export function outboxMessageId(item: OutboxItem): string {
@@ -20,8 +21,20 @@ export interface OutboxMailOptions {
 }
 
 /** Builds the mail of an item; throws ImipError when the item cannot be sent as iMIP. */
-export function composeOutboxItem(item: OutboxItem, options: OutboxMailOptions): Promise<ImipMail> {
+export function composeOutboxItem(item: OutboxItem, options: OutboxMailOptions): Promise<{ raw: Buffer }> {
   const created = Date.parse(item.created);
+  if (item.notice) {
+    // The agent's notice to its own user (notify_requests): plain text, no calendar.
+    return composeNotice({
+      from: item.from,
+      fromName: 'Calendar agent',
+      to: item.to,
+      subject: item.notice.subject,
+      text: item.notice.text,
+      messageId: outboxMessageId(item),
+      date: Number.isNaN(created) ? options.fallbackDate : new Date(created),
+    });
+  }
   return composeImip({
     from: item.from,
     fromName: options.fromName,

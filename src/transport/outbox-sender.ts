@@ -343,7 +343,8 @@ class Run {
     // the two, the item is sent again and the status written again.
     const changed = Object.fromEntries(pending.map((recipient) => [recipient, status[recipient]]));
     try {
-      await recordScheduleStatus(this.store, next, changed, outboxMessageId(next), this.now());
+      // A notice is no scheduling message: it changes no ATTENDEE's status.
+      if (!next.notice) await recordScheduleStatus(this.store, next, changed, outboxMessageId(next), this.now());
     } catch (error) {
       // A stored object that cannot be read must not stop the mail going out;
       // the item still records its delivery.

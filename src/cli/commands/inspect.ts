@@ -127,6 +127,8 @@ export interface OutboxJson {
   ics: string;
   created: string;
   status?: Record<string, string>;
+  /** A notice of the agent to its user (notify_requests) rather than an iTIP message: its subject and text. */
+  notice?: { subject: string; text: string };
 }
 
 /** An outbox item as `outbox --json` and the action commands print it. */
@@ -143,6 +145,7 @@ export function outboxJson(o: OutboxItem): OutboxJson {
     created: o.created,
   };
   if (o.status !== undefined) row.status = o.status;
+  if (o.notice !== undefined) row.notice = o.notice;
   return row;
 }
 
@@ -285,7 +288,8 @@ export async function runOutbox(context: CommandContext, options: InspectOptions
     { title: 'CREATED', value: (o) => o.created },
     { title: 'STATE', value: (o) => o.state },
     { title: 'ATTEMPTS', value: (o) => o.attempts },
-    { title: 'METHOD', value: (o) => o.method },
+    // A notice (notify_requests) tells of a message; it is none itself.
+    { title: 'METHOD', value: (o) => (o.notice ? `notice (${o.method})` : o.method) },
     { title: 'UID', value: (o) => o.uid },
     { title: 'FROM', value: (o) => o.from },
     { title: 'TO', value: (o) => o.to },

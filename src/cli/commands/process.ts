@@ -124,16 +124,17 @@ export async function runProcess(context: CommandContext, options: ProcessOption
 
   const store = await context.store();
   // Loaded here: a usage error must not pay for the handlers.
-  const [{ TransactionService }, { policyFromSettings }] = await Promise.all([
+  const [{ TransactionService }, { policyFromSettings }, { requestNotices }] = await Promise.all([
     import('../../agent/transaction-service.js'),
     import('../../agent/policy.js'),
+    import('../notices.js'),
   ]);
   const outgoing = !!options.outgoing;
   const service = new TransactionService({
     store,
     onward: onwardTo(target, { sendmailPath: settings.sendmail }),
     now,
-    policy: policyFromSettings(settings),
+    policy: { ...policyFromSettings(settings), notices: requestNotices(settings) },
     refuseUnknownUsers: settings.unknownUsers === 'refuse',
     markRefused: settings.auth.markRefused,
     log: (level, msg, fields) => logger[level](msg, fields),

@@ -21,6 +21,7 @@ import type { LogFn } from '../../transport/mail-service.js';
 import { now } from '../clock.js';
 import { readRelayPassword, ConfigError } from '../config.js';
 import { logger } from '../log.js';
+import { requestNotices } from '../notices.js';
 import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, usageError } from '../output.js';
 
@@ -98,7 +99,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     target,
     sendmailPath: settings.sendmail,
     localDomains: settings.localDomains,
-    policy: policyFromSettings(settings),
+    policy: { ...policyFromSettings(settings), notices: requestNotices(settings) },
     markRefused: settings.auth.markRefused,
     refuseUnknownUsers: settings.unknownUsers === 'refuse',
     now,

@@ -9,9 +9,13 @@
 // - A REPLY from its ATTENDEE, or a PUBLISH from its ORGANIZER, is busy time
 //   learned of that person: kept as others' periods under the VFREEBUSY's UID,
 //   replacing what that UID said of them before.
+// - Busy time published on the web (`GET /freebusy/ADDR.ifb`, imip-agent's
+//   freebusy_publishing): a PUBLISH of the user's own periods, built by the
+//   same builder as the REPLY (publishFreeBusy).
 // The answered range is cut to the free/busy window: beyond it, series are not
 // expanded, and an answer would show time as free that is not.
 
+import { createHash } from 'node:crypto';
 import ICAL from 'ical.js';
 import { CalendarError, attendeesOf, cloneComponent, findAttendee, newCalendar, organizerOf } from '../../ical/calendar.js';
 import { compareText } from '../../ical/text-order.js';
@@ -57,25 +61,109 @@ function answerRequest(input: FreeBusyInput): ItipResult {
   const { from, to } = answeredRange(asked, input.prefs, input.now);
   if (from >= to) return result('ignored', `the free/busy request asks about ${formatUtc(asked.from)} to ${formatUtc(asked.to)}, outside the free/busy window`);
 
-  const periods = mergedBusy(input.busy, from, to);
-  const reply = new ICAL.Component('vfreebusy');
-  reply.addPropertyWithValue('uid', input.uid);
-  reply.addPropertyWithValue('dtstamp', utcTime(input.now));
-  reply.addProperty(ICAL.Property.fromString(component.getFirstProperty('organizer')!.toICALString()));
-  reply.addProperty(ICAL.Property.fromString(attendee.prop.toICALString()));
-  reply.addPropertyWithValue('dtstart', utcTime(from));
-  reply.addPropertyWithValue('dtend', utcTime(to));
+  const reply = busyTime({
+    uid: input.uid,
+    now: input.now,
+    organizer: ICAL.Property.fromString(component.getFirstProperty('organizer')!.toICALString()),
+    attendee: ICAL.Property.fromString(attendee.prop.toICALString()),
+    from,
+    to,
+    busy: input.busy,
+  });
+  const calendar = newCalendar('REPLY');
+  calendar.addSubcomponent(reply.component);
+  const effects: Effect[] = [{ type: 'send', method: 'REPLY', uid: input.uid, to: [organizer], ics: calendar.toString() }];
+  const cut = from > asked.from || to < asked.to ? ' (cut to the free/busy window)' : '';
+  return result('applied', `answered ${organizer}'s free/busy request for ${formatUtc(from)} to ${formatUtc(to)}${cut} with ${reply.periods} busy period(s)`, effects);
+}
+
+interface BusyTimeInput {
+  uid: string;
+  now: number;
+  /** Who asked (a REPLY), or whose busy time it is (a PUBLISH). */
+  organizer: ICAL.Property;
+  /** The one answering (a REPLY only). */
+  attendee?: ICAL.Property;
+  from: number;
+  to: number;
+  busy: Period[];
+}
+
+/**
+ * The one VFREEBUSY builder, for a REPLY (RFC 5546 section 3.3.3) and a
+ * PUBLISH (section 3.3.1) alike: DTSTART and DTEND in UTC, the busy periods cut
+ * to them, joined per FBTYPE and sorted ascending, as both sections ask.
+ */
+function busyTime(input: BusyTimeInput): { component: ICAL.Component; periods: number } {
+  const periods = mergedBusy(input.busy, input.from, input.to);
+  const vfreebusy = new ICAL.Component('vfreebusy');
+  vfreebusy.addPropertyWithValue('uid', input.uid);
+  vfreebusy.addPropertyWithValue('dtstamp', utcTime(input.now));
+  vfreebusy.addProperty(input.organizer);
+  if (input.attendee) vfreebusy.addProperty(input.attendee);
+  vfreebusy.addPropertyWithValue('dtstart', utcTime(input.from));
+  vfreebusy.addPropertyWithValue('dtend', utcTime(input.to));
   for (const period of periods) {
     const prop = new ICAL.Property('freebusy');
     prop.setParameter('fbtype', period.fbtype);
     prop.setValue(ICAL.Period.fromData({ start: utcTime(period.start), end: utcTime(period.end) }));
-    reply.addProperty(prop);
+    vfreebusy.addProperty(prop);
   }
-  const calendar = newCalendar('REPLY');
-  calendar.addSubcomponent(reply);
-  const effects: Effect[] = [{ type: 'send', method: 'REPLY', uid: input.uid, to: [organizer], ics: calendar.toString() }];
-  const cut = from > asked.from || to < asked.to ? ' (cut to the free/busy window)' : '';
-  return result('applied', `answered ${organizer}'s free/busy request for ${formatUtc(from)} to ${formatUtc(to)}${cut} with ${periods.length} busy period(s)`, effects);
+  return { component: vfreebusy, periods: periods.length };
+}
+
+export interface PublishInput {
+  /** The calendar user whose busy time it is (a lower-case mailto: URI). */
+  user: string;
+  prefs: Preferences;
+  /** The user's own busy periods overlapping the range asked for. */
+  busy: Period[];
+  now: number;
+  /** The range asked for; the published one is cut to the free/busy window. Default: today (UTC) to the window's end. */
+  from?: number;
+  to?: number;
+}
+
+export type Published = { ics: string; from: number; to: number; periods: number } | { problem: 'not-published' | 'outside-window'; window: { from: number; to: number } };
+
+/**
+ * The range published free/busy covers, before reading the busy time: the
+ * asked range cut to the free/busy window (beyond it series are not expanded
+ * and time would show as free that is not). Without a start, today at 00:00
+ * UTC: past busy time helps no one find a slot and tells more of the user.
+ */
+export function publishedRange(prefs: Preferences, now: number, asked: { from?: number; to?: number } = {}): { from: number; to: number; window: { from: number; to: number } } {
+  const window = freeBusyWindow(prefs, now);
+  const today = Math.floor(now / 86_400_000) * 86_400_000;
+  const from = Math.max(asked.from ?? today, window.from);
+  const to = Math.min(asked.to ?? window.to, window.to);
+  return { from, to, window };
+}
+
+/** Whether the user publishes free/busy on the web (imip-agent: freebusy_publishing=publish, which needs freebusy_sharing=share). */
+export function publishesFreeBusy(prefs: Preferences): boolean {
+  return sharesFreeBusy(prefs) && prefs.freebusy_publishing === 'publish';
+}
+
+/**
+ * The user's busy time published unasked (RFC 5546 section 3.3.1, METHOD:PUBLISH),
+ * for `GET /freebusy/ADDR.ifb`. Pure: `busy` is read by the caller over
+ * publishedRange. The UID stays the same for the user, so that a client
+ * fetching it again replaces what it had.
+ */
+export function publishFreeBusy(input: PublishInput): Published {
+  const range = publishedRange(input.prefs, input.now, input);
+  if (!publishesFreeBusy(input.prefs)) return { problem: 'not-published', window: range.window };
+  if (range.from >= range.to) return { problem: 'outside-window', window: range.window };
+  const organizer = new ICAL.Property('organizer');
+  organizer.setValue(input.user);
+  const cn = input.prefs.CN;
+  if (cn) organizer.setParameter('cn', cn);
+  const uid = `freebusy-${createHash('sha256').update(input.user).digest('hex').slice(0, 32)}`;
+  const built = busyTime({ uid, now: input.now, organizer, from: range.from, to: range.to, busy: input.busy });
+  const calendar = newCalendar('PUBLISH');
+  calendar.addSubcomponent(built.component);
+  return { ics: calendar.toString(), from: range.from, to: range.to, periods: built.periods };
 }
 
 function keepBusyTime(input: FreeBusyInput): ItipResult {
