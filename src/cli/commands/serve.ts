@@ -127,6 +127,13 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         ...(settings.web.tls && tls ? { tls } : {}),
         store,
         now,
+        // The web manager's buttons and answer links: the same action path as the command line.
+        runAction: async (user, action, ifMatch) => {
+          const result = await service.agent.run({ kind: 'action', user, action, ...(ifMatch ? { ifMatch } : {}) });
+          if (result.queued.length > 0) outbox?.wake?.();
+          if (result.failure) return { outcome: 'error', reason: `${result.failure.reason}; nothing was changed, try again later`, queued: [] };
+          return { outcome: result.outcome, reason: result.reason, queued: result.queued.map(({ id, method, to }) => ({ id, method, to })) };
+        },
       });
       listeners.push(web);
       logger.info('listening for HTTP', { protocol: 'http', address: web.address, port: web.port, path: web.path, tls: settings.web.tls });
