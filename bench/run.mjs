@@ -18,6 +18,8 @@
 // - free/busy: one-month and one-year queries for a user with 10,000 events
 //   (20% weekly without end, expanded over the default window). Targets: 10 ms, 50 ms.
 // - memory: peak RSS (VmHWM) of `serve` under the LMTP load. Target: 200 MB.
+// - web: server time to render the requests page of a user with 500 pending
+//   requests, seeded through the mail path (bench/web.mjs). Target: < 200 ms.
 //
 // Each figure is the median of repeated runs. `node bench/run.mjs pipe lmtp`
 // runs only the named benchmarks.
@@ -30,6 +32,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { generateMails } from './generate.mjs';
 import { lmtpPool } from './lmtp-client.mjs';
+import { benchWeb } from './web.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = join(ROOT, 'bin/itip-agent');
@@ -434,6 +437,7 @@ const IN_PROCESS = {
   'in-process': (libs) => benchInProcess(libs),
   'store-growth': (libs) => benchStoreGrowth(libs),
   freebusy: (libs) => benchFreeBusy(libs),
+  web: async (libs) => benchWeb({ ...libs, buildWebApp: (await dist('http/server.js')).buildWebApp, forgetReadEvents: (await dist('http/event-view.js')).forgetReadEvents, nowMs: NOW_MS }),
 };
 
 async function loadLibs() {

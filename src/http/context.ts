@@ -2,6 +2,7 @@
 // server.ts for where each is set).
 
 import type { Store } from '../store/store.js';
+import type { ActionRunner } from './action-port.js';
 import type { Authenticator } from './logins.js';
 import type { Peer } from './peer.js';
 import type { Session, SessionStore } from './sessions.js';
@@ -32,6 +33,8 @@ export interface WebContext {
   localDomains: readonly string[];
   log: HttpLog;
   store?: Store;
+  /** Carries out the user's answers (action-port.ts); without it the answer forms say so. */
+  runAction?: ActionRunner;
   now: () => number;
   clock: () => number;
   sessions: SessionStore;

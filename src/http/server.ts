@@ -26,9 +26,16 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/cookie';
 import type { Store } from '../store/store.js';
 import { parseListenAddress } from '../transport/listener.js';
+import type { ActionRunner } from './action-port.js';
 import type { WebContext } from './context.js';
-import { homePage } from './home-page.js';
 import { loginPages } from './login-pages.js';
+import { actionRoutes } from './pages/actions.js';
+import { bookingsPages } from './pages/bookings.js';
+import { calendarPage } from './pages/calendar.js';
+import { eventPage } from './pages/event.js';
+import { freeBusyPage } from './pages/freebusy.js';
+import { preferencesPage } from './pages/preferences.js';
+import { requestsPage } from './pages/requests.js';
 import { Authenticator } from './logins.js';
 import { LoginLimiter } from './login-limits.js';
 import type { Peer } from './peer.js';
@@ -48,12 +55,23 @@ export interface WebOptions {
   store?: Store;
   /** The calendar clock (ITIP_AGENT_NOW), for what pages show. */
   now?: () => number;
+  /** Carries out what people answer in the pages (action-port.ts). */
+  runAction?: ActionRunner;
   /** The real clock, for sessions and sign-in limits; tests move it. */
   clock?: () => number;
 }
 
 /** Pages and route groups; each is registered with the WebContext in place. */
-const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [loginPages, homePage];
+const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [
+  loginPages,
+  requestsPage,
+  actionRoutes,
+  calendarPage,
+  eventPage,
+  freeBusyPage,
+  preferencesPage,
+  bookingsPages,
+];
 
 /** Builds the web application (not listening yet). */
 export async function buildWebApp(options: WebOptions): Promise<FastifyInstance> {
@@ -87,6 +105,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     localDomains: options.localDomains,
     log: options.log,
     store: options.store,
+    ...(options.runAction ? { runAction: options.runAction } : {}),
     now: options.now ?? Date.now,
     clock,
     sessions,
