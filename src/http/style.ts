@@ -82,7 +82,7 @@ ul.changes { margin: .5rem 0; padding-left: 1.25rem; }
 form.answer { display: grid; gap: .5rem; margin-top: .75rem; }
 form.inline-form { display: flex; flex-wrap: wrap; gap: .5rem; align-items: end; margin: .5rem 0; }
 form.inline-form label { flex: 1 1 14rem; }
-.pref-form { display: grid; gap: .5rem; }
+.pref-form { display: grid; gap: .5rem; max-width: 40rem; }
 button.secondary { color: var(--accent); background: var(--bg); }
 button.danger { color: var(--error); background: var(--bg); border-color: var(--error); }
 details { margin: .5rem 0; }
@@ -99,6 +99,15 @@ table { border-collapse: collapse; width: 100%; }
 caption { text-align: left; color: var(--muted); padding-bottom: .25rem; }
 th, td { text-align: left; vertical-align: top; padding: .4rem .5rem; border-bottom: 1px solid var(--line); }
 .status { display: block; }
+/* On a phone each attendee is a block of labelled lines (the labels come from data-label). */
+@media (max-width: 40rem) {
+  table.people thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
+  table.people caption { display: block; }
+  table.people, table.people tbody, table.people tr, table.people td { display: block; }
+  table.people tr { border-bottom: 1px solid var(--line); padding: .4rem 0; }
+  table.people td { border: 0; padding: .1rem 0; }
+  table.people td::before { content: attr(data-label) ": "; font-weight: 600; }
+}
 .partstat-accepted { font-weight: 600; }
 .partstat-declined { color: var(--error); }
 .tag { display: inline-block; font-size: .8rem; padding: 0 .4rem; border: 1px solid var(--line); border-radius: 1rem; color: var(--muted); }

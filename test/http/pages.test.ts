@@ -173,7 +173,9 @@ describe('the event page', () => {
 
   it('shows each attendee\'s answer and the delivery status with its meaning', async () => {
     const page = await alice.get('/event/budget-1%40example.com');
-    expect(page.body).toMatch(/Dan \(dan@example.net\)<\/td>\s*<td>required participant<\/td>\s*<td><span class="partstat partstat-needs-action">has not answered<\/span><\/td>\s*<td><span class="status"><code>1.2<\/code> delivered<\/span><\/td>/);
+    expect(page.body).toMatch(
+      /Dan \(dan@example.net\)<\/td>\s*<td data-label="Role">required participant<\/td>\s*<td data-label="Answer"><span class="partstat partstat-needs-action">has not answered<\/span><\/td>\s*<td data-label="Delivery"><span class="status"><code>1.2<\/code> delivered<\/span><\/td>/,
+    );
     expect(page.body).toContain('<code>3.7</code> invalid calendar user: there is no such mailbox');
     // The organizer gets Cancel, not the attendee's answer forms.
     expect(page.body).toContain('Cancel the event');

@@ -30,13 +30,13 @@ function attendeeTable(view: EventView, user: string, component = view.reference
       ? row.scheduleStatus.map((code) => html`<span class="status"><code>${code}</code> ${statusMeaning(code)}</span>`)
       : html`<span class="muted">none recorded</span>`;
     return html`<tr>
-<td class="address">${personText(row)}${row.address === user ? html` <strong>(you)</strong>` : ''}</td>
-<td>${row.role ? row.role.toLowerCase().replace(/-/g, ' ') : 'required participant'}</td>
-<td><span class="partstat partstat-${row.partstat.toLowerCase().replace(/[^a-z-]/g, '')}">${partstatText(row.partstat)}</span>${delegation ? html` <span class="muted">(${delegation})</span>` : ''}</td>
-<td>${status}</td>
+<td class="address" data-label="Who">${personText(row)}${row.address === user ? html` <strong>(you)</strong>` : ''}</td>
+<td data-label="Role">${row.role ? row.role.toLowerCase().replace(/-/g, ' ') : 'required participant'}</td>
+<td data-label="Answer"><span class="partstat partstat-${row.partstat.toLowerCase().replace(/[^a-z-]/g, '')}">${partstatText(row.partstat)}</span>${delegation ? html` <span class="muted">(${delegation})</span>` : ''}</td>
+<td data-label="Delivery">${status}</td>
 </tr>`;
   });
-  return html`<div class="table-wrap"><table>
+  return html`<div class="table-wrap"><table class="people">
 <caption>Attendees and their answers</caption>
 <thead><tr><th scope="col">Who</th><th scope="col">Role</th><th scope="col">Answer</th><th scope="col">Delivery of the last message (SCHEDULE-STATUS)</th></tr></thead>
 <tbody>${body}</tbody>
