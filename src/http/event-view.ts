@@ -229,7 +229,7 @@ export function isCancelled(component: ICAL.Component): boolean {
  * when the texts kept pass a bound.
  */
 const readLately = new Map<string, EventView | null>();
-const READ_LATELY_CHARS = 8_000_000;
+const READ_LATELY_CHARS = 4_000_000;
 let readLatelyChars = 0;
 
 /** Forgets the events read lately (the benchmark measures pages that read every event anew). */
