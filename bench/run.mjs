@@ -26,6 +26,8 @@
 //   with 10,000 events (20% weekly without end, expanded over the default
 //   window), and one year at 50,000. Targets: 10 ms, 20 ms, 2x the 10,000 figure.
 // - memory: peak RSS (VmHWM) of `serve` under the LMTP load. Target: 200 MB.
+// - web: server time to render the requests page of a user with 500 pending
+//   requests, seeded through the mail path (bench/web.mjs). Target: < 200 ms.
 //
 // Each figure is the median of repeated runs. `node bench/run.mjs pipe lmtp`
 // runs only the named benchmarks.
@@ -35,12 +37,13 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { BIN, NOW, ROOT, dist, median, scratch } from './common.mjs';
+import { BIN, NOW, NOW_MS, ROOT, dist, median, scratch } from './common.mjs';
 import { benchEngine } from './engine.mjs';
 import { asTransactions, describeMix, generateClientMails, generateMails } from './generate.mjs';
 import { benchInProcess } from './in-process.mjs';
 import { lmtpPool } from './lmtp-client.mjs';
 import { benchFreeBusy, benchStoreGrowth } from './store-size.mjs';
+import { benchWeb } from './web.mjs';
 
 // Every child runs with an empty configuration file: the machine's own
 // /etc/itip-agent/config.json must not change what is measured.
@@ -198,6 +201,7 @@ const IN_PROCESS = {
   engine: () => benchEngine(),
   'store-growth': (libs) => benchStoreGrowth(libs),
   freebusy: (libs) => benchFreeBusy(libs),
+  web: async (libs) => benchWeb({ ...libs, buildWebApp: (await dist('http/server.js')).buildWebApp, forgetReadEvents: (await dist('http/event-view.js')).forgetReadEvents, nowMs: NOW_MS }),
 };
 
 async function loadLibs() {

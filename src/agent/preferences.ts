@@ -22,6 +22,10 @@ export interface PreferenceSpec {
   key: string;
   /** One line for `prefs --help`: what the key does and which values it takes. */
   description: string;
+  /** What applies while the key is not set, as a value of the key; absent: nothing (the key is off). */
+  default?: string;
+  /** The key means something for resources only (rooms, equipment). */
+  forResources?: boolean;
   /** The value to store, or throws a PreferenceError saying what is wrong. */
   validate(value: string): string;
 }
@@ -124,36 +128,58 @@ function senderAliases(value: string): string {
   return out.join(';');
 }
 
+/** A bare mail address: one @, nothing a display name or a list brings. */
+const BARE_ADDRESS = /^[^\s<>()[\],;:"\\@]+@[^\s<>()[\],;:"\\@]+$/;
+
+/** `owners`: mail addresses, stored lower case and comma-separated. */
+function ownerList(value: string): string {
+  const parts = value.split(/[\s,;]+/).filter(Boolean);
+  if (parts.length === 0) throw new PreferenceError('owners must name at least one mail address; to remove it use --unset');
+  const owners: string[] = [];
+  for (const part of parts) {
+    const address = normalizeAddress(part)!.slice('mailto:'.length);
+    if (!BARE_ADDRESS.test(address)) throw new PreferenceError(`owners: ${JSON.stringify(part)} is not a mail address; write it like alice@example.com`);
+    if (!owners.includes(address)) owners.push(address);
+  }
+  return owners.join(',');
+}
+
 export const PREFERENCES: PreferenceSpec[] = [
   { key: 'CN', description: 'common name of the user, used in calendar objects (text)', validate: text('CN') },
   { key: 'LANG', description: 'language for messages, such as en or de-CH', validate: language },
   {
     key: 'TZID',
+    default: 'UTC',
     description: 'time zone for floating times and all-day events (Olson or Windows name, e.g. Europe/Berlin)',
     validate: timeZone,
   },
   {
     key: 'add_method_response',
+    default: 'add',
     description: 'what to do with ADD messages: add (default), ignore, or refresh (answer with REFRESH)',
     validate: choice('add_method_response', ['add', 'ignore', 'refresh']),
   },
   {
     key: 'event_refreshing',
+    default: 'never',
     description: 'answer REFRESH requests automatically: never (default, queue them) or always',
     validate: choice('event_refreshing', ['never', 'always']),
   },
   {
     key: 'freebusy_sharing',
+    default: 'no',
     description: 'answer free/busy requests (VFREEBUSY REQUEST) with the own busy time: no (default) or share',
     validate: choice('freebusy_sharing', ['no', 'share']),
   },
   {
     key: 'freebusy_bundling',
+    default: 'no',
     description: 'bundle free/busy with other messages: no (default) or always',
     validate: choice('freebusy_bundling', ['no', 'always']),
   },
   {
     key: 'freebusy_messages',
+    default: 'none',
     description: 'notify the user about received free/busy: none (default) or notify',
     validate: choice('freebusy_messages', ['none', 'notify']),
   },
@@ -164,6 +190,7 @@ export const PREFERENCES: PreferenceSpec[] = [
   },
   {
     key: 'freebusy_publishing',
+    default: 'no',
     description: 'publish the own busy time on the web at /freebusy/ADDRESS.ifb: no (default) or publish (needs freebusy_sharing=share)',
     validate: choice('freebusy_publishing', ['no', 'publish']),
   },
@@ -174,71 +201,96 @@ export const PREFERENCES: PreferenceSpec[] = [
   },
   {
     key: 'participating',
+    default: 'participate',
     description: 'take part in scheduling: participate (default) or no-participation',
     validate: choice('participating', ['participate', 'no-participation']),
   },
   {
     key: 'scheduling_function',
+    default: 'freebusy',
+    forResources: true,
     description: `for resources: the functions that decide on requests, in order, e.g. freebusy,permitted_times,quota (${knownFunctions().join(', ')})`,
     validate: setting((value) => parseChain(value).join(',')),
   },
   {
     key: 'permitted_times',
+    forResources: true,
     description: 'for resources: when bookings may be, e.g. "days=mon-fri; hours=08:00-18:00; step=PT15M; max=PT4H; min=PT30M"',
     validate: setting((value) => (parsePermittedTimes(value), value.trim().replace(/\s*\n\s*/g, '; '))),
   },
   {
     key: 'capacity',
+    default: '1',
+    forResources: true,
     description: 'for resources: how many bookings may overlap (1..10000, default 1), checked by freebusy',
     validate: integer('capacity', 1, 10_000),
   },
   {
     key: 'recurrence_policy',
+    default: 'all-or-nothing',
+    forResources: true,
     description: 'for resources: all-or-nothing (default, decline a series if any instance clashes) or per-instance',
     validate: choice('recurrence_policy', ['all-or-nothing', 'per-instance']),
   },
   {
     key: 'allowed_domains',
+    forResources: true,
     description: 'for resources: organizer domains same_domain accepts besides the resource\'s own (comma-separated)',
     validate: setting((value) => (parseAccessList(value, 'allowed_domains').forEach(domainOnly), listText(value))),
   },
   {
     key: 'access_allow',
+    forResources: true,
     description: 'for resources: organizers (addresses, domains, *.domains) the access function lets book; others may not',
     validate: setting((value) => (parseAccessList(value, 'access_allow'), listText(value))),
   },
   {
     key: 'access_deny',
+    forResources: true,
     description: 'for resources: organizers (addresses, domains, *.domains) the access function refuses',
     validate: setting((value) => (parseAccessList(value, 'access_deny'), listText(value))),
   },
   {
     key: 'quota',
+    forResources: true,
     description: 'for resources: booked time per period, e.g. "PT10H/P1W per organizer" (per organizer, domain or group; P1D, P1W, P1M, P1Y)',
     validate: setting((value) => parseQuotas(value).map((q) => q.text).join('; ')),
   },
   {
     key: 'quota_groups',
+    forResources: true,
     description: 'for resources: groups for quotas "per group", e.g. "sales=alice@example.com,bob@example.com; staff=example.org"',
     validate: setting((value) => (parseQuotaGroups(value), value.trim().replace(/\s*\n\s*/g, '; '))),
   },
   {
     key: 'counter_offers',
+    default: 'off',
+    forResources: true,
     description: 'for resources: answer a clash with a COUNTER offering the next free slot: off (default) or on',
     validate: choice('counter_offers', ['off', 'on']),
   },
   {
     key: 'counter_search_days',
+    default: '14',
+    forResources: true,
     description: 'for resources: how many days after the requested time a counter-proposal looks (1..366, default 14)',
     validate: integer('counter_search_days', 1, 366),
   },
   {
     key: 'group_members',
+    forResources: true,
     description: 'for resource groups: member resources, in order of preference, for the delegate function (comma-separated)',
     validate: setting((value) => parseMembers(value).map((m) => m.slice('mailto:'.length)).join(',')),
   },
   {
+    key: 'owners',
+    forResources: true,
+    description: 'for resources: people who may see and manage the resource in the web pages (comma-separated addresses)',
+    validate: ownerList,
+  },
+  {
     key: 'freebusy_window_days',
+    default: '365',
     description: 'days before and after now in which recurring events give free/busy (1..3660, default 365)',
     validate: integer('freebusy_window_days', 1, 3660),
   },

@@ -7,13 +7,13 @@
 //
 // Every page and every CalDAV request is about one calendar user address; the
 // route asks mayActFor(signed-in user, that address) before it reads or writes
-// anything. Today a person acts only for themself. Resources (rooms,
-// projectors) have no notion of owners or managers yet
-// (src/itip/resource/settings.ts has none); when they get one, the owners of a
-// resource may act for it, and this is the one place to say so: pass
-// `ownersOf`, which returns the owners' addresses.
+// anything. A person acts for themself, and for the resources (rooms,
+// projectors) whose `owners` preference names them: storeOwners reads that
+// from the store, and this is the one place that says who may act for whom.
 
 import { addressLengthProblem, normalizeAddress } from '../ical/address.js';
+import { resourceOwners } from '../itip/preferences.js';
+import type { Store } from '../store/store.js';
 
 /** A mail address with one @ and nothing that cannot stand in one unquoted. */
 const BARE_ADDRESS = /^[^\s<>()[\],;:"\\@]+@[^\s<>()[\],;:"\\@]+$/;
@@ -42,4 +42,9 @@ export function mayActFor(user: string | undefined, address: string, ownersOf?: 
   if (!me || !target || !BARE_ADDRESS.test(target.slice('mailto:'.length))) return false;
   if (me === target) return true;
   return (ownersOf?.(target) ?? []).some((owner) => normalizeAddress(owner) === me);
+}
+
+/** The owners of an address as the store knows them: a resource's `owners` preference; a person has none. */
+export function storeOwners(store: Store | undefined): OwnersOf {
+  return (address) => (store && store.getRole(address) === 'resource' ? resourceOwners(store.getPrefs(address)) : []);
 }

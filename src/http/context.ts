@@ -3,11 +3,11 @@
 
 import type { Store } from '../store/store.js';
 import type { FailureLimiter } from './login-limits.js';
+import type { ActionRunner } from './action-port.js';
 import type { Authenticator } from './logins.js';
 import type { Peer } from './peer.js';
 import type { Session, SessionStore } from './sessions.js';
 import type { HttpLog, HttpSettings } from './settings.js';
-import type { ActionRunner } from './signed-links-pages.js';
 import type { AnswerLinks } from './signed-links.js';
 
 declare module 'fastify' {
@@ -35,6 +35,8 @@ export interface WebContext {
   localDomains: readonly string[];
   log: HttpLog;
   store?: Store;
+  /** Carries out the user's answers (action-port.ts); without it the answer forms say so. */
+  runAction?: ActionRunner;
   now: () => number;
   clock: () => number;
   sessions: SessionStore;
@@ -43,7 +45,5 @@ export interface WebContext {
   links?: AnswerLinks;
   /** Answer links that did not check out, per client address (signed-links-pages.ts). */
   answerFailures: FailureLimiter;
-  /** Runs a user's action (respond, ...): the agent's, given by serve. */
-  runAction?: ActionRunner;
 }
 

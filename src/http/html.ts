@@ -47,6 +47,8 @@ export interface PageOptions {
   csrf?: string;
   /** Whether signing out here ends the sign-in (not so behind a proxy that signs people in). */
   canSignOut?: boolean;
+  /** The links to the pages of a signed-in person (navigation.ts). */
+  nav?: Html;
   body: Html;
 }
 
@@ -55,12 +57,14 @@ export function page(options: PageOptions): Html {
   const account = options.user
     ? html`<div class="account">
         <span>Signed in as <strong class="address">${options.user.replace(/^mailto:/, '')}</strong></span>
-        ${options.canSignOut !== false && options.csrf
-          ? html`<form method="post" action="/logout" class="inline">
+        ${options.canSignOut === false
+          ? html`<span class="muted">(signed in by the web server in front of this site; sign out there)</span>`
+          : options.csrf
+            ? html`<form method="post" action="/logout" class="inline">
               <input type="hidden" name="_csrf" value="${options.csrf}">
               <button type="submit">Sign out</button>
             </form>`
-          : ''}
+            : ''}
       </div>`
     : '';
   return html`<!doctype html>
@@ -77,6 +81,7 @@ export function page(options: PageOptions): Html {
 <header>
   <a class="home" href="/">itip-agent</a>
   ${account}
+  ${options.nav ?? ''}
 </header>
 <main id="main" tabindex="-1">
 <h1>${options.title}</h1>

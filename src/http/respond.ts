@@ -4,6 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type {} from './context.js';
 import { html, page, type Html, type PageOptions } from './html.js';
+import { navigation } from './navigation.js';
 import { cookieOptions, loginCookieName } from './sessions.js';
 
 export const CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -20,13 +21,14 @@ export function securityHeaders(reply: FastifyReply): void {
 }
 
 /** Sends a whole page (see html.ts: every value in it is escaped). */
-export function sendPage(reply: FastifyReply, status: number, options: Omit<PageOptions, 'user' | 'csrf' | 'canSignOut'>): FastifyReply {
+export function sendPage(reply: FastifyReply, status: number, options: Omit<PageOptions, 'user' | 'csrf' | 'canSignOut' | 'nav'>): FastifyReply {
   const request = reply.request;
   const full: PageOptions = {
     ...options,
     user: request.user,
     csrf: request.session?.csrf,
     canSignOut: request.session?.via !== 'proxy',
+    ...(request.user ? { nav: navigation(request.url.split('?')[0]!) } : {}),
   };
   return reply.code(status).type('text/html; charset=utf-8').send(page(full).text);
 }

@@ -26,10 +26,17 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/cookie';
 import type { Store } from '../store/store.js';
 import { parseListenAddress } from '../transport/listener.js';
+import type { ActionRunner } from './action-port.js';
 import type { WebContext } from './context.js';
-import { homePage } from './home-page.js';
 import { publishedFreeBusy } from './published-freebusy.js';
 import { loginPages } from './login-pages.js';
+import { actionRoutes } from './pages/actions.js';
+import { bookingsPages } from './pages/bookings.js';
+import { calendarPage } from './pages/calendar.js';
+import { eventPage } from './pages/event.js';
+import { freeBusyPage } from './pages/freebusy.js';
+import { preferencesPage } from './pages/preferences.js';
+import { requestsPage } from './pages/requests.js';
 import { Authenticator } from './logins.js';
 import { FailureLimiter, LoginLimiter } from './login-limits.js';
 import type { Peer } from './peer.js';
@@ -37,7 +44,7 @@ import { guard, identify } from './request-hooks.js';
 import { errorPage, securityHeaders } from './respond.js';
 import { SessionStore } from './sessions.js';
 import type { HttpLog, HttpSettings } from './settings.js';
-import { signedLinkPages, type ActionRunner } from './signed-links-pages.js';
+import { signedLinkPages } from './signed-links-pages.js';
 import { linksFromFile } from './signed-links.js';
 import { STYLE, STYLE_PATH } from './style.js';
 
@@ -51,14 +58,25 @@ export interface WebOptions {
   store?: Store;
   /** The calendar clock (ITIP_AGENT_NOW), for what pages show. */
   now?: () => number;
+  /** Carries out what people answer in the pages (action-port.ts). */
+  runAction?: ActionRunner;
   /** The real clock, for sessions and sign-in limits; tests move it. */
   clock?: () => number;
-  /** Runs a user's action (the agent's action service); without it, answers cannot be sent from the pages. */
-  runAction?: ActionRunner;
 }
 
 /** Pages and route groups; each is registered with the WebContext in place. */
-const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [loginPages, homePage, publishedFreeBusy, signedLinkPages];
+const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [
+  loginPages,
+  requestsPage,
+  actionRoutes,
+  calendarPage,
+  eventPage,
+  freeBusyPage,
+  preferencesPage,
+  bookingsPages,
+  publishedFreeBusy,
+  signedLinkPages,
+];
 
 /** Builds the web application (not listening yet). */
 export async function buildWebApp(options: WebOptions): Promise<FastifyInstance> {
@@ -95,6 +113,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     localDomains: options.localDomains,
     log: options.log,
     store: options.store,
+    ...(options.runAction ? { runAction: options.runAction } : {}),
     now: options.now ?? Date.now,
     clock,
     sessions,
@@ -102,7 +121,6 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     ...(settings.linkSecretFile ? { links: linksFromFile(settings.linkSecretFile) } : {}),
     // Token failures count per address as failed sign-ins do, with the same limit and window.
     answerFailures: new FailureLimiter(settings.loginLimits.perAddress, settings.loginLimits.windowMinutes, clock),
-    ...(options.runAction ? { runAction: options.runAction } : {}),
   } satisfies WebContext);
   app.decorateRequest('user', undefined);
   app.decorateRequest('session', undefined);

@@ -30,13 +30,6 @@ import { clientKey } from './login-limits.js';
 import { sendPage } from './respond.js';
 import { requestKey, REQUESTS_PATH } from './signed-links.js';
 
-/** Runs a user's action (WEB.md's ActionRunner port; the agent's action service behind it). */
-export type ActionRunner = (
-  user: string,
-  action: UserAction,
-  ifMatch?: string,
-) => Promise<{ outcome: string; reason: string; queued: Array<{ id: string; method: string; to: string[] }> }>;
-
 const ANSWERS: Record<string, { partstat: Answer; label: string; done: string }> = {
   accept: { partstat: 'ACCEPTED', label: 'Accept', done: 'accepted' },
   tentative: { partstat: 'TENTATIVE', label: 'Tentative', done: 'tentatively accepted' },

@@ -160,7 +160,7 @@ export function answerUrl(publicUrl: string, token: string, answer?: 'accept' | 
  * The web manager's page of waiting requests, as notices link to it. (The
  * pages live in src/http/pages/; this is where their list of requests is.)
  */
-export const REQUESTS_PATH = '/requests';
+export const REQUESTS_PATH = '/';
 
 /**
  * The links part of the agent's notices (RequestNotices.links): none without

@@ -63,3 +63,13 @@ export function senderAliases(prefs: Preferences, address: string): string[] {
   }
   return names;
 }
+
+/** The people who may manage a resource in the web pages (`owners`, comma-separated addresses), as mailto: URIs. */
+export function resourceOwners(prefs: Preferences): string[] {
+  const owners: string[] = [];
+  for (const part of (prefs.owners ?? '').split(/[\s,;]+/)) {
+    const address = normalizeAddress(part);
+    if (address && !owners.includes(address)) owners.push(address);
+  }
+  return owners;
+}

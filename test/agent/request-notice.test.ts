@@ -80,7 +80,7 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
     const text = item!.notice!.text;
     expect(text).toContain('Boss <boss@example.com> invites you');
     expect(text).toContain('When:       2026-12-01 09:00 - 10:00 UTC');
-    expect(text).toContain(`All invitations waiting for you: ${PUBLIC_URL}/requests`);
+    expect(text).toContain(`All invitations waiting for you: ${PUBLIC_URL}/`);
     expect(text).toContain('The links work until 2026-11-29 12:00 UTC');
 
     const found = [...text.matchAll(/^ {2}(Accept|Tentative|Decline): +(\S+)$/gm)].map((m) => [m[1], m[2]!]);

@@ -7,9 +7,9 @@
 //
 // These need the web manager's pages (src/http/pages/) and the agent's action
 // runner wired into serve: routes and button names as WEB.md describes them
-// (the requests page at /requests; buttons Accept, Tentative, Decline; an
+// (the requests page at /; buttons Accept, Tentative, Decline; an
 // organizer's counter-proposals with Accept/Decline buttons; an event's page
-// at /events/UID).
+// at /event/UID).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -95,7 +95,7 @@ async function signedIn(user: { address: string; password: string }): Promise<Pa
 describe('an invitation accepted on the requests page', () => {
   it('sends the REPLY, which reaches the organizer, who sees the answer on the event\'s page', async () => {
     const page = await signedIn(USERS.alice);
-    await page.goto('/requests');
+    await page.goto('/');
     const item = page.locator('main li, main article, main section, main tr').filter({ hasText: 'Planning' }).first();
     await shot(page, 'requests');
     await item.getByRole('button', { name: 'Accept', exact: true }).click();
@@ -109,7 +109,7 @@ describe('an invitation accepted on the requests page', () => {
     await until('the REPLY at the organizer', () => partstat(BOB, PLANNING, ALICE) === 'ACCEPTED');
 
     const organizer = await signedIn(USERS.bob);
-    await organizer.goto(`/events/${encodeURIComponent(PLANNING)}`);
+    await organizer.goto(`/event/${encodeURIComponent(PLANNING)}`);
     const detail = (await organizer.locator('main').textContent()) ?? '';
     expect(detail).toContain(ALICE);
     expect(detail).toMatch(/accepted/i);
@@ -122,7 +122,7 @@ describe('an invitation accepted on the requests page', () => {
 describe('a counter-proposal', () => {
   it('is declined by the organizer on the requests page: a DECLINECOUNTER goes to the attendee', async () => {
     const page = await signedIn(USERS.bob);
-    await page.goto('/requests');
+    await page.goto('/');
     const item = page.locator('main li, main article, main section, main tr').filter({ hasText: CAROL }).first();
     await shot(page, 'requests-counter');
     await item.getByRole('button', { name: /decline/i }).click();
@@ -158,7 +158,7 @@ describe('a signed answer link', () => {
 describe('another user\'s page', () => {
   it('cannot be read', async () => {
     const page = await signedIn(USERS.bob);
-    for (const path of [`/requests?user=${ALICE}`, `/calendar?user=${ALICE}`, `/freebusy?user=${ALICE}`]) {
+    for (const path of [`/?user=${ALICE}`, `/calendar?user=${ALICE}`, `/free-busy?user=${ALICE}`]) {
       const response = await page.goto(path);
       expect([403, 404], path).toContain(response?.status());
       expect(await page.locator('main').textContent(), path).not.toContain('Review');

@@ -128,7 +128,7 @@ describe('GET /answer/TOKEN', () => {
     const page = await web.browser().get(`/answer/${token({ expires: NOW })}`);
     expect(page.status).toBe(410);
     expect(page.body).toContain('This link has expired');
-    expect(page.body).toContain('href="/login?next=%2Frequests"');
+    expect(page.body).toContain('href="/login?next=%2F"');
     expectNoCalendar(page.body);
   });
 

@@ -120,7 +120,7 @@ describe('the links of a notice', () => {
     const token = /\/answer\/([^?]+)\?answer=accept$/.exec(made.accept)![1]!;
     expect(made.tentative).toBe(`https://calendar.example.com/answer/${token}?answer=tentative`);
     expect(made.decline).toBe(`https://calendar.example.com/answer/${token}?answer=decline`);
-    expect(made.requests).toBe('https://calendar.example.com/requests');
+    expect(made.requests).toBe('https://calendar.example.com/');
     expect(made.expires).toBe('2026-11-29T12:00:00Z');
     expect(linksFromFile(join(dir, 'notice', 'link-secret')).check(token, NOW)).toEqual({ ok: true, claims });
   });

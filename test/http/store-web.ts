@@ -8,7 +8,7 @@ import type { UserAction } from '../../src/itip/actions/action.js';
 import { applyEffects } from '../../src/agent/apply-effects.js';
 import { startHttpListener, type HttpListener } from '../../src/http/server.js';
 import { DEFAULT_LOGIN_LIMITS, type HttpSettings, type LoginLimits } from '../../src/http/settings.js';
-import type { ActionRunner } from '../../src/http/signed-links-pages.js';
+import type { ActionRunner } from '../../src/http/action-port.js';
 import { formatUtc } from '../../src/ical/times.js';
 import type { Store } from '../../src/store/store.js';
 import { Browser } from './web-client.js';

@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hashPassword, updatePasswordFile } from '../../src/http/password-file.js';
+import type { ActionRunner } from '../../src/http/action-port.js';
 import { startHttpListener, type HttpListener } from '../../src/http/server.js';
+import type { Store } from '../../src/store/store.js';
 import { DEFAULT_LOGIN_LIMITS, type HttpSettings } from '../../src/http/settings.js';
 import { Browser } from './web-client.js';
 
@@ -45,6 +47,10 @@ export async function startWeb(
     tls?: { key: Buffer; cert: Buffer };
     localDomains?: string[];
     socketMode?: number;
+    /** The calendar store the pages show, the calendar clock and the action runner. */
+    store?: Store;
+    now?: () => number;
+    runAction?: ActionRunner;
   } = {},
 ): Promise<Web> {
   const dir = tempDir();
@@ -71,6 +77,9 @@ export async function startWeb(
     log: (level, msg, fields) => logs.push({ level, msg, ...(fields ? { fields } : {}) }),
     clock: () => clock.now,
     ...(options.tls ? { tls: options.tls } : {}),
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.runAction ? { runAction: options.runAction } : {}),
   });
   const target = listener.path ? { socketPath: listener.path } : { port: listener.port!, ...(options.tls ? { tls: true } : {}) };
   return {
