@@ -44,11 +44,16 @@ beforeAll(async () => {
   agent = await startAgent(
     (run) => {
       run(['prefs', ALICE, 'notify_requests', 'yes']);
-      // Bob invites alice (her request waits; his copy is stored by the outgoing rule)...
-      run(['process', '--recipient', ALICE, '--sender', BOB, '--deliver', 'none'], invitation({ from: BOB, to: ALICE, uid: PLANNING, summary: 'Planning', messageId: 'planning@e2e' }));
+      // Bob invites alice (her request waits; his own copy is stored by the outgoing rule, as his
+      // submission through the MTA would store it)...
+      const planning = invitation({ from: BOB, to: ALICE, uid: PLANNING, summary: 'Planning', messageId: 'planning@e2e' });
+      run(['process', '--recipient', ALICE, '--sender', BOB, '--deliver', 'none'], planning);
+      run(['process', '--outgoing', '--recipient', ALICE, '--sender', BOB, '--deliver', 'none'], planning);
       // ... and to a review, with alice and carol (outside), who proposes another time.
       const attendees = [`ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:${ALICE}`, `ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:${CAROL}`];
-      run(['process', '--recipient', ALICE, '--recipient', CAROL, '--sender', BOB, '--deliver', 'none'], invitation({ from: BOB, to: ALICE, uid: REVIEW, summary: 'Review', messageId: 'review@e2e', attendees }));
+      const review = invitation({ from: BOB, to: ALICE, uid: REVIEW, summary: 'Review', messageId: 'review@e2e', attendees });
+      run(['process', '--recipient', ALICE, '--recipient', CAROL, '--sender', BOB, '--deliver', 'none'], review);
+      run(['process', '--outgoing', '--recipient', ALICE, '--recipient', CAROL, '--sender', BOB, '--deliver', 'none'], review);
       const counter = invitation({ from: BOB, to: BOB, uid: REVIEW, summary: 'Review', messageId: 'counter@e2e', method: 'COUNTER', attendees: [`ATTENDEE;PARTSTAT=TENTATIVE:mailto:${CAROL}`] })
         .replace(`From: <${BOB}>`, `From: <${CAROL}>`)
         .replace('DTSTART:20261201T090000Z', 'DTSTART:20261202T090000Z')
@@ -96,7 +101,7 @@ describe('an invitation accepted on the requests page', () => {
   it('sends the REPLY, which reaches the organizer, who sees the answer on the event\'s page', async () => {
     const page = await signedIn(USERS.alice);
     await page.goto('/');
-    const item = page.locator('main li, main article, main section, main tr').filter({ hasText: 'Planning' }).first();
+    const item = page.locator('main article.card').filter({ hasText: 'Planning' }).first();
     await shot(page, 'requests');
     await item.getByRole('button', { name: 'Accept', exact: true }).click();
     await page.waitForLoadState();
@@ -123,9 +128,9 @@ describe('a counter-proposal', () => {
   it('is declined by the organizer on the requests page: a DECLINECOUNTER goes to the attendee', async () => {
     const page = await signedIn(USERS.bob);
     await page.goto('/');
-    const item = page.locator('main li, main article, main section, main tr').filter({ hasText: CAROL }).first();
+    const item = page.locator('main article.card').filter({ hasText: CAROL }).first();
     await shot(page, 'requests-counter');
-    await item.getByRole('button', { name: /decline/i }).click();
+    await item.getByRole('button', { name: 'Decline the proposal' }).click();
     await page.waitForLoadState();
     await shot(page, 'requests-counter-declined');
     const sent = outbox(BOB).find((row) => row.method === 'DECLINECOUNTER' && row.uid === REVIEW);
