@@ -19,13 +19,12 @@
 // verification and windows-iana are): the bundled command line keeps them out
 // of the file every `itip-agent process` reads at start (scripts/bundle.mjs).
 
-import { chmod, lstat, unlink } from 'node:fs/promises';
-import { connect } from 'node:net';
+import { chmod } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/cookie';
 import type { Store } from '../store/store.js';
-import { parseListenAddress } from '../transport/listener.js';
+import { clearSocketPath, parseListenAddress } from '../transport/listener.js';
 import type { ActionRunner } from './action-port.js';
 import type { WebContext } from './context.js';
 import { publishedFreeBusy } from './published-freebusy.js';
@@ -156,23 +155,6 @@ export interface HttpListener {
   path?: string;
   /** Stops taking requests, lets those in flight finish (up to graceMs), then closes what is left. */
   stop(graceMs: number): Promise<void>;
-}
-
-/** A stale socket file from a process that died is removed; a live one is an error. */
-async function clearSocketPath(path: string): Promise<void> {
-  const stats = await lstat(path).catch(() => undefined);
-  if (!stats) return;
-  if (!stats.isSocket()) throw new Error(`${path} exists and is not a socket; remove it or choose another path`);
-  const alive = await new Promise<boolean>((resolve) => {
-    const probe = connect(path);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-  if (alive) throw new Error(`another process listens on ${path}`);
-  await unlink(path);
 }
 
 /** Builds the web application and listens on HOST:PORT, PORT (loopback) or /path/socket (mode socketMode). */

@@ -76,7 +76,7 @@ function isLoopback(host: string): boolean {
 }
 
 /** A stale socket file from a process that died is removed; a live one is an error. */
-async function clearSocketPath(path: string): Promise<void> {
+export async function clearSocketPath(path: string): Promise<void> {
   let stats;
   try {
     stats = await lstat(path);

@@ -9,6 +9,7 @@ import { formatUtc, parseInstant } from '../../ical/times.js';
 import { type Context, makeContext } from '../context.js';
 import type { ItipInput, ItipResult } from '../effects.js';
 import type { ActionInput } from './action.js';
+import { sentInputOf } from './record-as-sent.js';
 
 /**
  * A Context for an action on `uid`, as for mail the user sent (direction
@@ -16,23 +17,7 @@ import type { ActionInput } from './action.js';
  * VTIMEZONEs count), else an empty VCALENDAR.
  */
 export function actionContext(input: ActionInput, uid: string, calendar?: ICAL.Component): Context {
-  const message = calendar ?? newCalendar();
-  const itip: ItipInput = {
-    method: 'REQUEST',
-    uid,
-    components: eventsOf(message).filter((event) => uidOf(event) === uid),
-    message,
-    user: input.user,
-    role: input.role,
-    prefs: input.prefs,
-    sender: { addresses: [input.user] },
-    direction: 'outgoing',
-    now: input.now,
-    counters: input.counters,
-    ...(input.stored ? { stored: input.stored } : {}),
-    ...(input.expansionLimits ? { expansionLimits: input.expansionLimits } : {}),
-  };
-  return makeContext(itip);
+  return makeContext(sentInputOf(input, uid, 'REQUEST', calendar ?? newCalendar()));
 }
 
 /** The result with what the core's helpers noted along the way (an expansion cut short). */

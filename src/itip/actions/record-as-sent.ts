@@ -6,6 +6,7 @@
 // records (an EXDATE the attendee adds, an alarm), with the same effects the
 // core makes for every stored object.
 
+import type ICAL from 'ical.js';
 import { eventsOf, newCalendar, parseCalendar, uidOf } from '../../ical/calendar.js';
 import { userZone, type Zone } from '../../ical/zones.js';
 import { CalendarObject } from '../calendar-object.js';
@@ -28,7 +29,11 @@ export function storedObject(input: ActionInput): CalendarObject | undefined {
 
 /** The core's input for a message the user sends now, about `uid`, from `ics`. */
 export function sentInput(input: ActionInput, uid: string, method: Method, ics: string): ItipInput {
-  const message = parseCalendar(ics);
+  return sentInputOf(input, uid, method, parseCalendar(ics));
+}
+
+/** The same for a calendar already parsed. */
+export function sentInputOf(input: ActionInput, uid: string, method: Method, message: ICAL.Component): ItipInput {
   return {
     method,
     uid,
