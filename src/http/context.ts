@@ -1,6 +1,7 @@
 // What every route of the web listener finds on the app and the request (see
 // server.ts for where each is set).
 
+import type { ActionResult, ActionWork } from '../agent/user-action.js';
 import type { Store } from '../store/store.js';
 import type { Authenticator } from './logins.js';
 import type { Peer } from './peer.js';
@@ -32,6 +33,8 @@ export interface WebContext {
   localDomains: readonly string[];
   log: HttpLog;
   store?: Store;
+  /** Runs a user's action (CalDAV PUT and DELETE) through the transaction service. */
+  actions?: (work: ActionWork) => Promise<ActionResult>;
   now: () => number;
   clock: () => number;
   sessions: SessionStore;

@@ -27,6 +27,7 @@ import type {} from '@fastify/cookie';
 import type { Store } from '../store/store.js';
 import { parseListenAddress } from '../transport/listener.js';
 import type { WebContext } from './context.js';
+import { caldav } from './caldav/routes.js';
 import { homePage } from './home-page.js';
 import { loginPages } from './login-pages.js';
 import { Authenticator } from './logins.js';
@@ -46,6 +47,8 @@ export interface WebOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** The calendar store, for the pages that show calendars. */
   store?: Store;
+  /** Runs a user's action through the transaction service (CalDAV writes). */
+  actions?: WebContext['actions'];
   /** The calendar clock (ITIP_AGENT_NOW), for what pages show. */
   now?: () => number;
   /** The real clock, for sessions and sign-in limits; tests move it. */
@@ -53,7 +56,7 @@ export interface WebOptions {
 }
 
 /** Pages and route groups; each is registered with the WebContext in place. */
-const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [loginPages, homePage];
+const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [loginPages, homePage, caldav];
 
 /** Builds the web application (not listening yet). */
 export async function buildWebApp(options: WebOptions): Promise<FastifyInstance> {
@@ -87,6 +90,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     localDomains: options.localDomains,
     log: options.log,
     store: options.store,
+    ...(options.actions ? { actions: options.actions } : {}),
     now: options.now ?? Date.now,
     clock,
     sessions,
