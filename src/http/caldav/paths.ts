@@ -68,7 +68,7 @@ export function parseTarget(href: string): Target | undefined {
   const scheme = /^https?:\/\/[^/]+/i.exec(path);
   if (scheme) path = path.slice(scheme[0].length);
   path = path.split('?')[0]!;
-  if (path === '/dav' || path === DAV_ROOT) return { kind: 'root' };
+  if (path === '/' || path === '/dav' || path === DAV_ROOT) return { kind: 'root' };
   if (!path.startsWith(DAV_ROOT)) return undefined;
   const parts = path.slice(DAV_ROOT.length).split('/');
   if (parts[parts.length - 1] === '') parts.pop();

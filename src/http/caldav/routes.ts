@@ -55,6 +55,8 @@ export async function caldav(app: FastifyInstance): Promise<void> {
     return undefined;
   };
   for (const url of ['/dav', '/dav/*']) app.route({ method: METHODS, url, config, onRequest, handler: (request, reply) => handle(app, request, reply) });
+  // Clients given only the server's address ask its root for current-user-principal (RFC 6764 section 6).
+  app.route({ method: ['PROPFIND', 'OPTIONS'], url: '/', config, onRequest, handler: (request, reply) => handle(app, request, reply) });
 }
 
 function readBody(request: FastifyRequest, reply: FastifyReply): Element | undefined | 'answered' {

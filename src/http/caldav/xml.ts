@@ -105,8 +105,9 @@ export function childrenOf(element: Element | undefined, ns: string, name: strin
   return element?.children.filter((c) => c.ns === ns && c.name === name) ?? [];
 }
 
+/** Escapes text for content and attributes; CR as a reference, since an XML reader turns a bare CR LF into LF (XML 1.0 section 2.11) and calendar data keeps its CRLF. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+  return text.replace(/[&<>"'\r]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' })[c]!);
 }
 
 /** A property or element name as written in our answers: d:, c:, cs: or with its own xmlns. */
