@@ -217,6 +217,14 @@ export class LmdbUserTx implements UserTx {
     this.dbs.inbox.putSync([this.userK, keyPart(item.id)], item);
   }
 
+  removeInbox(id: string): boolean {
+    this.check();
+    const key = [this.userK, keyPart(id)];
+    if (this.dbs.inbox.get(key) === undefined) return false;
+    this.dbs.inbox.removeSync(key);
+    return true;
+  }
+
   addOutbox(item: OutboxItem): void {
     this.check();
     if (item.user !== this.user) {

@@ -75,6 +75,8 @@ export interface UserTx {
   listCounters(uid: string): CounterEntry[];
 
   addInbox(item: InboxItem): void;
+  /** Removes an inbox item (a CalDAV client's DELETE in the scheduling inbox); false when there was none. */
+  removeInbox(id: string): boolean;
   addOutbox(item: OutboxItem): void;
   addJournal(entry: JournalEntry): void;
 

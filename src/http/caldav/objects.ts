@@ -50,7 +50,7 @@ function ifMatchTag(request: FastifyRequest): string | undefined {
   return tags && tags.length === 1 && tags[0] !== '*' ? tags[0] : undefined;
 }
 
-type Run = (work: { kind: 'action'; user: string; action: { kind: 'put'; ics: string } | { kind: 'delete'; uid: string }; ifMatch?: string }) => Promise<ActionResult>;
+type Run = (work: { kind: 'action'; user: string; action: { kind: 'put'; ics: string } | { kind: 'delete'; uid: string; noReply?: boolean }; ifMatch?: string }) => Promise<ActionResult>;
 
 function actionFailed(reply: FastifyReply, result: ActionResult, what: string): FastifyReply {
   if (result.failure) return reply.header('Retry-After', '30').code(503).type('text/plain; charset=utf-8').send(`${result.reason}\n`);
@@ -89,7 +89,9 @@ export async function deleteObject(request: FastifyRequest, reply: FastifyReply,
   if (!before) return sendText(reply, 404, 'There is no such event (any more).');
   if (preconditionFails(request, etagOf(before))) return sendText(reply, 412, 'The event changed since your client last read it; refresh and try again.');
   const tag = ifMatchTag(request);
-  const result = await run({ kind: 'action', user: owner, action: { kind: 'delete', uid }, ...(tag ? { ifMatch: tag } : {}) });
+  // Schedule-Reply: F (RFC 6638 section 8.1): an attendee's removal sends no REPLY.
+  const noReply = String(request.headers['schedule-reply'] ?? '').trim().toUpperCase() === 'F';
+  const result = await run({ kind: 'action', user: owner, action: { kind: 'delete', uid, ...(noReply ? { noReply } : {}) }, ...(tag ? { ifMatch: tag } : {}) });
   if (result.outcome !== 'applied' && result.outcome !== 'duplicate') return actionFailed(reply, result, 'removal');
   return reply.code(204).send();
 }

@@ -22,6 +22,7 @@ export const MAX_RESULTS = 50_000;
 interface ReportContext extends PropertyContext {
   store: Store;
   owner: string;
+  now: number;
 }
 
 function askedProps(body: Element): Array<[string, string]> {
@@ -136,7 +137,7 @@ export function freeBusyQuery(reply: FastifyReply, context: ReportContext, body:
   const time = child(body, CALDAV, 'time-range');
   const range = time && time.attrs.start !== undefined ? rangeOf(time.attrs) : undefined;
   if (!range) return sendDavError(reply, 403, CALDAV, 'valid-filter', 'free-busy-query needs a time-range with a start, in UTC (20260101T000000Z).');
-  const text = freeBusyText(context.store, context.owner, range, { organizer: context.user });
+  const text = freeBusyText(context.store, context.owner, range, { organizer: context.user, now: context.now });
   return reply.code(200).type('text/calendar; charset=utf-8').send(text);
 }
 

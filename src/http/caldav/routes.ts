@@ -12,11 +12,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mayActFor } from '../access.js';
 import { authenticate } from './basic-auth.js';
-import { deleteObject, getResource, putObject } from './objects.js';
+import { deleteObject, getResource, preconditionFails, putObject } from './objects.js';
 import { postFreeBusy } from './outbox-post.js';
 import { propRequest, propfindResponses } from './propfind.js';
 import { DAV_ROOT, parseTarget } from './paths.js';
-import { MAX_RESOURCE_SIZE } from './properties.js';
+import { MAX_RESOURCE_SIZE, itemTag } from './properties.js';
 import { propResponse, sendDavError, sendMultistatus, sendText, statusLine } from './multistatus.js';
 import { calendarQuery, freeBusyQuery, multiget, syncCollection } from './reports.js';
 import { findResource } from './resources.js';
@@ -96,7 +96,7 @@ async function handle(app: FastifyInstance, request: FastifyRequest, reply: Fast
       if (body === 'answered') return reply;
       if (!body) return sendText(reply, 400, 'A REPORT needs a body that names the report.');
       if (target.kind !== 'calendar') return sendDavError(reply, 403, DAV, 'supported-report', 'Reports are answered on the calendar collection.');
-      const reportContext = { ...context, owner: target.owner };
+      const reportContext = { ...context, owner: target.owner, now: now() };
       const name = `${body.ns}|${body.name}`;
       if (name === `${CALDAV}|calendar-multiget`) return multiget(reply, reportContext, body);
       if (name === `${CALDAV}|calendar-query`) return calendarQuery(reply, reportContext, body, resource);
@@ -117,7 +117,14 @@ async function handle(app: FastifyInstance, request: FastifyRequest, reply: Fast
         if (!actions) return sendText(reply, 503, 'Changes cannot be made through this listener.');
         return deleteObject(request, reply, { store, owner: target.owner, uid: target.uid, run: actions });
       }
-      return sendText(reply, 403, 'Only events can be removed.');
+      if (target.kind === 'inbox-item') {
+        // A client removes a scheduling message it has dealt with (RFC 6638 section 4.2); the event stays.
+        if (!resource) return sendText(reply, 404, 'There is no such message in the inbox.');
+        if (preconditionFails(request, itemTag(resource.inboxItem!))) return sendText(reply, 412, 'The message is not the one your client read.');
+        await store.transact(target.owner, (tx) => tx.removeInbox(target.id));
+        return reply.code(204).send();
+      }
+      return sendText(reply, 403, 'Only events and inbox messages can be removed.');
     case 'POST':
       if (target.kind !== 'outbox') return sendText(reply, 405, 'Only the scheduling outbox takes a POST.');
       return postFreeBusy(reply, { store, user: target.owner, body: typeof request.body === 'string' ? request.body : '', now: now() });

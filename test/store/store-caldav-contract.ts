@@ -1,6 +1,7 @@
-// The object change log of the Store contract (Store.objectChanges, for CalDAV
-// sync-collection): every put and removal of an object is logged in its
-// transaction, one entry per UID at its latest change, per user.
+// What CalDAV needs of the Store contract: the object change log
+// (Store.objectChanges, for sync-collection), where every put and removal of
+// an object is logged in its transaction, one entry per UID at its latest
+// change, per user; and the removal of scheduling inbox items.
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/store/store.js';
@@ -11,7 +12,7 @@ const BOB = 'mailto:bob@example.org';
 
 const object = (uid: string, summary = 'x') => ({ uid, ics: `BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:${uid}\r\nSUMMARY:${summary}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n` });
 
-export function describeChangeLogContract(name: string, factory: StoreContractFactory): void {
+export function describeCalDavStoreContract(name: string, factory: StoreContractFactory): void {
   describe(`Store contract, object changes: ${name}`, () => {
     let store: Store;
     beforeEach(async () => {
@@ -64,6 +65,15 @@ export function describeChangeLogContract(name: string, factory: StoreContractFa
       ).rejects.toThrow('no');
       expect(store.objectChanges(ALICE, 0)).toStrictEqual({ latest: 0, changes: [] });
       expect(store.objectChanges(BOB, 0).changes.map((c) => c.uid)).toStrictEqual(['b1']);
+    });
+
+    it('removes one inbox item of one user, and says whether there was one', async () => {
+      const item = (id: string) => ({ id, method: 'REQUEST' as const, uid: 'u', from: BOB, received: '2026-03-01T12:00:00Z', messageId: `<${id}>`, ics: 'x' });
+      await store.transact(ALICE, (tx) => ['i1', 'i2'].forEach((id) => tx.addInbox(item(id))));
+      await store.transact(BOB, (tx) => tx.addInbox(item('i1')));
+      expect(await store.transact(ALICE, (tx) => [tx.removeInbox('i1'), tx.removeInbox('i1'), tx.removeInbox('none')])).toStrictEqual([true, false, false]);
+      expect(store.listInbox(ALICE).map((i) => i.id)).toStrictEqual(['i2']);
+      expect(store.listInbox(BOB).map((i) => i.id)).toStrictEqual(['i1']);
     });
 
     it('keeps UIDs with any characters apart', async () => {
