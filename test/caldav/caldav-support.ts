@@ -11,6 +11,7 @@ import { TransactionService } from '../../src/agent/transaction-service.js';
 import { startHttpListener, type HttpListener } from '../../src/http/server.js';
 import { DEFAULT_LOGIN_LIMITS } from '../../src/http/settings.js';
 import { LmdbStore } from '../../src/store/lmdb-store.js';
+import type { Store } from '../../src/store/store.js';
 import { writePasswords, type LogRecord } from '../http/web-support.js';
 
 export const NOW = Date.parse('2026-11-15T12:00:00Z');
@@ -49,7 +50,8 @@ export interface DavServer {
   stop(): Promise<void>;
 }
 
-export async function startDavServer(): Promise<DavServer> {
+/** `view`: the store as the web listener sees it (a test may count its reads). */
+export async function startDavServer(options: { view?: (store: Store) => Store } = {}): Promise<DavServer> {
   const dir = mkdtempSync(join(tmpdir(), 'itip-agent-caldav-'));
   const store = new LmdbStore(join(dir, 'store'));
   const passwordFile = join(dir, 'passwords');
@@ -68,7 +70,7 @@ export async function startDavServer(): Promise<DavServer> {
     settings: { passwordLogins: true, passwordFile, trustedProxies: [], tls: false, sessionIdleMinutes: 30, sessionMaxHours: 12, loginLimits: { ...DEFAULT_LOGIN_LIMITS } },
     localDomains: [],
     log,
-    store,
+    store: options.view ? options.view(store) : store,
     actions: (work) => service.run(work),
     now: () => NOW,
   });
