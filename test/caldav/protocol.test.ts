@@ -5,7 +5,8 @@
 // limits, one person's collections only).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ALICE, BOB, calendar, invitation, mail, startDavServer, type DavServer } from './caldav-support.js';
+import { recordScheduleStatus } from '../../src/agent/schedule-status-update.js';
+import { ALICE, BOB, NOW, calendar, invitation, mail, startDavServer, type DavServer } from './caldav-support.js';
 
 let server: DavServer;
 const AUTH = `Basic ${Buffer.from('alice@example.com:wonderland').toString('base64')}`;
@@ -129,6 +130,20 @@ describe('scheduling', () => {
     const replies = server.store.listOutbox(ALICE).filter((item) => item.method === 'REPLY').map((item) => item.uid);
     expect(replies).toStrictEqual(['loud@example.org']);
     expect(server.store.getObject(ALICE, 'quiet@example.org')).toBeUndefined();
+  });
+
+  it('honours SCHEDULE-AGENT=CLIENT, and the SCHEDULE-STATUS the outbox sender writes back reaches the client by sync', async () => {
+    const event = calendar(undefined, 'agents@example.com', ['SUMMARY:Agents', 'ORGANIZER:mailto:alice@example.com',
+      'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:erin@example.net', 'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:mailto:frank@example.net']);
+    expect((await dav('PUT', `${CAL}agents%40example.com.ics`, event, { 'content-type': 'text/calendar' })).status).toBe(201);
+    const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'agents@example.com');
+    expect(sent.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:erin@example.net'] }]);
+    const token = /<d:sync-token>([^<]*)</.exec((await report('<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:prop><d:getetag/></d:prop></d:sync-collection>')).text)![1]!;
+    // What the outbox sender does once the relay took the message (src/transport/outbox-sender.ts).
+    await recordScheduleStatus(server.store, sent[0]!, { 'mailto:erin@example.net': '1.2' }, 'sent-1@example.com', NOW);
+    const changes = await report(`<d:sync-collection xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:sync-token>${token}</d:sync-token><d:prop><C:calendar-data/></d:prop></d:sync-collection>`);
+    expect(hrefsOf(changes.text)).toStrictEqual([`${CAL}agents%40example.com.ics`]);
+    expect(changes.text.replace(/&#13;\n[ \t]/g, '')).toMatch(/ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.2[^\n]*:mailto:erin@example\.net/);
   });
 
   it('refuses an event stored under another name than its UID', async () => {
