@@ -1,6 +1,7 @@
 // What every route of the web listener finds on the app and the request (see
 // server.ts for where each is set).
 
+import type { ActionResult, ActionWork } from '../agent/user-action.js';
 import type { Store } from '../store/store.js';
 import type { FailureLimiter } from './login-limits.js';
 import type { ActionRunner } from './action-port.js';
@@ -37,6 +38,8 @@ export interface WebContext {
   store?: Store;
   /** Carries out the user's answers (action-port.ts); without it the answer forms say so. */
   runAction?: ActionRunner;
+  /** Runs a user's action (CalDAV PUT and DELETE) through the transaction service. */
+  actions?: (work: ActionWork) => Promise<ActionResult>;
   now: () => number;
   clock: () => number;
   sessions: SessionStore;

@@ -28,6 +28,7 @@ import { clearSocketPath, parseListenAddress } from '../transport/listener.js';
 import type { ActionRunner } from './action-port.js';
 import type { WebContext } from './context.js';
 import { publishedFreeBusy } from './published-freebusy.js';
+import { caldav } from './caldav/routes.js';
 import { loginPages } from './login-pages.js';
 import { actionRoutes } from './pages/actions.js';
 import { bookingsPages } from './pages/bookings.js';
@@ -55,6 +56,8 @@ export interface WebOptions {
   tls?: { key: Buffer; cert: Buffer };
   /** The calendar store, for the pages that show calendars. */
   store?: Store;
+  /** Runs a user's action through the transaction service (CalDAV writes). */
+  actions?: WebContext['actions'];
   /** The calendar clock (ITIP_AGENT_NOW), for what pages show. */
   now?: () => number;
   /** Carries out what people answer in the pages (action-port.ts). */
@@ -75,6 +78,7 @@ const PAGES: Array<(app: FastifyInstance) => void | Promise<void>> = [
   bookingsPages,
   publishedFreeBusy,
   signedLinkPages,
+  caldav,
 ];
 
 /** Builds the web application (not listening yet). */
@@ -113,6 +117,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     log: options.log,
     store: options.store,
     ...(options.runAction ? { runAction: options.runAction } : {}),
+    ...(options.actions ? { actions: options.actions } : {}),
     now: options.now ?? Date.now,
     clock,
     sessions,

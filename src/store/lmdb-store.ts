@@ -26,10 +26,11 @@ import type {
   Role,
   StoredObject,
 } from '../itip/model.js';
-import type { FreeBusyQuery, Store, UserTx } from './store.js';
+import type { FreeBusyQuery, ObjectChanges, Store, UserTx } from './store.js';
 import { queryPeriods } from './lmdb-freebusy.js';
 import { commitFailure, observeCommits } from './lmdb-commit-failure.js';
 import { MIGRATABLE_FORMATS, migrate } from './lmdb-migrate.js';
+import { changesSince } from './lmdb-changes.js';
 import { queryOthers } from './lmdb-others.js';
 import { compareText, compareTime, instant, keyPart, valuesWithPrefix } from './lmdb-keys.js';
 import {
@@ -114,6 +115,7 @@ export class LmdbStore implements Store {
         outboxByUser: db('outbox-by-user'),
         outboxDue: db('outbox-due'),
         journal: db('user-journal'),
+        changes: db('object-changes'),
         meta,
       };
       this.checkFormat();
@@ -169,6 +171,10 @@ export class LmdbStore implements Store {
 
   getObject(user: string, uid: string): StoredObject | undefined {
     return this.dbs.objects.get([keyPart(user), keyPart(uid)]);
+  }
+
+  objectChanges(user: string, since: number): ObjectChanges {
+    return changesSince(this.dbs, keyPart(user), since);
   }
 
   freeBusy(user: string, query: FreeBusyQuery = {}): Array<Period | OthersPeriod> {

@@ -23,6 +23,7 @@ import type { TimeRange, UserTx } from './store.js';
 import { parseInstant } from '../ical/times.js';
 import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
 import { removeOthers, replaceOthers, setOthers, type OthersDbs } from './lmdb-others.js';
+import { noteChange, type ChangeRecord } from './lmdb-changes.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -69,7 +70,9 @@ export interface StoreDbs {
    * written for every mail: one database keeps that to one tree.
    */
   journal: Database<JournalEntry | string, Key>;
-  /** 'format', 'journal-seq', 'period-uid-seq' */
+  /** see lmdb-changes.ts */
+  changes: Database<ChangeRecord, Key>;
+  /** 'format', 'journal-seq', 'period-uid-seq', 'change-seq' */
   meta: Database<number, Key>;
 }
 
@@ -127,11 +130,15 @@ export class LmdbUserTx implements UserTx {
   putObject(object: StoredObject): void {
     this.check();
     this.dbs.objects.putSync([this.userK, keyPart(object.uid)], object);
+    noteChange(this.dbs, this.userK, object.uid, false);
   }
 
   deleteObject(uid: string): void {
     this.check();
-    this.dbs.objects.removeSync([this.userK, keyPart(uid)]);
+    const key = [this.userK, keyPart(uid)];
+    if (this.dbs.objects.get(key) === undefined) return;
+    this.dbs.objects.removeSync(key);
+    noteChange(this.dbs, this.userK, uid, true);
   }
 
   setOwnPeriods(uid: string, periods: Period[]): void {
@@ -208,6 +215,14 @@ export class LmdbUserTx implements UserTx {
   addInbox(item: InboxItem): void {
     this.check();
     this.dbs.inbox.putSync([this.userK, keyPart(item.id)], item);
+  }
+
+  removeInbox(id: string): boolean {
+    this.check();
+    const key = [this.userK, keyPart(id)];
+    if (this.dbs.inbox.get(key) === undefined) return false;
+    this.dbs.inbox.removeSync(key);
+    return true;
   }
 
   addOutbox(item: OutboxItem): void {

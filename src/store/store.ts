@@ -75,6 +75,8 @@ export interface UserTx {
   listCounters(uid: string): CounterEntry[];
 
   addInbox(item: InboxItem): void;
+  /** Removes an inbox item (a CalDAV client's DELETE in the scheduling inbox); false when there was none. */
+  removeInbox(id: string): boolean;
   addOutbox(item: OutboxItem): void;
   addJournal(entry: JournalEntry): void;
 
@@ -100,6 +102,21 @@ export class StoreCommitError extends Error {
   }
 }
 
+/** One entry of a user's object change log: the UID's latest change. */
+export interface ObjectChange {
+  seq: number;
+  uid: string;
+  /** The object was removed (a tombstone). */
+  deleted: boolean;
+}
+
+export interface ObjectChanges {
+  /** The seq of the user's latest change (0: none): the token of "now". */
+  latest: number;
+  /** Changes after the asked seq, oldest first, one per UID (its latest). */
+  changes: ObjectChange[];
+}
+
 export interface FreeBusyQuery extends Partial<TimeRange> {
   others?: boolean;
 }
@@ -123,6 +140,14 @@ export interface Store {
   /** All objects of the user, sorted by UID. */
   listObjects(user: string): StoredObject[];
   getObject(user: string, uid: string): StoredObject | undefined;
+  /**
+   * The user's object changes after `since` (a seq from an earlier answer; 0:
+   * all that are logged), read from the change log alone (CalDAV
+   * sync-collection, RFC 6578). Every putObject and deleteObject of a UID
+   * that existed logs one, in the same transaction; a UID changed twice is
+   * listed once, at its latest change.
+   */
+  objectChanges(user: string, since: number): ObjectChanges;
 
   /** Own periods (or, with `others`, others' periods) overlapping the range, sorted by start. */
   freeBusy(user: string, query?: FreeBusyQuery): Array<Period | OthersPeriod>;

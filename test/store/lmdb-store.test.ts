@@ -19,6 +19,7 @@ import type { StoreDbs } from '../../src/store/lmdb-user-tx.js';
 import type { JournalEntry } from '../../src/itip/model.js';
 import type { Store } from '../../src/store/store.js';
 import { describeStoreContract } from './store-contract.js';
+import { describeCalDavStoreContract } from './store-caldav-contract.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILT_STORE = join(ROOT, 'dist/store/lmdb-store.js');
@@ -41,6 +42,8 @@ describeStoreContract('LmdbStore', {
     return new LmdbStore(dir);
   },
 });
+
+describeCalDavStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
 
 /** Fails early, and says why, when dist/ is missing or older than the store sources. */
 function checkBuilt(): void {

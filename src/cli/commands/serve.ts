@@ -126,6 +126,8 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         log,
         ...(settings.web.tls && tls ? { tls } : {}),
         store,
+        // CalDAV writes are the user's actions, run by the same service as the mail.
+        actions: (work) => service.agent.run(work),
         now,
         // The web manager's buttons and answer links: the same action path as the command line.
         runAction: async (user, action, ifMatch) => {

@@ -29,8 +29,11 @@ export type UserAction =
   | { kind: 'refresh-answer'; uid: string; attendee: string }
   /** The user's new version of a calendar object (a CalDAV PUT): stored, and scheduled by role. */
   | { kind: 'put'; ics: string }
-  /** The user removes an event or one instance (organizer: CANCEL; attendee: a DECLINED REPLY). */
-  | { kind: 'delete'; uid: string; recurrenceId?: string };
+  /**
+   * The user removes an event or one instance (organizer: CANCEL; attendee: a DECLINED REPLY,
+   * unless noReply: a CalDAV client's Schedule-Reply: F, RFC 6638 section 8.1).
+   */
+  | { kind: 'delete'; uid: string; recurrenceId?: string; noReply?: boolean };
 
 export type ActionKind = UserAction['kind'];
 

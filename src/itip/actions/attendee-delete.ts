@@ -29,6 +29,7 @@ function declining(input: ActionInput, object: CalendarObject, targets: Target[]
   const organizer = organizerOfObject(object)!;
   const answered = stillAttended(targets, input.user);
   if (answered.length === 0) return { effects: [], said: 'no REPLY: it was declined or cancelled already' };
+  if (input.action.kind === 'delete' && input.action.noReply) return { effects: [], said: 'no REPLY: the client asked for none (Schedule-Reply: F)' };
   const agent = clientSchedules(object);
   if (agent) return { effects: [], said: `no REPLY: ${clientSchedulesReason(agent)}` };
   const ics = replyText(object, answered, input.user, 'DECLINED', input.now);

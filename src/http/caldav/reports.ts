@@ -1,0 +1,180 @@
+// REPORTs on the calendar collection: calendar-multiget and calendar-query
+// (RFC 4791 sections 7.8 and 7.9), free-busy-query (section 7.10), and
+// sync-collection (RFC 6578 section 3.2). Every answer is bounded: a query
+// that would list more than MAX_RESULTS resources is answered 507 with
+// DAV:number-of-matches-within-limits (RFC 4918 section 16) instead.
+
+import type { FastifyReply } from 'fastify';
+import { textOf } from '../../ical/calendar.js';
+import { parseCalendar, eventsOf } from '../../ical/calendar.js';
+import type { Store } from '../../store/store.js';
+import { freeBusyText } from './freebusy.js';
+import { parseTarget, hrefs } from './paths.js';
+import { latestToken, syncToken, tokenSeq, type PropertyContext, type Resource } from './properties.js';
+import { propResponse, sendDavError, sendMultistatus, statusResponse } from './multistatus.js';
+import { findResource, membersOf } from './resources.js';
+import { expandedText, overlaps, rangeOf, type Range } from './time-range.js';
+import { CALDAV, DAV, child, childrenOf, el, escapeXml, textEl, type Element } from './xml.js';
+
+/** More than any calendar a person keeps; a larger answer is refused, not cut silently. */
+export const MAX_RESULTS = 50_000;
+
+interface ReportContext extends PropertyContext {
+  store: Store;
+  owner: string;
+  now: number;
+}
+
+function askedProps(body: Element): Array<[string, string]> {
+  return (child(body, DAV, 'prop')?.children ?? []).map((c) => [c.ns, c.name]);
+}
+
+/** calendar-data with <expand>: each answer's calendar-data is the expanded form. */
+function withExpansion(context: ReportContext, body: Element): ReportContext | 'bad' {
+  const data = child(child(body, DAV, 'prop'), CALDAV, 'calendar-data');
+  const expand = child(data, CALDAV, 'expand');
+  if (!expand) return context;
+  const range = rangeOf(expand.attrs);
+  if (!range || expand.attrs.start === undefined || expand.attrs.end === undefined) return 'bad';
+  const prefs = context.store.getPrefs(context.owner);
+  return { ...context, calendarData: (resource: Resource) => (resource.object ? expandedText(resource.object, prefs, range) : undefined) };
+}
+
+function tooMany(reply: FastifyReply): FastifyReply {
+  return sendDavError(reply, 507, DAV, 'number-of-matches-within-limits', `The answer would list more than ${MAX_RESULTS} events; ask for a shorter time range.`);
+}
+
+export function multiget(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
+  const expanded = withExpansion(context, body);
+  if (expanded === 'bad') return sendDavError(reply, 400, CALDAV, 'valid-filter', 'expand needs a start and an end in UTC.');
+  const props = askedProps(body);
+  const hrefList = childrenOf(body, DAV, 'href').map((h) => h.text.trim());
+  if (hrefList.length > MAX_RESULTS) return tooMany(reply);
+  const responses = hrefList.map((href) => {
+    const target = parseTarget(href);
+    if (!target || target.kind !== 'object' || target.owner !== context.owner) return statusResponse(href, 404);
+    const resource = findResource(context.store, target);
+    return resource ? propResponse(expanded, { ...resource, href }, props) : statusResponse(href, 404);
+  });
+  return sendMultistatus(reply, responses);
+}
+
+/** A filter on the VEVENTs of an object: time-range and prop-filters (text-match, is-not-defined). */
+interface EventFilter {
+  range?: Range;
+  props: Array<{ name: string; notDefined: boolean; match?: { text: string; negate: boolean } }>;
+}
+
+/** The filter of a calendar-query; 'none' when it asks for components we never hold (VTODO, ...). */
+function readFilter(filter: Element | undefined): EventFilter | 'none' | 'bad' {
+  const vcalendar = child(filter, CALDAV, 'comp-filter');
+  if (!vcalendar || vcalendar.attrs.name?.toUpperCase() !== 'VCALENDAR') return 'bad';
+  const inner = childrenOf(vcalendar, CALDAV, 'comp-filter');
+  if (inner.length === 0) return { props: [] };
+  const event = inner[0]!;
+  if (event.attrs.name?.toUpperCase() !== 'VEVENT') return 'none';
+  if (child(event, CALDAV, 'is-not-defined')) return 'none';
+  const result: EventFilter = { props: [] };
+  const time = child(event, CALDAV, 'time-range');
+  if (time) {
+    const range = rangeOf(time.attrs);
+    if (!range) return 'bad';
+    result.range = range;
+  }
+  for (const prop of childrenOf(event, CALDAV, 'prop-filter')) {
+    const name = prop.attrs.name;
+    if (!name) return 'bad';
+    const match = child(prop, CALDAV, 'text-match');
+    result.props.push({
+      name,
+      notDefined: !!child(prop, CALDAV, 'is-not-defined'),
+      ...(match ? { match: { text: match.text, negate: match.attrs['negate-condition'] === 'yes' } } : {}),
+    });
+  }
+  return result;
+}
+
+function passes(resource: Resource, filter: EventFilter, context: ReportContext): boolean {
+  const object = resource.object!;
+  if (filter.props.length > 0) {
+    const events = eventsOf(parseCalendar(object.ics));
+    for (const prop of filter.props) {
+      const values = events.map((e) => textOf(e, prop.name.toLowerCase())).filter((v): v is string => v !== undefined);
+      if (prop.notDefined ? values.length > 0 : values.length === 0) return false;
+      if (prop.match) {
+        // i;ascii-casemap substring match, the default collation (RFC 4791 section 9.7.5).
+        const hit = values.some((v) => v.toLowerCase().includes(prop.match!.text.toLowerCase()));
+        if (hit === prop.match.negate) return false;
+      }
+    }
+  }
+  return !filter.range || overlaps(object, context.store.getPrefs(context.owner), filter.range);
+}
+
+export function calendarQuery(reply: FastifyReply, context: ReportContext, body: Element, collection: Resource): FastifyReply {
+  const filter = readFilter(child(body, CALDAV, 'filter'));
+  if (filter === 'bad') return sendDavError(reply, 403, CALDAV, 'valid-filter', 'The filter must be a comp-filter on VCALENDAR, with VEVENT inside; times in UTC (20260101T000000Z).');
+  const expanded = withExpansion(context, body);
+  if (expanded === 'bad') return sendDavError(reply, 400, CALDAV, 'valid-filter', 'expand needs a start and an end in UTC.');
+  if (filter === 'none') return sendMultistatus(reply, []);
+  const props = askedProps(body);
+  const responses: string[] = [];
+  for (const member of membersOf(context.store, collection)) {
+    let keep: boolean;
+    try {
+      keep = passes(member, filter, context);
+    } catch {
+      keep = false; // an object that cannot be read matches no filter
+    }
+    if (!keep) continue;
+    if (responses.length >= MAX_RESULTS) return tooMany(reply);
+    responses.push(propResponse(expanded, member, props));
+  }
+  return sendMultistatus(reply, responses);
+}
+
+export function freeBusyQuery(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
+  const time = child(body, CALDAV, 'time-range');
+  const range = time && time.attrs.start !== undefined ? rangeOf(time.attrs) : undefined;
+  if (!range) return sendDavError(reply, 403, CALDAV, 'valid-filter', 'free-busy-query needs a time-range with a start, in UTC (20260101T000000Z).');
+  const text = freeBusyText(context.store, context.owner, range, { organizer: context.user, now: context.now });
+  return reply.code(200).type('text/calendar; charset=utf-8').send(text);
+}
+
+/**
+ * sync-collection: without a token, every member and the current token; with
+ * one, only what the change log has after it, removals as 404 (RFC 6578
+ * section 3.5). Depth is always 1 (sync-level 1).
+ */
+export function syncCollection(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
+  const tokenText = child(body, DAV, 'sync-token')?.text.trim() ?? '';
+  const level = child(body, DAV, 'sync-level')?.text.trim() ?? '1';
+  if (level !== '1') return sendDavError(reply, 403, DAV, 'supported-report', 'Only sync-level 1 is supported: the calendar has no sub-collections.');
+  const props = askedProps(body);
+  const { store, owner } = context;
+  const responses: string[] = [];
+  let token: string;
+  if (tokenText === '') {
+    token = latestToken(store, owner);
+    const calendar = findResource(store, { kind: 'calendar', owner });
+    const members = calendar ? membersOf(store, calendar) : [];
+    if (members.length > MAX_RESULTS) return tooMany(reply);
+    for (const member of members) responses.push(propResponse(context, member, props));
+  } else {
+    const since = tokenSeq(tokenText);
+    const { latest, changes } = since === undefined ? { latest: -1, changes: [] } : store.objectChanges(owner, since);
+    // A token from the future (another store, a restored backup) is no valid token of this collection.
+    if (since === undefined || since > latest) return sendDavError(reply, 403, DAV, 'valid-sync-token', 'The sync token is not valid (any more); sync again without a token.');
+    if (changes.length > MAX_RESULTS) return tooMany(reply);
+    token = syncToken(latest);
+    for (const change of changes) {
+      const href = hrefs.object(owner, change.uid);
+      if (!href) continue;
+      const object = change.deleted ? undefined : store.getObject(owner, change.uid);
+      responses.push(object ? propResponse(context, { target: { kind: 'object', owner, uid: change.uid }, href, object }, props) : statusResponse(href, 404));
+    }
+  }
+  return sendMultistatus(reply, responses, textEl(DAV, 'sync-token', token));
+}
+
+export { el, escapeXml };

@@ -1,0 +1,51 @@
+// Finding the resource a target names, and the members of a collection.
+
+import type { Store } from '../../store/store.js';
+import type { Resource } from './properties.js';
+import { hrefOf, hrefs, type Target } from './paths.js';
+
+/** The resource, or undefined when there is none (an unknown UID, a user without a calendar). */
+export function findResource(store: Store, target: Target): Resource | undefined {
+  if (target.kind !== 'root' && store.getRole(target.owner) === undefined) return undefined;
+  const href = hrefOf(target);
+  if (href === undefined) return undefined;
+  if (target.kind === 'object') {
+    const object = store.getObject(target.owner, target.uid);
+    return object ? { target, href, object } : undefined;
+  }
+  if (target.kind === 'inbox-item') {
+    const item = store.listInbox(target.owner).find((i) => i.id === target.id);
+    return item ? { target, href, inboxItem: item } : undefined;
+  }
+  return { target, href };
+}
+
+/** The members of a collection (Depth: 1); objects whose UID cannot be a path segment are left out. */
+export function membersOf(store: Store, resource: Resource): Resource[] {
+  const { target } = resource;
+  switch (target.kind) {
+    case 'home':
+      return (['calendar', 'inbox', 'outbox'] as const).map((kind) => {
+        const member: Target = { kind, owner: target.owner };
+        return { target: member, href: hrefOf(member)! };
+      });
+    case 'calendar': {
+      const members: Resource[] = [];
+      for (const object of store.listObjects(target.owner)) {
+        const href = hrefs.object(target.owner, object.uid);
+        if (href) members.push({ target: { kind: 'object', owner: target.owner, uid: object.uid }, href, object });
+      }
+      return members;
+    }
+    case 'inbox': {
+      const members: Resource[] = [];
+      for (const item of store.listInbox(target.owner)) {
+        const href = hrefs.inboxItem(target.owner, item.id);
+        if (href) members.push({ target: { kind: 'inbox-item', owner: target.owner, id: item.id }, href, inboxItem: item });
+      }
+      return members;
+    }
+    default:
+      return [];
+  }
+}

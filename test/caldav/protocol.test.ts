@@ -1,0 +1,189 @@
+// The CalDAV protocol at the wire, request by request: what the client
+// libraries' tests do not reach (properties of discovery, queries with time
+// ranges and expansion, free/busy, the scheduling inbox and outbox,
+// Schedule-Reply, sync errors) and the safety rules (XML without DTDs, body
+// limits, one person's collections only).
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { recordScheduleStatus } from '../../src/agent/schedule-status-update.js';
+import { ALICE, BOB, NOW, calendar, invitation, mail, startDavServer, type DavServer } from './caldav-support.js';
+
+let server: DavServer;
+const AUTH = `Basic ${Buffer.from('alice@example.com:wonderland').toString('base64')}`;
+const CAL = '/dav/calendars/alice%40example.com/calendar/';
+
+async function dav(method: string, path: string, body = '', headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  const response = await fetch(server.base + path, {
+    method,
+    headers: { authorization: AUTH, 'content-type': 'application/xml; charset=utf-8', ...headers },
+    ...(body ? { body } : {}),
+    redirect: 'manual',
+  });
+  return { status: response.status, text: await response.text(), headers: response.headers };
+}
+
+const report = (body: string) => dav('REPORT', CAL, `<?xml version="1.0"?>${body}`, { depth: '1' });
+const hrefsOf = (text: string) => [...text.matchAll(/<d:href>([^<]*)<\/d:href>/g)].map((m) => m[1]);
+
+beforeAll(async () => {
+  server = await startDavServer();
+  // A weekly series alice organizes, stored by PUT through the agent.
+  const series = calendar(undefined, 'weekly@example.com', ['SUMMARY:Weekly', 'RRULE:FREQ=WEEKLY;COUNT=4', 'ORGANIZER:mailto:alice@example.com', 'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:dave@example.net'], ['DTSTART:20261207T080000Z', 'DTEND:20261207T083000Z']);
+  const put = await dav('PUT', `${CAL}weekly%40example.com.ics`, series, { 'content-type': 'text/calendar' });
+  if (put.status !== 201) throw new Error(`the series was not stored: ${put.status} ${put.text}`);
+});
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('discovery', () => {
+  it('OPTIONS names the DAV classes, and /.well-known/caldav leads to /dav/', async () => {
+    const options = await dav('OPTIONS', '/dav/');
+    expect(options.headers.get('dav')).toBe('1, 3, access-control, calendar-access, calendar-auto-schedule');
+    const wellKnown = await fetch(`${server.base}/.well-known/caldav`, { redirect: 'manual' });
+    expect([wellKnown.status, wellKnown.headers.get('location')]).toStrictEqual([301, '/dav/']);
+  });
+
+  it('the principal names the home, the addresses, the inbox and the outbox', async () => {
+    const body = '<d:propfind xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><C:calendar-home-set/><C:calendar-user-address-set/><C:schedule-inbox-URL/><C:schedule-outbox-URL/><d:nope/></d:prop></d:propfind>';
+    const answer = await dav('PROPFIND', '/dav/principals/alice%40example.com/', body, { depth: '0' });
+    expect(answer.status).toBe(207);
+    expect(answer.text).toContain('<c:calendar-home-set><d:href>/dav/calendars/alice%40example.com/</d:href></c:calendar-home-set>');
+    expect(answer.text).toContain('<c:calendar-user-address-set><d:href>mailto:alice@example.com</d:href>');
+    expect(answer.text).toContain('<c:schedule-inbox-URL><d:href>/dav/calendars/alice%40example.com/inbox/</d:href></c:schedule-inbox-URL>');
+    expect(answer.text).toContain('<c:schedule-outbox-URL><d:href>/dav/calendars/alice%40example.com/outbox/</d:href></c:schedule-outbox-URL>');
+    expect(answer.text).toMatch(/<d:propstat><d:prop><d:nope\/><\/d:prop><d:status>HTTP\/1.1 404 Not Found<\/d:status>/);
+  });
+
+  it('refuses another person\'s principal and calendar', async () => {
+    expect((await dav('PROPFIND', '/dav/principals/bob%40example.com/', '', { depth: '0' })).status).toBe(403);
+    expect((await dav('GET', '/dav/calendars/bob%40example.com/calendar/seed-1%40example.org.ics')).status).toBe(403);
+  });
+});
+
+describe('calendar-query', () => {
+  const query = (range: string, data = '<C:calendar-data/>') =>
+    report(`<C:calendar-query xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/>${data}</d:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT">${range}</C:comp-filter></C:comp-filter></C:filter></C:calendar-query>`);
+
+  it('selects by time range, a series by any of its instances', async () => {
+    const all = await query('');
+    expect(hrefsOf(all.text)).toStrictEqual([`${CAL}seed-1%40example.org.ics`, `${CAL}weekly%40example.com.ics`]);
+    // Only the third week of the series falls in this range.
+    const third = await query('<C:time-range start="20261221T000000Z" end="20261222T000000Z"/>');
+    expect(hrefsOf(third.text)).toStrictEqual([`${CAL}weekly%40example.com.ics`]);
+    const none = await query('<C:time-range start="20270101T000000Z" end="20270201T000000Z"/>');
+    expect(hrefsOf(none.text)).toStrictEqual([]);
+  });
+
+  it('expands a series into its instances in the asked range', async () => {
+    const expanded = await query('<C:time-range start="20261214T000000Z" end="20261222T000000Z"/>', '<C:calendar-data><C:expand start="20261214T000000Z" end="20261222T000000Z"/></C:calendar-data>');
+    const data = /<c:calendar-data>([^<]*)<\/c:calendar-data>/.exec(expanded.text)![1]!.replace(/&#13;/g, '\r');
+    expect(data).not.toContain('RRULE');
+    expect([...data.matchAll(/RECURRENCE-ID:(\S+)/g)].map((m) => m[1])).toStrictEqual(['20261214T080000Z', '20261221T080000Z']);
+  });
+
+  it('refuses a filter that is not on VCALENDAR', async () => {
+    const bad = await report('<C:calendar-query xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VEVENT"/></C:filter></C:calendar-query>');
+    expect(bad.status).toBe(403);
+    expect(bad.text).toContain('<c:valid-filter/>');
+  });
+});
+
+describe('free/busy', () => {
+  it('free-busy-query answers the busy time in the range', async () => {
+    const answer = await report('<C:free-busy-query xmlns:C="urn:ietf:params:xml:ns:caldav"><C:time-range start="20261207T000000Z" end="20261208T000000Z"/></C:free-busy-query>');
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('FREEBUSY;FBTYPE=BUSY:20261207T080000Z/20261207T083000Z');
+  });
+
+  it('a VFREEBUSY POSTed to the outbox is answered per attendee', async () => {
+    const request = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'METHOD:REQUEST', 'BEGIN:VFREEBUSY', 'UID:fb-1', 'DTSTAMP:20261115T120000Z',
+      'DTSTART:20261207T000000Z', 'DTEND:20261208T000000Z', 'ORGANIZER:mailto:alice@example.com',
+      'ATTENDEE:mailto:alice@example.com', 'ATTENDEE:mailto:bob@example.com', 'ATTENDEE:mailto:nobody@example.net', 'END:VFREEBUSY', 'END:VCALENDAR', ''].join('\r\n');
+    const answer = await dav('POST', '/dav/calendars/alice%40example.com/outbox/', request, { 'content-type': 'text/calendar' });
+    expect(answer.status).toBe(200);
+    const statuses = [...answer.text.matchAll(/<d:href>([^<]*)<\/d:href><\/c:recipient><c:request-status>([^<]*)</g)].map((m) => [m[1], m[2]]);
+    // bob does not share his free/busy; nobody@example.net has no calendar here.
+    expect(statuses).toStrictEqual([['mailto:alice@example.com', '2.0;Success'], ['mailto:bob@example.com', '3.8;No authority'], ['mailto:nobody@example.net', '3.7;Invalid calendar user']]);
+    expect(answer.text).toContain('FREEBUSY;FBTYPE=BUSY:20261207T080000Z/20261207T083000Z');
+  });
+});
+
+describe('scheduling', () => {
+  it('the inbox lists received messages; a client reads and removes one', async () => {
+    const listing = await dav('PROPFIND', '/dav/calendars/alice%40example.com/inbox/', '', { depth: '1' });
+    const items = hrefsOf(listing.text).filter((href) => href.endsWith('.ics'));
+    expect(items.length).toBe(server.store.listInbox(ALICE).length);
+    expect(items.length).toBeGreaterThan(0);
+    const item = await dav('GET', items[0]!);
+    expect(item.text).toContain('METHOD:REQUEST');
+    expect((await dav('DELETE', items[0]!)).status).toBe(204);
+    expect(server.store.listInbox(ALICE).length).toBe(items.length - 1);
+    expect(server.store.getObject(ALICE, 'seed-1@example.org')).toBeDefined();
+  });
+
+  it('an attendee\'s DELETE sends a DECLINED REPLY, but none with Schedule-Reply: F', async () => {
+    await server.deliver(mail('carol@example.org', 'alice@example.com', 'inv-q1@example.org', invitation('quiet@example.org', 'Quiet')), ['alice@example.com'], 'carol@example.org');
+    await server.deliver(mail('carol@example.org', 'alice@example.com', 'inv-q2@example.org', invitation('loud@example.org', 'Loud')), ['alice@example.com'], 'carol@example.org');
+    expect((await dav('DELETE', `${CAL}quiet%40example.org.ics`, '', { 'schedule-reply': 'F' })).status).toBe(204);
+    expect((await dav('DELETE', `${CAL}loud%40example.org.ics`)).status).toBe(204);
+    const replies = server.store.listOutbox(ALICE).filter((item) => item.method === 'REPLY').map((item) => item.uid);
+    expect(replies).toStrictEqual(['loud@example.org']);
+    expect(server.store.getObject(ALICE, 'quiet@example.org')).toBeUndefined();
+  });
+
+  it('honours SCHEDULE-AGENT=CLIENT, and the SCHEDULE-STATUS the outbox sender writes back reaches the client by sync', async () => {
+    const event = calendar(undefined, 'agents@example.com', ['SUMMARY:Agents', 'ORGANIZER:mailto:alice@example.com',
+      'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:erin@example.net', 'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:mailto:frank@example.net']);
+    expect((await dav('PUT', `${CAL}agents%40example.com.ics`, event, { 'content-type': 'text/calendar' })).status).toBe(201);
+    const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'agents@example.com');
+    expect(sent.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:erin@example.net'] }]);
+    const token = /<d:sync-token>([^<]*)</.exec((await report('<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:prop><d:getetag/></d:prop></d:sync-collection>')).text)![1]!;
+    // What the outbox sender does once the relay took the message (src/transport/outbox-sender.ts).
+    await recordScheduleStatus(server.store, sent[0]!, { 'mailto:erin@example.net': '1.2' }, 'sent-1@example.com', NOW);
+    const changes = await report(`<d:sync-collection xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:sync-token>${token}</d:sync-token><d:prop><C:calendar-data/></d:prop></d:sync-collection>`);
+    expect(hrefsOf(changes.text)).toStrictEqual([`${CAL}agents%40example.com.ics`]);
+    expect(changes.text.replace(/&#13;\n[ \t]/g, '')).toMatch(/ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.2[^\n]*:mailto:erin@example\.net/);
+  });
+
+  it('refuses an event stored under another name than its UID', async () => {
+    const answer = await dav('PUT', `${CAL}other-name.ics`, calendar(undefined, 'real-uid@example.com', ['SUMMARY:x']), { 'content-type': 'text/calendar' });
+    expect(answer.status).toBe(403);
+    expect(answer.text).toContain('<c:no-uid-conflict/>');
+    expect(server.store.getObject(ALICE, 'real-uid@example.com')).toBeUndefined();
+  });
+});
+
+describe('sync-collection', () => {
+  const sync = (token: string) => report(`<d:sync-collection xmlns:d="DAV:"><d:sync-token>${token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`);
+  const tokenOf = (text: string) => /<d:sync-token>([^<]*)<\/d:sync-token>/.exec(text)![1]!;
+
+  it('reports a removal as 404, and refuses a token that is not ours', async () => {
+    const first = await sync('');
+    await dav('DELETE', `${CAL}weekly%40example.com.ics`);
+    const second = await sync(tokenOf(first.text));
+    expect(second.text).toContain(`<d:response><d:href>${CAL}weekly%40example.com.ics</d:href><d:status>HTTP/1.1 404 Not Found</d:status></d:response>`);
+    expect(hrefsOf(second.text)).toStrictEqual([`${CAL}weekly%40example.com.ics`]);
+    const bad = await sync('urn:itip-agent:sync:999999999');
+    expect(bad.status).toBe(403);
+    expect(bad.text).toContain('<d:valid-sync-token/>');
+    expect((await sync('http://elsewhere/token')).status).toBe(403);
+  });
+});
+
+describe('safety', () => {
+  it('refuses a body with a DTD, and does not expand entities', async () => {
+    const bomb = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><d:propfind xmlns:d="DAV:"><d:prop><d:displayname/></d:prop></d:propfind>';
+    const answer = await dav('PROPFIND', CAL, bomb, { depth: '0' });
+    expect(answer.status).toBe(400);
+    expect(answer.text).toContain('document type declaration');
+  });
+
+  it('refuses a body over the limit with 413, and asks for a password without one', async () => {
+    const big = await dav('PUT', `${CAL}big.ics`, 'x'.repeat(2 * 1024 * 1024), { 'content-type': 'text/calendar' });
+    expect(big.status).toBe(413);
+    const anonymous = await fetch(`${server.base}${CAL}`, { method: 'PROPFIND' });
+    expect(anonymous.status).toBe(401);
+    expect(server.store.getRole(BOB)).toBe('person');
+  });
+});

@@ -1,0 +1,79 @@
+// CalDAV with Debian's python3-caldav against `itip-agent serve --http` (the
+// built program, a child process): discovery, the calendar and its events,
+// accepting an invitation by writing back the attendee's copy (the agent
+// queues the REPLY, RFC 6638 section 3.2), and a sync that shows an
+// invitation which came by mail after the previous sync.
+
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processMail } from '../../src/agent/process-message.js';
+import { LmdbStore } from '../../src/store/lmdb-store.js';
+import { startServeChild, type ServeChild } from '../http/serve-child.js';
+import { writePasswords } from '../http/web-support.js';
+import { NOW, ROOT, tempDir } from '../cli/run-cli.js';
+import { ALICE, invitation, mail } from './caldav-support.js';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = join(ROOT, 'test/caldav/python-client.py');
+const run = promisify(execFile);
+
+const dir = tempDir('itip-agent-pycaldav-');
+const storeDir = join(dir.path, 'store');
+let store: LmdbStore;
+let server: ServeChild;
+let base: string;
+
+async function client(step: string, arg?: string): Promise<Record<string, unknown>> {
+  const { stdout } = await run(PYTHON, [SCRIPT, `${base}/`, 'alice@example.com', 'wonderland', step, ...(arg ? [arg] : [])], { timeout: 60_000 });
+  return JSON.parse(stdout) as Record<string, unknown>;
+}
+
+const deliver = (uid: string, summary: string, id: string) =>
+  processMail(store, mail('carol@example.org', 'alice@example.com', id, invitation(uid, summary)), { recipients: ['alice@example.com'], sender: 'carol@example.org' }, Date.parse(NOW));
+
+beforeAll(async () => {
+  if (!existsSync(PYTHON)) throw new Error('the CalDAV tests need python3-caldav: apt-get install python3-caldav');
+  store = new LmdbStore(storeDir);
+  await deliver('pyseed-1@example.org', 'Seeded', 'py1@example.org');
+  await writePasswords(join(storeDir, 'passwords'));
+  server = await startServeChild(storeDir, ['serve', '--http', '127.0.0.1:0']);
+  base = `http://127.0.0.1:${server.httpPort()}`;
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+  await store?.close();
+  dir.remove();
+});
+
+describe('python3-caldav against serve --http', () => {
+  it('discovers the principal and the calendar, and fetches the events', async () => {
+    const listed = await client('list');
+    expect(listed.principal).toBe(`${base}/dav/principals/alice%40example.com/`);
+    expect(listed.calendars).toStrictEqual([`${base}/dav/calendars/alice%40example.com/calendar/`]);
+    const stored = store.getObject(ALICE, 'pyseed-1@example.org')!;
+    // The library hands calendar data on with LF line ends whatever the server sent.
+    const events = (listed.events as Array<{ url: string; data: string }>).map((e) => ({ url: e.url, data: e.data.replace(/\r\n/g, '\n') }));
+    expect(events).toStrictEqual([{ url: `${base}/dav/calendars/alice%40example.com/calendar/pyseed-1%40example.org.ics`, data: stored.ics.replace(/\r\n/g, '\n') }]);
+  }, 60_000);
+
+  it('accepts an invitation by PUT of the attendee copy: stored as ACCEPTED, and a REPLY to the organizer waits in the outbox', async () => {
+    await client('accept', 'pyseed-1@example.org');
+    expect(store.getObject(ALICE, 'pyseed-1@example.org')!.ics).toContain('PARTSTAT=ACCEPTED:mailto:alice@example.com');
+    const replies = store.listOutbox(ALICE).filter((item) => item.uid === 'pyseed-1@example.org');
+    expect(replies.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REPLY', to: ['mailto:carol@example.org'] }]);
+    expect(replies[0]!.ics).toContain('PARTSTAT=ACCEPTED');
+  }, 60_000);
+
+  it('syncs: after an invitation arrives by mail, the next sync brings it and nothing else', async () => {
+    const first = await client('sync');
+    expect((first.objects as Array<{ url: string }>).map((o) => o.url)).toStrictEqual([`${base}/dav/calendars/alice%40example.com/calendar/pyseed-1%40example.org.ics`]);
+    await deliver('pymail-2@example.org', 'Came by mail', 'py2@example.org');
+    const second = await client('sync', first.token as string);
+    expect((second.objects as Array<{ url: string; data: string }>).map((o) => o.url)).toStrictEqual([`${base}/dav/calendars/alice%40example.com/calendar/pymail-2%40example.org.ics`]);
+    expect((second.objects as Array<{ data: string }>)[0]!.data).toContain('SUMMARY:Came by mail');
+    expect(second.token).not.toBe(first.token);
+  }, 60_000);
+});
