@@ -21,7 +21,8 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
-          hookTimeout: 120_000,
+          // A first run may install Chromium with apt-get (support.ts).
+          hookTimeout: 600_000,
           sequence: { groupOrder: 1 },
         },
       },

@@ -4,6 +4,7 @@
 // queues the REPLY, RFC 6638 section 3.2), and a sync that shows an
 // invitation which came by mail after the previous sync.
 
+import { ensurePackages } from '../integration/servers.js';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -35,13 +36,15 @@ const deliver = (uid: string, summary: string, id: string) =>
   processMail(store, mail('carol@example.org', 'alice@example.com', id, invitation(uid, summary)), { recipients: ['alice@example.com'], sender: 'carol@example.org' }, Date.parse(NOW));
 
 beforeAll(async () => {
+  // Installed here when missing, as the integration tests install the MTAs: `npm test` works on a fresh machine.
+  ensurePackages(['python3-caldav']);
   if (!existsSync(PYTHON)) throw new Error('the CalDAV tests need python3-caldav: apt-get install python3-caldav');
   store = new LmdbStore(storeDir);
   await deliver('pyseed-1@example.org', 'Seeded', 'py1@example.org');
   await writePasswords(join(storeDir, 'passwords'));
   server = await startServeChild(storeDir, ['serve', '--http', '127.0.0.1:0']);
   base = `http://127.0.0.1:${server.httpPort()}`;
-}, 60_000);
+}, 600_000); // a first run may install python3-caldav with apt-get
 afterAll(async () => {
   await server?.stop();
   await store?.close();

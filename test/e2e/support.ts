@@ -9,6 +9,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ensurePackages } from '../integration/servers.js';
 import { cli } from '../cli/helpers.js';
 import { tempDir } from '../cli/run-cli.js';
 import { startServeChild, type ServeChild } from '../http/serve-child.js';
@@ -20,6 +21,8 @@ export const SCREENSHOTS = process.env.E2E_SCREENSHOTS ?? '/tmp/itip-e2e-shots';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export async function launchChromium(): Promise<Browser> {
+  // Installed here when missing, as the integration tests install the MTAs: `npm test` works on a fresh machine.
+  if (!existsSync(CHROMIUM) && !process.env.CHROMIUM) ensurePackages(['chromium']);
   if (!existsSync(CHROMIUM)) {
     throw new Error(`the end-to-end tests drive Debian's Chromium at ${CHROMIUM}, which is not installed: apt-get install -y chromium (or set CHROMIUM)`);
   }
