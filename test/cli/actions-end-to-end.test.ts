@@ -6,6 +6,7 @@
 // Calendars are read through the inspection commands, messages by meaning
 // (METHOD, the ATTENDEE lines, SEQUENCE), not as text.
 
+import type { OutboxJson } from '../../src/cli/commands/inspect.js';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './run-cli.js';
@@ -16,17 +17,6 @@ const BOB = 'bob@example.com';
 const CAROL = 'carol@example.org';
 const UID = 'planning-2026-12-01@example.com';
 
-interface OutboxJson {
-  id: string;
-  method: string;
-  uid: string;
-  from: string;
-  to: string[];
-  state: string;
-  attempts: number;
-  ics: string;
-  created: string;
-}
 
 interface ActionJson {
   outcome: string;
