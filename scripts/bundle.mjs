@@ -50,6 +50,19 @@ function stubSource(relativePath) {
 module.exports = new Proxy({}, { get: (_, key) => load()[key], has: (_, key) => key in load() });`;
 }
 
+/**
+ * A file of an installed package, relative to the package root
+ * (node_modules/NAME/...). Not relative(root, file): node_modules may be a
+ * link to another checkout's, and esbuild hands over the real path, which
+ * would tie the bundle to that other folder; an installed copy (npm pack, the
+ * Debian package) must find the file in its own node_modules.
+ */
+function packageRelative(file) {
+  const parts = file.split(sep).join('/').split('/node_modules/');
+  if (parts.length < 2) return relative(root, file).split(sep).join('/');
+  return `node_modules/${parts.slice(1).join('/node_modules/')}`;
+}
+
 const deferLibraries = {
   name: 'defer-libraries',
   setup(pluginBuild) {
@@ -59,7 +72,7 @@ const deferLibraries = {
       if (args.pluginData === 'real') return undefined;
       const resolved = await pluginBuild.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, namespace: 'file', pluginData: 'real' });
       if (resolved.errors.length > 0) return { errors: resolved.errors };
-      return { path: args.path, namespace: 'deferred', pluginData: relative(root, resolved.path).split(sep).join('/') };
+      return { path: args.path, namespace: 'deferred', pluginData: packageRelative(resolved.path) };
     });
     pluginBuild.onLoad({ filter: /.*/, namespace: 'deferred' }, (args) => ({
       contents: stubSource(args.pluginData),
@@ -78,7 +91,7 @@ const nativeAddons = {
     pluginBuild.onResolve({ filter: /^msgpackr-extract$/ }, () => ({ path: 'msgpackr-extract', namespace: 'absent' }));
     pluginBuild.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({ contents: 'module.exports = null;', loader: 'js' }));
     pluginBuild.onLoad({ filter: /[\\/]node_modules[\\/]lmdb[\\/]dist[\\/]index\.cjs$/ }, (args) => {
-      const installed = relative(root, args.path).split(sep).join('/');
+      const installed = packageRelative(args.path);
       const source = readFileSync(args.path, 'utf8').replaceAll('__filename', '__lmdbFilename');
       const prelude = `const __lmdbFilename = require('node:path').join(__dirname, '..', '..', ${JSON.stringify(installed)});\n`;
       return { contents: prelude + source, loader: 'js', resolveDir: dirname(args.path) };
