@@ -31,6 +31,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
@@ -155,6 +156,12 @@ License: MIT
  SOFTWARE.
 `;
 
+/** A native package's changelog: one entry for the version built, dated by SOURCE_DATE_EPOCH. */
+function changelog(version, epoch) {
+  const date = new Date(epoch * 1000).toUTCString().replace('GMT', '+0000');
+  return `itip-agent (${version}) unstable; urgency=medium\n\n  * Built from the itip-agent sources with npm run deb.\n\n -- itip-agent maintainers <root@localhost>  ${date}\n`;
+}
+
 function walk(dir, visit) {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
@@ -200,6 +207,8 @@ function build(options) {
     copyTree(join(root, 'mta-configs'), at(`${DOC}/mta-configs`));
     copyTree(join(root, 'examples'), at(`${DOC}/examples`));
     writeFileSync(at(`${DOC}/copyright`), COPYRIGHT);
+    // Debian wants a changelog in every package; zlib's gzip header carries no time, so it is repeatable too.
+    writeFileSync(at(`${DOC}/changelog.gz`), gzipSync(changelog(version, epoch), { level: 9 }));
 
     // Sizes before DEBIAN/ exists: Installed-Size counts the installed files, in KiB.
     let bytes = 0;
@@ -221,8 +230,10 @@ function build(options) {
     }
     for (const file of ['control', 'conffiles', 'md5sums']) chmodSync(at(`DEBIAN/${file}`), 0o644);
 
+    // Modes whatever the umask: 0755 for folders and programs, 0644 for the rest.
     walk(stage, (path) => {
-      if (lstatSync(path).isDirectory()) chmodSync(path, 0o755);
+      const stat = lstatSync(path);
+      chmodSync(path, stat.isDirectory() || stat.mode & 0o100 ? 0o755 : 0o644);
       utimesSync(path, epoch, epoch);
     });
     chmodSync(stage, 0o755);

@@ -50,6 +50,13 @@ function packageFile(): string {
   mkdirSync(dir, { recursive: true });
   renameSync(built, deb);
   rmSync(building, { recursive: true, force: true });
+  // Packages of earlier contents: keep the two newest besides this one.
+  const cache = join(tmpdir(), 'itip-agent-deb-test');
+  const older = readdirSync(cache)
+    .map((name) => ({ path: join(cache, name), at: statSync(join(cache, name)).mtimeMs }))
+    .filter((entry) => entry.path !== dir)
+    .sort((a, b) => b.at - a.at);
+  for (const entry of older.slice(2)) rmSync(entry.path, { recursive: true, force: true });
   return deb;
 }
 
@@ -118,6 +125,7 @@ describe('the files', () => {
       '/lib/systemd/system/itip-agent.service',
       '/etc/itip-agent/config.json',
       '/usr/share/doc/itip-agent/copyright',
+      '/usr/share/doc/itip-agent/changelog.gz',
       '/usr/share/doc/itip-agent/README.md',
       '/usr/share/doc/itip-agent/mta-configs/postfix/master.cf',
       '/usr/share/doc/itip-agent/mta-configs/exim/conf.d/transport/30_itip-agent',
