@@ -83,25 +83,25 @@ function shown(uri: string): string {
 
 /** Cleans one component and its alarms in place; returns what was removed. */
 function cleanComponent(component: ICAL.Component, removed: string[]): void {
-  for (const alarm of component.getAllSubcomponents('valarm')) {
+  for (const alarm of [...component.getAllSubcomponents('valarm')]) {
     const action = String(alarm.getFirstPropertyValue('action') ?? '').toUpperCase();
     if (action === 'EMAIL' || action === 'PROCEDURE') {
       component.removeSubcomponent(alarm);
       removed.push(`a VALARM with ACTION:${action}`);
       continue;
     }
-    for (const attach of alarm.getAllProperties('attach')) {
+    for (const attach of [...alarm.getAllProperties('attach')]) {
       const uri = attachUri(attach);
       // RFC 5545 section 3.6.6: an AUDIO alarm's sound is fetched when it fires; only from the web.
       const keep = action === 'AUDIO' ? uri !== undefined && isHttp(uri) : uri === undefined || !isLocalOrUnc(uri);
       if (!keep) {
         alarm.removeProperty(attach);
-        removed.push(`the ATTACH ${uri === undefined ? '(inline data)' : shown(uri)} of a ${action || 'VALARM'} alarm`);
+        removed.push(`the ATTACH ${uri === undefined ? '(inline data)' : shown(uri)} of an alarm with ACTION:${action || '(none)'}`);
       }
     }
     cleanX(alarm, removed);
   }
-  for (const attach of component.getAllProperties('attach')) {
+  for (const attach of [...component.getAllProperties('attach')]) {
     const uri = attachUri(attach);
     if (uri !== undefined && isLocalOrUnc(uri)) {
       component.removeProperty(attach);
@@ -122,7 +122,7 @@ function cleanComponent(component: ICAL.Component, removed: string[]): void {
 
 function cleanX(component: ICAL.Component, removed: string[]): void {
   const dropped = new Set<string>();
-  for (const prop of component.getAllProperties()) {
+  for (const prop of [...component.getAllProperties()]) {
     const name = prop.name.toLowerCase();
     if (name.startsWith('x-') && !keptX(name)) {
       component.removeProperty(prop);
