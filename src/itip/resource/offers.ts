@@ -19,8 +19,10 @@ import { SettingError, parseDuration } from './settings.js';
 /** How long an offer holds its slot, in ms; undefined when `freebusy_offers` is not set (or cannot be read). */
 export function offerHoldMs(prefs: Preferences): number | undefined {
   if (!prefs.freebusy_offers) return undefined;
+  // imip-agent's users write days after the T (PT1D); `prefs` accepts that, so it is read here too.
+  const text = prefs.freebusy_offers.trim().toUpperCase().replace(/^PT(\d+)D/, 'P$1DT').replace(/T$/, '');
   try {
-    return parseDuration(prefs.freebusy_offers, 'freebusy_offers');
+    return parseDuration(text, 'freebusy_offers');
   } catch (error) {
     if (error instanceof SettingError) return undefined;
     throw error;
