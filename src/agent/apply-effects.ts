@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { Effect } from '../itip/effects.js';
 import type { OutboxItem } from '../itip/model.js';
 import type { UserTx } from '../store/store.js';
+import { recordCorrespondents } from './correspondents.js';
 
 export interface EffectOrigin {
   /** Message-ID of the mail that caused the effects. */
@@ -89,6 +90,8 @@ export function applyEffects(
           ics: effect.ics,
         };
         tx.addOutbox(item);
+        // Whom the user writes to is known to them (the incoming=known tier).
+        if (!effect.handoff) recordCorrespondents(tx, effect.to, origin.received);
         queued?.push(item);
         if (effect.handoff) handoffs.push(item);
         break;

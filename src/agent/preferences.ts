@@ -8,6 +8,7 @@
 import { normalizeAddress } from '../ical/address.js';
 import { olsonZoneFor } from '../ical/zones.js';
 import { knownFunctions, parseChain } from '../itip/resource/registry.js';
+import { SUPPORTED_LANGUAGES, languageOf } from '../mail/language.js';
 import {
   type AccessEntry,
   SettingError,
@@ -104,8 +105,14 @@ function timeZone(value: string): string {
 function language(value: string): string {
   const trimmed = value.trim();
   // BCP 47 tags (en, de-CH) and POSIX locales (nb_NO, en_GB.UTF-8) are both in use.
-  if (/^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*(?:\.[A-Za-z0-9-]+)?$/.test(trimmed)) return trimmed;
-  throw new PreferenceError(`LANG must be a language tag such as en, de-CH or nb_NO; got ${JSON.stringify(value)}`);
+  if (!/^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*(?:\.[A-Za-z0-9-]+)?$/.test(trimmed)) {
+    throw new PreferenceError(`LANG must be a language tag such as en, de-CH or fr_FR; got ${JSON.stringify(value)}`);
+  }
+  // A language without texts would be accepted and then ignored: refused instead.
+  if (!languageOf(trimmed)) {
+    throw new PreferenceError(`LANG ${JSON.stringify(trimmed)}: the agent's mail is written in ${SUPPORTED_LANGUAGES.join(', ')} only; choose one of them`);
+  }
+  return trimmed;
 }
 
 /** `owner=alias1,alias2;owner2=alias3`, as the core's sender binding reads it. */
@@ -146,7 +153,12 @@ function ownerList(value: string): string {
 
 export const PREFERENCES: PreferenceSpec[] = [
   { key: 'CN', description: 'common name of the user, used in calendar objects (text)', validate: text('CN') },
-  { key: 'LANG', description: 'language for messages, such as en or de-CH', validate: language },
+  {
+    key: 'LANG',
+    default: 'en',
+    description: `language of the mail the agent writes (notices, the text of REPLY, COUNTER and other mail): ${SUPPORTED_LANGUAGES.join(', ')}, also as de-CH or fr_FR`,
+    validate: language,
+  },
   {
     key: 'TZID',
     default: 'UTC',
@@ -172,20 +184,9 @@ export const PREFERENCES: PreferenceSpec[] = [
     validate: choice('freebusy_sharing', ['no', 'share']),
   },
   {
-    key: 'freebusy_bundling',
-    default: 'no',
-    description: 'bundle free/busy with other messages: no (default) or always',
-    validate: choice('freebusy_bundling', ['no', 'always']),
-  },
-  {
-    key: 'freebusy_messages',
-    default: 'none',
-    description: 'notify the user about received free/busy: none (default) or notify',
-    validate: choice('freebusy_messages', ['none', 'notify']),
-  },
-  {
     key: 'freebusy_offers',
-    description: 'how long free/busy offers made with counter-proposals last (ISO 8601 duration, e.g. PT1D)',
+    description:
+      'how long the slot a counter-proposal offers is held as tentatively busy, e.g. PT1D (ISO 8601 duration); not set: offers hold nothing',
     validate: duration('freebusy_offers'),
   },
   {
@@ -202,8 +203,26 @@ export const PREFERENCES: PreferenceSpec[] = [
   {
     key: 'participating',
     default: 'participate',
-    description: 'take part in scheduling: participate (default) or no-participation',
+    description: 'take part in scheduling: participate (default) or no-participation (no message changes the calendar; mail is still delivered)',
     validate: choice('participating', ['participate', 'no-participation']),
+  },
+  {
+    key: 'incoming',
+    default: 'everyone',
+    description:
+      'whose invitations enter the calendar: everyone (default), known (local users, people you wrote to, incoming_allow) or none; others are delivered but change nothing and get no answer',
+    validate: choice('incoming', ['everyone', 'known', 'none']),
+  },
+  {
+    key: 'incoming_queue',
+    default: 'no',
+    description: 'let invitations kept out by incoming wait in the request queue: no (default) or yes',
+    validate: choice('incoming_queue', ['no', 'yes']),
+  },
+  {
+    key: 'incoming_allow',
+    description: 'organizers (addresses, domains, *.domains) whose invitations incoming=known lets in besides local users and correspondents',
+    validate: setting((value) => (parseAccessList(value, 'incoming_allow'), listText(value))),
   },
   {
     key: 'scheduling_function',
@@ -301,6 +320,22 @@ export const PREFERENCES: PreferenceSpec[] = [
   },
 ];
 
+/**
+ * Keys of imip-agent's set that this agent does not implement, with why: set,
+ * they would be accepted and do nothing, so they are refused with these words.
+ */
+const NOT_IMPLEMENTED: Record<string, string> = {
+  freebusy_bundling:
+    'freebusy_bundling is not supported: the agent does not add free/busy to the mail it sends. To share busy time, set freebusy_sharing=share (answers free/busy requests) and freebusy_publishing=publish (a web address)',
+  freebusy_messages:
+    'freebusy_messages is not supported: the agent sends no notice of received free/busy; the free/busy mail itself reaches the mailbox, and `itip-agent freebusy --others` shows what it told',
+};
+
+/** Why a key of imip-agent's set is refused here, or undefined for any other key. */
+export function refusedPreference(key: string): string | undefined {
+  return NOT_IMPLEMENTED[key.trim().toLowerCase()];
+}
+
 const byLowerKey = new Map(PREFERENCES.map((spec) => [spec.key.toLowerCase(), spec]));
 
 /** The spec of a key, matched without regard to case (TZID, tzid); undefined if unknown. */
@@ -315,6 +350,8 @@ export function knownPreferenceKeys(): string[] {
 /** The canonical key and value to store; throws PreferenceError for an unknown key or bad value. */
 export function validatePreference(key: string, value: string): { key: string; value: string } {
   const spec = findPreference(key);
+  const refused = refusedPreference(key);
+  if (refused) throw new PreferenceError(refused);
   if (!spec) {
     throw new PreferenceError(`unknown preference ${JSON.stringify(key)}; known keys: ${knownPreferenceKeys().join(', ')}`);
   }

@@ -22,6 +22,7 @@ import { eventSnapshot, freeBusySnapshot } from './read-snapshot.js';
 import { readCalendarMessages, type CalendarMessages } from './calendar-messages.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './policy.js';
 import { readIncoming } from './read-incoming.js';
+import { partiesOf, recordCorrespondents } from './correspondents.js';
 import type { ExpansionLimits } from '../ical/expand.js';
 import { evaluateAuthentication, type ArrivalFacts } from '../mail/authentication.js';
 
@@ -231,6 +232,8 @@ function handleForUser(
         expansionLimits: extras.expansionLimits,
       };
       const outcome = schedule({ ...unread, ...eventSnapshot(tx, unread) });
+      // Those the user wrote to become known to them (the incoming=known tier).
+      if (direction === 'outgoing' && (outcome.outcome === 'applied' || outcome.outcome === 'duplicate')) recordCorrespondents(tx, partiesOf(components), at);
       // The core returns no calendar change for stale, duplicate or refused
       // messages; what it does return (a request entry cleared, a party
       // crasher queued) applies whatever the outcome.

@@ -10,25 +10,31 @@ import type { Period } from '../itip/model.js';
 import type { ResourceBookings } from '../itip/resource/bookings.js';
 import { snapshotNeeds } from '../itip/snapshot.js';
 import type { UserTx } from '../store/store.js';
+import { correspondentsAmong } from './correspondents.js';
 
 /** The counters and, for a resource, the bookings one UID's VEVENTs need. */
-export function eventSnapshot(tx: UserTx, input: Omit<ItipInput, 'counters' | 'bookings'>): Pick<ItipInput, 'counters' | 'bookings'> {
+export function eventSnapshot(
+  tx: UserTx,
+  input: Omit<ItipInput, 'counters' | 'bookings'>,
+): Pick<ItipInput, 'counters' | 'bookings' | 'correspondents'> {
   const needs = snapshotNeeds(input);
   const counters = needs.counters ? tx.listCounters(input.uid) : [];
-  if (input.role !== 'resource') return { counters };
+  const correspondents = correspondentsAmong(tx, needs.correspondents);
+  if (input.role !== 'resource') return { counters, correspondents };
   // A resource always gets its bookings, over an empty span where it judges
   // nothing: a read the span does not cover then fails loudly, not as free time.
   const span = needs.ownBusy ?? { from: 0, to: 0 };
   const periods = ownBusy(tx, span);
   const bookings: ResourceBookings = { ...span, periods };
   if (needs.organizers) bookings.organizers = organizersOf(tx, periods);
-  return { counters, bookings };
+  return { counters, bookings, correspondents };
 }
 
 /** The user's busy time a VFREEBUSY needs (a REQUEST's answered range). */
-export function freeBusySnapshot(tx: UserTx, input: Omit<FreeBusyInput, 'busy'>): Pick<FreeBusyInput, 'busy'> {
-  const span = snapshotNeeds(input).ownBusy;
-  return { busy: span ? ownBusy(tx, span) : [] };
+export function freeBusySnapshot(tx: UserTx, input: Omit<FreeBusyInput, 'busy'>): Pick<FreeBusyInput, 'busy' | 'correspondents'> {
+  const needs = snapshotNeeds(input);
+  const span = needs.ownBusy;
+  return { busy: span ? ownBusy(tx, span) : [], correspondents: correspondentsAmong(tx, needs.correspondents) };
 }
 
 function ownBusy(tx: UserTx, span: { from: number; to: number }): Period[] {

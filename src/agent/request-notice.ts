@@ -21,6 +21,7 @@ import type { Effect } from '../itip/effects.js';
 import type { OutboxItem, RequestEntry } from '../itip/model.js';
 import { notifiesRequests, zoneOf } from '../itip/preferences.js';
 import { whenText } from '../mail/compose-imip.js';
+import { type Texts, textsFor } from '../mail/language.js';
 import type { UserTx } from '../store/store.js';
 import { itemId } from './apply-effects.js';
 
@@ -86,7 +87,10 @@ function noticeItem(tx: UserTx, entry: RequestEntry, notices: RequestNotices, or
   const stored = tx.getObject(entry.uid);
   if (!stored) return undefined;
   const links = notices.links?.({ user: tx.user, uid: entry.uid, recurrenceId: entry.recurrenceId, etag: etagOf(stored), now: origin.now });
-  const facts = eventFacts(stored.ics, entry.recurrenceId, zoneOf(tx.getPrefs()));
+  const prefs = tx.getPrefs();
+  // The user's own language (LANG), as for every mail the agent writes.
+  const texts = textsFor(prefs.LANG);
+  const facts = eventFacts(stored.ics, entry.recurrenceId, zoneOf(prefs), texts);
   const from = notices.from ?? tx.user;
   return {
     id: itemId(origin.received, origin.messageKey, tx.user, 'notice', String(sequence.next++)),
@@ -99,7 +103,7 @@ function noticeItem(tx: UserTx, entry: RequestEntry, notices: RequestNotices, or
     attempts: 0,
     created: origin.received,
     ics: '',
-    notice: { subject: `Waiting for your answer: ${facts.summary}`, text: noticeText(facts, entry, links) },
+    notice: { subject: texts.notice.subject(facts.summary), text: noticeText(facts, entry, links, texts) },
   };
 }
 
@@ -111,48 +115,45 @@ interface EventFacts {
 }
 
 /** What the notice says of the event; every value from the calendar passes oneLine (src/ical/display-text.ts). */
-function eventFacts(ics: string, recurrenceId: string | null, tzid: string | undefined): EventFacts {
+function eventFacts(ics: string, recurrenceId: string | null, tzid: string | undefined, texts: Texts): EventFacts {
   const vcalendar = parseCalendar(ics);
   const zones = new ZoneResolver(vcalendar, userZone(tzid));
   const events = eventsOf(vcalendar);
   const event = (recurrenceId !== null ? events.find((e) => recurrenceKey(e, zones) === recurrenceId) : undefined) ?? events.find((e) => !e.hasProperty('recurrence-id')) ?? events[0];
-  if (!event) return { summary: '(no title)' };
+  if (!event) return { summary: texts.notice.noTitle };
   const organizer = organizerOf(event);
   const cn = event.getFirstProperty('organizer')?.getParameter('cn');
   const name = typeof cn === 'string' ? oneLine(cn) : '';
-  const facts: EventFacts = { summary: oneLine(textOf(event, 'summary')) || '(no title)' };
-  const when = whenText(event, zones);
+  const facts: EventFacts = { summary: oneLine(textOf(event, 'summary')) || texts.notice.noTitle };
+  const when = whenText(event, zones, texts);
   if (when) facts.when = when;
   const where = oneLine(textOf(event, 'location'));
   if (where) facts.where = where;
   if (organizer) facts.organizer = name ? `${name} <${oneLine(mailAddress(organizer))}>` : oneLine(mailAddress(organizer));
-  if (event.getFirstPropertyValue('rrule') instanceof ICAL.Recur && facts.when) facts.when += ' (repeating)';
+  if (event.getFirstPropertyValue('rrule') instanceof ICAL.Recur && facts.when) facts.when += ` (${texts.notice.repeating})`;
   return facts;
 }
 
-function noticeText(facts: EventFacts, entry: RequestEntry, links: NoticeLinks | undefined): string {
-  const lines = [`${facts.organizer ?? mailAddress(entry.from)} invites you, and the invitation waits for your answer.`, '', `Event:      ${facts.summary}`];
-  if (facts.when) lines.push(`When:       ${facts.when}`);
-  if (facts.where) lines.push(`Where:      ${facts.where}`);
-  if (entry.recurrenceId) lines.push(`Instance:   ${entry.recurrenceId}`);
+function noticeText(facts: EventFacts, entry: RequestEntry, links: NoticeLinks | undefined, texts: Texts): string {
+  const { label, notice } = texts;
+  const lines = [notice.invites(facts.organizer ?? mailAddress(entry.from)), '', `${label.event}${facts.summary}`];
+  if (facts.when) lines.push(`${label.when}${facts.when}`);
+  if (facts.where) lines.push(`${label.where}${facts.where}`);
+  if (entry.recurrenceId) lines.push(`${label.instance}${entry.recurrenceId}`);
   lines.push('');
   if (links) {
     lines.push(
-      'Answer without signing in (each link opens the invitation; nothing is sent until you press the button there):',
-      `  Accept:     ${links.accept}`,
-      `  Tentative:  ${links.tentative}`,
-      `  Decline:    ${links.decline}`,
+      notice.linksIntro,
+      `  ${notice.accept}${links.accept}`,
+      `  ${notice.tentative}${links.tentative}`,
+      `  ${notice.decline}${links.decline}`,
       '',
-      `The links work until ${links.expires.slice(0, 16).replace('T', ' ')} UTC, and stop working once the invitation is answered or changed.`,
-      `All invitations waiting for you: ${links.requests}`,
+      notice.linksUntil(links.expires.slice(0, 16).replace('T', ' ')),
+      notice.allWaiting(links.requests),
     );
   } else {
-    lines.push('Answer it in your calendar program, or sign in to the calendar web pages.');
+    lines.push(notice.noLinks);
   }
-  lines.push(
-    '',
-    'The invitation itself is in your mailbox as it came.',
-    'You get these notices because notify_requests is on in your calendar preferences; set it to no to stop them.',
-  );
+  lines.push('', notice.inMailbox, notice.why);
   return lines.join('\r\n') + '\r\n';
 }

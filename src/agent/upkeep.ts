@@ -4,6 +4,7 @@
 // about it computes them, and replace what the store holds for its UID.
 
 import { refreshPeriods, movesWithWindow } from '../itip/freebusy/upkeep.js';
+import { withHeldOffers } from '../itip/resource/offers.js';
 import type { Store } from '../store/store.js';
 import type { AgentPolicy } from './policy.js';
 
@@ -35,7 +36,8 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
           continue;
         }
         if (!refreshed) continue;
-        tx.setOwnPeriods(uid, refreshed.own);
+        // A resource's offers still held (freebusy_offers) stay held.
+        tx.setOwnPeriods(uid, withHeldOffers(refreshed.own, tx.listCounters(uid), user, prefs, now));
         tx.replaceOthersPeriods(uid, refreshed.others);
         summary.objects++;
       }

@@ -180,7 +180,8 @@ export async function handToLocalRecipients(user: string, queued: OutboxItem[], 
     const recipients = localRecipients(item, context);
     if (recipients.length === 0) continue;
     try {
-      const mail = await composeOutboxItem(item, { fromName: store.getPrefs(user).CN, fallbackDate: new Date(now) });
+      const prefs = store.getPrefs(user);
+      const mail = await composeOutboxItem(item, { fromName: prefs.CN, lang: prefs.LANG, fallbackDate: new Date(now) });
       const incoming = await readIncoming(mail.raw, arrival, policy, now);
       for (const recipient of recipients) {
         try {

@@ -60,6 +60,11 @@ interface InputBase {
   now: number;
   /** Bounds on recurrence expansion; the defaults of src/ical/expand.ts when absent. */
   expansionLimits?: ExpansionLimits;
+  /**
+   * Of the addresses snapshotNeeds names in `correspondents`, those the user
+   * has written iTIP mail to (the `incoming=known` tier); absent: none.
+   */
+  correspondents?: string[];
 }
 
 /**

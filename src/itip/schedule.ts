@@ -24,7 +24,10 @@ import { recordSentCounter, recordSentRefresh, recordSentReply } from './outgoin
 import { recordSentCancel, recordSentDeclineCounter, recordSentRequest } from './outgoing/sent-as-organizer.js';
 import { scheduleFreeBusy } from './freebusy/vfreebusy.js';
 import { receiveAsResource } from './resource/handler.js';
+import { cleanForeignContent, describeRemoved } from './rules/hostile-content.js';
 import { outgoingProblem } from './rules/sender.js';
+import { unknownZoneNote } from './rules/unknown-zones.js';
+import { withheldByPreferences } from './rules/withheld.js';
 
 type Handler = (context: Context) => ItipResult;
 
@@ -52,17 +55,28 @@ const OUTGOING: Record<Method, Handler> = {
 
 /** Pure: the same input always gives the same result. Never throws. */
 export function schedule(input: ScheduleInput): ItipResult {
+  // The user's own switches first: no participation, the incoming tier (spam).
+  const withheld = withheldByPreferences(input);
+  if (withheld) return withheld;
   if (input.kind === 'VFREEBUSY') return scheduleFreeBusy(input);
   try {
     const forged = outgoingProblem(input);
     if (forged) return result('refused', forged);
     const context = makeContext(input);
+    if (input.direction === 'incoming') {
+      // What others send is made harmless before anything of it is stored
+      // (the context holds copies of the message's components).
+      const removed = describeRemoved(cleanForeignContent(context.incoming.list()));
+      if (removed) context.notes.push(removed);
+    }
     // A resource decides on its own what it receives (src/itip/resource/).
     const handler =
       input.role === 'resource' && input.direction === 'incoming'
         ? receiveAsResource
         : (input.direction === 'outgoing' ? OUTGOING : INCOMING)[input.method];
     const outcome = handler(context);
+    const zoneNote = unknownZoneNote(context);
+    if (zoneNote) context.notes.push(zoneNote);
     if (context.notes.length === 0) return outcome;
     return { ...outcome, reason: `${outcome.reason}; ${context.notes.join('; ')}` };
   } catch (error) {

@@ -15,7 +15,8 @@
 
 import type { Window } from '../ical/expand.js';
 import { makeContext } from './context.js';
-import type { FreeBusyInput, ItipInput } from './effects.js';
+import type { FreeBusyInput, ItipInput, ScheduleInput } from './effects.js';
+import { tierLookups } from './rules/withheld.js';
 import { freeBusyReadRange } from './freebusy/vfreebusy.js';
 import { bookingsToRead } from './resource/handler.js';
 
@@ -24,6 +25,8 @@ export interface SnapshotNeeds {
   /** Epoch ms [from, to): every own period overlapping it. */
   ownBusy?: Window;
   organizers: boolean;
+  /** Addresses whose correspondence with the user the incoming tier asks about (src/itip/rules/withheld.ts). */
+  correspondents: string[];
 }
 
 /** An input before its snapshot is read. */
@@ -31,8 +34,8 @@ export type UnreadInput = Omit<ItipInput, 'counters' | 'bookings'> | Omit<FreeBu
 
 /** Pure: what schedule() will read of this input's snapshot. Never throws. */
 export function snapshotNeeds(input: UnreadInput): SnapshotNeeds {
-  const none: SnapshotNeeds = { counters: false, organizers: false };
-  if (input.direction !== 'incoming') return none;
+  if (input.direction !== 'incoming') return { counters: false, organizers: false, correspondents: [] };
+  const none: SnapshotNeeds = { counters: false, organizers: false, correspondents: tierLookups({ ...input, counters: [] } as ScheduleInput) };
   if (input.kind === 'VFREEBUSY') {
     return input.method === 'REQUEST' ? { ...none, ownBusy: freeBusyReadRange(input.component, input.prefs, input.now) } : none;
   }
@@ -40,7 +43,7 @@ export function snapshotNeeds(input: UnreadInput): SnapshotNeeds {
   if (input.role !== 'resource' || (input.method !== 'REQUEST' && input.method !== 'ADD')) return { ...none, counters };
   try {
     const { span, organizers } = bookingsToRead(makeContext({ ...input, counters: [] }));
-    return { counters, ownBusy: span, organizers };
+    return { ...none, counters, ownBusy: span, organizers };
   } catch {
     // A message (or stored object) the core cannot use is refused, or an
     // error, in schedule() as well, before any booking is read.

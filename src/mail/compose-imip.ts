@@ -18,6 +18,7 @@ import { attendeesOf, calendarMethod, eventsOf, organizerOf, parseCalendar, text
 import { formatUtc, instantOf, tzidOf } from '../ical/times.js';
 import { ZoneResolver } from '../ical/zones.js';
 import { oneLine } from '../ical/display-text.js';
+import { type Texts, textsFor } from './language.js';
 
 export interface ImipInput {
   /** The calendar user who sends: a mailto: URI or a bare address. */
@@ -37,6 +38,8 @@ export interface ImipInput {
    * wrote, so that vacation responders and similar programs do not answer it.
    */
   autoSubmitted?: 'auto-generated' | 'auto-replied';
+  /** The sending user's LANG preference: the language of the Subject and text part (src/mail/language.ts); default English. */
+  lang?: string;
 }
 
 export interface ImipMail {
@@ -173,41 +176,35 @@ function readFacts(vcalendar: ICAL.Component, method: string, from: string): Fac
   return facts;
 }
 
-const ANSWER: Record<string, string> = {
-  ACCEPTED: 'Accepted',
-  DECLINED: 'Declined',
-  TENTATIVE: 'Tentative',
-  DELEGATED: 'Delegated',
-  'NEEDS-ACTION': 'Reply',
-};
-
 /** A readable subject per method (and, for a REPLY, per PARTSTAT), as mail clients write them. */
-export function subjectFor(method: string, summary: string, options: { partstat?: string; sequence?: number } = {}): string {
+export function subjectFor(method: string, summary: string, options: { partstat?: string; sequence?: number; texts?: Texts } = {}): string {
+  const texts = options.texts ?? textsFor(undefined);
+  const words = texts.subject;
   let prefix: string;
   switch (method) {
     case 'REQUEST':
-      prefix = (options.sequence ?? 0) > 0 ? 'Updated' : 'Invitation';
+      prefix = (options.sequence ?? 0) > 0 ? words.updated : words.invitation;
       break;
     case 'REPLY':
-      prefix = ANSWER[options.partstat ?? ''] ?? 'Reply';
+      prefix = texts.answer[(options.partstat ?? '') as keyof Texts['answer']] ?? words.reply;
       break;
     case 'CANCEL':
-      prefix = 'Cancelled';
+      prefix = words.cancelled;
       break;
     case 'ADD':
-      prefix = 'Updated';
+      prefix = words.updated;
       break;
     case 'PUBLISH':
-      prefix = 'Event';
+      prefix = words.event;
       break;
     case 'REFRESH':
-      prefix = 'Please send the current version';
+      prefix = words.refresh;
       break;
     case 'COUNTER':
-      prefix = 'New time proposed';
+      prefix = words.counter;
       break;
     case 'DECLINECOUNTER':
-      prefix = 'Proposal declined';
+      prefix = words.declineCounter;
       break;
     default:
       prefix = method;
@@ -242,7 +239,7 @@ function endOf(event: ICAL.Component, start: ICAL.Time): { time: ICAL.Time; tzid
 }
 
 /** "2026-12-01 09:00 - 10:00 UTC (10:00 - 11:00 Europe/Berlin)", or the date of an all-day event. */
-export function whenText(event: ICAL.Component, zones: ZoneResolver): string | undefined {
+export function whenText(event: ICAL.Component, zones: ZoneResolver, texts: Texts = textsFor(undefined)): string | undefined {
   const dtstart = event.getFirstProperty('dtstart');
   const start = dtstart?.getFirstValue();
   if (!(start instanceof ICAL.Time)) return undefined;
@@ -254,9 +251,9 @@ export function whenText(event: ICAL.Component, zones: ZoneResolver): string | u
       const last = end.time.clone();
       last.adjust(-1, 0, 0, 0);
       const lastDay = `${pad(last.year, 4)}-${pad(last.month)}-${pad(last.day)}`;
-      if (lastDay > day) return `${day} to ${lastDay} (all day)`;
+      if (lastDay > day) return `${day} ${texts.when.to} ${lastDay} ${texts.when.allDay}`;
     }
-    return `${day} (all day)`;
+    return `${day} ${texts.when.allDay}`;
   }
   const tzid = tzidOf(dtstart!);
   // The TZID is the sender's text (RFC 6868 can put a line break in it).
@@ -264,7 +261,7 @@ export function whenText(event: ICAL.Component, zones: ZoneResolver): string | u
   const utc = start.zone?.tzid === 'UTC' || start.zone === ICAL.Timezone.utcTimezone;
   if (!tzid && !utc) {
     const endWall = end ? ` - ${wallText(end.time, !sameDay(start, end.time))}` : '';
-    return `${wallText(start, true)}${endWall} (local time wherever you are)`;
+    return `${wallText(start, true)}${endWall} ${texts.when.floating}`;
   }
   const zone = tzid ? zones.zone(tzid) : null;
   if (tzid && !zone) {
@@ -292,89 +289,88 @@ function person(address: string, name?: string): string {
   return shown ? `${shown} <${bare}>` : bare;
 }
 
-const PARTSTAT_TEXT: Record<string, string> = {
-  ACCEPTED: 'accepted',
-  DECLINED: 'declined',
-  TENTATIVE: 'tentatively accepted',
-  DELEGATED: 'delegated',
-  'NEEDS-ACTION': 'not answered yet',
-};
+function partstatText(texts: Texts, partstat: string | undefined): string | undefined {
+  return texts.partstat[(partstat ?? '') as keyof Texts['partstat']];
+}
 
-function opening(facts: Facts, sender: string): string {
+function opening(facts: Facts, sender: string, texts: Texts): string {
+  const words = texts.opening;
   switch (facts.method) {
     case 'REQUEST':
-      return facts.sequence > 0 ? `${sender} has updated this event.` : `${sender} invites you to this event.`;
+      return facts.sequence > 0 ? words.updated(sender) : words.invites(sender);
     case 'REPLY':
-      return `${sender} has ${PARTSTAT_TEXT[facts.partstat ?? ''] ?? 'answered'} this invitation.`;
+      return words.replied(sender, partstatText(texts, facts.partstat));
     case 'CANCEL':
-      return `${sender} has cancelled this event (or the instances listed below).`;
+      return words.cancelled(sender);
     case 'ADD':
-      return `${sender} has added instances to this event.`;
+      return words.added(sender);
     case 'PUBLISH':
-      return `${sender} has published this event.`;
+      return words.published(sender);
     case 'REFRESH':
-      return `${sender} asks for the current version of this event.`;
+      return words.refresh(sender);
     case 'COUNTER':
-      return `${sender} proposes a change to this event.`;
+      return words.counter(sender);
     case 'DECLINECOUNTER':
-      return `${sender} has declined your proposed change to this event.`;
+      return words.declineCounter(sender);
     default:
-      return `${sender} sent a calendar message (${facts.method}).`;
+      return words.other(sender, facts.method);
   }
 }
 
 /** The text/plain part: what a person without a calendar program needs to know. */
-function textPart(facts: Facts, sender: string): string {
-  const lines = [opening(facts, sender), '', `Event:      ${facts.summary}`];
+function textPart(facts: Facts, sender: string, texts: Texts): string {
+  const label = texts.label;
+  const lines = [opening(facts, sender, texts), '', `${label.event}${facts.summary}`];
   const shown = facts.events.slice(0, 10);
   for (const event of shown) {
-    const when = whenText(event, facts.zones);
+    const when = whenText(event, facts.zones, texts);
     const isOverride = event.hasProperty('recurrence-id');
-    if (when) lines.push(`${isOverride ? 'Instance:   ' : 'When:       '}${when}`);
+    if (when) lines.push(`${isOverride ? label.instance : label.when}${when}`);
     const status = textOf(event, 'status');
-    if (isOverride && status && status.toUpperCase() === 'CANCELLED') lines[lines.length - 1] += ' (cancelled)';
+    if (isOverride && status && status.toUpperCase() === 'CANCELLED') lines[lines.length - 1] += ` (${texts.cancelledMark})`;
   }
-  if (facts.events.length > shown.length) lines.push(`            and ${facts.events.length - shown.length} more instances`);
+  if (facts.events.length > shown.length) lines.push(`            ${texts.moreInstances(facts.events.length - shown.length)}`);
   const master = facts.events[0];
   const rrule = master?.getFirstPropertyValue('rrule');
-  if (rrule instanceof ICAL.Recur) lines.push(`Repeats:    ${oneLine(rrule.toString())}`);
+  if (rrule instanceof ICAL.Recur) lines.push(`${label.repeats}${oneLine(rrule.toString())}`);
   const location = master ? oneLine(textOf(master, 'location')) : '';
-  if (location) lines.push(`Where:      ${location}`);
-  if (facts.organizer) lines.push(`Organizer:  ${person(facts.organizer.address, facts.organizer.name)}`);
-  if (facts.method === 'REPLY' && facts.partstat) lines.push(`Answer:     ${ANSWER[facts.partstat] ?? oneLine(facts.partstat)}`);
+  if (location) lines.push(`${label.where}${location}`);
+  if (facts.organizer) lines.push(`${label.organizer}${person(facts.organizer.address, facts.organizer.name)}`);
+  if (facts.method === 'REPLY' && facts.partstat) {
+    lines.push(`${label.answer}${texts.answer[facts.partstat as keyof Texts['answer']] ?? oneLine(facts.partstat)}`);
+  }
   if (['REQUEST', 'ADD', 'PUBLISH'].includes(facts.method) && master) {
     const attendees = attendeesOf(master);
     if (attendees.length > 0) {
-      lines.push('Attendees:');
+      lines.push(label.attendees);
       for (const a of attendees.slice(0, 50)) {
-        lines.push(`  ${person(a.address, cnOf(a.prop))} (${PARTSTAT_TEXT[a.partstat] ?? oneLine(a.partstat.toLowerCase())})`);
+        lines.push(`  ${person(a.address, cnOf(a.prop))} (${partstatText(texts, a.partstat) ?? oneLine(a.partstat.toLowerCase())})`);
       }
-      if (attendees.length > 50) lines.push(`  and ${attendees.length - 50} more`);
+      if (attendees.length > 50) lines.push(`  ${texts.more(attendees.length - 50)}`);
     }
   }
-  lines.push('', `This mail carries the calendar data (iTIP method ${facts.method}) for your calendar program.`);
+  lines.push('', texts.carries(facts.method));
   return lines.join(CRLF) + CRLF;
 }
 
 /** The text/plain part of a free/busy message: the range and the busy times, in UTC. */
-function freeBusyTextPart(vfreebusy: ICAL.Component, method: string, sender: string): string {
+function freeBusyTextPart(vfreebusy: ICAL.Component, method: string, sender: string, texts: Texts): string {
+  const words = texts.freeBusy;
   const utc = (value: unknown) => (value instanceof ICAL.Time ? `${formatUtc(value.toUnixTime() * 1000).slice(0, 16).replace('T', ' ')} UTC` : '?');
-  const range = `${utc(vfreebusy.getFirstPropertyValue('dtstart'))} to ${utc(vfreebusy.getFirstPropertyValue('dtend'))}`;
-  const opening =
-    method === 'REQUEST' ? `${sender} asks for your busy times from ${range}.` : `${sender} sends busy times from ${range}.`;
-  const lines = [opening];
+  const range = `${utc(vfreebusy.getFirstPropertyValue('dtstart'))} ${words.to} ${utc(vfreebusy.getFirstPropertyValue('dtend'))}`;
+  const lines = [method === 'REQUEST' ? words.asks(sender, range) : words.sends(sender, range)];
   const busy: string[] = [];
   for (const prop of vfreebusy.getAllProperties('freebusy')) {
     const type = oneLine(String(prop.getParameter('fbtype') ?? 'BUSY').toLowerCase().replace('busy-', ''));
     for (const period of prop.getValues()) {
-      if (period instanceof ICAL.Period) busy.push(`  ${utc(period.start)} to ${utc(period.getEnd())} (${type})`);
+      if (period instanceof ICAL.Period) busy.push(`  ${utc(period.start)} ${words.to} ${utc(period.getEnd())} (${type})`);
     }
   }
   if (method !== 'REQUEST') {
-    lines.push('', busy.length > 0 ? 'Busy:' : 'No busy time in that range.', ...busy.slice(0, 50));
-    if (busy.length > 50) lines.push(`  and ${busy.length - 50} more`);
+    lines.push('', busy.length > 0 ? words.busy : words.none, ...busy.slice(0, 50));
+    if (busy.length > 50) lines.push(`  ${texts.more(busy.length - 50)}`);
   }
-  lines.push('', `This mail carries the calendar data (iTIP method ${method}) for your calendar program.`);
+  lines.push('', texts.carries(method));
   return lines.join(CRLF) + CRLF;
 }
 
@@ -411,9 +407,10 @@ export async function composeImip(input: ImipInput): Promise<ImipMail> {
   const vfreebusy = facts.events.length === 0 ? vcalendar.getFirstSubcomponent('vfreebusy') : null;
   const fromName = oneLine(input.fromName) || nameInCalendar(vfreebusy ? [vfreebusy] : facts.events, from);
   const sender = fromName ? `${fromName} (${oneLine(mailAddress(from))})` : oneLine(mailAddress(from));
+  const texts = textsFor(input.lang);
   const subject = vfreebusy
-    ? `Free/busy: ${fromName ?? mailAddress(from)}`
-    : subjectFor(method, facts.summary, { partstat: facts.partstat, sequence: facts.sequence });
+    ? `${texts.subject.freeBusy}: ${fromName ?? mailAddress(from)}`
+    : subjectFor(method, facts.summary, { partstat: facts.partstat, sequence: facts.sequence, texts });
   const messageId = input.messageId ?? `${globalThis.crypto.randomUUID()}@${domainOf(mailAddress(from))}`;
   const bareFrom = mailAddress(from);
   const bareTo = to.map(mailAddress);
@@ -424,7 +421,7 @@ export async function composeImip(input: ImipInput): Promise<ImipMail> {
     subject,
     date: input.date ?? new Date(),
     messageId: `<${messageId}>`,
-    text: vfreebusy ? freeBusyTextPart(vfreebusy, method, sender) : textPart(facts, sender),
+    text: vfreebusy ? freeBusyTextPart(vfreebusy, method, sender, texts) : textPart(facts, sender, texts),
     alternatives: [{ contentType: `text/calendar; charset=utf-8; method=${method}`, content: ics }],
     ...(input.autoSubmitted ? { headers: { 'Auto-Submitted': input.autoSubmitted } } : {}),
     // The MIME boundary comes from the content rather than from chance, so that

@@ -16,6 +16,8 @@ export function outboxMessageId(item: OutboxItem): string {
 export interface OutboxMailOptions {
   /** The sender's display name (the CN preference); default: the CN the calendar gives the sender. */
   fromName?: string;
+  /** The sender's LANG preference: the language of the mail's own text (src/mail/language.ts). */
+  lang?: string;
   /** The Date when the item's creation time cannot be read. */
   fallbackDate: Date;
 }
@@ -45,5 +47,6 @@ export function composeOutboxItem(item: OutboxItem, options: OutboxMailOptions):
     date: Number.isNaN(created) ? options.fallbackDate : new Date(created),
     // The agent wrote it, not a person: auto-responders must not answer (RFC 3834).
     autoSubmitted: 'auto-generated',
+    lang: options.lang,
   });
 }

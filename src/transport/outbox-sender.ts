@@ -316,7 +316,9 @@ class Run {
   }
 
   private async compose(item: OutboxItem): Promise<Buffer> {
-    const mail = await composeOutboxItem(item, { fromName: this.store.getPrefs(item.user).CN, fallbackDate: new Date(this.now()) });
+    const prefs = this.store.getPrefs(item.user);
+    // The sender's name and language (CN, LANG) for the mail's own text.
+    const mail = await composeOutboxItem(item, { fromName: prefs.CN, lang: prefs.LANG, fallbackDate: new Date(this.now()) });
     return mail.raw;
   }
 

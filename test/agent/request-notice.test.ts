@@ -105,6 +105,16 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
     }
   });
 
+  it('writes the notice in the user\'s LANG', async () => {
+    await prefs({ notify_requests: 'yes', LANG: 'fr' });
+    await deliver(REQUEST, policy());
+    const [item] = notices();
+    expect(item!.notice!.subject).toBe('En attente de votre réponse : Planning');
+    expect(item!.notice!.text).toContain('Boss <boss@example.com> vous invite, et l’invitation attend votre réponse.');
+    expect(item!.notice!.text).toContain('Quand:      2026-12-01 09:00 - 10:00 UTC');
+    expect(item!.notice!.text).toMatch(/^ {2}Accepter: +https:/m);
+  });
+
   it('queues it from notify.from when that is set', async () => {
     await prefs({ notify_requests: 'yes' });
     await deliver(REQUEST, policy({ from: 'calendar@example.com' }));

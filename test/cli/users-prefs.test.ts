@@ -78,6 +78,28 @@ describe('prefs', () => {
     expect(existsSync(store)).toBe(false);
   });
 
+  it('refuses the keys of imip-agent it does not implement (64), saying so, rather than accepting them to do nothing', () => {
+    for (const [key, value, words] of [
+      ['freebusy_bundling', 'always', 'freebusy_bundling is not supported'],
+      ['freebusy_messages', 'notify', 'freebusy_messages is not supported'],
+      ['freebusy_bundling', '', 'freebusy_bundling is not supported'],
+    ]) {
+      const result = cli(['prefs', alice, key, ...(value ? [value] : [])], { store });
+      expect(result.code).toBe(64);
+      expect(String(errors(result)[0]?.msg)).toContain(words);
+    }
+    const spanish = cli(['prefs', alice, 'LANG', 'es'], { store });
+    expect(spanish.code).toBe(64);
+    expect(String(errors(spanish)[0]?.msg)).toContain('en, de, fr');
+    for (const [key, value] of [['incoming', 'friends'], ['incoming_allow', 'not an address!'], ['incoming_queue', 'maybe']]) {
+      expect(cli(['prefs', alice, key, value], { store }).code).toBe(64);
+    }
+    expect(existsSync(store)).toBe(false);
+    const help = ok(['prefs', '--help']).stdout;
+    for (const key of ['incoming', 'incoming_queue', 'incoming_allow', 'participating', 'freebusy_offers', 'LANG']) expect(help).toContain(key);
+    expect(help).not.toContain('freebusy_bundling');
+  });
+
   it('sets a value, which makes the user a person; reads it back by key, in any case of the key', () => {
     expect(ok(['prefs', alice, 'TZID', 'Europe/Berlin'], { store }).stdout).toContain('Europe/Berlin');
     expect(json(['user', 'list'], { store })).toEqual([{ address: 'mailto:alice@example.com', role: 'person' }]);

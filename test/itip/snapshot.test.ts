@@ -67,6 +67,7 @@ describe('snapshotNeeds', () => {
       counters: false,
       ownBusy: { from: Date.parse('2026-12-01T09:00:00Z'), to: Date.parse('2026-12-01T10:00:00Z') },
       organizers: false,
+      correspondents: [],
     });
   });
 
@@ -85,8 +86,8 @@ describe('snapshotNeeds', () => {
 
   it('asks a person for nothing on a REQUEST, for the counters on a DECLINECOUNTER', () => {
     const person = { ...roomRequest(), user: 'mailto:alice@example.com', role: 'person' as const };
-    expect(snapshotNeeds(person)).toEqual({ counters: false, organizers: false });
-    expect(snapshotNeeds({ ...person, method: 'DECLINECOUNTER' })).toEqual({ counters: true, organizers: false });
+    expect(snapshotNeeds(person)).toEqual({ counters: false, organizers: false, correspondents: [] });
+    expect(snapshotNeeds({ ...person, method: 'DECLINECOUNTER' })).toEqual({ counters: true, organizers: false, correspondents: [] });
   });
 
   it('asks for the busy time a free/busy REQUEST is answered for, only when free/busy is shared', () => {

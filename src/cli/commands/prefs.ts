@@ -2,7 +2,7 @@
 // Values are checked against the table in src/agent/preferences.ts, so that a
 // misspelt key or value is refused here instead of silently doing nothing.
 
-import { PreferenceError, findPreference, knownPreferenceKeys, validatePreference } from '../../agent/preferences.js';
+import { PreferenceError, findPreference, knownPreferenceKeys, refusedPreference, validatePreference } from '../../agent/preferences.js';
 import type { Store } from '../../store/store.js';
 import type { CommandContext } from '../main.js';
 import { logger } from '../log.js';
@@ -20,6 +20,8 @@ function storedKey(key: string, stored: Record<string, string>): string {
   if (spec) return spec.key;
   const existing = Object.keys(stored).find((k) => k.toLowerCase() === key.trim().toLowerCase());
   if (existing) return existing;
+  const refused = refusedPreference(key);
+  if (refused) throw usageError(refused);
   throw usageError(`unknown preference ${JSON.stringify(key)}; known keys: ${knownPreferenceKeys().join(', ')} (see: itip-agent prefs --help)`);
 }
 

@@ -175,6 +175,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
 }
 
 const UPKEEP_INTERVAL_MS = 24 * 60 * 60 * 1000;
+const OFFERS_INTERVAL_MS = 60 * 1000;
 
 /** Free/busy upkeep now and then daily; stop() waits for a run in progress. */
 function startUpkeep(store: Store, policy: AgentPolicy): { stop(): Promise<void> } {
@@ -197,10 +198,30 @@ function startUpkeep(store: Store, policy: AgentPolicy): { stop(): Promise<void>
   run();
   const timer = setInterval(run, UPKEEP_INTERVAL_MS);
   timer.unref();
+  // Offers held by resources (freebusy_offers) may last minutes: looked at every minute.
+  let releasing: Promise<void> | undefined;
+  const release = () => {
+    if (releasing) return;
+    releasing = (async () => {
+      try {
+        const { releaseExpiredOffers } = await import('../../agent/offers-upkeep.js');
+        for (const offer of await releaseExpiredOffers(store, now(), policy)) logger.info('a resource offer expired; its slot is free again', { ...offer });
+      } catch (error) {
+        logger.error('releasing expired resource offers failed; it is tried again in a minute', { error });
+      } finally {
+        releasing = undefined;
+      }
+    })();
+  };
+  release();
+  const offersTimer = setInterval(release, OFFERS_INTERVAL_MS);
+  offersTimer.unref();
   return {
     async stop() {
       clearInterval(timer);
+      clearInterval(offersTimer);
       await running;
+      await releasing;
     },
   };
 }

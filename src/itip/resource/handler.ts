@@ -48,6 +48,9 @@ import { LocalClock } from './local-time.js';
 import type { Candidate, Judgement } from './policy.js';
 import { DELEGATE, chainOf } from './registry.js';
 import { zoneOf } from '../preferences.js';
+import type { CounterEntry } from '../model.js';
+import { objectPeriods } from '../freebusy/periods.js';
+import { heldOffer, offerHoldMs, withHeldOffers } from './offers.js';
 import { readSettings, type ResourceSettings } from './settings.js';
 
 export function receiveAsResource(context: Context): ItipResult {
@@ -218,6 +221,10 @@ function resourceDeclineCounter(context: Context): ItipResult {
     { type: 'remove-counters', uid: input.uid, attendee: input.user },
     inboxEffect(context, checked.organizer),
   ];
+  // A slot held for the offer (freebusy_offers) is free again: the own periods are the event's alone.
+  if (context.stored && offerHoldMs(input.prefs) !== undefined) {
+    effects.push({ type: 'own-periods', uid: input.uid, periods: objectPeriods(context.stored, input.user, context.window, input.expansionLimits).own });
+  }
   return result('applied', known ? 'the organizer declined the offer; it is withdrawn' : 'declined an offer not on record', effects);
 }
 
@@ -335,16 +342,22 @@ function counter(
   }
   const ics = counterMessage(context, object, requested.key, slot, refusal);
   const recurrenceId = requested.key === '' ? null : requested.key;
+  const offer: CounterEntry = { uid: input.uid, recurrenceId, attendee: input.user, received: context.received, ics };
+  // With freebusy_offers, the offered slot is held as tentatively busy (src/itip/resource/offers.ts).
+  const held = heldOffer(offer, input.user, input.prefs, input.now);
+  const own = objectEffects(context, object).map((effect) =>
+    held && effect.type === 'own-periods' ? { ...effect, periods: withHeldOffers(effect.periods, [offer], input.user, input.prefs, input.now) } : effect,
+  );
   const effects: Effect[] = [
-    ...objectEffects(context, object),
+    ...own,
     { type: 'remove-counters', uid: input.uid, attendee: input.user },
-    { type: 'put-counter', entry: { uid: input.uid, recurrenceId, attendee: input.user, received: context.received, ics } },
+    { type: 'put-counter', entry: offer },
     inboxEffect(context, organizer),
     { type: 'send', method: 'COUNTER', uid: input.uid, to: [organizer], ics },
   ];
   return result(
     'applied',
-    `countered: ${refusal.reason}; offered ${formatUtcSeconds(slot.start)} to ${formatUtcSeconds(slot.end)} instead; COUNTER to ${organizer}${note}`,
+    `countered: ${refusal.reason}; offered ${formatUtcSeconds(slot.start)} to ${formatUtcSeconds(slot.end)} instead${held ? ` (held as tentative for ${input.prefs.freebusy_offers})` : ''}; COUNTER to ${organizer}${note}`,
     effects,
   );
 }
