@@ -7,7 +7,7 @@ import { type Context, inboxEffect, objectEffects, workingCopy } from '../contex
 import { type ItipResult, result } from '../effects.js';
 import { describeVersion, orderInstance, orderReply, replyMark } from '../rules/ordering.js';
 import { checkAttendee } from './check-attendee.js';
-import { isInvited, queueForOrganizer } from './party-crasher.js';
+import { invitationProblem, queueForOrganizer } from './party-crasher.js';
 
 function copyParticipation(target: ICAL.Component, reply: Participant): void {
   const existing = findAttendee(target, reply.address);
@@ -32,7 +32,8 @@ export function receiveReply(context: Context): ItipResult {
   if ('outcome' in checked) return checked;
   const { incoming, stored } = context;
   const replier = checked.attendee.address;
-  if (!isInvited(stored!, checked.attendee)) return queueForOrganizer(context, replier);
+  const uninvited = invitationProblem(stored!, checked.attendee);
+  if (uninvited) return queueForOrganizer(context, replier, uninvited);
 
   const object = workingCopy(context);
   const done: string[] = [];

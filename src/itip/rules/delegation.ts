@@ -1,0 +1,58 @@
+// Delegation, checked (RFC 5546 sections 3.2.2.3 and 4.2.5). An attendee
+// delegates by telling the organizer: its REPLY carries PARTSTAT=DELEGATED
+// and names the delegate in DELEGATED-TO (RFC 5545 section 3.2.5). Only then
+// may the delegate answer in its place; a message whose ATTENDEE merely
+// claims DELEGATED-FROM (RFC 5545 section 3.2.4) someone who never delegated
+// to it is from a party crasher, and waits for the organizer's decision
+// instead of joining the event (src/itip/organizer/party-crasher.ts).
+
+import { normalizeAddress } from '../../ical/address.js';
+import { attendeesOf, type Participant } from '../../ical/calendar.js';
+import type ICAL from 'ical.js';
+import type { CalendarObject } from '../calendar-object.js';
+
+/** The addresses a DELEGATED-TO or DELEGATED-FROM parameter lists, as lower-case mailto: URIs. */
+export function delegationList(prop: ICAL.Property, name: 'delegated-to' | 'delegated-from'): string[] {
+  const value = prop.getParameter(name);
+  const list = Array.isArray(value) ? value : value ? [value] : [];
+  return list.map((entry) => normalizeAddress(String(entry))).filter((a): a is string => !!a);
+}
+
+/**
+ * Who, of the delegators `attendee` names in DELEGATED-FROM, delegated to it
+ * in the organizer's copy: an ATTENDEE with that address whose DELEGATED-TO
+ * names the attendee, in any component (a delegation may be per instance).
+ */
+export function backingDelegators(object: CalendarObject, attendee: Participant): string[] {
+  const claimed = delegationList(attendee.prop, 'delegated-from');
+  if (claimed.length === 0) return [];
+  const stored = object.list().flatMap(attendeesOf);
+  return claimed.filter((delegator) =>
+    stored.some((a) => a.address === delegator && delegationList(a.prop, 'delegated-to').includes(attendee.address)),
+  );
+}
+
+/**
+ * Why the organizer's copy does not back the delegation the attendee claims,
+ * or undefined when it does (or when it claims none).
+ */
+export function unbackedDelegation(object: CalendarObject, attendee: Participant): string | undefined {
+  const claimed = delegationList(attendee.prop, 'delegated-from');
+  if (claimed.length === 0 || backingDelegators(object, attendee).length > 0) return undefined;
+  return (
+    `${attendee.address} claims DELEGATED-FROM ${claimed.join(', ')}, but the organizer's copy shows no delegation ` +
+    `from ${claimed.length > 1 ? 'them' : 'that attendee'} to ${attendee.address} (RFC 5546 section 4.2.5: the delegator's REPLY names the delegate in DELEGATED-TO)`
+  );
+}
+
+/**
+ * The delegator's own copy keeps its delegation through an organizer's update
+ * that has not heard of it yet (the same SEQUENCE, or a new one that does not
+ * ask again): while the recipient's PARTSTAT stays DELEGATED, so does the
+ * DELEGATED-TO that says to whom (RFC 5545 section 3.2.5).
+ */
+export function keepOwnDelegation(mine: Participant, theirs: Participant): void {
+  if (mine.partstat !== 'DELEGATED' || theirs.prop.getParameter('partstat') !== 'DELEGATED') return;
+  const delegates = mine.prop.getParameter('delegated-to');
+  if (delegates && !theirs.prop.getParameter('delegated-to')) theirs.prop.setParameter('delegated-to', delegates as string);
+}
