@@ -56,3 +56,28 @@ export function keepOwnDelegation(mine: Participant, theirs: Participant): void 
   const delegates = mine.prop.getParameter('delegated-to');
   if (delegates && !theirs.prop.getParameter('delegated-to')) theirs.prop.setParameter('delegated-to', delegates as string);
 }
+
+/**
+ * A CANCEL from the attendee who delegated to this user, withdrawing the
+ * delegation (a resource group that moved the booking to another member,
+ * src/itip/resource/redelegation.ts). Only the user's stored copy counts:
+ * there, this user's ATTENDEE names the delegator in DELEGATED-FROM and the
+ * delegator's names this user in DELEGATED-TO; and the mail comes from the
+ * delegator (RFC 5546 section 6.1.1, src/itip/rules/sender.ts).
+ */
+export function withdrawnByDelegator(
+  method: string,
+  user: string,
+  stored: CalendarObject | undefined,
+  comesFrom: (address: string) => boolean,
+): boolean {
+  if (method !== 'CANCEL' || !stored) return false;
+  return stored.list().some((component) => {
+    const mine = attendeesOf(component).find((a) => a.address === user);
+    if (!mine) return false;
+    return delegationList(mine.prop, 'delegated-from').some((delegator) => {
+      const theirs = attendeesOf(component).find((a) => a.address === delegator);
+      return !!theirs && delegationList(theirs.prop, 'delegated-to').includes(user) && comesFrom(delegator);
+    });
+  });
+}
