@@ -7,6 +7,7 @@ import { type Context, inboxEffect, objectEffects, workingCopy } from '../contex
 import { type ItipResult, result } from '../effects.js';
 import { describeVersion, orderInstance, orderReply, replyMark } from '../rules/ordering.js';
 import { checkAttendee } from './check-attendee.js';
+import { delegatesOf, dropWithdrawnDelegates } from '../rules/delegation.js';
 import { invitationProblem, queueForOrganizer } from './party-crasher.js';
 
 function copyParticipation(target: ICAL.Component, reply: Participant): void {
@@ -39,6 +40,7 @@ export function receiveReply(context: Context): ItipResult {
   const done: string[] = [];
   const stale: string[] = [];
   let same = 0;
+  const dropped: string[] = [];
   for (const key of incoming.keys()) {
     const component = incoming.get(key)!;
     const reply = findAttendee(component, replier);
@@ -64,7 +66,11 @@ export function receiveReply(context: Context): ItipResult {
       same++;
       continue;
     }
+    const delegatedBefore = delegatesOf(target, replier);
     copyParticipation(target, reply);
+    // A delegation moved to someone else: the delegate named before is no longer invited.
+    const withdrawn = dropWithdrawnDelegates(target, replier, delegatedBefore);
+    if (withdrawn.length) dropped.push(...withdrawn.filter((w) => !dropped.includes(w)));
     // A delegation adds the delegate the reply names (RFC 5546 section 3.2.2.3).
     for (const other of attendeesOf(component)) {
       if (other.address !== replier && !findAttendee(target, other.address)) copyParticipation(target, other);
@@ -79,5 +85,6 @@ export function receiveReply(context: Context): ItipResult {
   }
   const effects = [...objectEffects(context, object), inboxEffect(context, replier)];
   const skipped = stale.length ? `; skipped ${stale.join(', ')}` : '';
-  return result('applied', `${replier} replied ${done.join(', ')}${skipped}`, effects);
+  const redelegated = dropped.length ? `; ${dropped.join(', ')}, delegated to before, no longer attends` : '';
+  return result('applied', `${replier} replied ${done.join(', ')}${redelegated}${skipped}`, effects);
 }

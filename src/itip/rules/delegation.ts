@@ -81,3 +81,28 @@ export function withdrawnByDelegator(
     });
   });
 }
+
+/** Whom the attendee delegates to in this component (its DELEGATED-TO), or none. */
+export function delegatesOf(component: ICAL.Component, attendee: string): string[] {
+  const found = attendeesOf(component).find((a) => a.address === attendee);
+  return found ? delegationList(found.prop, 'delegated-to') : [];
+}
+
+/**
+ * After the delegator's new REPLY: the delegates it named before and names no
+ * more are removed, where they attend only in its place (their DELEGATED-FROM
+ * names it). A re-delegation moves the seat; the earlier delegate's answer
+ * and periods go with it. Returns the addresses removed.
+ */
+export function dropWithdrawnDelegates(component: ICAL.Component, delegator: string, before: string[]): string[] {
+  const now = delegatesOf(component, delegator);
+  const removed: string[] = [];
+  for (const address of before) {
+    if (now.includes(address)) continue;
+    const delegate = attendeesOf(component).find((a) => a.address === address);
+    if (!delegate || !delegationList(delegate.prop, 'delegated-from').includes(delegator)) continue;
+    component.removeProperty(delegate.prop);
+    removed.push(address);
+  }
+  return removed;
+}
