@@ -94,7 +94,8 @@ function handleReport(tx: UserTx, mail: ParsedMail, report: DeliveryReport, from
     tx.addJournal(entry);
     entries.push(entry);
   };
-  if (!tx.getRole()) tx.setRole('person');
+  // No store yet: the user sent nothing the agent saw, and a bounce makes no calendar user.
+  if (!tx.getRole()) return entries;
 
   const messageKey = `incoming:${messageId}:${digest}`;
   if (tx.hasSeen(messageKey)) {
