@@ -82,6 +82,15 @@ export async function readDeliveryReport(raw: Buffer, headerIds: string[] = []):
   return report;
 }
 
+/**
+ * The report of a mail whose top-level type is a delivery report (RFC 3464),
+ * else undefined; `header` gives the values of a top-level header field.
+ */
+export async function deliveryReportOf(raw: Buffer, header: (key: string) => string[]): Promise<DeliveryReport | undefined> {
+  if (!isDeliveryReportType(header('content-type')[0])) return undefined;
+  return readDeliveryReport(raw, [...header('references'), ...header('in-reply-to')].flatMap(messageIdsIn));
+}
+
 /** The Message-IDs a References or In-Reply-To value names, without angle brackets. */
 export function messageIdsIn(value: string | undefined): string[] {
   return [...(value ?? '').matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]);

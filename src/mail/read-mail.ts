@@ -17,7 +17,7 @@ import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { normalizeAddress } from '../ical/address.js';
 import { formatUtcSeconds } from '../ical/times.js';
 import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
-import { isDeliveryReportType, messageIdsIn, readDeliveryReport } from './read-dsn.js';
+import { deliveryReportOf } from './read-dsn.js';
 
 export interface ReadMailLimits {
   /** Calendar parts larger than this (after transfer decoding) are skipped with a warning. */
@@ -106,14 +106,9 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
   calendars.forEach((calendar, index) => checkMethodParam(calendar, canonical[index]!, warnings));
 
   const mail: ParsedMail = { facts: readFacts(raw, result.headerLines), calendars, warnings, skipped };
-  // A bounce of a mail the user sent (RFC 3464): read only when the top-level type says so.
   const lines = result.headerLines.length > 0 ? result.headerLines : fallbackHeaderLines(raw);
-  const topValue = (key: string) => lines.filter((line) => line.key === key).map((line) => headerValue(line.line));
-  if (isDeliveryReportType(topValue('content-type')[0])) {
-    const named = [...topValue('references'), ...topValue('in-reply-to')].flatMap(messageIdsIn);
-    const report = await readDeliveryReport(raw, named);
-    if (report) mail.report = report;
-  }
+  const report = await deliveryReportOf(raw, (key) => lines.filter((l) => l.key === key).map((l) => headerValue(l.line)));
+  if (report) mail.report = report;
   return mail;
 }
 
