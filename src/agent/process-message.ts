@@ -25,6 +25,8 @@ import { readIncoming } from './read-incoming.js';
 import { partiesOf, recordCorrespondents } from './correspondents.js';
 import type { ExpansionLimits } from '../ical/expand.js';
 import { evaluateAuthentication, type ArrivalFacts } from '../mail/authentication.js';
+import { processDeliveryReport } from './delivery-report.js';
+import { markSent, recordSent, sentRecipients, sentUnit, type SentUnit } from './sent-record.js';
 
 export interface MailEnvelope {
   /** Envelope recipients (RCPT TO). */
@@ -35,6 +37,11 @@ export interface MailEnvelope {
   outgoing?: boolean;
   /** How the mail reached the MTA (client address, login), for sender authentication. */
   arrival?: ArrivalFacts;
+  /**
+   * With `outgoing`: the recipients whose own calendar store took this mail
+   * already (local calendar users): their SCHEDULE-STATUS is 1.2, not 1.1.
+   */
+  delivered?: string[];
 }
 
 export interface UserOutcome {
@@ -109,11 +116,14 @@ export async function processParsedMail(
 ): Promise<ProcessResult> {
   const calendars = readCalendarMessages(mail.calendars, policy.messageLimits);
   const result: ProcessResult = { messageId: mail.facts.messageId, users: [], calendar: mail.calendars.length > 0 };
+  // A bounce (RFC 3464) of a mail the user sent; calendar parts inside it belong to the returned mail.
+  if (mail.report && !envelope.outgoing) return processDeliveryReport(store, mail, mail.report, targetUsers(mail, envelope), now, result);
   if (mail.calendars.length === 0 && mail.skipped.length === 0) return result;
   const direction: Direction = envelope.outgoing ? 'outgoing' : 'incoming';
   const sender = senderFacts(mail, envelope.sender, policy, envelope.arrival);
   for (const user of targetUsers(mail, envelope)) {
     const extras: ResourceExtras = { groupMembers: () => readGroupMembers(store, user, now), handoffs: [], expansionLimits: policy.expansionLimits, notices: policy.notices };
+    if (envelope.outgoing) extras.sent = { to: sentRecipients(envelope.recipients, [...mail.facts.to, ...mail.facts.cc]), delivered: envelope.delivered ?? [] };
     const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, extras));
     result.users.push({ user, entries });
     await handOver(store, mail, extras.handoffs, now, result, 0);
@@ -134,6 +144,8 @@ interface ResourceExtras {
   handoffs: OutboxItem[];
   /** Notices of waiting requests, from the policy. */
   notices?: RequestNotices;
+  /** Mail the user sent: its recipients, and those whose store took it already (src/agent/sent-record.ts). */
+  sent?: { to: string[]; delivered: string[] };
 }
 
 /** How deep groups of groups may hand a request on. */
@@ -214,6 +226,7 @@ function handleForUser(
   for (const bad of calendars.unusable) journal(bad.method, bad.uid, bad.outcome, bad.reason);
   const members = role === 'resource' ? extras.groupMembers?.() : undefined;
   const sequence = { next: 0 };
+  const sentUnits: SentUnit[] = [];
   for (const message of calendars.messages) {
     for (const [uid, components] of message.units) {
       const unread = {
@@ -241,7 +254,13 @@ function handleForUser(
         extras.handoffs.push(...applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence));
         queueRequestNotices(tx, outcome.effects, extras.notices, { messageKey, received: at, now }, sequence);
       }
-      const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
+      let reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
+      const unit = extras.sent && outcome.outcome !== 'refused' && outcome.outcome !== 'error' ? sentUnit(message, uid) : undefined;
+      if (unit && extras.sent) {
+        sentUnits.push(unit);
+        const marked = outcome.outcome === 'applied' ? markSent(tx, unit, extras.sent.to, extras.sent.delivered) : undefined;
+        if (marked) reason = `${reason}; ${marked}`;
+      }
       journal(message.method, uid, outcome.outcome, reason);
     }
     for (const [uid, component] of message.freebusy) {
@@ -264,6 +283,7 @@ function handleForUser(
       journal(message.method, uid, outcome.outcome, reason);
     }
   }
+  if (extras.sent) recordSent(tx, messageId, sentUnits, extras.sent.to, at);
   tx.markSeen(messageKey, at);
   return entries;
 }

@@ -219,7 +219,8 @@ export class TransactionService {
       const author = this.authorOf(item, mail);
       if (author !== undefined) {
         const failure = await this.commit(author, result, refusals, () =>
-          processParsedMail(this.store, mail, { recipients, sender, outgoing: true, arrival }, now, policy),
+          // Local calendar users whose store took the mail above: delivered (RFC 6638 section 3.2.9, 1.2).
+          processParsedMail(this.store, mail, { recipients, sender, outgoing: true, arrival, delivered: this.deliveredLocally(recipients, item.outgoing, failed) }, now, policy),
         );
         // The sender's store is not any recipient's: a retry of the whole mail is the only way to redo it.
         if (failure) for (const recipient of recipients) if (!failed.has(recipient)) failed.set(recipient, { ...failure, recipient });
@@ -282,6 +283,11 @@ export class TransactionService {
       result.failures.push(failure);
       return failure;
     }
+  }
+
+  /** The recipients processed as calendar users above whose store committed. */
+  private deliveredLocally(recipients: string[], outgoing: boolean | undefined, failed: Map<string, Verdict>): string[] {
+    return recipients.filter((r) => this.isCalendarUser(r, outgoing) && !failed.has(r));
   }
 
   /** Whether a recipient's store takes the mail as incoming. */

@@ -132,3 +132,20 @@ export interface JournalEntry {
 }
 
 export type Preferences = Record<string, string>;
+
+/**
+ * An iTIP message that left for a user through the outgoing rule (mail the
+ * user's own client sent), kept by its Message-ID so that a bounce (an RFC
+ * 3464 delivery status notification) that returns it can be matched to the
+ * event and the attendees it was sent to. The agent's own outbox items need
+ * no such record: their Message-ID names the item.
+ */
+export interface SentMessage {
+  /** Message-ID without angle brackets. */
+  messageId: string;
+  /** What the mail carried: per UID, its method and the instances ('' for the master). */
+  units: Array<{ method: Method; uid: string; instances: string[] }>;
+  /** The envelope recipients, lower-case mailto: URIs. */
+  to: string[];
+  sent: string;
+}

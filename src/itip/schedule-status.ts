@@ -59,10 +59,39 @@ export function withScheduleStatus(
   messageIcs: string,
   statuses: Record<string, string>,
 ): StoredObject | undefined {
-  const organizerAddress = normalizeAddress(user);
   const message = parseCalendar(messageIcs);
   const method = String(message.getFirstPropertyValue('method') ?? '').toUpperCase();
-  if (!ORGANIZER_METHODS.has(method)) return undefined;
+  return withScheduleStatusOn(stored, user, { method, instances: messageInstances(message, stored.uid) }, statuses);
+}
+
+/** What a sent message was about: its METHOD and the recurrence keys of its components ('' for the master). */
+export interface SentScope {
+  method: string;
+  instances: string[];
+}
+
+/** The recurrence keys ('' for the master) of the message's components of this UID. */
+export function messageInstances(message: ICAL.Component, uid: string): string[] {
+  const zones = new ZoneResolver(message, null);
+  const keys = new Set<string>();
+  for (const event of eventsOf(message)) {
+    if (uidOf(event) === uid) keys.add(recurrenceKey(event, zones));
+  }
+  return [...keys];
+}
+
+/**
+ * withScheduleStatus for a message known by its scope alone (a bounce names
+ * the message it returns; the store kept what it was about, not its text).
+ */
+export function withScheduleStatusOn(
+  stored: StoredObject,
+  user: string,
+  scope: SentScope,
+  statuses: Record<string, string>,
+): StoredObject | undefined {
+  const organizerAddress = normalizeAddress(user);
+  if (!ORGANIZER_METHODS.has(scope.method.toUpperCase())) return undefined;
 
   const object = CalendarObject.fromStored(stored, null);
   const reference = object.master ?? object.list()[0];
@@ -75,7 +104,7 @@ export function withScheduleStatus(
   }
   if (codes.size === 0) return undefined;
 
-  const targets = targetComponents(object, message, stored.uid);
+  const targets = targetComponents(object, scope.instances);
   let changed = false;
   for (const component of targets) {
     for (const prop of component.getAllProperties('attendee')) {
@@ -89,12 +118,8 @@ export function withScheduleStatus(
   return changed ? object.toStored() : undefined;
 }
 
-function targetComponents(object: CalendarObject, message: ICAL.Component, uid: string): ICAL.Component[] {
-  const zones = new ZoneResolver(message, null);
-  const keys = new Set<string>();
-  for (const event of eventsOf(message)) {
-    if (uidOf(event) === uid) keys.add(recurrenceKey(event, zones));
-  }
+function targetComponents(object: CalendarObject, instances: string[]): ICAL.Component[] {
+  const keys = new Set(instances);
   if (keys.size === 0 || keys.has('')) return object.list();
   const targets = new Set<ICAL.Component>();
   for (const key of keys) {

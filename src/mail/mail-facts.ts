@@ -1,5 +1,7 @@
 // What the agent needs to know about one mail, independent of how it arrived.
 
+import type { DeliveryReport } from './read-dsn.js';
+
 /** One calendar body found in the mail, decoded to text. */
 export interface CalendarPart {
   /** The iCalendar text, transfer-decoded and converted from its charset. */
@@ -37,4 +39,6 @@ export interface ParsedMail {
   warnings: string[];
   /** Calendar parts left unread because a limit forbids reading them, each with why. */
   skipped: string[];
+  /** The delivery status notification (RFC 3464) this mail is, if it is one. */
+  report?: DeliveryReport;
 }

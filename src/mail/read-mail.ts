@@ -17,6 +17,7 @@ import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { normalizeAddress } from '../ical/address.js';
 import { formatUtcSeconds } from '../ical/times.js';
 import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
+import { deliveryReportOf } from './read-dsn.js';
 
 export interface ReadMailLimits {
   /** Calendar parts larger than this (after transfer decoding) are skipped with a warning. */
@@ -104,7 +105,11 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
 
   calendars.forEach((calendar, index) => checkMethodParam(calendar, canonical[index]!, warnings));
 
-  return { facts: readFacts(raw, result.headerLines), calendars, warnings, skipped };
+  const mail: ParsedMail = { facts: readFacts(raw, result.headerLines), calendars, warnings, skipped };
+  const lines = result.headerLines.length > 0 ? result.headerLines : fallbackHeaderLines(raw);
+  const report = await deliveryReportOf(raw, (key) => lines.filter((l) => l.key === key).map((l) => headerValue(l.line)));
+  if (report) mail.report = report;
+  return mail;
 }
 
 // ---------------------------------------------------------------------------

@@ -116,6 +116,7 @@ export class LmdbStore implements Store {
         outboxDue: db('outbox-due'),
         journal: db('user-journal'),
         changes: db('object-changes'),
+        sent: db('sent-messages'),
         meta,
       };
       this.checkFormat();

@@ -17,6 +17,7 @@ import type {
   Preferences,
   RequestEntry,
   Role,
+  SentMessage,
   StoredObject,
 } from '../itip/model.js';
 import type { TimeRange, UserTx } from './store.js';
@@ -72,6 +73,13 @@ export interface StoreDbs {
   journal: Database<JournalEntry | string, Key>;
   /** see lmdb-changes.ts */
   changes: Database<ChangeRecord, Key>;
+  /**
+   * [userK, messageIdK] -> the iTIP messages a user sent through the outgoing
+   * rule, for matching bounces. Added within format 6: a store written before
+   * has no such database, which reads as "nothing recorded", and an older
+   * version of the agent ignores it, so no format change was needed.
+   */
+  sent: Database<SentMessage, Key>;
   /** 'format', 'journal-seq', 'period-uid-seq', 'change-seq' */
   meta: Database<number, Key>;
 }
@@ -240,6 +248,18 @@ export class LmdbUserTx implements UserTx {
     const seq = (this.dbs.meta.get('journal-seq') ?? 0) + 1;
     this.dbs.meta.putSync('journal-seq', seq);
     this.dbs.journal.putSync([this.userK, seq], entry);
+  }
+
+  putSent(record: SentMessage): void {
+    this.check();
+    if (typeof record?.messageId !== 'string' || record.messageId === '') throw new TypeError('a sent message needs its Message-ID');
+    this.dbs.sent.putSync([this.userK, keyPart(record.messageId)], record);
+  }
+
+  getSent(messageId: string): SentMessage | undefined {
+    this.check();
+    if (typeof messageId !== 'string' || messageId === '') return undefined;
+    return this.dbs.sent.get([this.userK, keyPart(messageId)]);
   }
 
   hasSeen(messageKey: string): boolean {

@@ -20,6 +20,7 @@ import type {
   Preferences,
   RequestEntry,
   Role,
+  SentMessage,
   StoredObject,
 } from '../itip/model.js';
 
@@ -79,6 +80,14 @@ export interface UserTx {
   removeInbox(id: string): boolean;
   addOutbox(item: OutboxItem): void;
   addJournal(entry: JournalEntry): void;
+
+  /**
+   * Records an iTIP message the user sent (the outgoing rule), replacing one
+   * with the same Message-ID, so that a bounce can be matched to it.
+   */
+  putSent(record: SentMessage): void;
+  /** The user's sent message with this Message-ID (without angle brackets), if recorded. */
+  getSent(messageId: string): SentMessage | undefined;
 
   /** Redelivery guard: was a message with this key (Message-ID plus digest) processed? */
   hasSeen(messageKey: string): boolean;

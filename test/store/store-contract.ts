@@ -331,6 +331,28 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         expect(await seen(ALICE, ['m1'])).toStrictEqual([true]);
       });
 
+      it('keeps sent messages per user and Message-ID, replacing one with the same id, across a reopen', async () => {
+        const record = (to: string[]) => ({
+          messageId: 'invite-1@example.org',
+          units: [{ method: 'REQUEST' as const, uid: 'u1', instances: ['', '20260310T090000Z'] }],
+          to,
+          sent: iso(DAY),
+        });
+        const long = `${'x'.repeat(3000)}\u0000@example.org`;
+        await store.transact(ALICE, (tx) => {
+          expect(tx.getSent('invite-1@example.org')).toBeUndefined();
+          tx.putSent(record([BOB]));
+          tx.putSent(record([BOB, CAROL]));
+          tx.putSent({ ...record([CAROL]), messageId: long });
+          expect(tx.getSent('invite-1@example.org')).toEqual(record([BOB, CAROL]));
+        });
+        if (factory.reopen) store = await factory.reopen(store);
+        const seen = await store.transact(ALICE, (tx) => [tx.getSent('invite-1@example.org'), tx.getSent(long), tx.getSent('')]);
+        expect(seen).toEqual([record([BOB, CAROL]), { ...record([CAROL]), messageId: long }, undefined]);
+        // Another user's view does not see them.
+        expect(await store.transact(BOB, (tx) => tx.getSent('invite-1@example.org'))).toBeUndefined();
+      });
+
       it('persists nothing when the callback throws, and rejects with that error', async () => {
         await store.transact(ALICE, (tx) => fillUser(tx, 'a'));
         await store.transact(BOB, (tx) => fillUser(tx, 'b'));
@@ -504,6 +526,8 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
           ['addJournal', (tx) => tx.addJournal(journalOf(ALICE, 7))],
           ['hasSeen', (tx) => tx.hasSeen('<a@example.org> sha256:1')],
           ['markSeen', (tx) => tx.markSeen('late', iso(DAY))],
+          ['putSent', (tx) => tx.putSent({ messageId: 'late', units: [], to: [], sent: iso(DAY) })],
+          ['getSent', (tx) => tx.getSent('late')],
         ];
         for (const tx of [kept!, keptFromThrow!]) {
           for (const [method, use] of uses) expect(() => use(tx), method).toThrow();

@@ -18,6 +18,8 @@ import { clientSchedules, clientSchedulesReason, replySend, replyText } from './
 import { attendeeTargets, describeTargets, type Target } from './attendee-target.js';
 import { floatingZone, notesOf, recordAsSent, storedObject } from './record-as-sent.js';
 import { withoutSchedulingParameters } from './scheduling-parameters.js';
+import { delegationList } from '../rules/delegation.js';
+import { utcTime } from '../../ical/times.js';
 
 /** The addresses of a DELEGATED-TO or DELEGATED-FROM parameter. */
 function addresses(value: unknown): string[] {
@@ -62,6 +64,26 @@ function delegatedRequest(object: CalendarObject, targets: Target[], user: strin
   return object.toMessage('REQUEST', components);
 }
 
+/**
+ * The CANCEL to a delegate the user delegated to before: the organizer's
+ * version (its SEQUENCE) of what is delegated, stamped now, naming that
+ * delegate alone, so that its copy is cancelled and its time freed.
+ */
+function withdrawnDelegation(object: CalendarObject, targets: Target[], delegate: string, now: number, floating: Zone | null): string {
+  const chosen = new CalendarObject(object.uid, floating);
+  for (const target of targets) chosen.set(target.key, target.component);
+  const components = sendableCopies(chosen).map((copy) => {
+    copy.removeAllProperties('attendee');
+    const attendee = new ICAL.Property('attendee');
+    attendee.setValue(delegate);
+    copy.addProperty(attendee);
+    copy.updatePropertyWithValue('status', 'CANCELLED');
+    copy.updatePropertyWithValue('dtstamp', utcTime(now));
+    return withoutSchedulingParameters(copy);
+  });
+  return object.toMessage('CANCEL', components);
+}
+
 export function delegate(input: ActionInput, action: Extract<UserAction, { kind: 'delegate' }>): ItipResult {
   const object = storedObject(input)!;
   const { user } = input;
@@ -97,10 +119,14 @@ export function delegate(input: ActionInput, action: Extract<UserAction, { kind:
   const stored = recordAsSent(input, object.uid, 'REPLY', reply);
   if (stored.outcome !== 'applied') return result('error', `the delegation could not be stored: ${stored.reason}`);
   const request = delegatedRequest(object, targets, user, delegateProp, floatingZone(input));
+  // A re-delegation: whoever the user delegated to before gives the seat back (RFC 5546 section 4.2.5).
+  const earlier = [...new Set(targets.flatMap((t) => delegationList(findAttendee(t.component, user)!.prop, 'delegated-to')))].filter((a) => a !== to);
   const effects: Effect[] = [
     ...stored.effects,
     replySend(object, organizer, reply),
     { type: 'send', method: 'REQUEST', uid: object.uid, to: [to], ics: request },
+    ...earlier.map((address): Effect => ({ type: 'send', method: 'CANCEL', uid: object.uid, to: [address], ics: withdrawnDelegation(object, targets, address, input.now, floatingZone(input)) })),
   ];
-  return result('applied', `delegated ${where} to ${to}; a REPLY to ${organizer} and a REQUEST to ${to} are queued${notesOf(stored)}`, effects);
+  const cancels = earlier.length ? `; a CANCEL to ${earlier.join(', ')}, delegated to before,` : '';
+  return result('applied', `delegated ${where} to ${to}; a REPLY to ${organizer} and a REQUEST to ${to}${cancels} are queued${notesOf(stored)}`, effects);
 }

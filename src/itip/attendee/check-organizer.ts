@@ -8,6 +8,7 @@ import { findAttendee, organizerOf } from '../../ical/calendar.js';
 import { normalizeAddress } from '../../ical/address.js';
 import { type Context, organizerOfObject } from '../context.js';
 import { type ItipResult, result } from '../effects.js';
+import { withdrawnByDelegator } from '../rules/delegation.js';
 import { organizerSpeaker, senderProblem } from '../rules/sender.js';
 
 /** Checks shared by every organizer-sent method; returns a refusal or the organizer. */
@@ -32,7 +33,8 @@ export function checkOrganizer(context: Context): ItipResult | { organizer: stri
   }
   // A SENT-BY counts when the invitation stored earlier already names it (src/itip/rules/sender.ts).
   const problem = senderProblem(input, organizerSpeaker(organizer, incoming.list(), stored?.list()));
-  if (problem && !forwardedByDelegator(context)) return result('refused', problem);
+  const delegatorWithdraws = () => withdrawnByDelegator(input.method, input.user, stored, (d) => !senderProblem(input, d));
+  if (problem && !forwardedByDelegator(context) && !delegatorWithdraws()) return result('refused', problem);
   return { organizer };
 }
 

@@ -9,6 +9,7 @@ import { type Context, inboxEffect, objectEffects, queueRequest, workingCopy } f
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { describeStale, orderInstance, overridesReplacedBy, storedInstance } from '../rules/ordering.js';
 import { checkOrganizer } from './check-organizer.js';
+import { keepOwnDelegation } from '../rules/delegation.js';
 
 /**
  * The organizer's new version of a component, keeping what belongs to the
@@ -39,6 +40,7 @@ function keepRecipientData(next: ICAL.Component, previous: ICAL.Component | unde
       if (rsvp) theirs.prop.setParameter('rsvp', rsvp);
       else theirs.prop.removeParameter('rsvp');
     }
+    if (!askedAgain) keepOwnDelegation(mine, theirs);
   }
   return merged;
 }

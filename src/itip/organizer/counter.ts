@@ -5,7 +5,7 @@ import { type Context, inboxEffect, queueRequest, singleInstance } from '../cont
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { orderInstance } from '../rules/ordering.js';
 import { checkAttendee } from './check-attendee.js';
-import { isInvited, queueForOrganizer } from './party-crasher.js';
+import { invitationProblem, queueForOrganizer } from './party-crasher.js';
 
 /** COUNTER: keep the proposal per attendee and instance for the organizer to decide. */
 export function receiveCounter(context: Context): ItipResult {
@@ -13,7 +13,8 @@ export function receiveCounter(context: Context): ItipResult {
   if ('outcome' in checked) return checked;
   const { input, incoming, stored } = context;
   const attendee = checked.attendee.address;
-  if (!isInvited(stored!, checked.attendee)) return queueForOrganizer(context, attendee);
+  const uninvited = invitationProblem(stored!, checked.attendee);
+  if (uninvited) return queueForOrganizer(context, attendee, uninvited);
   // A proposal answers a version of the event: one to an older SEQUENCE is stale (RFC 5546 section 2.1.5).
   const ordered = orderInstance(incoming, incoming.keys()[0] ?? '', stored, 'sequence');
   if (ordered.order < 0) {

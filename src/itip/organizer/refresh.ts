@@ -6,7 +6,7 @@ import { type ItipResult, result } from '../effects.js';
 import { currentRequest } from '../messages.js';
 import { answersRefreshAtOnce } from '../preferences.js';
 import { checkAttendee } from './check-attendee.js';
-import { isInvited, queueForOrganizer } from './party-crasher.js';
+import { invitationProblem, queueForOrganizer } from './party-crasher.js';
 
 /**
  * REFRESH: the attendee asks for the current event. The `event_refreshing`
@@ -18,7 +18,8 @@ export function receiveRefresh(context: Context): ItipResult {
   if ('outcome' in checked) return checked;
   const { input, stored } = context;
   const attendee = checked.attendee.address;
-  if (!isInvited(stored!, checked.attendee)) return queueForOrganizer(context, attendee);
+  const uninvited = invitationProblem(stored!, checked.attendee);
+  if (uninvited) return queueForOrganizer(context, attendee, uninvited);
   if (answersRefreshAtOnce(input.prefs)) {
     return result('applied', `sent the current event to ${attendee}`, [currentRequest(context, stored!, attendee)]);
   }

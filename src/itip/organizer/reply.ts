@@ -7,7 +7,8 @@ import { type Context, inboxEffect, objectEffects, workingCopy } from '../contex
 import { type ItipResult, result } from '../effects.js';
 import { describeVersion, orderInstance, orderReply, replyMark } from '../rules/ordering.js';
 import { checkAttendee } from './check-attendee.js';
-import { isInvited, queueForOrganizer } from './party-crasher.js';
+import { delegatesOf, dropWithdrawnDelegates } from '../rules/delegation.js';
+import { invitationProblem, queueForOrganizer } from './party-crasher.js';
 
 function copyParticipation(target: ICAL.Component, reply: Participant): void {
   const existing = findAttendee(target, reply.address);
@@ -32,12 +33,14 @@ export function receiveReply(context: Context): ItipResult {
   if ('outcome' in checked) return checked;
   const { incoming, stored } = context;
   const replier = checked.attendee.address;
-  if (!isInvited(stored!, checked.attendee)) return queueForOrganizer(context, replier);
+  const uninvited = invitationProblem(stored!, checked.attendee);
+  if (uninvited) return queueForOrganizer(context, replier, uninvited);
 
   const object = workingCopy(context);
   const done: string[] = [];
   const stale: string[] = [];
   let same = 0;
+  const dropped: string[] = [];
   for (const key of incoming.keys()) {
     const component = incoming.get(key)!;
     const reply = findAttendee(component, replier);
@@ -63,7 +66,11 @@ export function receiveReply(context: Context): ItipResult {
       same++;
       continue;
     }
+    const delegatedBefore = delegatesOf(target, replier);
     copyParticipation(target, reply);
+    // A delegation moved to someone else: the delegate named before is no longer invited.
+    const withdrawn = dropWithdrawnDelegates(target, replier, delegatedBefore);
+    if (withdrawn.length) dropped.push(...withdrawn.filter((w) => !dropped.includes(w)));
     // A delegation adds the delegate the reply names (RFC 5546 section 3.2.2.3).
     for (const other of attendeesOf(component)) {
       if (other.address !== replier && !findAttendee(target, other.address)) copyParticipation(target, other);
@@ -78,5 +85,6 @@ export function receiveReply(context: Context): ItipResult {
   }
   const effects = [...objectEffects(context, object), inboxEffect(context, replier)];
   const skipped = stale.length ? `; skipped ${stale.join(', ')}` : '';
-  return result('applied', `${replier} replied ${done.join(', ')}${skipped}`, effects);
+  const redelegated = dropped.length ? `; ${dropped.join(', ')}, delegated to before, no longer attends` : '';
+  return result('applied', `${replier} replied ${done.join(', ')}${redelegated}${skipped}`, effects);
 }

@@ -52,6 +52,7 @@ import type { CounterEntry } from '../model.js';
 import { objectPeriods } from '../freebusy/periods.js';
 import { heldOffer, offerHoldMs, withHeldOffers } from './offers.js';
 import { readSettings, type ResourceSettings } from './settings.js';
+import { dropReplaced, replacedMembers, withdrawal } from './redelegation.js';
 
 export function receiveAsResource(context: Context): ItipResult {
   switch (context.input.method) {
@@ -299,6 +300,9 @@ function decide(context: Context, plan: Plan): ItipResult {
   }
   if (candidates.length === 0) summary += ' (nothing ahead to judge: past instances are not judged)';
 
+  // No member is free at the new time: the one chosen before is released all the same.
+  const released = noMember ? replacedMembers(context) : [];
+  dropReplaced(object, input.user, released);
   for (const [key, answer] of answers) {
     let component = object.get(key);
     if (!component) {
@@ -313,7 +317,9 @@ function decide(context: Context, plan: Plan): ItipResult {
     ...objectEffects(context, object),
     { type: 'remove-counters', uid: input.uid, attendee: input.user },
     inboxEffect(context, organizer),
+    ...released.map((earlier) => withdrawal(context, object, earlier)),
   ];
+  if (released.length) summary += `; CANCEL to ${released.join(', ')}, delegated to before`;
   const allAccepted = [...answers.values()].every((a) => a.partstat === 'ACCEPTED');
   if (allAccepted && rsvpFalse(context.incoming, input.user)) {
     return result('applied', `${summary}; no REPLY, as the organizer asked for none (RSVP=FALSE)${note}`, effects);
@@ -395,6 +401,8 @@ function delegate(context: Context, object: CalendarObject, keys: string[], orga
   const { input } = context;
   const answer: Answer = { partstat: 'DELEGATED', delegatedTo: member };
   const answers = new Map<string, Answer>();
+  const replaced = replacedMembers(context, member);
+  dropReplaced(object, input.user, replaced);
   for (const key of object.keys()) {
     const component = object.get(key)!;
     if (!findAttendee(component, input.user)) continue;
@@ -409,5 +417,7 @@ function delegate(context: Context, object: CalendarObject, keys: string[], orga
   const reply = replyMessage(context, object, organizer, answers);
   if (reply) effects.push(reply);
   effects.push(delegatedRequest(context, object, member));
-  return result('applied', `delegated to ${member}, a free member of the group; REPLY to ${organizer}${note}`, effects);
+  effects.push(...replaced.map((earlier) => withdrawal(context, object, earlier)));
+  const moved = replaced.length ? `; CANCEL to ${replaced.join(', ')}, delegated to before` : '';
+  return result('applied', `delegated to ${member}, a free member of the group; REPLY to ${organizer}${moved}${note}`, effects);
 }

@@ -125,6 +125,32 @@ describe('attendee messages through the receiving side', () => {
     expect(atDave.effects.find((e) => e.type === 'own-periods')).toEqual({ type: 'own-periods', uid: 'm1', periods: [] });
   });
 
+  it('a re-delegation: the delegate chosen before gets a CANCEL that cancels its copy, and the organizer drops it', async () => {
+    const ERIN = 'mailto:erin@example.com';
+    const first = act(inputOf({ name: '', user: BOB, stored: meeting(), action: { kind: 'delegate', uid: 'm1', to: DAVE }, outcome: 'applied' }));
+    const [reply, request] = first.effects.filter((e): e is Send => e.type === 'send');
+    const bobs = putText(first);
+    const atAlice = await deliver(reply!, BOB, ALICE, ALICE_MEETING);
+    const atDave = await deliver(request!, BOB, DAVE);
+
+    const again = bobActs({ kind: 'delegate', uid: 'm1', to: ERIN }, bobs);
+    expect(again.map((m) => [m.method, m.to])).toEqual([
+      ['REPLY', [ALICE]],
+      ['REQUEST', [ERIN]],
+      ['CANCEL', [DAVE]],
+    ]);
+    // Dave's copy, forwarded by bob, names bob as its delegator: bob's CANCEL is taken.
+    const cancelled = await deliver(again[2]!, BOB, DAVE, putText(atDave));
+    expect(cancelled.outcome, cancelled.reason).toBe('applied');
+    expect(putText(cancelled)).toMatch(/STATUS:CANCELLED/);
+    expect(cancelled.effects.find((e) => e.type === 'own-periods')).toEqual({ type: 'own-periods', uid: 'm1', periods: [] });
+    // The organizer learns of the new delegate, and dave, whom bob no longer names, leaves her copy.
+    const moved = await deliver(again[0]!, BOB, ALICE, putText(atAlice));
+    expect(moved.outcome, moved.reason).toBe('applied');
+    expect(participation(putText(moved), BOB)).toEqual({ '': { partstat: 'DELEGATED', 'delegated-to': ERIN } });
+    expect(participation(putText(moved), DAVE)).toEqual({ '': null });
+  });
+
   it('a proposal: the organizer keeps the COUNTER for a decision', async () => {
     const [counter] = bobActs({ kind: 'propose', uid: 'm1', start: '2026-12-01T13:00:00Z', end: '2026-12-01T14:00:00Z', comment: 'Afternoon?' }, meeting());
     const atAlice = await deliver(counter!, BOB, ALICE, ALICE_MEETING);
