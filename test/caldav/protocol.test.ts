@@ -145,12 +145,51 @@ describe('scheduling', () => {
     expect(hrefsOf(changes.text)).toStrictEqual([`${CAL}agents%40example.com.ics`]);
     expect(changes.text.replace(/&#13;\n[ \t]/g, '')).toMatch(/ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.2[^\n]*:mailto:erin@example\.net/);
   });
+});
 
-  it('refuses an event stored under another name than its UID', async () => {
-    const answer = await dav('PUT', `${CAL}other-name.ics`, calendar(undefined, 'real-uid@example.com', ['SUMMARY:x']), { 'content-type': 'text/calendar' });
-    expect(answer.status).toBe(403);
-    expect(answer.text).toContain('<c:no-uid-conflict/>');
-    expect(server.store.getObject(ALICE, 'real-uid@example.com')).toBeUndefined();
+describe('resource names', () => {
+  it('keeps an event under the name the client gave it, whatever its UID', async () => {
+    const event = calendar(undefined, 'real-uid@example.com', ['SUMMARY:Named by the client']);
+    const put = await dav('PUT', `${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`, event, { 'content-type': 'text/calendar' });
+    expect(put.status).toBe(201);
+    const got = await dav('GET', `${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`);
+    expect([got.status, got.headers.get('etag')]).toStrictEqual([200, put.headers.get('etag')]);
+    expect(got.text).toContain('UID:real-uid@example.com');
+    expect((await dav('GET', `${CAL}real-uid%40example.com.ics`)).status).toBe(404);
+    const listing = await dav('PROPFIND', CAL, '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>', { depth: '1' });
+    expect(hrefsOf(listing.text)).toContain(`${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`);
+    expect(server.store.objectName(ALICE, 'real-uid@example.com')).toBe('3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics');
+  });
+
+  it('takes a percent-encoded name as the same resource however it is escaped', async () => {
+    const event = calendar(undefined, 'spaced@example.com', ['SUMMARY:Spaced']);
+    expect((await dav('PUT', `${CAL}my%20event%C3%A9.ics`, event, { 'content-type': 'text/calendar' })).status).toBe(201);
+    expect(server.store.objectName(ALICE, 'spaced@example.com')).toBe('my event\u00e9.ics');
+    expect((await dav('GET', `${CAL}my%20event%c3%a9.ics`)).status).toBe(200);
+    const multiget = await report(`<C:calendar-multiget xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop><d:href>${CAL}my%20event%C3%A9.ics</d:href></C:calendar-multiget>`);
+    expect(multiget.text).toMatch(/<d:getetag>/);
+  });
+
+  it('refuses a UID that lives under another name with no-uid-conflict and that href, and a UID change under a name', async () => {
+    const event = calendar(undefined, 'real-uid@example.com', ['SUMMARY:Second copy']);
+    const conflict = await dav('PUT', `${CAL}another-name.ics`, event, { 'content-type': 'text/calendar' });
+    expect(conflict.status).toBe(403);
+    expect(conflict.text).toContain(`<c:no-uid-conflict><d:href>${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics</d:href></c:no-uid-conflict>`);
+    expect((await dav('GET', `${CAL}another-name.ics`)).status).toBe(404);
+    const changed = await dav('PUT', `${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`, calendar(undefined, 'new-uid@example.com', ['SUMMARY:x']), { 'content-type': 'text/calendar' });
+    expect(changed.status).toBe(403);
+    expect(changed.text).toContain('<c:valid-calendar-object-resource/>');
+    expect(server.store.getObject(ALICE, 'new-uid@example.com')).toBeUndefined();
+    expect(server.store.getObject(ALICE, 'real-uid@example.com')!.ics).toContain('SUMMARY:Named by the client');
+  });
+
+  it('names an event that came by mail after its UID, escaped for a URL', async () => {
+    await server.deliver(mail('carol@example.org', 'alice@example.com', 'inv-slash@example.org', invitation('room/7 booking@example.org', 'Slashed')), ['alice@example.com'], 'carol@example.org');
+    const name = server.store.objectName(ALICE, 'room/7 booking@example.org')!;
+    expect(name).not.toContain('/');
+    const got = await dav('GET', `${CAL}${encodeURIComponent(name)}`);
+    expect(got.status).toBe(200);
+    expect(got.text).toContain('SUMMARY:Slashed');
   });
 });
 

@@ -162,16 +162,18 @@ export function syncCollection(reply: FastifyReply, context: ReportContext, body
     for (const member of members) responses.push(propResponse(context, member, props));
   } else {
     const since = tokenSeq(tokenText);
-    const { latest, changes } = since === undefined ? { latest: -1, changes: [] } : store.objectChanges(owner, since);
-    // A token from the future (another store, a restored backup) is no valid token of this collection.
-    if (since === undefined || since > latest) return sendDavError(reply, 403, DAV, 'valid-sync-token', 'The sync token is not valid (any more); sync again without a token.');
+    const { latest, floor, changes } = since === undefined ? { latest: -1, floor: 0, changes: [] } : store.objectChanges(owner, since);
+    // A token from the future (another store, a restored backup) is no valid
+    // token of this collection; one older than the removals the log still
+    // remembers might miss one (RFC 6578 section 3.7).
+    if (since === undefined || since > latest || since < floor) return sendDavError(reply, 403, DAV, 'valid-sync-token', 'The sync token is not valid (any more); sync again without a token.');
     if (changes.length > MAX_RESULTS) return tooMany(reply);
     token = syncToken(latest);
     for (const change of changes) {
-      const href = hrefs.object(owner, change.uid);
+      const href = hrefs.object(owner, change.name);
       if (!href) continue;
       const object = change.deleted ? undefined : store.getObject(owner, change.uid);
-      responses.push(object ? propResponse(context, { target: { kind: 'object', owner, uid: change.uid }, href, object }, props) : statusResponse(href, 404));
+      responses.push(object ? propResponse(context, { target: { kind: 'object', owner, name: change.name }, href, object }, props) : statusResponse(href, 404));
     }
   }
   return sendMultistatus(reply, responses, textEl(DAV, 'sync-token', token));
