@@ -55,6 +55,18 @@ describe('discovery', () => {
     expect(answer.text).toMatch(/<d:propstat><d:prop><d:nope\/><\/d:prop><d:status>HTTP\/1.1 404 Not Found<\/d:status>/);
   });
 
+  it('calendar-user-address-set lists every address of the user: theirs and the aliases their preferences name', async () => {
+    const ask = () => dav('PROPFIND', '/dav/principals/alice%40example.com/', '<d:propfind xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><C:calendar-user-address-set/></d:prop></d:propfind>', { depth: '0' });
+    const addresses = (text: string) => hrefsOf(/<c:calendar-user-address-set>(.*)<\/c:calendar-user-address-set>/.exec(text)![1]!);
+    expect(addresses((await ask()).text)).toStrictEqual(['mailto:alice@example.com', '/dav/principals/alice%40example.com/']);
+    await server.store.transact(ALICE, (tx) => tx.setPref('sender_aliases', 'alice@example.com=alice.liddell@example.com,A.L@Example.com;carol@example.org=c@example.org'));
+    try {
+      expect(addresses((await ask()).text)).toStrictEqual(['mailto:alice@example.com', 'mailto:alice.liddell@example.com', 'mailto:a.l@example.com', '/dav/principals/alice%40example.com/']);
+    } finally {
+      await server.store.transact(ALICE, (tx) => tx.setPref('sender_aliases', null));
+    }
+  });
+
   it('refuses another person\'s principal and calendar', async () => {
     expect((await dav('PROPFIND', '/dav/principals/bob%40example.com/', '', { depth: '0' })).status).toBe(403);
     expect((await dav('GET', '/dav/calendars/bob%40example.com/calendar/seed-1%40example.org.ics')).status).toBe(403);
