@@ -94,6 +94,57 @@ describe('calendar-query', () => {
     expect([...data.matchAll(/RECURRENCE-ID:(\S+)/g)].map((m) => m[1])).toStrictEqual(['20261214T080000Z', '20261221T080000Z']);
   });
 
+  const zonedSeries = [
+    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN',
+    'BEGIN:VEVENT', 'UID:zoned@example.com', 'DTSTAMP:20261101T080000Z', 'SUMMARY:Zoned', 'DESCRIPTION:Long notes',
+    'DTSTART;TZID=Europe/Berlin:20270104T090000', 'DTEND;TZID=Europe/Berlin:20270104T100000', 'RRULE:FREQ=WEEKLY;COUNT=4', 'EXDATE;TZID=Europe/Berlin:20270118T090000',
+    'END:VEVENT',
+    // The second week moved to the afternoon.
+    'BEGIN:VEVENT', 'UID:zoned@example.com', 'DTSTAMP:20261101T080000Z', 'SUMMARY:Zoned (moved)', 'RECURRENCE-ID;TZID=Europe/Berlin:20270111T090000',
+    'DTSTART;TZID=Europe/Berlin:20270111T150000', 'DTEND;TZID=Europe/Berlin:20270111T160000', 'END:VEVENT',
+    'END:VCALENDAR', '',
+  ].join('\r\n');
+  const dataOf = (text: string) => [...text.matchAll(/<c:calendar-data>([^<]*)<\/c:calendar-data>/g)].map((m) => m[1]!.replace(/&#13;/g, '\r'));
+  const zonedQuery = (data: string) => query('<C:prop-filter name="UID"><C:text-match>zoned@</C:text-match></C:prop-filter>', data);
+
+  it('expands a zoned series with a moved instance and an exception: instances in UTC, each with its RECURRENCE-ID, no rules', async () => {
+    expect((await dav('PUT', `${CAL}zoned.ics`, zonedSeries, { 'content-type': 'text/calendar' })).status).toBe(201);
+    const [data] = dataOf((await zonedQuery('<C:calendar-data><C:expand start="20270101T000000Z" end="20270201T000000Z"/></C:calendar-data>')).text);
+    expect(data).not.toMatch(/RRULE|EXDATE|TZID|VTIMEZONE/);
+    const events = data!.split('BEGIN:VEVENT').slice(1).map((e) => ({
+      rid: /RECURRENCE-ID:(\S+)/.exec(e)?.[1], start: /DTSTART:(\S+)/.exec(e)?.[1], summary: /SUMMARY:([^\r]+)/.exec(e)?.[1],
+    }));
+    expect(events).toStrictEqual([
+      { rid: '20270104T080000Z', start: '20270104T080000Z', summary: 'Zoned' },
+      { rid: '20270111T080000Z', start: '20270111T140000Z', summary: 'Zoned (moved)' },
+      { rid: '20270125T080000Z', start: '20270125T080000Z', summary: 'Zoned' },
+    ]);
+  });
+
+  it('limit-recurrence-set keeps the master and only the overridden instances in the range', async () => {
+    const inside = dataOf((await zonedQuery('<C:calendar-data><C:limit-recurrence-set start="20270111T000000Z" end="20270112T000000Z"/></C:calendar-data>')).text)[0]!;
+    expect(inside.match(/BEGIN:VEVENT/g)).toHaveLength(2);
+    expect(inside).toContain('RRULE:FREQ=WEEKLY;COUNT=4');
+    const outside = dataOf((await zonedQuery('<C:calendar-data><C:limit-recurrence-set start="20270120T000000Z" end="20270201T000000Z"/></C:calendar-data>')).text)[0]!;
+    expect(outside.match(/BEGIN:VEVENT/g)).toHaveLength(1);
+    expect(outside).not.toContain('RECURRENCE-ID');
+  });
+
+  it('returns only the asked components and properties, a novalue property without its value', async () => {
+    const selection = '<C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT"><C:prop name="UID"/><C:prop name="SUMMARY"/><C:prop name="DESCRIPTION" novalue="yes"/></C:comp></C:comp></C:calendar-data>';
+    const [data] = dataOf((await zonedQuery(selection)).text);
+    const lines = data!.split('\r\n').filter(Boolean);
+    expect(lines).toStrictEqual([
+      'BEGIN:VCALENDAR', 'VERSION:2.0',
+      'BEGIN:VEVENT', 'UID:zoned@example.com', 'SUMMARY:Zoned', 'DESCRIPTION:', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:zoned@example.com', 'SUMMARY:Zoned (moved)', 'END:VEVENT',
+      'END:VCALENDAR',
+    ]);
+    const bad = await zonedQuery('<C:calendar-data><C:expand start="20270101T000000Z"/></C:calendar-data>');
+    expect(bad.status).toBe(400);
+    expect((await dav('DELETE', `${CAL}zoned.ics`)).status).toBe(204);
+  });
+
   it('refuses a filter that is not on VCALENDAR', async () => {
     const bad = await report('<C:calendar-query xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><C:filter><C:comp-filter name="VEVENT"/></C:filter></C:calendar-query>');
     expect(bad.status).toBe(403);

@@ -13,7 +13,8 @@ import { parseTarget, hrefs } from './paths.js';
 import { latestToken, syncToken, tokenSeq, type PropertyContext, type Resource } from './properties.js';
 import { propResponse, sendDavError, sendMultistatus, statusResponse } from './multistatus.js';
 import { findResource, membersOf } from './resources.js';
-import { expandedText, overlaps, rangeOf, type Range } from './time-range.js';
+import { overlaps, rangeOf, type Range } from './time-range.js';
+import { readDataRequest, shapedCalendarData } from './calendar-data.js';
 import { CALDAV, DAV, child, childrenOf, el, escapeXml, textEl, type Element } from './xml.js';
 
 /** More than any calendar a person keeps; a larger answer is refused, not cut silently. */
@@ -29,15 +30,17 @@ function askedProps(body: Element): Array<[string, string]> {
   return (child(body, DAV, 'prop')?.children ?? []).map((c) => [c.ns, c.name]);
 }
 
-/** calendar-data with <expand>: each answer's calendar-data is the expanded form. */
+/** calendar-data with expand, limit-recurrence-set or a selection of components and properties (calendar-data.ts). */
 function withExpansion(context: ReportContext, body: Element): ReportContext | 'bad' {
-  const data = child(child(body, DAV, 'prop'), CALDAV, 'calendar-data');
-  const expand = child(data, CALDAV, 'expand');
-  if (!expand) return context;
-  const range = rangeOf(expand.attrs);
-  if (!range || expand.attrs.start === undefined || expand.attrs.end === undefined) return 'bad';
+  const request = readDataRequest(child(child(body, DAV, 'prop'), CALDAV, 'calendar-data'));
+  if (request === 'bad') return 'bad';
+  if (!request) return context;
   const prefs = context.store.getPrefs(context.owner);
-  return { ...context, calendarData: (resource: Resource) => (resource.object ? expandedText(resource.object, prefs, range) : undefined) };
+  return { ...context, calendarData: (resource: Resource) => (resource.object ? shapedCalendarData(resource.object, prefs, request) : undefined) };
+}
+
+function badData(reply: FastifyReply): FastifyReply {
+  return reply.code(400).type('text/plain; charset=utf-8').send('The calendar-data element cannot be read: expand and limit-recurrence-set need a start and an end in UTC (20260101T000000Z), start before end; comp and prop need a name, the outer comp VCALENDAR.\n');
 }
 
 function tooMany(reply: FastifyReply): FastifyReply {
@@ -46,7 +49,7 @@ function tooMany(reply: FastifyReply): FastifyReply {
 
 export function multiget(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
   const expanded = withExpansion(context, body);
-  if (expanded === 'bad') return sendDavError(reply, 400, CALDAV, 'valid-filter', 'expand needs a start and an end in UTC.');
+  if (expanded === 'bad') return badData(reply);
   const props = askedProps(body);
   const hrefList = childrenOf(body, DAV, 'href').map((h) => h.text.trim());
   if (hrefList.length > MAX_RESULTS) return tooMany(reply);
@@ -115,7 +118,7 @@ export function calendarQuery(reply: FastifyReply, context: ReportContext, body:
   const filter = readFilter(child(body, CALDAV, 'filter'));
   if (filter === 'bad') return sendDavError(reply, 403, CALDAV, 'valid-filter', 'The filter must be a comp-filter on VCALENDAR, with VEVENT inside; times in UTC (20260101T000000Z).');
   const expanded = withExpansion(context, body);
-  if (expanded === 'bad') return sendDavError(reply, 400, CALDAV, 'valid-filter', 'expand needs a start and an end in UTC.');
+  if (expanded === 'bad') return badData(reply);
   if (filter === 'none') return sendMultistatus(reply, []);
   const props = askedProps(body);
   const responses: string[] = [];
@@ -151,6 +154,9 @@ export function syncCollection(reply: FastifyReply, context: ReportContext, body
   const level = child(body, DAV, 'sync-level')?.text.trim() ?? '1';
   if (level !== '1') return sendDavError(reply, 403, DAV, 'supported-report', 'Only sync-level 1 is supported: the calendar has no sub-collections.');
   const props = askedProps(body);
+  const shaped = withExpansion(context, body);
+  if (shaped === 'bad') return badData(reply);
+  context = shaped;
   const { store, owner } = context;
   const responses: string[] = [];
   let token: string;
