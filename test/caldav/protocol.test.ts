@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordScheduleStatus } from '../../src/agent/schedule-status-update.js';
+import { KEPT_REMOVALS } from '../../src/store/store.js';
 import { ALICE, BOB, NOW, calendar, invitation, mail, startDavServer, type DavServer } from './caldav-support.js';
 
 let server: DavServer;
@@ -270,6 +271,31 @@ describe('sync-collection', () => {
     expect(bad.status).toBe(403);
     expect(bad.text).toContain('<d:valid-sync-token/>');
     expect((await sync('http://elsewhere/token')).status).toBe(403);
+  });
+});
+
+describe('sync-collection after many removals', () => {
+  const sync = (token: string) => report(`<d:sync-collection xmlns:d="DAV:"><d:sync-token>${token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`);
+  const tokenOf = (text: string) => /<d:sync-token>([^<]*)<\/d:sync-token>/.exec(text)![1]!;
+
+  it(`answers a token older than the removals the log remembers (${KEPT_REMOVALS}) with valid-sync-token, so that the client starts again`, async () => {
+    const old = tokenOf((await sync('')).text);
+    const uids = Array.from({ length: KEPT_REMOVALS + 5 }, (_, i) => `short-lived-${i}@example.com`);
+    await server.store.transact(ALICE, (tx) => uids.forEach((uid) => tx.putObject({ uid, ics: calendar(undefined, uid, ['SUMMARY:x']) })));
+    await server.store.transact(ALICE, (tx) => uids.slice(0, 10).forEach((uid) => tx.deleteObject(uid)));
+    const mid = tokenOf((await sync('')).text);
+    await server.store.transact(ALICE, (tx) => uids.slice(10).forEach((uid) => tx.deleteObject(uid)));
+    const refused = await sync(old);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('<d:valid-sync-token/>');
+    // A token from after the forgotten removals gets the later ones, each as a 404.
+    const later = await sync(mid);
+    expect(later.status).toBe(207);
+    expect(later.text.match(/<d:status>HTTP\/1.1 404 Not Found<\/d:status>/g)).toHaveLength(uids.length - 10);
+    const fresh = await sync('');
+    expect(fresh.status).toBe(207);
+    const next = await sync(tokenOf(fresh.text));
+    expect([next.status, hrefsOf(next.text)]).toStrictEqual([207, []]);
   });
 });
 
