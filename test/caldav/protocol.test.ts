@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordScheduleStatus } from '../../src/agent/schedule-status-update.js';
 import { KEPT_REMOVALS } from '../../src/store/store.js';
+import { reportLimits } from '../../src/http/caldav/reports.js';
 import { ALICE, BOB, NOW, calendar, invitation, mail, startDavServer, type DavServer } from './caldav-support.js';
 
 let server: DavServer;
@@ -305,6 +306,24 @@ describe('safety', () => {
     const answer = await dav('PROPFIND', CAL, bomb, { depth: '0' });
     expect(answer.status).toBe(400);
     expect(answer.text).toContain('document type declaration');
+  });
+
+  it('refuses a REPORT whose answer would pass the result limit with 507 number-of-matches-within-limits', async () => {
+    const all = '<C:calendar-query xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>';
+    const count = hrefsOf((await report(all)).text).length;
+    expect(count).toBeGreaterThan(1);
+    const saved = reportLimits.maxResults;
+    reportLimits.maxResults = count - 1;
+    try {
+      for (const body of [all, '<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:prop><d:getetag/></d:prop></d:sync-collection>']) {
+        const refused = await report(body);
+        expect(refused.status).toBe(507);
+        expect(refused.text).toContain('<d:number-of-matches-within-limits/>');
+      }
+    } finally {
+      reportLimits.maxResults = saved;
+    }
+    expect((await report(all)).status).toBe(207);
   });
 
   it('refuses a body over the limit with 413, and asks for a password without one', async () => {

@@ -1,7 +1,7 @@
 // REPORTs on the calendar collection: calendar-multiget and calendar-query
 // (RFC 4791 sections 7.8 and 7.9), free-busy-query (section 7.10), and
 // sync-collection (RFC 6578 section 3.2). Every answer is bounded: a query
-// that would list more than MAX_RESULTS resources is answered 507 with
+// that would list more than reportLimits.maxResults resources is answered 507 with
 // DAV:number-of-matches-within-limits (RFC 4918 section 16) instead.
 
 import type { FastifyReply } from 'fastify';
@@ -17,8 +17,11 @@ import { overlaps, rangeOf, type Range } from './time-range.js';
 import { readDataRequest, shapedCalendarData } from './calendar-data.js';
 import { CALDAV, DAV, child, childrenOf, el, escapeXml, textEl, type Element } from './xml.js';
 
-/** More than any calendar a person keeps; a larger answer is refused, not cut silently. */
-export const MAX_RESULTS = 50_000;
+/**
+ * maxResults: more than any calendar a person keeps; a larger answer is
+ * refused, not cut silently. An object so that a test can lower it.
+ */
+export const reportLimits = { maxResults: 50_000 };
 
 interface ReportContext extends PropertyContext {
   store: Store;
@@ -44,7 +47,7 @@ function badData(reply: FastifyReply): FastifyReply {
 }
 
 function tooMany(reply: FastifyReply): FastifyReply {
-  return sendDavError(reply, 507, DAV, 'number-of-matches-within-limits', `The answer would list more than ${MAX_RESULTS} events; ask for a shorter time range.`);
+  return sendDavError(reply, 507, DAV, 'number-of-matches-within-limits', `The answer would list more than ${reportLimits.maxResults} events; ask for a shorter time range.`);
 }
 
 export function multiget(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
@@ -52,7 +55,7 @@ export function multiget(reply: FastifyReply, context: ReportContext, body: Elem
   if (expanded === 'bad') return badData(reply);
   const props = askedProps(body);
   const hrefList = childrenOf(body, DAV, 'href').map((h) => h.text.trim());
-  if (hrefList.length > MAX_RESULTS) return tooMany(reply);
+  if (hrefList.length > reportLimits.maxResults) return tooMany(reply);
   const responses = hrefList.map((href) => {
     const target = parseTarget(href);
     if (!target || target.kind !== 'object' || target.owner !== context.owner) return statusResponse(href, 404);
@@ -130,7 +133,7 @@ export function calendarQuery(reply: FastifyReply, context: ReportContext, body:
       keep = false; // an object that cannot be read matches no filter
     }
     if (!keep) continue;
-    if (responses.length >= MAX_RESULTS) return tooMany(reply);
+    if (responses.length >= reportLimits.maxResults) return tooMany(reply);
     responses.push(propResponse(expanded, member, props));
   }
   return sendMultistatus(reply, responses);
@@ -164,7 +167,7 @@ export function syncCollection(reply: FastifyReply, context: ReportContext, body
     token = latestToken(store, owner);
     const calendar = findResource(store, { kind: 'calendar', owner });
     const members = calendar ? membersOf(store, calendar) : [];
-    if (members.length > MAX_RESULTS) return tooMany(reply);
+    if (members.length > reportLimits.maxResults) return tooMany(reply);
     for (const member of members) responses.push(propResponse(context, member, props));
   } else {
     const since = tokenSeq(tokenText);
@@ -173,7 +176,7 @@ export function syncCollection(reply: FastifyReply, context: ReportContext, body
     // token of this collection; one older than the removals the log still
     // remembers might miss one (RFC 6578 section 3.7).
     if (since === undefined || since > latest || since < floor) return sendDavError(reply, 403, DAV, 'valid-sync-token', 'The sync token is not valid (any more); sync again without a token.');
-    if (changes.length > MAX_RESULTS) return tooMany(reply);
+    if (changes.length > reportLimits.maxResults) return tooMany(reply);
     token = syncToken(latest);
     for (const change of changes) {
       const href = hrefs.object(owner, change.name);
