@@ -9,10 +9,11 @@
 //   calendar-multiget fetches it. Only the two REPORTs are timed.
 // The incremental figure must not grow with the calendar: its answer comes
 // from the change log alone (src/store/lmdb-changes.ts; test/caldav/
-// sync-scale.test.ts counts the store reads). On a shared machine single
-// rounds scatter widely (5 to 90 ms seen under load, in both sizes), so the
-// figure is the best of 21 rounds, with the median beside it. Target: the
-// 50,000 figure at most 1.5x the 10,000 one, and under 50 ms.
+// sync-scale.test.ts counts the store reads). Both servers run at once and
+// the rounds take turns, so that both sizes see the same load; on a shared
+// machine single rounds still scatter widely (5 to 90 ms seen under load, in
+// both sizes), so the figure is the median of 21 rounds, with the best one
+// beside it. Target: the 50,000 figure at most 1.5x the 10,000 one.
 //
 // Events are written straight into the store (one transaction), as the
 // calendar of a user who has had them for years; the store then is closed
@@ -85,82 +86,105 @@ async function timed(work) {
   return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
 }
 
-/** Initial and incremental sync figures for a calendar of `count` events. */
-async function measure(count, env) {
+/** A server over a store of `count` events, with the password check paid. */
+async function calendarServer(count, env) {
   const dir = scratch('caldav');
-  try {
-    await fill(dir, count);
-    const server = await serve(dir, env);
-    const base = `http://127.0.0.1:${server.port}`;
-    try {
-      // The first request pays the password check (scrypt); later ones are remembered.
-      await dav(base, 'PROPFIND', CAL, '<d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/></d:prop></d:propfind>', { depth: '0' });
-      const initial = [];
-      const listing = [];
-      let token = '';
-      for (let r = 0; r < 3; r++) {
-        const sync = await timed(() => dav(base, 'REPORT', CAL, syncBody(''), { depth: '1' }));
-        const hrefs = hrefsOf(sync.value.text);
-        if (hrefs.length !== count) throw new Error(`the first sync listed ${hrefs.length} events, not ${count}`);
-        token = tokenOf(sync.value.text);
-        const fetched = await timed(async () => {
-          let events = 0;
-          for (let i = 0; i < hrefs.length; i += BATCH) events += hrefsOf((await dav(base, 'REPORT', CAL, multigetBody(hrefs.slice(i, i + BATCH)), { depth: '1' })).text).length;
-          return events;
-        });
-        if (fetched.value !== count) throw new Error(`the multigets brought ${fetched.value} events, not ${count}`);
-        listing.push(sync.ms);
-        initial.push(sync.ms + fetched.ms);
-      }
-      const incremental = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        // A client's change to one event, as it writes it (If-Match), scheduled by the agent.
-        const i = (r * 7919) % count;
-        const href = `${CAL}bench-${i}%40example.com.ics`;
-        const current = await fetch(base + href, { headers: { authorization: AUTH } });
-        const etag = current.headers.get('etag');
-        await current.text();
-        await dav(base, 'PUT', href, eventText(i, `Changed ${r}`), { 'content-type': 'text/calendar; charset=utf-8', 'if-match': etag });
-        const round = await timed(async () => {
-          const sync = await dav(base, 'REPORT', CAL, syncBody(token), { depth: '1' });
-          const hrefs = hrefsOf(sync.text);
-          const data = await dav(base, 'REPORT', CAL, multigetBody(hrefs), { depth: '1' });
-          return { hrefs, token: tokenOf(sync.text), changed: data.text.includes(`SUMMARY:Changed ${r}`) };
-        });
-        if (round.value.hrefs.length !== 1 || round.value.hrefs[0] !== href || !round.value.changed) throw new Error(`the incremental sync did not bring the one changed event: ${JSON.stringify(round.value.hrefs)}`);
-        token = round.value.token;
-        incremental.push(round.ms);
-      }
-      return { count, initialMs: median(initial), listingMs: median(listing), incrementalMs: Math.min(...incremental), incrementalMedianMs: median(incremental), initial, incremental };
-    } finally {
+  await fill(dir, count);
+  const server = await serve(dir, env);
+  const base = `http://127.0.0.1:${server.port}`;
+  // The first request pays the password check (scrypt); later ones are remembered.
+  await dav(base, 'PROPFIND', CAL, '<d:propfind xmlns:d="DAV:"><d:prop><d:sync-token/></d:prop></d:propfind>', { depth: '0' });
+  return {
+    count,
+    base,
+    token: '',
+    async stop() {
       const exited = new Promise((done) => server.child.once('exit', done));
       server.child.kill('SIGTERM');
       await exited;
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One initial sync: every href and ETag, then every event by multiget. */
+async function initialSync(calendar) {
+  const { base, count } = calendar;
+  const sync = await timed(() => dav(base, 'REPORT', CAL, syncBody(''), { depth: '1' }));
+  const hrefs = hrefsOf(sync.value.text);
+  if (hrefs.length !== count) throw new Error(`the first sync listed ${hrefs.length} events, not ${count}`);
+  calendar.token = tokenOf(sync.value.text);
+  const fetched = await timed(async () => {
+    let events = 0;
+    for (let i = 0; i < hrefs.length; i += BATCH) events += hrefsOf((await dav(base, 'REPORT', CAL, multigetBody(hrefs.slice(i, i + BATCH)), { depth: '1' })).text).length;
+    return events;
+  });
+  if (fetched.value !== count) throw new Error(`the multigets brought ${fetched.value} events, not ${count}`);
+  return { listingMs: sync.ms, totalMs: sync.ms + fetched.ms };
+}
+
+/** A client's change to one event (If-Match, scheduled by the agent), then the timed sync that brings it. */
+async function incrementalSync(calendar, round) {
+  const { base, count } = calendar;
+  const i = (round * 7919) % count;
+  const href = `${CAL}bench-${i}%40example.com.ics`;
+  const current = await fetch(base + href, { headers: { authorization: AUTH } });
+  const etag = current.headers.get('etag');
+  await current.text();
+  await dav(base, 'PUT', href, eventText(i, `Changed ${round}`), { 'content-type': 'text/calendar; charset=utf-8', 'if-match': etag });
+  const result = await timed(async () => {
+    const sync = await dav(base, 'REPORT', CAL, syncBody(calendar.token), { depth: '1' });
+    const hrefs = hrefsOf(sync.text);
+    const data = await dav(base, 'REPORT', CAL, multigetBody(hrefs), { depth: '1' });
+    return { hrefs, token: tokenOf(sync.text), changed: data.text.includes(`SUMMARY:Changed ${round}`) };
+  });
+  if (result.value.hrefs.length !== 1 || result.value.hrefs[0] !== href || !result.value.changed) throw new Error(`the incremental sync did not bring the one changed event: ${JSON.stringify(result.value.hrefs)}`);
+  calendar.token = result.value.token;
+  return result.ms;
 }
 
 export async function benchCalDav() {
   const env = { ...process.env, ITIP_AGENT_STORE: undefined };
-  const small = await measure(10_000, env);
-  const large = await measure(50_000, env);
-  const ratio = large.incrementalMs / small.incrementalMs;
-  const met = ratio <= 1.5 && large.incrementalMs < 50;
-  return [
-    { id: 'caldav-initial', name: 'caldav: initial sync, 10,000 events', figure: `${(small.initialMs / 1000).toFixed(2)} s`, floor: `${small.listingMs.toFixed(0)} ms of it the sync-collection`, ratio: null, target: '-', met: null, ...small },
-    { id: 'caldav-initial-50k', name: 'caldav: initial sync, 50,000 events', figure: `${(large.initialMs / 1000).toFixed(2)} s`, floor: `${large.listingMs.toFixed(0)} ms of it the sync-collection`, ratio: large.initialMs / small.initialMs, target: '-', met: null, ...large },
-    {
-      id: 'caldav-incremental',
-      name: 'caldav: sync after one change, 50,000 vs 10,000 events (best of 21)',
-      figure: `${large.incrementalMs.toFixed(1)} ms (median ${large.incrementalMedianMs.toFixed(1)})`,
-      floor: `${small.incrementalMs.toFixed(1)} ms (median ${small.incrementalMedianMs.toFixed(1)}) at 10,000`,
-      ratio,
-      target: '<= 1.5, < 50 ms',
-      met,
-      small: { incremental: small.incremental },
-      large: { incremental: large.incremental },
-    },
-  ];
+  const calendars = [];
+  try {
+    calendars.push(await calendarServer(10_000, env), await calendarServer(50_000, env));
+    const [small, large] = calendars;
+    const initial = { small: [], large: [] };
+    const incremental = { small: [], large: [] };
+    // In turns, so that both sizes see the same load on a shared machine.
+    for (let r = 0; r < 3; r++) {
+      initial.small.push(await initialSync(small));
+      initial.large.push(await initialSync(large));
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      incremental.small.push(await incrementalSync(small, r));
+      incremental.large.push(await incrementalSync(large, r));
+    }
+    const figures = (key) => ({
+      initialMs: median(initial[key].map((x) => x.totalMs)),
+      listingMs: median(initial[key].map((x) => x.listingMs)),
+      incrementalMs: median(incremental[key]),
+      incrementalBestMs: Math.min(...incremental[key]),
+      incremental: incremental[key],
+    });
+    const a = figures('small');
+    const b = figures('large');
+    const ratio = b.incrementalMs / a.incrementalMs;
+    return [
+      { id: 'caldav-initial', name: 'caldav: initial sync, 10,000 events', figure: `${(a.initialMs / 1000).toFixed(2)} s`, floor: `${a.listingMs.toFixed(0)} ms of it the sync-collection`, ratio: null, target: '-', met: null, ...a },
+      { id: 'caldav-initial-50k', name: 'caldav: initial sync, 50,000 events', figure: `${(b.initialMs / 1000).toFixed(2)} s`, floor: `${b.listingMs.toFixed(0)} ms of it the sync-collection`, ratio: b.initialMs / a.initialMs, target: '-', met: null, ...b },
+      {
+        id: 'caldav-incremental',
+        name: `caldav: sync after one change, 50,000 vs 10,000 events (median of ${ROUNDS})`,
+        figure: `${b.incrementalMs.toFixed(1)} ms (best ${b.incrementalBestMs.toFixed(1)})`,
+        floor: `${a.incrementalMs.toFixed(1)} ms (best ${a.incrementalBestMs.toFixed(1)}) at 10,000`,
+        ratio,
+        target: '<= 1.5',
+        met: ratio <= 1.5,
+        bestRatio: b.incrementalBestMs / a.incrementalBestMs,
+      },
+    ];
+  } finally {
+    for (const calendar of calendars) await calendar.stop();
+  }
 }

@@ -31,7 +31,7 @@
 // - caldav (bench/caldav.mjs): sync-collection over HTTP against `serve
 //   --http`: the initial sync of 10,000 and of 50,000 events (listing and
 //   multiget), and the sync after one change. Target: the latter flat, at
-//   most 1.5x from 10,000 to 50,000 events, and under 50 ms.
+//   most 1.5x from 10,000 to 50,000 events.
 //
 // Each figure is the median of repeated runs. `node bench/run.mjs pipe lmtp`
 // runs only the named benchmarks.
