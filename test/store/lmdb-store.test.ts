@@ -462,53 +462,6 @@ describe('LmdbStore folder', () => {
     await after.close();
   });
 
-  it('moves a format-6 store to the current format: every object named from its UID and logged, every older sync token refused', async () => {
-    const { dir, raw, db } = rawStore();
-    const ALICE = 'mailto:alice@example.org';
-    const BOB = 'mailto:bob@example.org';
-    const object = (uid: string) => ({ uid, ics: `BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:${uid}\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n` });
-    const odd = 'room/42@example.org';
-    await raw.transaction(() => {
-      const meta = raw.openDB<number, string>('meta', {});
-      meta.putSync('format', 6);
-      db('users').putSync(ALICE, { user: ALICE, role: 'person' });
-      db('users').putSync(BOB, { user: BOB, role: 'person' });
-      for (const uid of ['a@example.org', odd]) db('objects').putSync([ALICE, uid], object(uid));
-      // The change log as the earlier format 6 kept it, per UID; a client holds token 2.
-      db('object-changes').putSync([ALICE, 1], { uid: 'a@example.org', deleted: false });
-      db('object-changes').putSync([ALICE, 2], { uid: 'removed@example.org', deleted: true });
-      db('object-changes').putSync([ALICE, 'a@example.org'], 1);
-      db('object-changes').putSync([ALICE, 'removed@example.org'], 2);
-      meta.putSync('change-seq', 2);
-    });
-    await raw.close();
-
-    const store = new LmdbStore(dir);
-    try {
-      expect(store.objectName(ALICE, 'a@example.org')).toBe('a@example.org.ics');
-      const oddName = store.objectName(ALICE, odd)!;
-      expect(oddName).not.toContain('/');
-      expect(store.objectNamed(ALICE, oddName)).toBe(odd);
-      const log = store.objectChanges(ALICE, 2);
-      // Token 2 is older than the moved log: no changes, and the floor says so.
-      expect(log.changes).toStrictEqual([]);
-      expect(log.floor).toBeGreaterThan(2);
-      expect(log.latest).toBe(log.floor);
-      expect(store.objectChanges(BOB, 0)).toStrictEqual({ latest: log.floor, floor: log.floor, changes: [] });
-      // From the new token on, changes are logged as usual.
-      await store.transact(ALICE, (tx) => tx.deleteObject('a@example.org'));
-      expect(store.objectChanges(ALICE, log.latest).changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([
-        { uid: 'a@example.org', name: 'a@example.org.ics', deleted: true },
-      ]);
-    } finally {
-      await store.close();
-    }
-    const after = open({ path: dir, maxDbs: 32 });
-    expect([...after.getKeys()].filter((name) => typeof name === 'string')).not.toContain('object-changes');
-    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(7);
-    await after.close();
-  });
-
   // lmdb-js shares one environment per folder within a process, so this works.
   // Each instance reads from a snapshot that it renews once per event-loop turn
   // (its own commits renew it at once): the other instance's commit shows from
