@@ -28,6 +28,10 @@
 // - memory: peak RSS (VmHWM) of `serve` under the LMTP load. Target: 200 MB.
 // - web: server time to render the requests page of a user with 500 pending
 //   requests, seeded through the mail path (bench/web.mjs). Target: < 200 ms.
+// - caldav (bench/caldav.mjs): sync-collection over HTTP against `serve
+//   --http`: the initial sync of 10,000 and of 50,000 events (listing and
+//   multiget), and the sync after one change. Target: the latter flat, at
+//   most 1.5x from 10,000 to 50,000 events.
 //
 // Each figure is the median of repeated runs. `node bench/run.mjs pipe lmtp`
 // runs only the named benchmarks.
@@ -44,6 +48,7 @@ import { benchInProcess } from './in-process.mjs';
 import { lmtpPool } from './lmtp-client.mjs';
 import { benchFreeBusy, benchStoreGrowth } from './store-size.mjs';
 import { benchWeb } from './web.mjs';
+import { benchCalDav } from './caldav.mjs';
 
 // Every child runs with an empty configuration file: the machine's own
 // /etc/itip-agent/config.json must not change what is measured.
@@ -201,6 +206,7 @@ const IN_PROCESS = {
   engine: () => benchEngine(),
   'store-growth': (libs) => benchStoreGrowth(libs),
   freebusy: (libs) => benchFreeBusy(libs),
+  caldav: () => benchCalDav(),
   web: async (libs) => benchWeb({ ...libs, buildWebApp: (await dist('http/server.js')).buildWebApp, forgetReadEvents: (await dist('http/event-view.js')).forgetReadEvents, nowMs: NOW_MS }),
 };
 

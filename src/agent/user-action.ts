@@ -41,6 +41,8 @@ export interface ActionWork {
   action: UserAction;
   /** The entity tag of the version the user saw (objects --json, a CalDAV If-Match); absent: any. */
   ifMatch?: string;
+  /** For a put that makes a new object: its name, the CalDAV resource it was PUT to (UserTx.nameNewObject). */
+  name?: string;
 }
 
 export interface ActionResult {
@@ -130,6 +132,7 @@ export async function runUserAction(work: ActionWork, context: ActionContext): P
       if (role === undefined) {
         return { decided: result('refused', `${work.user} is no calendar user of this installation; nothing was changed`), queued: [] };
       }
+      if (work.name !== undefined && uid) tx.nameNewObject(uid, work.name);
       const decided = act(actionInput(tx, work, role, uid, now, policy));
       const queued: OutboxItem[] = [];
       // The core returns no change for a stale, refused or ignored action; what it returns applies as a whole.

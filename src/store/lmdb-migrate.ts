@@ -23,6 +23,14 @@
 // Formats 3 to 5 -> 6: the outbox's due index ('outbox-due', see StoreDbs),
 // made from the items in 'outbox', whose layout is the same in all of them.
 //
+// Formats 3 to 6 -> 7: object names and the change log per name
+// (lmdb-names.ts, lmdb-changes.ts). Every object gets the name made from its
+// UID, which is the URL that CalDAV gave it before, and one change record; a
+// format-6 store may hold the earlier change log per UID ('object-changes'),
+// which is dropped. The floor of every user is raised to the new records, so
+// a sync token handed out before is refused and its client syncs from the
+// start (RFC 6578 section 3.7) rather than miss a removal.
+//
 // The old databases are dropped once read.
 
 import type { Database, Key, RootDatabase } from 'lmdb';
@@ -31,9 +39,11 @@ import { keyPart } from './lmdb-keys.js';
 import { replacePeriods } from './lmdb-freebusy.js';
 import { setOthers } from './lmdb-others.js';
 import { outboxDueKey, type StoreDbs } from './lmdb-user-tx.js';
+import { noteChange, raiseFloor } from './lmdb-changes.js';
+import { bindName, freeName, nameOf } from './lmdb-names.js';
 
 /** The formats this version moves to its own. */
-export const MIGRATABLE_FORMATS: readonly number[] = [3, 4, 5];
+export const MIGRATABLE_FORMATS: readonly number[] = [3, 4, 5, 6];
 
 /**
  * Moves a store of a format in MIGRATABLE_FORMATS to `format`, in one write
@@ -58,6 +68,7 @@ export function migrate(root: RootDatabase, dbs: StoreDbs, format: number): void
     byUser: old<true>('journal-by-user'),
     seen: old<string>('seen-messages'),
   };
+  const changesByUid = old<unknown>('object-changes');
   root.transactionSync(() => {
     const found = dbs.meta.get('format');
     if (found === undefined || !MIGRATABLE_FORMATS.includes(found)) return;
@@ -84,11 +95,30 @@ export function migrate(root: RootDatabase, dbs: StoreDbs, format: number): void
     }
     for (const { key, value } of journal.seen?.getRange() ?? []) dbs.journal.putSync(key, value);
 
-    for (const { key, value } of dbs.outbox.getRange()) {
-      if (value.state === 'unprocessed') dbs.outboxDue.putSync(outboxDueKey(value, key as string), true);
+    if (found <= 5) {
+      for (const { key, value } of dbs.outbox.getRange()) {
+        if (value.state === 'unprocessed') dbs.outboxDue.putSync(outboxDueKey(value, key as string), true);
+      }
     }
 
-    for (const db of [...Object.values(from3), ...Object.values(from4), ...Object.values(journal)]) db?.dropSync();
+    nameObjects(dbs);
+
+    for (const db of [...Object.values(from3), ...Object.values(from4), ...Object.values(journal), changesByUid]) db?.dropSync();
     dbs.meta.putSync('format', format);
   });
+}
+
+/** Names every object and logs it (format 7), then refuses the tokens handed out before. */
+function nameObjects(dbs: StoreDbs): void {
+  const users = new Set<string>();
+  for (const userK of dbs.users.getKeys()) users.add(userK as string);
+  for (const { key, value } of dbs.objects.getRange()) {
+    const userK = (key as Key[])[0] as string;
+    users.add(userK);
+    if (nameOf(dbs.names, userK, value.uid) !== undefined) continue;
+    const name = freeName(dbs.names, userK, value.uid);
+    bindName(dbs.names, userK, value.uid, name);
+    noteChange(dbs, userK, { uid: value.uid, name, deleted: false });
+  }
+  for (const userK of users) raiseFloor(dbs, userK);
 }

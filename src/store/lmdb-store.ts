@@ -31,6 +31,7 @@ import { queryPeriods } from './lmdb-freebusy.js';
 import { commitFailure, observeCommits } from './lmdb-commit-failure.js';
 import { MIGRATABLE_FORMATS, migrate } from './lmdb-migrate.js';
 import { changesSince } from './lmdb-changes.js';
+import { nameOf, uidNamed } from './lmdb-names.js';
 import { queryOthers } from './lmdb-others.js';
 import { compareText, compareTime, instant, keyPart, valuesWithPrefix } from './lmdb-keys.js';
 import {
@@ -51,9 +52,11 @@ import {
  * 5: others' records hold their periods in compact form; the journal, its
  * per-user index and the marks of mails seen are one database.
  * 6: outbox items still to send are indexed by due time ('outbox-due').
- * Stores of formats 3 to 5 are moved to format 6 when opened (lmdb-migrate.ts).
+ * 7: objects have names ('object-names'), and their changes are logged per
+ * name, with a bounded number of removals ('object-log', 'object-tombstones').
+ * Stores of formats 3 to 6 are moved to format 7 when opened (lmdb-migrate.ts).
  */
-const FORMAT = 6;
+const FORMAT = 7;
 
 /** The initial map (address space, not disk) on POSIX; lmdb-js grows it when full. */
 const INITIAL_MAP_SIZE = 256 * 1024 * 1024;
@@ -115,7 +118,9 @@ export class LmdbStore implements Store {
         outboxByUser: db('outbox-by-user'),
         outboxDue: db('outbox-due'),
         journal: db('user-journal'),
-        changes: db('object-changes'),
+        changes: db('object-log'),
+        tombstones: db('object-tombstones'),
+        names: db('object-names'),
         sent: db('sent-messages'),
         meta,
       };
@@ -176,6 +181,14 @@ export class LmdbStore implements Store {
 
   objectChanges(user: string, since: number): ObjectChanges {
     return changesSince(this.dbs, keyPart(user), since);
+  }
+
+  objectName(user: string, uid: string): string | undefined {
+    return nameOf(this.dbs.names, keyPart(user), uid);
+  }
+
+  objectNamed(user: string, name: string): string | undefined {
+    return uidNamed(this.dbs.names, keyPart(user), name);
   }
 
   freeBusy(user: string, query: FreeBusyQuery = {}): Array<Period | OthersPeriod> {
@@ -306,9 +319,12 @@ export class LmdbStore implements Store {
     } else if (MIGRATABLE_FORMATS.includes(format)) {
       migrate(this.root, this.dbs, FORMAT);
     } else if (format !== FORMAT) {
+      const older = MIGRATABLE_FORMATS.slice(0, -1).join(', ') + ' and ' + MIGRATABLE_FORMATS[MIGRATABLE_FORMATS.length - 1];
+      const newer = typeof format === 'number' && format > FORMAT;
       throw new StoreFormatError(
-        `the store at ${this.dir} has format ${format}, and this version reads format ${FORMAT} (and moves formats ${MIGRATABLE_FORMATS.join(' and ')} to it); ` +
-          'run the version of itip-agent that wrote the store, or move the store aside and build a new one from saved mail with `itip-agent replay`',
+        `the store at ${this.dir} has format ${format}, and this version reads format ${FORMAT} (and moves formats ${older} to it); ` +
+          (newer ? 'a newer version of itip-agent wrote it, and nothing in it was changed: run that version again' : 'run the version of itip-agent that wrote the store') +
+          ', or move the store aside and build a new one from saved mail with `itip-agent replay`',
       );
     }
   }

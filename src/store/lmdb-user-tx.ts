@@ -25,6 +25,7 @@ import { parseInstant } from '../ical/times.js';
 import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
 import { removeOthers, replaceOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { noteChange, type ChangeRecord } from './lmdb-changes.js';
+import { bindName, freeName, nameOf, uidNamed, unbindName, type NameRecord } from './lmdb-names.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -73,14 +74,18 @@ export interface StoreDbs {
   journal: Database<JournalEntry | string, Key>;
   /** see lmdb-changes.ts */
   changes: Database<ChangeRecord, Key>;
+  /** see lmdb-changes.ts */
+  tombstones: Database<true, Key>;
+  /** see lmdb-names.ts */
+  names: Database<NameRecord, Key>;
   /**
    * [userK, messageIdK] -> the iTIP messages a user sent through the outgoing
-   * rule, for matching bounces. Added within format 6: a store written before
-   * has no such database, which reads as "nothing recorded", and an older
-   * version of the agent ignores it, so no format change was needed.
+   * rule, for matching bounces. A store of an earlier format has no such
+   * database, which reads as "nothing recorded", so the migration to format 7
+   * needs no step for it.
    */
   sent: Database<SentMessage, Key>;
-  /** 'format', 'journal-seq', 'period-uid-seq', 'change-seq' */
+  /** 'format', 'journal-seq', 'period-uid-seq', 'change-seq', and per user ['change-floor', userK], ['tombstones', userK] */
   meta: Database<number, Key>;
 }
 
@@ -89,6 +94,8 @@ const ROLES: readonly Role[] = ['person', 'resource'];
 export class LmdbUserTx implements UserTx {
   private readonly userK: string;
   private active = true;
+  /** Names asked for objects this transaction may create (nameNewObject). */
+  private readonly wishedNames = new Map<string, string>();
 
   constructor(
     private readonly dbs: StoreDbs,
@@ -138,7 +145,12 @@ export class LmdbUserTx implements UserTx {
   putObject(object: StoredObject): void {
     this.check();
     this.dbs.objects.putSync([this.userK, keyPart(object.uid)], object);
-    noteChange(this.dbs, this.userK, object.uid, false);
+    let name = nameOf(this.dbs.names, this.userK, object.uid);
+    if (name === undefined) {
+      name = freeName(this.dbs.names, this.userK, object.uid, this.wishedNames.get(object.uid));
+      bindName(this.dbs.names, this.userK, object.uid, name);
+    }
+    noteChange(this.dbs, this.userK, { uid: object.uid, name, deleted: false });
   }
 
   deleteObject(uid: string): void {
@@ -146,7 +158,26 @@ export class LmdbUserTx implements UserTx {
     const key = [this.userK, keyPart(uid)];
     if (this.dbs.objects.get(key) === undefined) return;
     this.dbs.objects.removeSync(key);
-    noteChange(this.dbs, this.userK, uid, true);
+    const name = unbindName(this.dbs.names, this.userK, uid);
+    if (name !== undefined) noteChange(this.dbs, this.userK, { uid, name, deleted: true });
+  }
+
+  objectName(uid: string): string | undefined {
+    this.check();
+    return nameOf(this.dbs.names, this.userK, uid);
+  }
+
+  objectNamed(name: string): string | undefined {
+    this.check();
+    return uidNamed(this.dbs.names, this.userK, name);
+  }
+
+  nameNewObject(uid: string, name: string): void {
+    this.check();
+    if (typeof name !== 'string' || name === '') throw new TypeError('an object name must not be empty');
+    const holder = uidNamed(this.dbs.names, this.userK, name);
+    if (holder !== undefined && holder !== uid) throw new Error(`the name ${JSON.stringify(name)} belongs to the object ${JSON.stringify(holder)}`);
+    this.wishedNames.set(uid, name);
   }
 
   setOwnPeriods(uid: string, periods: Period[]): void {

@@ -43,8 +43,25 @@ export interface UserTx {
   setPref(key: string, value: string | null): void;
 
   getObject(uid: string): StoredObject | undefined;
+  /**
+   * Stores the object. An object new to the user gets a name (its CalDAV
+   * resource name): the one nameNewObject asked for, else one made from its
+   * UID ("UID.ics" when the UID is plain enough for a URL). An existing object
+   * keeps its name.
+   */
   putObject(object: StoredObject): void;
+  /** Removes the object and frees its name. */
   deleteObject(uid: string): void;
+  /** The name of the UID's object; undefined when there is none. */
+  objectName(uid: string): string | undefined;
+  /** The UID of the object of that name; undefined when no object has it. */
+  objectNamed(name: string): string | undefined;
+  /**
+   * The name the UID's object gets if this transaction creates it (a CalDAV
+   * PUT to a new name, RFC 4791 section 5.3.2). Throws when another object
+   * has the name; no effect on an object that exists already.
+   */
+  nameNewObject(uid: string, name: string): void;
 
   /** Replaces all own periods of the UID. An empty list removes them. */
   setOwnPeriods(uid: string, periods: Period[]): void;
@@ -111,18 +128,29 @@ export class StoreCommitError extends Error {
   }
 }
 
-/** One entry of a user's object change log: the UID's latest change. */
+/** The removals each user's change log remembers at least (see Store.objectChanges). */
+export const KEPT_REMOVALS = 1000;
+
+/** One entry of a user's object change log: the latest change under one name. */
 export interface ObjectChange {
   seq: number;
   uid: string;
+  /** The object's name (see UserTx.putObject); a removal keeps the name it had. */
+  name: string;
   /** The object was removed (a tombstone). */
   deleted: boolean;
 }
 
 export interface ObjectChanges {
-  /** The seq of the user's latest change (0: none): the token of "now". */
+  /** The seq of the user's latest change, or the floor when that is later (0: none): the token of "now". */
   latest: number;
-  /** Changes after the asked seq, oldest first, one per UID (its latest). */
+  /**
+   * The oldest seq still answered: removals before it were forgotten (the log
+   * keeps a bounded number of them), so a `since` below it gets no changes
+   * and its holder must start again (RFC 6578 section 3.7).
+   */
+  floor: number;
+  /** Changes after the asked seq, oldest first, one per name (its latest). */
   changes: ObjectChange[];
 }
 
@@ -153,10 +181,15 @@ export interface Store {
    * The user's object changes after `since` (a seq from an earlier answer; 0:
    * all that are logged), read from the change log alone (CalDAV
    * sync-collection, RFC 6578). Every putObject and deleteObject of a UID
-   * that existed logs one, in the same transaction; a UID changed twice is
-   * listed once, at its latest change.
+   * that existed logs one, in the same transaction; a name changed twice is
+   * listed once, at its latest change. Each user's log keeps at least the
+   * latest KEPT_REMOVALS removals; forgetting older ones raises the floor.
    */
   objectChanges(user: string, since: number): ObjectChanges;
+  /** The name of the UID's object (see UserTx.putObject); undefined when there is none. */
+  objectName(user: string, uid: string): string | undefined;
+  /** The UID of the user's object of that name; undefined when no object has it. */
+  objectNamed(user: string, name: string): string | undefined;
 
   /** Own periods (or, with `others`, others' periods) overlapping the range, sorted by start. */
   freeBusy(user: string, query?: FreeBusyQuery): Array<Period | OthersPeriod>;

@@ -6,6 +6,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordScheduleStatus } from '../../src/agent/schedule-status-update.js';
+import { KEPT_REMOVALS } from '../../src/store/store.js';
+import { reportLimits } from '../../src/http/caldav/reports.js';
 import { ALICE, BOB, NOW, calendar, invitation, mail, startDavServer, type DavServer } from './caldav-support.js';
 
 let server: DavServer;
@@ -55,6 +57,18 @@ describe('discovery', () => {
     expect(answer.text).toMatch(/<d:propstat><d:prop><d:nope\/><\/d:prop><d:status>HTTP\/1.1 404 Not Found<\/d:status>/);
   });
 
+  it('calendar-user-address-set lists every address of the user: theirs and the aliases their preferences name', async () => {
+    const ask = () => dav('PROPFIND', '/dav/principals/alice%40example.com/', '<d:propfind xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><C:calendar-user-address-set/></d:prop></d:propfind>', { depth: '0' });
+    const addresses = (text: string) => hrefsOf(/<c:calendar-user-address-set>(.*)<\/c:calendar-user-address-set>/.exec(text)![1]!);
+    expect(addresses((await ask()).text)).toStrictEqual(['mailto:alice@example.com', '/dav/principals/alice%40example.com/']);
+    await server.store.transact(ALICE, (tx) => tx.setPref('sender_aliases', 'alice@example.com=alice.liddell@example.com,A.L@Example.com;carol@example.org=c@example.org'));
+    try {
+      expect(addresses((await ask()).text)).toStrictEqual(['mailto:alice@example.com', 'mailto:alice.liddell@example.com', 'mailto:a.l@example.com', '/dav/principals/alice%40example.com/']);
+    } finally {
+      await server.store.transact(ALICE, (tx) => tx.setPref('sender_aliases', null));
+    }
+  });
+
   it('refuses another person\'s principal and calendar', async () => {
     expect((await dav('PROPFIND', '/dav/principals/bob%40example.com/', '', { depth: '0' })).status).toBe(403);
     expect((await dav('GET', '/dav/calendars/bob%40example.com/calendar/seed-1%40example.org.ics')).status).toBe(403);
@@ -80,6 +94,57 @@ describe('calendar-query', () => {
     const data = /<c:calendar-data>([^<]*)<\/c:calendar-data>/.exec(expanded.text)![1]!.replace(/&#13;/g, '\r');
     expect(data).not.toContain('RRULE');
     expect([...data.matchAll(/RECURRENCE-ID:(\S+)/g)].map((m) => m[1])).toStrictEqual(['20261214T080000Z', '20261221T080000Z']);
+  });
+
+  const zonedSeries = [
+    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN',
+    'BEGIN:VEVENT', 'UID:zoned@example.com', 'DTSTAMP:20261101T080000Z', 'SUMMARY:Zoned', 'DESCRIPTION:Long notes',
+    'DTSTART;TZID=Europe/Berlin:20270104T090000', 'DTEND;TZID=Europe/Berlin:20270104T100000', 'RRULE:FREQ=WEEKLY;COUNT=4', 'EXDATE;TZID=Europe/Berlin:20270118T090000',
+    'END:VEVENT',
+    // The second week moved to the afternoon.
+    'BEGIN:VEVENT', 'UID:zoned@example.com', 'DTSTAMP:20261101T080000Z', 'SUMMARY:Zoned (moved)', 'RECURRENCE-ID;TZID=Europe/Berlin:20270111T090000',
+    'DTSTART;TZID=Europe/Berlin:20270111T150000', 'DTEND;TZID=Europe/Berlin:20270111T160000', 'END:VEVENT',
+    'END:VCALENDAR', '',
+  ].join('\r\n');
+  const dataOf = (text: string) => [...text.matchAll(/<c:calendar-data>([^<]*)<\/c:calendar-data>/g)].map((m) => m[1]!.replace(/&#13;/g, '\r'));
+  const zonedQuery = (data: string) => query('<C:prop-filter name="UID"><C:text-match>zoned@</C:text-match></C:prop-filter>', data);
+
+  it('expands a zoned series with a moved instance and an exception: instances in UTC, each with its RECURRENCE-ID, no rules', async () => {
+    expect((await dav('PUT', `${CAL}zoned.ics`, zonedSeries, { 'content-type': 'text/calendar' })).status).toBe(201);
+    const [data] = dataOf((await zonedQuery('<C:calendar-data><C:expand start="20270101T000000Z" end="20270201T000000Z"/></C:calendar-data>')).text);
+    expect(data).not.toMatch(/RRULE|EXDATE|TZID|VTIMEZONE/);
+    const events = data!.split('BEGIN:VEVENT').slice(1).map((e) => ({
+      rid: /RECURRENCE-ID:(\S+)/.exec(e)?.[1], start: /DTSTART:(\S+)/.exec(e)?.[1], summary: /SUMMARY:([^\r]+)/.exec(e)?.[1],
+    }));
+    expect(events).toStrictEqual([
+      { rid: '20270104T080000Z', start: '20270104T080000Z', summary: 'Zoned' },
+      { rid: '20270111T080000Z', start: '20270111T140000Z', summary: 'Zoned (moved)' },
+      { rid: '20270125T080000Z', start: '20270125T080000Z', summary: 'Zoned' },
+    ]);
+  });
+
+  it('limit-recurrence-set keeps the master and only the overridden instances in the range', async () => {
+    const inside = dataOf((await zonedQuery('<C:calendar-data><C:limit-recurrence-set start="20270111T000000Z" end="20270112T000000Z"/></C:calendar-data>')).text)[0]!;
+    expect(inside.match(/BEGIN:VEVENT/g)).toHaveLength(2);
+    expect(inside).toContain('RRULE:FREQ=WEEKLY;COUNT=4');
+    const outside = dataOf((await zonedQuery('<C:calendar-data><C:limit-recurrence-set start="20270120T000000Z" end="20270201T000000Z"/></C:calendar-data>')).text)[0]!;
+    expect(outside.match(/BEGIN:VEVENT/g)).toHaveLength(1);
+    expect(outside).not.toContain('RECURRENCE-ID');
+  });
+
+  it('returns only the asked components and properties, a novalue property without its value', async () => {
+    const selection = '<C:calendar-data><C:comp name="VCALENDAR"><C:prop name="VERSION"/><C:comp name="VEVENT"><C:prop name="UID"/><C:prop name="SUMMARY"/><C:prop name="DESCRIPTION" novalue="yes"/></C:comp></C:comp></C:calendar-data>';
+    const [data] = dataOf((await zonedQuery(selection)).text);
+    const lines = data!.split('\r\n').filter(Boolean);
+    expect(lines).toStrictEqual([
+      'BEGIN:VCALENDAR', 'VERSION:2.0',
+      'BEGIN:VEVENT', 'UID:zoned@example.com', 'SUMMARY:Zoned', 'DESCRIPTION:', 'END:VEVENT',
+      'BEGIN:VEVENT', 'UID:zoned@example.com', 'SUMMARY:Zoned (moved)', 'END:VEVENT',
+      'END:VCALENDAR',
+    ]);
+    const bad = await zonedQuery('<C:calendar-data><C:expand start="20270101T000000Z"/></C:calendar-data>');
+    expect(bad.status).toBe(400);
+    expect((await dav('DELETE', `${CAL}zoned.ics`)).status).toBe(204);
   });
 
   it('refuses a filter that is not on VCALENDAR', async () => {
@@ -145,12 +210,51 @@ describe('scheduling', () => {
     expect(hrefsOf(changes.text)).toStrictEqual([`${CAL}agents%40example.com.ics`]);
     expect(changes.text.replace(/&#13;\n[ \t]/g, '')).toMatch(/ATTENDEE;[^\n]*SCHEDULE-STATUS=1\.2[^\n]*:mailto:erin@example\.net/);
   });
+});
 
-  it('refuses an event stored under another name than its UID', async () => {
-    const answer = await dav('PUT', `${CAL}other-name.ics`, calendar(undefined, 'real-uid@example.com', ['SUMMARY:x']), { 'content-type': 'text/calendar' });
-    expect(answer.status).toBe(403);
-    expect(answer.text).toContain('<c:no-uid-conflict/>');
-    expect(server.store.getObject(ALICE, 'real-uid@example.com')).toBeUndefined();
+describe('resource names', () => {
+  it('keeps an event under the name the client gave it, whatever its UID', async () => {
+    const event = calendar(undefined, 'real-uid@example.com', ['SUMMARY:Named by the client']);
+    const put = await dav('PUT', `${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`, event, { 'content-type': 'text/calendar' });
+    expect(put.status).toBe(201);
+    const got = await dav('GET', `${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`);
+    expect([got.status, got.headers.get('etag')]).toStrictEqual([200, put.headers.get('etag')]);
+    expect(got.text).toContain('UID:real-uid@example.com');
+    expect((await dav('GET', `${CAL}real-uid%40example.com.ics`)).status).toBe(404);
+    const listing = await dav('PROPFIND', CAL, '<d:propfind xmlns:d="DAV:"><d:prop><d:getetag/></d:prop></d:propfind>', { depth: '1' });
+    expect(hrefsOf(listing.text)).toContain(`${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`);
+    expect(server.store.objectName(ALICE, 'real-uid@example.com')).toBe('3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics');
+  });
+
+  it('takes a percent-encoded name as the same resource however it is escaped', async () => {
+    const event = calendar(undefined, 'spaced@example.com', ['SUMMARY:Spaced']);
+    expect((await dav('PUT', `${CAL}my%20event%C3%A9.ics`, event, { 'content-type': 'text/calendar' })).status).toBe(201);
+    expect(server.store.objectName(ALICE, 'spaced@example.com')).toBe('my event\u00e9.ics');
+    expect((await dav('GET', `${CAL}my%20event%c3%a9.ics`)).status).toBe(200);
+    const multiget = await report(`<C:calendar-multiget xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop><d:href>${CAL}my%20event%C3%A9.ics</d:href></C:calendar-multiget>`);
+    expect(multiget.text).toMatch(/<d:getetag>/);
+  });
+
+  it('refuses a UID that lives under another name with no-uid-conflict and that href, and a UID change under a name', async () => {
+    const event = calendar(undefined, 'real-uid@example.com', ['SUMMARY:Second copy']);
+    const conflict = await dav('PUT', `${CAL}another-name.ics`, event, { 'content-type': 'text/calendar' });
+    expect(conflict.status).toBe(403);
+    expect(conflict.text).toContain(`<c:no-uid-conflict><d:href>${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics</d:href></c:no-uid-conflict>`);
+    expect((await dav('GET', `${CAL}another-name.ics`)).status).toBe(404);
+    const changed = await dav('PUT', `${CAL}3F2504E0-4F89-11D3-9A0C-0305E82C3301.ics`, calendar(undefined, 'new-uid@example.com', ['SUMMARY:x']), { 'content-type': 'text/calendar' });
+    expect(changed.status).toBe(403);
+    expect(changed.text).toContain('<c:valid-calendar-object-resource/>');
+    expect(server.store.getObject(ALICE, 'new-uid@example.com')).toBeUndefined();
+    expect(server.store.getObject(ALICE, 'real-uid@example.com')!.ics).toContain('SUMMARY:Named by the client');
+  });
+
+  it('names an event that came by mail after its UID, escaped for a URL', async () => {
+    await server.deliver(mail('carol@example.org', 'alice@example.com', 'inv-slash@example.org', invitation('room/7 booking@example.org', 'Slashed')), ['alice@example.com'], 'carol@example.org');
+    const name = server.store.objectName(ALICE, 'room/7 booking@example.org')!;
+    expect(name).not.toContain('/');
+    const got = await dav('GET', `${CAL}${encodeURIComponent(name)}`);
+    expect(got.status).toBe(200);
+    expect(got.text).toContain('SUMMARY:Slashed');
   });
 });
 
@@ -171,12 +275,55 @@ describe('sync-collection', () => {
   });
 });
 
+describe('sync-collection after many removals', () => {
+  const sync = (token: string) => report(`<d:sync-collection xmlns:d="DAV:"><d:sync-token>${token}</d:sync-token><d:sync-level>1</d:sync-level><d:prop><d:getetag/></d:prop></d:sync-collection>`);
+  const tokenOf = (text: string) => /<d:sync-token>([^<]*)<\/d:sync-token>/.exec(text)![1]!;
+
+  it(`answers a token older than the removals the log remembers (${KEPT_REMOVALS}) with valid-sync-token, so that the client starts again`, async () => {
+    const old = tokenOf((await sync('')).text);
+    const uids = Array.from({ length: KEPT_REMOVALS + 5 }, (_, i) => `short-lived-${i}@example.com`);
+    await server.store.transact(ALICE, (tx) => uids.forEach((uid) => tx.putObject({ uid, ics: calendar(undefined, uid, ['SUMMARY:x']) })));
+    await server.store.transact(ALICE, (tx) => uids.slice(0, 10).forEach((uid) => tx.deleteObject(uid)));
+    const mid = tokenOf((await sync('')).text);
+    await server.store.transact(ALICE, (tx) => uids.slice(10).forEach((uid) => tx.deleteObject(uid)));
+    const refused = await sync(old);
+    expect(refused.status).toBe(403);
+    expect(refused.text).toContain('<d:valid-sync-token/>');
+    // A token from after the forgotten removals gets the later ones, each as a 404.
+    const later = await sync(mid);
+    expect(later.status).toBe(207);
+    expect(later.text.match(/<d:status>HTTP\/1.1 404 Not Found<\/d:status>/g)).toHaveLength(uids.length - 10);
+    const fresh = await sync('');
+    expect(fresh.status).toBe(207);
+    const next = await sync(tokenOf(fresh.text));
+    expect([next.status, hrefsOf(next.text)]).toStrictEqual([207, []]);
+  });
+});
+
 describe('safety', () => {
   it('refuses a body with a DTD, and does not expand entities', async () => {
     const bomb = '<?xml version="1.0"?><!DOCTYPE d [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]><d:propfind xmlns:d="DAV:"><d:prop><d:displayname/></d:prop></d:propfind>';
     const answer = await dav('PROPFIND', CAL, bomb, { depth: '0' });
     expect(answer.status).toBe(400);
     expect(answer.text).toContain('document type declaration');
+  });
+
+  it('refuses a REPORT whose answer would pass the result limit with 507 number-of-matches-within-limits', async () => {
+    const all = '<C:calendar-query xmlns:d="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav"><d:prop><d:getetag/></d:prop><C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter></C:calendar-query>';
+    const count = hrefsOf((await report(all)).text).length;
+    expect(count).toBeGreaterThan(1);
+    const saved = reportLimits.maxResults;
+    reportLimits.maxResults = count - 1;
+    try {
+      for (const body of [all, '<d:sync-collection xmlns:d="DAV:"><d:sync-token/><d:prop><d:getetag/></d:prop></d:sync-collection>']) {
+        const refused = await report(body);
+        expect(refused.status).toBe(507);
+        expect(refused.text).toContain('<d:number-of-matches-within-limits/>');
+      }
+    } finally {
+      reportLimits.maxResults = saved;
+    }
+    expect((await report(all)).status).toBe(207);
   });
 
   it('refuses a body over the limit with 413, and asks for a password without one', async () => {

@@ -1,8 +1,10 @@
 // CalDAV with Debian's python3-caldav against `itip-agent serve --http` (the
-// built program, a child process): discovery, the calendar and its events,
+// built program, a child process): discovery, the calendar and its events and
+// properties, creating an event with an attendee (a REQUEST is queued),
 // accepting an invitation by writing back the attendee's copy (the agent
-// queues the REPLY, RFC 6638 section 3.2), and a sync that shows an
-// invitation which came by mail after the previous sync.
+// queues the REPLY, RFC 6638 section 3.2), an event under a name of the
+// client's own, a stale change refused with 412, a removal (a CANCEL), and a
+// sync that shows an invitation which came by mail after the previous sync.
 
 import { ensurePackages } from '../integration/servers.js';
 import { execFile } from 'node:child_process';
@@ -15,7 +17,7 @@ import { LmdbStore } from '../../src/store/lmdb-store.js';
 import { startServeChild, type ServeChild } from '../http/serve-child.js';
 import { writePasswords } from '../http/web-support.js';
 import { NOW, ROOT, tempDir } from '../cli/run-cli.js';
-import { ALICE, invitation, mail } from './caldav-support.js';
+import { ALICE, calendar, invitation, mail } from './caldav-support.js';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = join(ROOT, 'test/caldav/python-client.py');
@@ -70,9 +72,45 @@ describe('python3-caldav against serve --http', () => {
     expect(replies[0]!.ics).toContain('PARTSTAT=ACCEPTED');
   }, 60_000);
 
+  it('reads the calendar user addresses, the component set and getctag', async () => {
+    const props = await client('props');
+    expect(props.addresses).toStrictEqual(['mailto:alice@example.com', '/dav/principals/alice%40example.com/']);
+    expect(props.components).toStrictEqual(['VEVENT']);
+    expect(props.ctag).toBe(props.token);
+  }, 60_000);
+
+  it('creates an event with an attendee: stored, and a REQUEST waits in the outbox; a stale change is refused with 412; a removal sends a CANCEL', async () => {
+    const event = calendar(undefined, 'py-new@example.com', ['SUMMARY:From Python', 'SEQUENCE:0', 'ORGANIZER:mailto:alice@example.com',
+      'ATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.com', 'ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:dave@example.net'], ['DTSTART:20261204T090000Z', 'DTEND:20261204T100000Z']);
+    await client('create', event);
+    expect(store.getObject(ALICE, 'py-new@example.com')?.ics).toContain('SUMMARY:From Python');
+    const sent = () => store.listOutbox(ALICE).filter((item) => item.uid === 'py-new@example.com').map((item) => ({ method: item.method, to: item.to }));
+    expect(sent()).toStrictEqual([{ method: 'REQUEST', to: ['mailto:dave@example.net'] }]);
+    const before = store.getObject(ALICE, 'py-new@example.com');
+    expect((await client('update-stale', 'py-new@example.com')).status).toBe(412);
+    expect(store.getObject(ALICE, 'py-new@example.com')).toStrictEqual(before);
+    await client('delete', 'py-new@example.com');
+    expect(store.getObject(ALICE, 'py-new@example.com')).toBeUndefined();
+    // Both are made at the same (fixed) time: their order is by id.
+    expect(sent().sort((a, b) => a.method.localeCompare(b.method))).toStrictEqual([{ method: 'CANCEL', to: ['mailto:dave@example.net'] }, { method: 'REQUEST', to: ['mailto:dave@example.net'] }]);
+  }, 60_000);
+
+  it('stores an event under a name of its own, finds it by UID and lists it under that name', async () => {
+    const event = calendar(undefined, 'py-named@example.com', ['SUMMARY:Named'], ['DTSTART:20261205T090000Z', 'DTEND:20261205T100000Z']);
+    const named = await client('create-named', `6B29FC40-CA47-1067-B31D-00DD010662DA.ics|${event}`);
+    const url = `${base}/dav/calendars/alice%40example.com/calendar/6B29FC40-CA47-1067-B31D-00DD010662DA.ics`;
+    expect(named.url).toBe(url);
+    expect(named.found).toBe(url);
+    expect(named.listed).toContain(url);
+    expect(store.objectName(ALICE, 'py-named@example.com')).toBe('6B29FC40-CA47-1067-B31D-00DD010662DA.ics');
+  }, 60_000);
+
   it('syncs: after an invitation arrives by mail, the next sync brings it and nothing else', async () => {
     const first = await client('sync');
-    expect((first.objects as Array<{ url: string }>).map((o) => o.url)).toStrictEqual([`${base}/dav/calendars/alice%40example.com/calendar/pyseed-1%40example.org.ics`]);
+    expect((first.objects as Array<{ url: string }>).map((o) => o.url)).toStrictEqual([
+      `${base}/dav/calendars/alice%40example.com/calendar/6B29FC40-CA47-1067-B31D-00DD010662DA.ics`,
+      `${base}/dav/calendars/alice%40example.com/calendar/pyseed-1%40example.org.ics`,
+    ]);
     await deliver('pymail-2@example.org', 'Came by mail', 'py2@example.org');
     const second = await client('sync', first.token as string);
     expect((second.objects as Array<{ url: string; data: string }>).map((o) => o.url)).toStrictEqual([`${base}/dav/calendars/alice%40example.com/calendar/pymail-2%40example.org.ics`]);

@@ -5,6 +5,13 @@ import json
 import sys
 
 import caldav
+from caldav.elements.base import ValuedBaseElement
+
+
+class GetCTag(ValuedBaseElement):
+    # Apple's collection tag, which the library knows no class for.
+    tag = "{http://calendarserver.org/ns/}getctag"
+
 
 url, user, password, step = sys.argv[1:5]
 arg = sys.argv[5] if len(sys.argv) > 5 else None
@@ -33,5 +40,33 @@ elif step == "sync":
         "token": collection.sync_token,
         "objects": sorted([{"url": str(o.url), "data": o.data} for o in collection], key=lambda o: o["url"]),
     }))
+elif step == "props":
+    print(json.dumps({
+        "addresses": principal.calendar_user_address_set(),
+        "components": calendar.get_supported_components(),
+        "ctag": calendar.get_property(GetCTag()),
+        "token": calendar.objects_by_sync_token(load_objects=False).sync_token,
+    }))
+elif step == "create":
+    # ARG: the calendar text; stored under the name the library makes from the UID.
+    event = calendar.save_event(arg)
+    print(json.dumps({"url": str(event.url)}))
+elif step == "create-named":
+    # ARG: "NAME|calendar text": stored under a name of the client's own.
+    name, data = arg.split("|", 1)
+    event = caldav.Event(client=client, url=calendar.url.join(name), data=data, parent=calendar)
+    event.save()
+    found = calendar.event_by_uid(event.icalendar_component["uid"])
+    print(json.dumps({"url": str(event.url), "found": str(found.url), "listed": sorted(str(e.url) for e in calendar.events())}))
+elif step == "update-stale":
+    # ARG: the UID; the client sends its change with an entity tag that is not the current one.
+    event = calendar.event_by_uid(arg)
+    body = event.data.replace("SUMMARY:", "SUMMARY:Stale ")
+    response = client.put(str(event.url), body, {"Content-Type": "text/calendar; charset=utf-8", "If-Match": '"not-the-current-one"'})
+    print(json.dumps({"status": response.status}))
+elif step == "delete":
+    event = calendar.event_by_uid(arg)
+    event.delete()
+    print(json.dumps({"url": str(event.url)}))
 else:
     raise SystemExit("unknown step " + step)

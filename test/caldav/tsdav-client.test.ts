@@ -1,7 +1,9 @@
 // CalDAV with a real client library (tsdav): discovery from the base URL, the
 // calendar and its events, and writes that the agent schedules (RFC 6638):
 // a new event with attendees queues a REQUEST, a stale ETag is refused with
-// 412, a removal queues a CANCEL.
+// 412, a removal queues a CANCEL, an accepted invitation a REPLY (none with
+// Schedule-Reply: F), SCHEDULE-AGENT=CLIENT is left to the client; an event
+// under a name of the client's own (not its UID) goes through the whole round.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DAVClient, calendarMultiGet } from 'tsdav';
@@ -121,5 +123,88 @@ describe('tsdav against the agent', () => {
     expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic /);
     const other = await fetch(`${server.base}/dav/calendars/bob%40example.com/calendar/`, { method: 'PROPFIND', headers: { authorization: `Basic ${Buffer.from('alice@example.com:wonderland').toString('base64')}`, depth: '1' } });
     expect(other.status).toBe(403);
+  });
+});
+
+describe('tsdav: names, scheduling headers and collection properties', () => {
+  const AS_ALICE = { headers: AUTH };
+  const calendarUrl = () => `${server.base}/dav/calendars/alice%40example.com/calendar/`;
+  const sync = async (cal: Awaited<ReturnType<DAVClient['fetchCalendars']>>[number], objects: Awaited<ReturnType<DAVClient['fetchCalendarObjects']>>) =>
+    client.smartCollectionSync({ collection: { ...cal, objects, objectMultiGet: (params: Parameters<typeof calendarMultiGet>[0]) => calendarMultiGet({ ...params, headers: { ...params.headers, ...AUTH } }) }, method: 'webdav', detailedResult: true });
+
+  it('reads getctag, the component set and every calendar user address', async () => {
+    const [cal] = await client.fetchCalendars();
+    expect(cal!.ctag).toBe(cal!.syncToken);
+    expect(cal!.components).toStrictEqual(['VEVENT']);
+    await server.store.transact(ALICE, (tx) => tx.setPref('sender_aliases', 'alice@example.com=alice.liddell@example.com'));
+    try {
+      const addresses = await client.fetchCalendarUserAddresses({ account: client.account! });
+      expect(addresses).toStrictEqual(['mailto:alice@example.com', 'mailto:alice.liddell@example.com', '/dav/principals/alice%40example.com/']);
+    } finally {
+      await server.store.transact(ALICE, (tx) => tx.setPref('sender_aliases', null));
+    }
+  });
+
+  it('takes an event under a name that is not its UID through create, list, sync, update and delete', async () => {
+    const name = 'E3B0C442-98FC-1C14-9AFB-F4C8996FB924.ics';
+    const url = calendarUrl() + name;
+    const uid = 'tsdav-named@example.com';
+    const [cal] = await client.fetchCalendars();
+    let objects = await client.fetchCalendarObjects({ calendar: cal! });
+    const event = calendar(undefined, uid, ['SUMMARY:Own name', 'SEQUENCE:0'], ['DTSTART:20261210T090000Z', 'DTEND:20261210T100000Z']);
+    const created = await client.createCalendarObject({ calendar: cal!, filename: name, iCalString: event });
+    expect(created.status).toBe(201);
+
+    let synced = await sync(cal!, objects);
+    expect(synced.objects.created.map((o) => o.url)).toStrictEqual([url]);
+    expect(synced.objects.created[0]!.data).toContain(`UID:${uid}`);
+    const listed = (await client.fetchCalendarObjects({ calendar: cal! })).find((o) => o.url === url);
+    expect(listed?.etag).toBe(created.headers.get('etag'));
+
+    objects = await client.fetchCalendarObjects({ calendar: cal! });
+    const [current] = await client.fetchCalendarObjects({ calendar: cal!, objectUrls: [url] });
+    const updated = await client.updateCalendarObject({ calendarObject: { ...current!, data: event.replace('SUMMARY:Own name', 'SUMMARY:Renamed').replace('SEQUENCE:0', 'SEQUENCE:1') } });
+    expect(updated.status).toBe(204);
+    const [{ syncToken: tokenAfterUpdate }] = await client.fetchCalendars();
+    synced = await sync(cal!, objects);
+    expect(synced.objects.updated.map((o) => o.url)).toStrictEqual([url]);
+    expect(synced.objects.updated[0]!.data).toContain('SUMMARY:Renamed');
+    expect(server.store.objectName(ALICE, uid)).toBe(name);
+
+    objects = await client.fetchCalendarObjects({ calendar: cal! });
+    const [latest] = await client.fetchCalendarObjects({ calendar: cal!, objectUrls: [url] });
+    expect((await client.deleteCalendarObject({ calendarObject: latest! })).status).toBe(204);
+    synced = await sync({ ...cal!, syncToken: tokenAfterUpdate }, objects);
+    expect(synced.objects.deleted.map((o) => o.url)).toStrictEqual([url]);
+    expect(server.store.getObject(ALICE, uid)).toBeUndefined();
+  });
+
+  it('accepts an invitation by writing back the attendee copy: a REPLY to the organizer waits in the outbox', async () => {
+    await server.deliver(mail('carol@example.org', 'alice@example.com', 'inv-ts3@example.org', invitation('ts-accept@example.org', 'To accept')), ['alice@example.com'], 'carol@example.org');
+    const [cal] = await client.fetchCalendars();
+    const [invite] = await client.fetchCalendarObjects({ calendar: cal!, objectUrls: [calendarUrl() + 'ts-accept%40example.org.ics'] });
+    const accepted = invite!.data.replace('PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:alice@example.com', 'PARTSTAT=ACCEPTED:mailto:alice@example.com');
+    expect((await client.updateCalendarObject({ calendarObject: { ...invite!, data: accepted } })).status).toBe(204);
+    const replies = server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-accept@example.org');
+    expect(replies.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REPLY', to: ['mailto:carol@example.org'] }]);
+    expect(replies[0]!.ics).toContain('PARTSTAT=ACCEPTED:mailto:alice@example.com');
+  });
+
+  it('removes an invitation with Schedule-Reply: F without a REPLY', async () => {
+    await server.deliver(mail('carol@example.org', 'alice@example.com', 'inv-ts4@example.org', invitation('ts-quiet@example.org', 'Quietly gone')), ['alice@example.com'], 'carol@example.org');
+    const [cal] = await client.fetchCalendars();
+    const [invite] = await client.fetchCalendarObjects({ calendar: cal!, objectUrls: [calendarUrl() + 'ts-quiet%40example.org.ics'] });
+    expect((await client.deleteCalendarObject({ calendarObject: invite!, headers: { ...AS_ALICE.headers, 'Schedule-Reply': 'F' } })).status).toBe(204);
+    expect(server.store.getObject(ALICE, 'ts-quiet@example.org')).toBeUndefined();
+    expect(server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-quiet@example.org')).toStrictEqual([]);
+  });
+
+  it('leaves an attendee with SCHEDULE-AGENT=CLIENT to the client', async () => {
+    const [cal] = await client.fetchCalendars();
+    const event = calendar(undefined, 'ts-agents@example.com', ['SUMMARY:Agents', 'ORGANIZER:mailto:alice@example.com',
+      'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:erin@example.net', 'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:mailto:frank@example.net']);
+    expect((await client.createCalendarObject({ calendar: cal!, filename: 'agents.ics', iCalString: event })).status).toBe(201);
+    const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-agents@example.com');
+    expect(sent.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:erin@example.net'] }]);
   });
 });

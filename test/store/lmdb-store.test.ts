@@ -354,7 +354,7 @@ describe('LmdbStore folder', () => {
     const after = open({ path: dir, maxDbs: 32 });
     const names = [...after.getKeys()].filter((name) => typeof name === 'string');
     for (const gone of ['freebusy-own', 'freebusy-others-by-uid', 'journal', 'journal-by-user', 'seen-messages']) expect(names).not.toContain(gone);
-    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(6);
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(7);
     await after.close();
     const again = new LmdbStore(dir);
     try {
@@ -422,7 +422,7 @@ describe('LmdbStore folder', () => {
     const after = open({ path: dir, maxDbs: 32 });
     const names = [...after.getKeys()].filter((name) => typeof name === 'string');
     for (const gone of ['others-periods', 'journal', 'journal-by-user', 'seen-messages']) expect(names).not.toContain(gone);
-    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(6);
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(7);
     await after.close();
   });
 
@@ -458,7 +458,7 @@ describe('LmdbStore folder', () => {
       await store.close();
     }
     const after = open({ path: dir, maxDbs: 32 });
-    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(6);
+    expect(after.openDB<number, string>('meta', {}).get('format')).toBe(7);
     await after.close();
   });
 

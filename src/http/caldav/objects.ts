@@ -16,7 +16,8 @@ import type { ActionResult } from '../../agent/user-action.js';
 import type { Store } from '../../store/store.js';
 import { MAX_RESOURCE_SIZE, itemTag, type Resource } from './properties.js';
 import { sendDavError, sendText } from './multistatus.js';
-import { CALDAV, DAV } from './xml.js';
+import { hrefs } from './paths.js';
+import { CALDAV, DAV, textEl } from './xml.js';
 
 export function getResource(reply: FastifyReply, resource: Resource): FastifyReply {
   const ics = resource.object?.ics ?? resource.inboxItem?.ics;
@@ -50,7 +51,13 @@ function ifMatchTag(request: FastifyRequest): string | undefined {
   return tags && tags.length === 1 && tags[0] !== '*' ? tags[0] : undefined;
 }
 
-type Run = (work: { kind: 'action'; user: string; action: { kind: 'put'; ics: string } | { kind: 'delete'; uid: string; noReply?: boolean }; ifMatch?: string }) => Promise<ActionResult>;
+type Run = (work: {
+  kind: 'action';
+  user: string;
+  action: { kind: 'put'; ics: string } | { kind: 'delete'; uid: string; noReply?: boolean };
+  ifMatch?: string;
+  name?: string;
+}) => Promise<ActionResult>;
 
 function actionFailed(reply: FastifyReply, result: ActionResult, what: string): FastifyReply {
   if (result.failure) return reply.header('Retry-After', '30').code(503).type('text/plain; charset=utf-8').send(`${result.reason}\n`);
@@ -59,34 +66,46 @@ function actionFailed(reply: FastifyReply, result: ActionResult, what: string): 
   return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', `The ${what} was not accepted: ${result.reason}`);
 }
 
-export async function putObject(request: FastifyRequest, reply: FastifyReply, options: { store: Store; user: string; owner: string; uid: string; run: Run }): Promise<FastifyReply> {
-  const { store, owner, uid, run } = options;
+/**
+ * PUT to a name (RFC 4791 section 5.3.2). A new name may hold any new UID;
+ * a UID that lives under another name already is refused with
+ * no-uid-conflict and that name's href (section 5.3.2.1), and the object under
+ * a name keeps its UID (section 4.1).
+ */
+export async function putObject(request: FastifyRequest, reply: FastifyReply, options: { store: Store; owner: string; name: string; run: Run }): Promise<FastifyReply> {
+  const { store, owner, name, run } = options;
   const type = String(request.headers['content-type'] ?? '');
   if (!/^text\/calendar\b/i.test(type)) return sendDavError(reply, 415, CALDAV, 'supported-calendar-data', 'Send the event as text/calendar.');
   const ics = typeof request.body === 'string' ? request.body : '';
   if (Buffer.byteLength(ics) > MAX_RESOURCE_SIZE) return sendDavError(reply, 403, CALDAV, 'max-resource-size', `An event may have at most ${MAX_RESOURCE_SIZE} bytes.`);
-  const bodyUid = actionUid({ kind: 'put', ics });
-  if (bodyUid === '') return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', 'The calendar cannot be read, or its VEVENT has no UID.');
-  if (bodyUid !== uid) {
-    // One object per UID, named by it: a client must use the name UID.ics (RFC 4791 section 5.3.2.1).
-    return sendDavError(reply, 403, CALDAV, 'no-uid-conflict', `The event's UID is ${JSON.stringify(bodyUid)}; store it under that UID's name (its UID, URL-encoded, followed by .ics).`);
+  const uid = actionUid({ kind: 'put', ics });
+  if (uid === '') return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', 'The calendar cannot be read, or its VEVENT has no UID.');
+  const uidHere = store.objectNamed(owner, name);
+  const nameOfUid = store.objectName(owner, uid);
+  if (nameOfUid !== undefined && nameOfUid !== name) {
+    const href = hrefs.object(owner, nameOfUid) ?? '';
+    return sendDavError(reply, 403, CALDAV, 'no-uid-conflict', `An event with the UID ${JSON.stringify(uid)} is in the calendar already, at ${href}; change it there.`, textEl(DAV, 'href', href));
   }
-  const before = store.getObject(owner, uid);
+  if (uidHere !== undefined && uidHere !== uid) {
+    return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', `This event has the UID ${JSON.stringify(uidHere)}, which cannot change; store an event with another UID under a new name.`);
+  }
+  const before = uidHere === undefined ? undefined : store.getObject(owner, uid);
   if (preconditionFails(request, before ? etagOf(before) : undefined)) {
     return sendText(reply, 412, before ? 'The event changed since your client last read it (or already exists); refresh and try again.' : 'There is no such event (any more); refresh and try again.');
   }
   const tag = ifMatchTag(request);
-  const result = await run({ kind: 'action', user: owner, action: { kind: 'put', ics }, ...(tag ? { ifMatch: tag } : {}) });
+  const result = await run({ kind: 'action', user: owner, action: { kind: 'put', ics }, ...(tag ? { ifMatch: tag } : {}), ...(before ? {} : { name }) });
   if (result.outcome !== 'applied' && result.outcome !== 'duplicate' && result.outcome !== 'queued') return actionFailed(reply, result, 'change');
   const after = store.getObject(owner, uid);
   if (after) reply.header('ETag', etagOf(after));
   return reply.code(before ? 204 : 201).send();
 }
 
-export async function deleteObject(request: FastifyRequest, reply: FastifyReply, options: { store: Store; owner: string; uid: string; run: Run }): Promise<FastifyReply> {
-  const { store, owner, uid, run } = options;
-  const before = store.getObject(owner, uid);
-  if (!before) return sendText(reply, 404, 'There is no such event (any more).');
+export async function deleteObject(request: FastifyRequest, reply: FastifyReply, options: { store: Store; owner: string; name: string; run: Run }): Promise<FastifyReply> {
+  const { store, owner, name, run } = options;
+  const uid = store.objectNamed(owner, name);
+  const before = uid === undefined ? undefined : store.getObject(owner, uid);
+  if (uid === undefined || !before) return sendText(reply, 404, 'There is no such event (any more).');
   if (preconditionFails(request, etagOf(before))) return sendText(reply, 412, 'The event changed since your client last read it; refresh and try again.');
   const tag = ifMatchTag(request);
   // Schedule-Reply: F (RFC 6638 section 8.1): an attendee's removal sends no REPLY.

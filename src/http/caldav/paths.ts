@@ -4,11 +4,14 @@
 //   /dav/principals/{address}/              the principal (RFC 3744, RFC 4791 section 6)
 //   /dav/calendars/{address}/               the calendar home
 //   /dav/calendars/{address}/calendar/      the one calendar collection
-//   /dav/calendars/{address}/calendar/{UID}.ics   one object per UID
+//   /dav/calendars/{address}/calendar/{name}      one object per UID
 //   /dav/calendars/{address}/inbox/[{id}.ics]     the scheduling inbox (RFC 6638 section 2.2)
 //   /dav/calendars/{address}/outbox/        the scheduling outbox (RFC 6638 section 2.1)
-// An object's name is its UID, URL-encoded, with ".ics": the store keeps one
-// object per UID, so the name is the key and needs no index.
+// An object's name is the one the client gave it when it made it (any name,
+// most often a UUID.ics), or for an object that came by mail one made from
+// its UID; the store keeps the names (src/store/lmdb-names.ts). Names are
+// compared as decoded text, so "a%40b.ics" and "a@b.ics" are one resource,
+// and written in hrefs with every reserved character escaped.
 
 import { mailAddress, normalizeAddress } from '../../ical/address.js';
 
@@ -19,20 +22,29 @@ export type Target =
   | { kind: 'principal'; owner: string }
   | { kind: 'home'; owner: string }
   | { kind: 'calendar'; owner: string }
-  | { kind: 'object'; owner: string; uid: string }
+  | { kind: 'object'; owner: string; name: string }
   | { kind: 'inbox'; owner: string }
   | { kind: 'inbox-item'; owner: string; id: string }
   | { kind: 'outbox'; owner: string };
 
 const segment = (text: string): string => encodeURIComponent(text);
 
-/** The name of a UID or id as a path segment with ".ics"; undefined when it cannot be written (a lone surrogate). */
-export function resourceName(id: string): string | undefined {
+/** Longest object name taken from a URL; the ones the store makes are far shorter. */
+export const MAX_NAME_LENGTH = 400;
+
+/** A name as a path segment; undefined when it cannot be written (a lone surrogate). */
+function escapedName(name: string): string | undefined {
   try {
-    return `${segment(id)}.ics`;
+    return segment(name);
   } catch {
     return undefined;
   }
+}
+
+/** An inbox item's id as a path segment with ".ics". */
+export function resourceName(id: string): string | undefined {
+  const escaped = escapedName(id);
+  return escaped === undefined ? undefined : `${escaped}.ics`;
 }
 
 const ownerPart = (owner: string): string => segment(mailAddress(owner));
@@ -43,9 +55,9 @@ export const hrefs = {
   calendar: (owner: string) => `${hrefs.home(owner)}calendar/`,
   inbox: (owner: string) => `${hrefs.home(owner)}inbox/`,
   outbox: (owner: string) => `${hrefs.home(owner)}outbox/`,
-  object: (owner: string, uid: string) => {
-    const name = resourceName(uid);
-    return name === undefined ? undefined : `${hrefs.calendar(owner)}${name}`;
+  object: (owner: string, name: string) => {
+    const escaped = escapedName(name);
+    return escaped === undefined ? undefined : `${hrefs.calendar(owner)}${escaped}`;
   },
   inboxItem: (owner: string, id: string) => {
     const name = resourceName(id);
@@ -80,9 +92,13 @@ export function parseTarget(href: string): Target | undefined {
   if (area === 'principals') return collection === undefined ? { kind: 'principal', owner } : undefined;
   if (area !== 'calendars') return undefined;
   if (collection === undefined) return { kind: 'home', owner };
+  if (collection === 'calendar') {
+    if (name === undefined) return { kind: 'calendar', owner };
+    const decodedName = decode(name);
+    return decodedName && decodedName.length <= MAX_NAME_LENGTH ? { kind: 'object', owner, name: decodedName } : undefined;
+  }
   const id = name === undefined ? undefined : name.endsWith('.ics') ? decode(name.slice(0, -4)) : undefined;
   if (name !== undefined && (id === undefined || id === '')) return undefined;
-  if (collection === 'calendar') return id === undefined ? { kind: 'calendar', owner } : { kind: 'object', owner, uid: id };
   if (collection === 'inbox') return id === undefined ? { kind: 'inbox', owner } : { kind: 'inbox-item', owner, id };
   if (collection === 'outbox' && name === undefined) return { kind: 'outbox', owner };
   return undefined;
@@ -104,7 +120,7 @@ export function hrefOf(target: Target): string | undefined {
     case 'outbox':
       return hrefs.outbox(target.owner);
     case 'object':
-      return hrefs.object(target.owner, target.uid);
+      return hrefs.object(target.owner, target.name);
     case 'inbox-item':
       return hrefs.inboxItem(target.owner, target.id);
   }

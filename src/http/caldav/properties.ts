@@ -5,6 +5,7 @@
 
 import type { InboxItem, StoredObject } from '../../itip/model.js';
 import { etagOf } from '../../itip/actions/action.js';
+import { senderAliases } from '../../itip/preferences.js';
 import type { Store } from '../../store/store.js';
 import { hrefOf, hrefs, type Target } from './paths.js';
 import { CALDAV, CS, DAV, el, escapeXml, textEl } from './xml.js';
@@ -96,8 +97,11 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
         case `${CALDAV}|calendar-home-set`:
           return hrefEl(hrefs.home(target.owner));
         case `${CALDAV}|calendar-user-address-set`:
-          // The principal's own addresses; the store keeps one per calendar user.
-          return hrefEl(target.owner) + hrefEl(hrefs.principal(target.owner));
+          // Every address of the principal (RFC 6638 section 2.4.1): a client
+          // finds the user among ATTENDEEs and the ORGANIZER by them. The agent
+          // knows a user's other addresses from their sender_aliases
+          // preference (aliases that may speak for the user's address).
+          return addressesOf(context.store, target.owner).map(hrefEl).join('') + hrefEl(hrefs.principal(target.owner));
         case `${CALDAV}|schedule-inbox-URL`:
           return hrefEl(hrefs.inbox(target.owner));
         case `${CALDAV}|schedule-outbox-URL`:
@@ -154,6 +158,11 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
       return undefined;
     }
   }
+}
+
+/** The user's address first, then the aliases their preferences name for it. */
+export function addressesOf(store: Store, owner: string): string[] {
+  return [...new Set([owner, ...senderAliases(store.getPrefs(owner), owner)])];
 }
 
 /** The entity tag of an inbox item (its text does not change). */

@@ -1,7 +1,7 @@
 // REPORTs on the calendar collection: calendar-multiget and calendar-query
 // (RFC 4791 sections 7.8 and 7.9), free-busy-query (section 7.10), and
 // sync-collection (RFC 6578 section 3.2). Every answer is bounded: a query
-// that would list more than MAX_RESULTS resources is answered 507 with
+// that would list more than reportLimits.maxResults resources is answered 507 with
 // DAV:number-of-matches-within-limits (RFC 4918 section 16) instead.
 
 import type { FastifyReply } from 'fastify';
@@ -13,11 +13,15 @@ import { parseTarget, hrefs } from './paths.js';
 import { latestToken, syncToken, tokenSeq, type PropertyContext, type Resource } from './properties.js';
 import { propResponse, sendDavError, sendMultistatus, statusResponse } from './multistatus.js';
 import { findResource, membersOf } from './resources.js';
-import { expandedText, overlaps, rangeOf, type Range } from './time-range.js';
+import { overlaps, rangeOf, type Range } from './time-range.js';
+import { readDataRequest, shapedCalendarData } from './calendar-data.js';
 import { CALDAV, DAV, child, childrenOf, el, escapeXml, textEl, type Element } from './xml.js';
 
-/** More than any calendar a person keeps; a larger answer is refused, not cut silently. */
-export const MAX_RESULTS = 50_000;
+/**
+ * maxResults: more than any calendar a person keeps; a larger answer is
+ * refused, not cut silently. An object so that a test can lower it.
+ */
+export const reportLimits = { maxResults: 50_000 };
 
 interface ReportContext extends PropertyContext {
   store: Store;
@@ -29,27 +33,29 @@ function askedProps(body: Element): Array<[string, string]> {
   return (child(body, DAV, 'prop')?.children ?? []).map((c) => [c.ns, c.name]);
 }
 
-/** calendar-data with <expand>: each answer's calendar-data is the expanded form. */
+/** calendar-data with expand, limit-recurrence-set or a selection of components and properties (calendar-data.ts). */
 function withExpansion(context: ReportContext, body: Element): ReportContext | 'bad' {
-  const data = child(child(body, DAV, 'prop'), CALDAV, 'calendar-data');
-  const expand = child(data, CALDAV, 'expand');
-  if (!expand) return context;
-  const range = rangeOf(expand.attrs);
-  if (!range || expand.attrs.start === undefined || expand.attrs.end === undefined) return 'bad';
+  const request = readDataRequest(child(child(body, DAV, 'prop'), CALDAV, 'calendar-data'));
+  if (request === 'bad') return 'bad';
+  if (!request) return context;
   const prefs = context.store.getPrefs(context.owner);
-  return { ...context, calendarData: (resource: Resource) => (resource.object ? expandedText(resource.object, prefs, range) : undefined) };
+  return { ...context, calendarData: (resource: Resource) => (resource.object ? shapedCalendarData(resource.object, prefs, request) : undefined) };
+}
+
+function badData(reply: FastifyReply): FastifyReply {
+  return reply.code(400).type('text/plain; charset=utf-8').send('The calendar-data element cannot be read: expand and limit-recurrence-set need a start and an end in UTC (20260101T000000Z), start before end; comp and prop need a name, the outer comp VCALENDAR.\n');
 }
 
 function tooMany(reply: FastifyReply): FastifyReply {
-  return sendDavError(reply, 507, DAV, 'number-of-matches-within-limits', `The answer would list more than ${MAX_RESULTS} events; ask for a shorter time range.`);
+  return sendDavError(reply, 507, DAV, 'number-of-matches-within-limits', `The answer would list more than ${reportLimits.maxResults} events; ask for a shorter time range.`);
 }
 
 export function multiget(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
   const expanded = withExpansion(context, body);
-  if (expanded === 'bad') return sendDavError(reply, 400, CALDAV, 'valid-filter', 'expand needs a start and an end in UTC.');
+  if (expanded === 'bad') return badData(reply);
   const props = askedProps(body);
   const hrefList = childrenOf(body, DAV, 'href').map((h) => h.text.trim());
-  if (hrefList.length > MAX_RESULTS) return tooMany(reply);
+  if (hrefList.length > reportLimits.maxResults) return tooMany(reply);
   const responses = hrefList.map((href) => {
     const target = parseTarget(href);
     if (!target || target.kind !== 'object' || target.owner !== context.owner) return statusResponse(href, 404);
@@ -115,7 +121,7 @@ export function calendarQuery(reply: FastifyReply, context: ReportContext, body:
   const filter = readFilter(child(body, CALDAV, 'filter'));
   if (filter === 'bad') return sendDavError(reply, 403, CALDAV, 'valid-filter', 'The filter must be a comp-filter on VCALENDAR, with VEVENT inside; times in UTC (20260101T000000Z).');
   const expanded = withExpansion(context, body);
-  if (expanded === 'bad') return sendDavError(reply, 400, CALDAV, 'valid-filter', 'expand needs a start and an end in UTC.');
+  if (expanded === 'bad') return badData(reply);
   if (filter === 'none') return sendMultistatus(reply, []);
   const props = askedProps(body);
   const responses: string[] = [];
@@ -127,7 +133,7 @@ export function calendarQuery(reply: FastifyReply, context: ReportContext, body:
       keep = false; // an object that cannot be read matches no filter
     }
     if (!keep) continue;
-    if (responses.length >= MAX_RESULTS) return tooMany(reply);
+    if (responses.length >= reportLimits.maxResults) return tooMany(reply);
     responses.push(propResponse(expanded, member, props));
   }
   return sendMultistatus(reply, responses);
@@ -151,6 +157,9 @@ export function syncCollection(reply: FastifyReply, context: ReportContext, body
   const level = child(body, DAV, 'sync-level')?.text.trim() ?? '1';
   if (level !== '1') return sendDavError(reply, 403, DAV, 'supported-report', 'Only sync-level 1 is supported: the calendar has no sub-collections.');
   const props = askedProps(body);
+  const shaped = withExpansion(context, body);
+  if (shaped === 'bad') return badData(reply);
+  context = shaped;
   const { store, owner } = context;
   const responses: string[] = [];
   let token: string;
@@ -158,20 +167,22 @@ export function syncCollection(reply: FastifyReply, context: ReportContext, body
     token = latestToken(store, owner);
     const calendar = findResource(store, { kind: 'calendar', owner });
     const members = calendar ? membersOf(store, calendar) : [];
-    if (members.length > MAX_RESULTS) return tooMany(reply);
+    if (members.length > reportLimits.maxResults) return tooMany(reply);
     for (const member of members) responses.push(propResponse(context, member, props));
   } else {
     const since = tokenSeq(tokenText);
-    const { latest, changes } = since === undefined ? { latest: -1, changes: [] } : store.objectChanges(owner, since);
-    // A token from the future (another store, a restored backup) is no valid token of this collection.
-    if (since === undefined || since > latest) return sendDavError(reply, 403, DAV, 'valid-sync-token', 'The sync token is not valid (any more); sync again without a token.');
-    if (changes.length > MAX_RESULTS) return tooMany(reply);
+    const { latest, floor, changes } = since === undefined ? { latest: -1, floor: 0, changes: [] } : store.objectChanges(owner, since);
+    // A token from the future (another store, a restored backup) is no valid
+    // token of this collection; one older than the removals the log still
+    // remembers might miss one (RFC 6578 section 3.7).
+    if (since === undefined || since > latest || since < floor) return sendDavError(reply, 403, DAV, 'valid-sync-token', 'The sync token is not valid (any more); sync again without a token.');
+    if (changes.length > reportLimits.maxResults) return tooMany(reply);
     token = syncToken(latest);
     for (const change of changes) {
-      const href = hrefs.object(owner, change.uid);
+      const href = hrefs.object(owner, change.name);
       if (!href) continue;
       const object = change.deleted ? undefined : store.getObject(owner, change.uid);
-      responses.push(object ? propResponse(context, { target: { kind: 'object', owner, uid: change.uid }, href, object }, props) : statusResponse(href, 404));
+      responses.push(object ? propResponse(context, { target: { kind: 'object', owner, name: change.name }, href, object }, props) : statusResponse(href, 404));
     }
   }
   return sendMultistatus(reply, responses, textEl(DAV, 'sync-token', token));

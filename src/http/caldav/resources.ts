@@ -4,13 +4,14 @@ import type { Store } from '../../store/store.js';
 import type { Resource } from './properties.js';
 import { hrefOf, hrefs, type Target } from './paths.js';
 
-/** The resource, or undefined when there is none (an unknown UID, a user without a calendar). */
+/** The resource, or undefined when there is none (an unknown name, a user without a calendar). */
 export function findResource(store: Store, target: Target): Resource | undefined {
   if (target.kind !== 'root' && store.getRole(target.owner) === undefined) return undefined;
   const href = hrefOf(target);
   if (href === undefined) return undefined;
   if (target.kind === 'object') {
-    const object = store.getObject(target.owner, target.uid);
+    const uid = store.objectNamed(target.owner, target.name);
+    const object = uid === undefined ? undefined : store.getObject(target.owner, uid);
     return object ? { target, href, object } : undefined;
   }
   if (target.kind === 'inbox-item') {
@@ -20,7 +21,7 @@ export function findResource(store: Store, target: Target): Resource | undefined
   return { target, href };
 }
 
-/** The members of a collection (Depth: 1); objects whose UID cannot be a path segment are left out. */
+/** The members of a collection (Depth: 1). */
 export function membersOf(store: Store, resource: Resource): Resource[] {
   const { target } = resource;
   switch (target.kind) {
@@ -32,8 +33,9 @@ export function membersOf(store: Store, resource: Resource): Resource[] {
     case 'calendar': {
       const members: Resource[] = [];
       for (const object of store.listObjects(target.owner)) {
-        const href = hrefs.object(target.owner, object.uid);
-        if (href) members.push({ target: { kind: 'object', owner: target.owner, uid: object.uid }, href, object });
+        const name = store.objectName(target.owner, object.uid);
+        const href = name === undefined ? undefined : hrefs.object(target.owner, name);
+        if (href) members.push({ target: { kind: 'object', owner: target.owner, name: name! }, href, object });
       }
       return members;
     }

@@ -111,11 +111,11 @@ async function handle(app: FastifyInstance, request: FastifyRequest, reply: Fast
     case 'PUT':
       if (target.kind !== 'object') return sendText(reply, 405, 'Events are stored in the calendar collection.');
       if (!actions) return sendText(reply, 503, 'Changes cannot be made through this listener.');
-      return putObject(request, reply, { store, user, owner: target.owner, uid: target.uid, run: actions });
+      return putObject(request, reply, { store, owner: target.owner, name: target.name, run: actions });
     case 'DELETE':
       if (target.kind === 'object') {
         if (!actions) return sendText(reply, 503, 'Changes cannot be made through this listener.');
-        return deleteObject(request, reply, { store, owner: target.owner, uid: target.uid, run: actions });
+        return deleteObject(request, reply, { store, owner: target.owner, name: target.name, run: actions });
       }
       if (target.kind === 'inbox-item') {
         // A client removes a scheduling message it has dealt with (RFC 6638 section 4.2); the event stays.

@@ -4,7 +4,7 @@
 // recurrence rules). Recurring series are expanded with the agent's own
 // expansion, under its bounds.
 
-import { expandObject } from '../../ical/expand.js';
+import { expandObject, type Instance } from '../../ical/expand.js';
 import { cloneComponent, newCalendar, timeProperty } from '../../ical/calendar.js';
 import { utcTime } from '../../ical/times.js';
 import { userZone } from '../../ical/zones.js';
@@ -40,11 +40,20 @@ function objectOf(stored: StoredObject, prefs: Preferences): CalendarObject {
   return CalendarObject.fromStored(stored, userZone(zoneOf(prefs)));
 }
 
-/** Whether any instance of the object overlaps the range (an instant event counts at its start). */
-export function overlaps(stored: StoredObject, prefs: Preferences, range: Range): boolean {
+/** Whether an instance overlaps the range (an instant event counts at its start; RFC 4791 section 9.9). */
+function inRange(i: Instance, range: Range): boolean {
+  return i.end > i.start ? i.start < range.to && i.end > range.from : i.start >= range.from && i.start < range.to;
+}
+
+/** The object's instances that overlap the range. */
+export function instancesOf(stored: StoredObject, prefs: Preferences, range: Range): Instance[] {
   const object = objectOf(stored, prefs);
-  const { instances } = expandObject(object.list(), object.zones, range);
-  return instances.some((i) => (i.end > i.start ? i.start < range.to && i.end > range.from : i.start >= range.from && i.start < range.to));
+  return expandObject(object.list(), object.zones, range).instances.filter((i) => inRange(i, range));
+}
+
+/** Whether any instance of the object overlaps the range. */
+export function overlaps(stored: StoredObject, prefs: Preferences, range: Range): boolean {
+  return instancesOf(stored, prefs, range).length > 0;
 }
 
 /** The object's instances in the range, each a VEVENT in UTC (RFC 4791 section 9.6.5). */
@@ -54,7 +63,7 @@ export function expandedText(stored: StoredObject, prefs: Preferences, range: Ra
   const { instances } = expandObject(object.list(), object.zones, range);
   const vcalendar = newCalendar();
   for (const instance of instances) {
-    if (!(instance.start < range.to && (instance.end > range.from || instance.start >= range.from))) continue;
+    if (!inRange(instance, range)) continue;
     const event = cloneComponent(instance.component);
     for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration']) event.removeAllProperties(name);
     if (recurring) event.addProperty(timeProperty('recurrence-id', utcTime(instanceKeyTime(instance.key, instance.start))));
