@@ -100,15 +100,22 @@ interface Timing {
   length: number;
 }
 
+/**
+ * A VTODO ends at DUE where an event ends at DTEND (RFC 5545 section 3.6.2);
+ * one with DUE and no DTSTART recurs from its DUE, as its RECURRENCE-IDs then
+ * name instances by their due time (section 3.8.4.4 leaves a to-do's
+ * reference to its DTSTART, and to DUE where there is none).
+ */
 function timingOf(component: ICAL.Component, zones: ZoneResolver): Timing | undefined {
-  const dtstart = component.getFirstProperty('dtstart');
+  const due = component.name === 'vtodo' ? component.getFirstProperty('due') : null;
+  const dtstart = component.getFirstProperty('dtstart') ?? due;
   const start = dtstart?.getFirstValue();
   if (!(start instanceof ICAL.Time)) return undefined;
   const allDay = start.isDate;
   const isUtc = !allDay && (start.zone?.tzid === 'UTC');
   const zone = allDay ? zones.floating : isUtc ? null : zones.zone(tzidOf(dtstart));
-  let length = allDay ? DAY : 0;
-  const dtend = component.getFirstProperty('dtend');
+  let length = allDay && dtstart !== due ? DAY : 0;
+  const dtend = dtstart === due ? null : component.getFirstProperty('dtend') ?? due;
   const end = dtend?.getFirstValue();
   const duration = component.getFirstPropertyValue('duration');
   if (end instanceof ICAL.Time) {

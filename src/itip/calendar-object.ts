@@ -3,7 +3,7 @@
 // builds a new one from the stored object and the message, then serialises it.
 
 import ICAL from 'ical.js';
-import { cloneComponent, eventsOf, newCalendar, organizerOf, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
+import { cloneComponent, scheduledComponentsOf, newCalendar, organizerOf, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
 import { tzidOf, wallMs } from '../ical/times.js';
 import { vtimezoneText } from '../ical/vtimezone.js';
 import { olsonZoneFor, readDefinedZones, ZoneResolver, type Zone } from '../ical/zones.js';
@@ -31,7 +31,7 @@ export class CalendarObject {
     const vcalendar = parseCalendar(stored.ics);
     const object = new CalendarObject(stored.uid, floating, stored.replyMarks);
     object.addTimezones(vcalendar);
-    for (const event of eventsOf(vcalendar)) {
+    for (const event of scheduledComponentsOf(vcalendar)) {
       if (uidOf(event) === stored.uid) object.set(recurrenceKey(event, object.zones), cloneComponent(event));
     }
     return object;
@@ -122,14 +122,26 @@ export class CalendarObject {
     const master = this.master;
     if (!master) return undefined;
     const instance = cloneComponent(master);
-    for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration']) {
+    for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration', 'due']) {
       instance.removeAllProperties(name);
     }
     const rid = ridProp.getFirstValue() as ICAL.Time;
     const tzid = tzidOf(ridProp);
     instance.addProperty(timeProperty('recurrence-id', rid, tzid));
+    const masterDue = master.getFirstPropertyValue('due');
+    if (!master.hasProperty('dtstart')) {
+      // A task recurring from its DUE alone: the instance is due at its RECURRENCE-ID.
+      if (masterDue instanceof ICAL.Time) instance.addProperty(timeProperty('due', rid, tzid));
+      return instance;
+    }
     instance.addProperty(timeProperty('dtstart', rid, tzid));
     const masterStart = master.getFirstPropertyValue('dtstart');
+    if (masterStart instanceof ICAL.Time && masterDue instanceof ICAL.Time) {
+      // A task's DUE keeps its distance from DTSTART (RFC 5545 section 3.6.2).
+      const due = rid.clone();
+      due.addDuration(ICAL.Duration.fromSeconds((wallMs(masterDue) - wallMs(masterStart)) / 1000));
+      instance.addProperty(timeProperty('due', due, tzid));
+    }
     const masterEnd = master.getFirstPropertyValue('dtend');
     const duration = master.getFirstProperty('duration');
     if (duration) instance.addProperty(ICAL.Property.fromString(duration.toICALString()));

@@ -6,7 +6,7 @@
 
 import ICAL from 'ical.js';
 import { normalizeAddress } from '../ical/address.js';
-import { eventsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../ical/calendar.js';
+import { scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../ical/calendar.js';
 import { ZoneResolver } from '../ical/zones.js';
 import { CalendarObject } from './calendar-object.js';
 import type { StoredObject } from './model.js';
@@ -92,7 +92,7 @@ export function withScheduleStatus(
 function targetComponents(object: CalendarObject, message: ICAL.Component, uid: string): ICAL.Component[] {
   const zones = new ZoneResolver(message, null);
   const keys = new Set<string>();
-  for (const event of eventsOf(message)) {
+  for (const event of scheduledComponentsOf(message)) {
     if (uidOf(event) === uid) keys.add(recurrenceKey(event, zones));
   }
   if (keys.size === 0 || keys.has('')) return object.list();

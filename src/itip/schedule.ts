@@ -1,5 +1,6 @@
 // The one entry point of the scheduling core: one UID of one iTIP message for
-// one calendar user in, an outcome and effects out. VEVENTs are dispatched by
+// one calendar user in, an outcome and effects out. VEVENTs (and VTODOs, which
+// take the same paths: RFC 5546 section 3.4, src/itip/task/) are dispatched by
 // the role the user plays (RFC 5546 section 1.4): the attendee side
 // (src/itip/attendee/) receives REQUEST, PUBLISH, ADD, CANCEL and
 // DECLINECOUNTER; the organizer side (src/itip/organizer/) receives REPLY,
@@ -25,6 +26,7 @@ import { recordSentCancel, recordSentDeclineCounter, recordSentRequest } from '.
 import { scheduleFreeBusy } from './freebusy/vfreebusy.js';
 import { receiveAsResource } from './resource/handler.js';
 import { outgoingProblem } from './rules/sender.js';
+import { kindProblem } from './task/kind.js';
 
 type Handler = (context: Context) => ItipResult;
 
@@ -57,6 +59,8 @@ export function schedule(input: ScheduleInput): ItipResult {
     const forged = outgoingProblem(input);
     if (forged) return result('refused', forged);
     const context = makeContext(input);
+    const otherKind = kindProblem(context);
+    if (otherKind) return result('refused', otherKind);
     // A resource decides on its own what it receives (src/itip/resource/).
     const handler =
       input.role === 'resource' && input.direction === 'incoming'

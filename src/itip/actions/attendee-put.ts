@@ -12,7 +12,7 @@
 // changed.
 
 import type ICAL from 'ical.js';
-import { cloneComponent, eventsOf, findAttendee, parseCalendar, recurrenceKey, timeKey, timeProperty, uidOf } from '../../ical/calendar.js';
+import { cloneComponent, scheduledComponentsOf, findAttendee, parseCalendar, recurrenceKey, timeKey, timeProperty, uidOf } from '../../ical/calendar.js';
 import { tzidOf } from '../../ical/times.js';
 import { CalendarObject, organizerOfObject } from '../calendar-object.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
@@ -38,7 +38,7 @@ function label(key: string): string {
 /** The PUT's calendar as one object, or why it cannot be one. */
 function readPut(input: ActionInput, action: Put): CalendarObject | string {
   const vcalendar = parseCalendar(action.ics);
-  const events = eventsOf(vcalendar);
+  const events = scheduledComponentsOf(vcalendar);
   if (events.length === 0) return 'the calendar holds no VEVENT';
   const uids = new Set(events.map(uidOf));
   if (uids.has(undefined)) return 'a VEVENT of the calendar has no UID';
