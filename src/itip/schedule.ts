@@ -10,7 +10,7 @@
 // rules read besides the message comes in the input, as snapshotNeeds
 // (src/itip/snapshot.ts) names it.
 
-import { CalendarError } from '../ical/calendar.js';
+import { CalendarError, isTask } from '../ical/calendar.js';
 import { makeContext, type Context } from './context.js';
 import { type ItipResult, type ScheduleInput, result } from './effects.js';
 import type { Method } from './model.js';
@@ -61,6 +61,10 @@ export function schedule(input: ScheduleInput): ItipResult {
     const context = makeContext(input);
     const otherKind = kindProblem(context);
     if (otherKind) return result('refused', otherKind);
+    if (input.role === 'resource' && input.direction === 'incoming' && context.incoming.list().some(isTask)) {
+      // A resource books time; a task blocks none (src/itip/task/progress.ts), so there is nothing for it to decide.
+      return result('ignored', 'a resource books time for events; a task (VTODO) is not for it to accept or decline');
+    }
     // A resource decides on its own what it receives (src/itip/resource/).
     const handler =
       input.role === 'resource' && input.direction === 'incoming'

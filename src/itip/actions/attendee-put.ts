@@ -39,9 +39,10 @@ function label(key: string): string {
 function readPut(input: ActionInput, action: Put): CalendarObject | string {
   const vcalendar = parseCalendar(action.ics);
   const events = scheduledComponentsOf(vcalendar);
-  if (events.length === 0) return 'the calendar holds no VEVENT';
+  if (events.length === 0) return 'the calendar holds no VEVENT or VTODO';
   const uids = new Set(events.map(uidOf));
-  if (uids.has(undefined)) return 'a VEVENT of the calendar has no UID';
+  if (uids.has(undefined)) return 'a component of the calendar has no UID';
+  if (new Set(events.map((event) => event.name)).size > 1) return 'the calendar mixes VEVENT and VTODO; a calendar object holds one kind (RFC 4791 section 4.1)';
   if (uids.size > 1) return `a calendar object holds one UID (RFC 4791 section 4.1), this one holds ${[...uids].join(', ')}`;
   const uid = [...uids][0]!;
   if (input.stored && input.stored.uid !== uid) return `the calendar is about ${uid}, the stored copy about ${input.stored.uid}`;

@@ -12,9 +12,10 @@ import { scheduleVersion } from './organizer-version.js';
 export function putAsOrganizer(input: ActionInput, ics: string): ItipResult {
   const calendar = parseCalendar(ics);
   const events = scheduledComponentsOf(calendar);
-  if (events.length === 0) return result('refused', 'the new version holds no VEVENT; only events are scheduled');
+  if (events.length === 0) return result('refused', 'the new version holds no VEVENT or VTODO; only events and tasks are scheduled');
   const uids = [...new Set(events.map(uidOf))];
-  if (uids.includes(undefined)) return result('refused', 'a VEVENT of the new version has no UID');
+  if (uids.includes(undefined)) return result('refused', 'a component of the new version has no UID');
+  if (new Set(events.map((event) => event.name)).size > 1) return result('refused', 'the new version mixes VEVENT and VTODO; a calendar object holds one kind (RFC 4791 section 4.1)');
   if (uids.length > 1) {
     return result('refused', `the new version holds several events (UIDs ${uids.join(', ')}); a calendar object holds one (RFC 4791 section 4.1)`);
   }
