@@ -47,7 +47,8 @@ interface ActionJson {
   queued: Array<{ method: string; to: string[]; ics: string }>;
 }
 
-describe('a task through the command line', () => {
+// Each step spawns the program several times: generous on a loaded machine.
+describe('a task through the command line', { timeout: 180_000 }, () => {
   const dir = tempDir();
   const store = join(dir.path, 'store');
   afterAll(() => dir.remove());
