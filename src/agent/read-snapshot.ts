@@ -3,7 +3,7 @@
 // runs: earlier writes of the same mail count, and the core never reaches
 // into the transaction itself.
 
-import { eventsOf, organizerOf, parseCalendar } from '../ical/calendar.js';
+import { scheduledComponentsOf, organizerOf, parseCalendar } from '../ical/calendar.js';
 import { formatUtc } from '../ical/times.js';
 import type { FreeBusyInput, ItipInput } from '../itip/effects.js';
 import type { Period } from '../itip/model.js';
@@ -48,7 +48,7 @@ function organizersOf(tx: UserTx, periods: Period[]): Record<string, string | nu
     let organizer: string | undefined;
     const stored = tx.getObject(uid);
     try {
-      if (stored) organizer = eventsOf(parseCalendar(stored.ics)).map(organizerOf).find((o) => o);
+      if (stored) organizer = scheduledComponentsOf(parseCalendar(stored.ics)).map(organizerOf).find((o) => o);
     } catch {
       // A stored object that no longer parses counts for nobody's quota.
     }

@@ -13,7 +13,7 @@
 
 import ICAL from 'ical.js';
 import { mailAddress } from '../ical/address.js';
-import { eventsOf, organizerOf, parseCalendar, recurrenceKey, textOf } from '../ical/calendar.js';
+import { scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, textOf } from '../ical/calendar.js';
 import { oneLine } from '../ical/display-text.js';
 import { ZoneResolver, userZone } from '../ical/zones.js';
 import { etagOf } from '../itip/actions/action.js';
@@ -118,7 +118,7 @@ interface EventFacts {
 function eventFacts(ics: string, recurrenceId: string | null, tzid: string | undefined, texts: Texts): EventFacts {
   const vcalendar = parseCalendar(ics);
   const zones = new ZoneResolver(vcalendar, userZone(tzid));
-  const events = eventsOf(vcalendar);
+  const events = scheduledComponentsOf(vcalendar);
   const event = (recurrenceId !== null ? events.find((e) => recurrenceKey(e, zones) === recurrenceId) : undefined) ?? events.find((e) => !e.hasProperty('recurrence-id')) ?? events[0];
   if (!event) return { summary: texts.notice.noTitle };
   const organizer = organizerOf(event);

@@ -16,7 +16,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { addressDomain, mailAddress } from '../ical/address.js';
-import { eventsOf, parseCalendar, uidOf } from '../ical/calendar.js';
+import { scheduledComponentsOf, parseCalendar, uidOf } from '../ical/calendar.js';
 import { formatUtc } from '../ical/times.js';
 import { act } from '../itip/actions/act.js';
 import type { ActionInput, UserAction } from '../itip/actions/action.js';
@@ -73,7 +73,7 @@ export interface ActionContext {
 export function actionUid(action: UserAction): string {
   if (action.kind !== 'put') return action.uid;
   try {
-    for (const event of eventsOf(parseCalendar(action.ics))) {
+    for (const event of scheduledComponentsOf(parseCalendar(action.ics))) {
       const uid = uidOf(event);
       if (uid) return uid;
     }

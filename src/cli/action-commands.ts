@@ -41,11 +41,12 @@ export function addActionCommands(program: Command, run: Runner): void {
   common(
     program
       .command('respond')
-      .description('answer an invitation as attendee (ACCEPTED, TENTATIVE, DECLINED), for the event or one instance')
-      .argument('<uid>', 'the UID of the event')
-      .addOption(new Option('--partstat <answer>', 'ACCEPTED, TENTATIVE or DECLINED').makeOptionMandatory())
+      .description('answer an invitation as attendee (ACCEPTED, TENTATIVE, DECLINED; for a task also IN-PROCESS, COMPLETED), for the event or one instance')
+      .argument('<uid>', 'the UID of the event or task')
+      .addOption(new Option('--partstat <answer>', 'ACCEPTED, TENTATIVE or DECLINED; for a task also IN-PROCESS or COMPLETED').makeOptionMandatory())
       .addOption(recurrenceIdOption('answer for'))
-      .option('--comment <text>', 'a note to the organizer (COMMENT)'),
+      .option('--comment <text>', 'a note to the organizer (COMMENT)')
+      .option('--percent-complete <n>', 'for a task: how far the work is, 0 to 100 (PERCENT-COMPLETE; COMPLETED means 100)'),
   )
     .addHelpText(
       'after',

@@ -4,7 +4,7 @@
 // markup.
 
 import type ICAL from 'ical.js';
-import { eventsOf, organizerOf, parseCalendar, recurrenceKey, textOf, uidOf } from '../ical/calendar.js';
+import { scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, textOf, uidOf } from '../ical/calendar.js';
 import { expandObject, type ExpansionLimits, type Instance, type Window } from '../ical/expand.js';
 import { normalizeAddress } from '../ical/address.js';
 import { ZoneResolver, type Zone } from '../ical/zones.js';
@@ -130,7 +130,7 @@ export class EventView {
     this.etag = etagOf(stored);
     const vcalendar = parseCalendar(stored.ics);
     this.zones = new ZoneResolver(vcalendar, floating);
-    this.components = eventsOf(vcalendar)
+    this.components = scheduledComponentsOf(vcalendar)
       .filter((event) => uidOf(event) === stored.uid)
       .map((component) => ({ key: recurrenceKey(component, this.zones), component }))
       .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));

@@ -18,7 +18,7 @@
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mailAddress } from '../ical/address.js';
-import { attendeesOf, eventsOf, organizerOf, parseCalendar, recurrenceKey, textOf } from '../ical/calendar.js';
+import { attendeesOf, scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, textOf } from '../ical/calendar.js';
 import { ZoneResolver, userZone } from '../ical/zones.js';
 import { etagOf, type Answer, type UserAction } from '../itip/actions/action.js';
 import type { RequestEntry, StoredObject } from '../itip/model.js';
@@ -119,7 +119,7 @@ async function open(request: FastifyRequest, reply: FastifyReply, token: string)
 function details(opened: Opened, tzid: string | undefined): { summary: string; body: Html } {
   const vcalendar = parseCalendar(opened.stored.ics);
   const zones = new ZoneResolver(vcalendar, userZone(tzid));
-  const events = eventsOf(vcalendar);
+  const events = scheduledComponentsOf(vcalendar);
   const { recurrenceId } = opened.entry;
   const event =
     (recurrenceId !== null ? events.find((e) => recurrenceKey(e, zones) === recurrenceId) : undefined) ??

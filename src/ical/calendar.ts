@@ -37,6 +37,23 @@ export function eventsOf(vcalendar: ICAL.Component): ICAL.Component[] {
   return vcalendar.getAllSubcomponents('vevent');
 }
 
+/** The component kinds iTIP schedules as calendar objects: events (RFC 5546 section 3.2) and to-dos (section 3.4). */
+const SCHEDULED = new Set(['vevent', 'vtodo']);
+
+/**
+ * The VEVENTs and VTODOs of a calendar, in order. A calendar object resource
+ * holds one kind per UID (RFC 4791 section 4.1); the core keeps them side by
+ * side, one object per UID, whatever its kind.
+ */
+export function scheduledComponentsOf(vcalendar: ICAL.Component): ICAL.Component[] {
+  return vcalendar.getAllSubcomponents().filter((component) => SCHEDULED.has(component.name));
+}
+
+/** True for a VTODO (RFC 5545 section 3.6.2). */
+export function isTask(component: ICAL.Component): boolean {
+  return component.name === 'vtodo';
+}
+
 export function uidOf(component: ICAL.Component): string | undefined {
   const uid = component.getFirstPropertyValue('uid');
   return typeof uid === 'string' && uid.trim() ? uid.trim() : undefined;

@@ -3,7 +3,7 @@
 // events, addresses as lower-case mailto: URIs.
 
 import ICAL from 'ical.js';
-import { attendeesOf, eventsOf, organizerOf, parseCalendar, recurrenceKey, sequenceOf, textOf, timeKey, uidOf } from './calendar.js';
+import { attendeesOf, scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, sequenceOf, textOf, timeKey, uidOf } from './calendar.js';
 import { formatDate, formatUtc, instantOf, tzidOf } from './times.js';
 import { ZoneResolver, userZone } from './zones.js';
 import { compareText } from './text-order.js';
@@ -29,8 +29,9 @@ function timeText(prop: ICAL.Property | null, zones: ZoneResolver): string | nul
   return value.isDate ? formatDate(value) : formatUtc(instantOf(value, tzidOf(prop), zones));
 }
 
+/** DTEND, or a task's DUE (RFC 5545 section 3.6.2), else DTSTART plus DURATION. */
 function endText(event: ICAL.Component, zones: ZoneResolver): string | null {
-  const dtend = event.getFirstProperty('dtend');
+  const dtend = event.getFirstProperty('dtend') ?? event.getFirstProperty('due');
   if (dtend) return timeText(dtend, zones);
   const dtstart = event.getFirstProperty('dtstart');
   const start = dtstart?.getFirstValue();
@@ -74,13 +75,13 @@ export function describeComponent(event: ICAL.Component, zones: ZoneResolver): C
 }
 
 /**
- * Describes every VEVENT of a stored object, master first, then overrides by
+ * Describes every VEVENT or VTODO of a stored object, master first, then overrides by
  * recurrence id. `tzid` is the user's zone for floating times and dates.
  */
 export function describeObject(ics: string, tzid?: string): ComponentSummary[] {
   const vcalendar = parseCalendar(ics);
   const zones = new ZoneResolver(vcalendar, userZone(tzid));
-  return eventsOf(vcalendar)
+  return scheduledComponentsOf(vcalendar)
     .map((event) => describeComponent(event, zones))
     .sort((a, b) => compareText(a.recurrenceId ?? '', b.recurrenceId ?? ''));
 }

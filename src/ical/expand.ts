@@ -12,6 +12,7 @@ import { formatDate, formatUtc, tzidOf, wallMs } from './times.js';
 import type { Zone, ZoneResolver } from './zones.js';
 import { compareText } from './text-order.js';
 import { CandidateBudget, CandidateBudgetSpent, countedIterator } from './counted-recurrence.js';
+import { futureRanges, movedTimes, rangeOf, rangeReach, type FutureRange } from './future-range.js';
 
 export interface Instance {
   /** Recurrence key: ISO UTC original start, a date for all-day series, '' for a single event. */
@@ -100,15 +101,22 @@ interface Timing {
   length: number;
 }
 
+/**
+ * A VTODO ends at DUE where an event ends at DTEND (RFC 5545 section 3.6.2);
+ * one with DUE and no DTSTART recurs from its DUE, as its RECURRENCE-IDs then
+ * name instances by their due time (section 3.8.4.4 leaves a to-do's
+ * reference to its DTSTART, and to DUE where there is none).
+ */
 function timingOf(component: ICAL.Component, zones: ZoneResolver): Timing | undefined {
-  const dtstart = component.getFirstProperty('dtstart');
+  const due = component.name === 'vtodo' ? component.getFirstProperty('due') : null;
+  const dtstart = component.getFirstProperty('dtstart') ?? due;
   const start = dtstart?.getFirstValue();
   if (!(start instanceof ICAL.Time)) return undefined;
   const allDay = start.isDate;
   const isUtc = !allDay && (start.zone?.tzid === 'UTC');
   const zone = allDay ? zones.floating : isUtc ? null : zones.zone(tzidOf(dtstart));
-  let length = allDay ? DAY : 0;
-  const dtend = component.getFirstProperty('dtend');
+  let length = allDay && dtstart !== due ? DAY : 0;
+  const dtend = dtstart === due ? null : component.getFirstProperty('dtend') ?? due;
   const end = dtend?.getFirstValue();
   const duration = component.getFirstPropertyValue('duration');
   if (end instanceof ICAL.Time) {
@@ -160,13 +168,18 @@ export function expandObject(
   }
   const instances = new Map<string, Instance>();
   let cut: string | undefined;
+  // Overrides with RANGE=THISANDFUTURE move the later instances (src/ical/future-range.ts).
+  const ranges = futureRanges(overrides.values(), zones, (c) => timingOf(c, zones)?.length);
 
   if (master) {
     const timing = timingOf(master, zones);
     if (timing && !isRecurring(master)) {
       instances.set('', instanceAt(timing.start, timing, '', master));
     } else if (timing) {
-      cut = expandMaster(master, timing, zones, window, newBudget(limits), instances);
+      const reach = rangeReach(ranges);
+      const wider = { from: window.from - reach, to: window.to + reach };
+      cut = expandMaster(master, timing, zones, wider, newBudget(limits), instances);
+      if (ranges.length > 0) moveLaterInstances(instances, master, ranges, timing.zone, window);
     }
   }
 
@@ -190,6 +203,22 @@ export function expandObject(
 
   const sorted = [...instances.values()].sort((a, b) => a.start - b.start || compareText(a.key, b.key));
   return { instances: sorted, truncated: cut !== undefined, ...(cut ? { cut } : {}) };
+}
+
+/**
+ * Moves the master's instances that fall in a RANGE=THISANDFUTURE override's
+ * range (those with an override of their own are set apart later), then
+ * keeps those that overlap the window.
+ */
+function moveLaterInstances(instances: Map<string, Instance>, master: ICAL.Component, ranges: FutureRange[], zone: Zone | null, window: Window): void {
+  for (const [key, instance] of instances) {
+    const range = instance.component === master ? rangeOf(ranges, instance.start) : undefined;
+    const moved = range ? { ...instance, ...movedTimes(range, instance.start, zone), component: range.component } : instance;
+    const inside = moved.end > window.from && moved.start < window.to;
+    const pointInside = moved.start === moved.end && moved.start >= window.from && moved.start < window.to;
+    if (inside || pointInside) instances.set(key, moved);
+    else instances.delete(key);
+  }
 }
 
 /** Generates the master's instances within the window; says which limit cut it short, if one did. */

@@ -3,8 +3,9 @@
 // builds a new one from the stored object and the message, then serialises it.
 
 import ICAL from 'ical.js';
-import { cloneComponent, eventsOf, newCalendar, organizerOf, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
-import { tzidOf, wallMs } from '../ical/times.js';
+import { cloneComponent, scheduledComponentsOf, newCalendar, organizerOf, parseCalendar, recurrenceKey, timeProperty, uidOf } from '../ical/calendar.js';
+import { instantOf, tzidOf, wallMs } from '../ical/times.js';
+import { isFutureRange } from '../ical/future-range.js';
 import { vtimezoneText } from '../ical/vtimezone.js';
 import { olsonZoneFor, readDefinedZones, ZoneResolver, type Zone } from '../ical/zones.js';
 import type { ReplyMarks, StoredObject } from './model.js';
@@ -31,7 +32,7 @@ export class CalendarObject {
     const vcalendar = parseCalendar(stored.ics);
     const object = new CalendarObject(stored.uid, floating, stored.replyMarks);
     object.addTimezones(vcalendar);
-    for (const event of eventsOf(vcalendar)) {
+    for (const event of scheduledComponentsOf(vcalendar)) {
       if (uidOf(event) === stored.uid) object.set(recurrenceKey(event, object.zones), cloneComponent(event));
     }
     return object;
@@ -121,15 +122,29 @@ export class CalendarObject {
   instanceOf(ridProp: ICAL.Property): ICAL.Component | undefined {
     const master = this.master;
     if (!master) return undefined;
+    const ranged = this.rangedInstanceOf(ridProp);
+    if (ranged) return ranged;
     const instance = cloneComponent(master);
-    for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration']) {
+    for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration', 'due']) {
       instance.removeAllProperties(name);
     }
     const rid = ridProp.getFirstValue() as ICAL.Time;
     const tzid = tzidOf(ridProp);
     instance.addProperty(timeProperty('recurrence-id', rid, tzid));
+    const masterDue = master.getFirstPropertyValue('due');
+    if (!master.hasProperty('dtstart')) {
+      // A task recurring from its DUE alone: the instance is due at its RECURRENCE-ID.
+      if (masterDue instanceof ICAL.Time) instance.addProperty(timeProperty('due', rid, tzid));
+      return instance;
+    }
     instance.addProperty(timeProperty('dtstart', rid, tzid));
     const masterStart = master.getFirstPropertyValue('dtstart');
+    if (masterStart instanceof ICAL.Time && masterDue instanceof ICAL.Time) {
+      // A task's DUE keeps its distance from DTSTART (RFC 5545 section 3.6.2).
+      const due = rid.clone();
+      due.addDuration(ICAL.Duration.fromSeconds((wallMs(masterDue) - wallMs(masterStart)) / 1000));
+      instance.addProperty(timeProperty('due', due, tzid));
+    }
     const masterEnd = master.getFirstPropertyValue('dtend');
     const duration = master.getFirstProperty('duration');
     if (duration) instance.addProperty(ICAL.Property.fromString(duration.toICALString()));
@@ -137,6 +152,39 @@ export class CalendarObject {
       const end = rid.clone();
       end.addDuration(ICAL.Duration.fromSeconds((wallMs(masterEnd) - wallMs(masterStart)) / 1000));
       instance.addProperty(timeProperty('dtend', end, tzid));
+    }
+    return instance;
+  }
+
+  /**
+   * An instance that a RANGE=THISANDFUTURE override covers (src/ical/future-range.ts):
+   * a copy of that override, moved as far as this instance lies after it, so
+   * that it starts where the range put it (RFC 5545 section 3.8.4.4).
+   */
+  private rangedInstanceOf(ridProp: ICAL.Property): ICAL.Component | undefined {
+    const rid = ridProp.getFirstValue() as ICAL.Time;
+    const at = instantOf(rid, tzidOf(ridProp), this.zones);
+    let best: { component: ICAL.Component; from: number; prop: ICAL.Property } | undefined;
+    for (const [key, component] of this.components) {
+      if (key === '' || !isFutureRange(component)) continue;
+      const prop = component.getFirstProperty('recurrence-id')!;
+      const from = instantOf(prop.getFirstValue() as ICAL.Time, tzidOf(prop), this.zones);
+      if (from < at && (!best || from > best.from)) best = { component, from, prop };
+    }
+    if (!best) return undefined;
+    const from = best.prop.getFirstValue() as ICAL.Time;
+    const sameZone = tzidOf(best.prop) === tzidOf(ridProp) && from.isDate === rid.isDate;
+    const seconds = (sameZone ? wallMs(rid) - wallMs(from) : at - best.from) / 1000;
+    const instance = cloneComponent(best.component);
+    instance.removeAllProperties('recurrence-id');
+    instance.addProperty(timeProperty('recurrence-id', rid, tzidOf(ridProp)));
+    for (const name of ['dtstart', 'dtend', 'due']) {
+      const prop = instance.getFirstProperty(name);
+      const value = prop?.getFirstValue();
+      if (!prop || !(value instanceof ICAL.Time)) continue;
+      const moved = value.clone();
+      moved.addDuration(ICAL.Duration.fromSeconds(seconds));
+      prop.setValue(moved);
     }
     return instance;
   }

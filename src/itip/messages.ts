@@ -25,7 +25,8 @@ export function refreshMessage(context: Context, organizer: string): Effect {
   const keys = incoming.keys().filter((k) => k !== '');
   const ridSources = keys.length > 0 ? keys.map((k) => incoming.get(k)!) : [undefined];
   for (const source of ridSources) {
-    const event = new ICAL.Component('vevent');
+    // A REFRESH names the kind it asks about: VEVENT, or VTODO (RFC 5546 section 3.4.6).
+    const event = new ICAL.Component((source ?? incoming.list()[0])?.name ?? 'vevent');
     event.addPropertyWithValue('uid', input.uid);
     event.addPropertyWithValue('dtstamp', utcTime(input.now));
     event.addProperty(addressProperty('organizer', organizer));

@@ -6,7 +6,7 @@
 
 import ICAL from 'ical.js';
 import { normalizeAddress } from '../ical/address.js';
-import { eventsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../ical/calendar.js';
+import { scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../ical/calendar.js';
 import { ZoneResolver } from '../ical/zones.js';
 import { CalendarObject } from './calendar-object.js';
 import type { StoredObject } from './model.js';
@@ -74,7 +74,7 @@ export interface SentScope {
 export function messageInstances(message: ICAL.Component, uid: string): string[] {
   const zones = new ZoneResolver(message, null);
   const keys = new Set<string>();
-  for (const event of eventsOf(message)) {
+  for (const event of scheduledComponentsOf(message)) {
     if (uidOf(event) === uid) keys.add(recurrenceKey(event, zones));
   }
   return [...keys];

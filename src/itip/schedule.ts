@@ -1,5 +1,6 @@
 // The one entry point of the scheduling core: one UID of one iTIP message for
-// one calendar user in, an outcome and effects out. VEVENTs are dispatched by
+// one calendar user in, an outcome and effects out. VEVENTs (and VTODOs, which
+// take the same paths: RFC 5546 section 3.4, src/itip/task/) are dispatched by
 // the role the user plays (RFC 5546 section 1.4): the attendee side
 // (src/itip/attendee/) receives REQUEST, PUBLISH, ADD, CANCEL and
 // DECLINECOUNTER; the organizer side (src/itip/organizer/) receives REPLY,
@@ -9,7 +10,7 @@
 // rules read besides the message comes in the input, as snapshotNeeds
 // (src/itip/snapshot.ts) names it.
 
-import { CalendarError } from '../ical/calendar.js';
+import { CalendarError, isTask } from '../ical/calendar.js';
 import { makeContext, type Context } from './context.js';
 import { type ItipResult, type ScheduleInput, result } from './effects.js';
 import type { Method } from './model.js';
@@ -28,6 +29,7 @@ import { cleanForeignContent, describeRemoved } from './rules/hostile-content.js
 import { outgoingProblem } from './rules/sender.js';
 import { unknownZoneNote } from './rules/unknown-zones.js';
 import { withheldByPreferences } from './rules/withheld.js';
+import { kindProblem } from './task/kind.js';
 
 type Handler = (context: Context) => ItipResult;
 
@@ -68,6 +70,12 @@ export function schedule(input: ScheduleInput): ItipResult {
       // (the context holds copies of the message's components).
       const removed = describeRemoved(cleanForeignContent(context.incoming.list()));
       if (removed) context.notes.push(removed);
+    }
+    const otherKind = kindProblem(context);
+    if (otherKind) return result('refused', otherKind);
+    if (input.role === 'resource' && input.direction === 'incoming' && context.incoming.list().some(isTask)) {
+      // A resource books time; a task blocks none (src/itip/task/progress.ts), so there is nothing for it to decide.
+      return result('ignored', 'a resource books time for events; a task (VTODO) is not for it to accept or decline');
     }
     // A resource decides on its own what it receives (src/itip/resource/).
     const handler =

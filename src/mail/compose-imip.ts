@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import ICAL from 'ical.js';
 import MailComposer from 'nodemailer/lib/mail-composer/index.js';
 import { mailAddress, normalizeAddress } from '../ical/address.js';
-import { attendeesOf, calendarMethod, eventsOf, organizerOf, parseCalendar, textOf, uidOf } from '../ical/calendar.js';
+import { attendeesOf, calendarMethod, scheduledComponentsOf, organizerOf, parseCalendar, textOf, uidOf } from '../ical/calendar.js';
 import { formatUtc, instantOf, tzidOf } from '../ical/times.js';
 import { ZoneResolver } from '../ical/zones.js';
 import { oneLine } from '../ical/display-text.js';
@@ -155,7 +155,7 @@ function nameInCalendar(events: ICAL.Component[], address: string): string | und
 }
 
 function readFacts(vcalendar: ICAL.Component, method: string, from: string): Facts {
-  const events = eventsOf(vcalendar).sort((a, b) => Number(a.hasProperty('recurrence-id')) - Number(b.hasProperty('recurrence-id')));
+  const events = scheduledComponentsOf(vcalendar).sort((a, b) => Number(a.hasProperty('recurrence-id')) - Number(b.hasProperty('recurrence-id')));
   const first = events[0];
   const summary = first ? oneLine(textOf(first, 'summary') ?? uidOf(first)) : '';
   const facts: Facts = {
@@ -224,9 +224,9 @@ function utcText(ms: number, withDate: boolean): string {
   return withDate ? `${iso.slice(0, 10)} ${iso.slice(11, 16)}` : iso.slice(11, 16);
 }
 
-/** The end of an event: DTEND, or DTSTART plus DURATION (RFC 5545 section 3.6.1). */
+/** The end of an event: DTEND, or DTSTART plus DURATION (RFC 5545 section 3.6.1); a task's DUE (section 3.6.2). */
 function endOf(event: ICAL.Component, start: ICAL.Time): { time: ICAL.Time; tzid?: string } | undefined {
-  const dtend = event.getFirstProperty('dtend');
+  const dtend = event.getFirstProperty('dtend') ?? event.getFirstProperty('due');
   const value = dtend?.getFirstValue();
   if (value instanceof ICAL.Time) return { time: value, tzid: tzidOf(dtend!) };
   const duration = event.getFirstPropertyValue('duration');

@@ -24,6 +24,9 @@ export function textsFor(lang: string | undefined): Texts {
   return TEXTS[languageOf(lang) ?? 'en'];
 }
 
+/** The PARTSTATs an answer can carry; a task's assignee also reports progress (RFC 5545 section 3.2.12, RFC 5546 section 3.4.3). */
+type Partstat = 'ACCEPTED' | 'DECLINED' | 'TENTATIVE' | 'DELEGATED' | 'IN-PROCESS' | 'COMPLETED' | 'NEEDS-ACTION';
+
 export interface Texts {
   /** Subject prefixes per method; REPLY per PARTSTAT (the answer). */
   subject: {
@@ -37,9 +40,9 @@ export interface Texts {
     reply: string;
     freeBusy: string;
   };
-  answer: Record<'ACCEPTED' | 'DECLINED' | 'TENTATIVE' | 'DELEGATED' | 'NEEDS-ACTION', string>;
+  answer: Record<Partstat, string>;
   /** How a PARTSTAT reads in a sentence ("has accepted", the attendee list). */
-  partstat: Record<'ACCEPTED' | 'DECLINED' | 'TENTATIVE' | 'DELEGATED' | 'NEEDS-ACTION', string>;
+  partstat: Record<Partstat, string>;
   opening: {
     invites(sender: string): string;
     updated(sender: string): string;
@@ -93,12 +96,14 @@ const EN: Texts = {
     reply: 'Reply',
     freeBusy: 'Free/busy',
   },
-  answer: { ACCEPTED: 'Accepted', DECLINED: 'Declined', TENTATIVE: 'Tentative', DELEGATED: 'Delegated', 'NEEDS-ACTION': 'Reply' },
+  answer: { ACCEPTED: 'Accepted', DECLINED: 'Declined', TENTATIVE: 'Tentative', DELEGATED: 'Delegated', 'IN-PROCESS': 'In progress', COMPLETED: 'Completed', 'NEEDS-ACTION': 'Reply' },
   partstat: {
     ACCEPTED: 'accepted',
     DECLINED: 'declined',
     TENTATIVE: 'tentatively accepted',
     DELEGATED: 'delegated',
+    'IN-PROCESS': 'started work on',
+    COMPLETED: 'completed',
     'NEEDS-ACTION': 'not answered yet',
   },
   opening: {
@@ -164,12 +169,14 @@ const DE: Texts = {
     reply: 'Antwort',
     freeBusy: 'Frei/Gebucht',
   },
-  answer: { ACCEPTED: 'Zugesagt', DECLINED: 'Abgesagt', TENTATIVE: 'Vorläufig zugesagt', DELEGATED: 'Delegiert', 'NEEDS-ACTION': 'Antwort' },
+  answer: { ACCEPTED: 'Zugesagt', DECLINED: 'Abgesagt', TENTATIVE: 'Vorläufig zugesagt', DELEGATED: 'Delegiert', 'IN-PROCESS': 'In Bearbeitung', COMPLETED: 'Erledigt', 'NEEDS-ACTION': 'Antwort' },
   partstat: {
     ACCEPTED: 'zugesagt',
     DECLINED: 'abgesagt',
     TENTATIVE: 'vorläufig zugesagt',
     DELEGATED: 'delegiert',
+    'IN-PROCESS': 'in Bearbeitung genommen',
+    COMPLETED: 'erledigt',
     'NEEDS-ACTION': 'noch nicht beantwortet',
   },
   opening: {
@@ -235,12 +242,14 @@ const FR: Texts = {
     reply: 'Réponse',
     freeBusy: 'Disponibilités',
   },
-  answer: { ACCEPTED: 'Accepté', DECLINED: 'Refusé', TENTATIVE: 'Provisoire', DELEGATED: 'Délégué', 'NEEDS-ACTION': 'Réponse' },
+  answer: { ACCEPTED: 'Accepté', DECLINED: 'Refusé', TENTATIVE: 'Provisoire', DELEGATED: 'Délégué', 'IN-PROCESS': 'En cours', COMPLETED: 'Terminé', 'NEEDS-ACTION': 'Réponse' },
   partstat: {
     ACCEPTED: 'accepté',
     DECLINED: 'refusé',
     TENTATIVE: 'accepté provisoirement',
     DELEGATED: 'délégué',
+    'IN-PROCESS': 'commencé le travail sur',
+    COMPLETED: 'terminé',
     'NEEDS-ACTION': 'sans réponse pour l’instant',
   },
   opening: {

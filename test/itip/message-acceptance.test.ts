@@ -42,8 +42,15 @@ describe('acceptCalendar', () => {
     });
   });
 
-  it('ignores a calendar that holds no VEVENT or VFREEBUSY, naming what it holds', () => {
-    const taken = acceptCalendar(calendar('REQUEST', ['BEGIN:VTODO', 'UID:t1', 'END:VTODO']), 'REQUEST');
-    expect(taken).toMatchObject({ outcome: 'ignored', reason: 'only VEVENT and VFREEBUSY are scheduled; the calendar holds VTODO' });
+  it('ignores a calendar that holds no VEVENT, VTODO or VFREEBUSY, naming what it holds', () => {
+    const taken = acceptCalendar(calendar('PUBLISH', ['BEGIN:VJOURNAL', 'UID:j1', 'END:VJOURNAL']), 'PUBLISH');
+    expect(taken).toMatchObject({ outcome: 'ignored', reason: 'only VEVENT, VTODO and VFREEBUSY are scheduled; the calendar holds VJOURNAL' });
+  });
+
+  it('takes VTODOs as tasks (RFC 5546 section 3.4), one kind per UID', () => {
+    const todo = ['BEGIN:VTODO', 'UID:t1', 'DTSTAMP:20261101T080000Z', 'DUE:20261201T170000Z', 'END:VTODO'];
+    const taken = acceptCalendar(calendar('REQUEST', [...todo, ...EVENT.map((l) => l.replace('u1', 't1'))]), 'REQUEST');
+    if ('outcome' in taken) throw new Error(taken.reason);
+    expect(taken.units.get('t1')!.map((c) => c.name)).toEqual(['vtodo']);
   });
 });

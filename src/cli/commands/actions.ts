@@ -12,6 +12,7 @@
 import { mailAddress } from '../../ical/address.js';
 import type { Answer, UserAction } from '../../itip/actions/action.js';
 import type { Outcome } from '../../itip/model.js';
+import { TASK_ONLY_ANSWERS, type TaskOnlyAnswer } from '../../itip/task/progress.js';
 import { StoreCommitError } from '../../store/store.js';
 import { onwardTo } from '../../transport/deliver.js';
 import { formatUtcSeconds } from '../../ical/times.js';
@@ -28,6 +29,8 @@ interface CommonOptions {
 }
 
 const ANSWERS: readonly Answer[] = ['ACCEPTED', 'TENTATIVE', 'DECLINED'];
+/** A task's assignee may also report progress (RFC 5546 section 3.4.3). */
+const TASK_ANSWERS: readonly string[] = [...ANSWERS, ...TASK_ONLY_ANSWERS];
 
 /** Outcomes that end with exit 0: done, or nothing left to do. */
 const SUCCESS: ReadonlySet<Outcome> = new Set(['applied', 'duplicate', 'queued']);
@@ -151,13 +154,21 @@ async function perform(context: CommandContext, options: CommonOptions, action: 
 export async function runRespond(
   context: CommandContext,
   uid: string,
-  options: CommonOptions & { partstat: string; recurrenceId?: string; comment?: string },
+  options: CommonOptions & { partstat: string; recurrenceId?: string; comment?: string; percentComplete?: string },
 ): Promise<number> {
-  const partstat = options.partstat.trim().toUpperCase() as Answer;
-  if (!ANSWERS.includes(partstat)) {
-    throw usageError(`--partstat ${JSON.stringify(options.partstat)} is no answer; give ACCEPTED, TENTATIVE or DECLINED`);
+  const partstat = options.partstat.trim().toUpperCase() as Answer | TaskOnlyAnswer;
+  if (!TASK_ANSWERS.includes(partstat)) {
+    throw usageError(`--partstat ${JSON.stringify(options.partstat)} is no answer; give ACCEPTED, TENTATIVE or DECLINED (for a task also IN-PROCESS or COMPLETED)`);
   }
-  return perform(context, options, { kind: 'respond', uid: uidArgument(uid), partstat, ...recurrenceIdOf(options), ...commentOf(options) });
+  let percent: { percentComplete: number } | object = {};
+  if (options.percentComplete !== undefined) {
+    const value = Number(options.percentComplete);
+    if (!/^\d{1,3}$/.test(options.percentComplete.trim()) || value > 100) {
+      throw usageError(`--percent-complete ${JSON.stringify(options.percentComplete)} is no percentage; give a whole number from 0 to 100`);
+    }
+    percent = { percentComplete: value };
+  }
+  return perform(context, options, { kind: 'respond', uid: uidArgument(uid), partstat, ...recurrenceIdOf(options), ...commentOf(options), ...percent });
 }
 
 export async function runDelegate(context: CommandContext, uid: string, options: CommonOptions & { to: string; recurrenceId?: string }): Promise<number> {

@@ -7,14 +7,18 @@
 
 import { createHash } from 'node:crypto';
 import type { ExpansionLimits } from '../../ical/expand.js';
+import type { TaskOnlyAnswer } from '../task/progress.js';
 import type { CounterEntry, Preferences, RequestEntry, Role, StoredObject } from '../model.js';
 
 /** The answers an attendee gives (RFC 5545 section 3.2.12, for VEVENT). */
 export type Answer = 'ACCEPTED' | 'TENTATIVE' | 'DECLINED';
 
 export type UserAction =
-  /** Attendee: answer the whole series, or one instance, with an optional COMMENT (RFC 5546 section 3.2.3). */
-  | { kind: 'respond'; uid: string; recurrenceId?: string; partstat: Answer; comment?: string }
+  /**
+   * Attendee: answer the whole series, or one instance, with an optional COMMENT (RFC 5546 section 3.2.3).
+   * An assignee of a task may also answer IN-PROCESS or COMPLETED, with PERCENT-COMPLETE (section 3.4.3).
+   */
+  | { kind: 'respond'; uid: string; recurrenceId?: string; partstat: Answer | TaskOnlyAnswer; comment?: string; percentComplete?: number }
   /** Attendee: hand the invitation to someone else (RFC 5546 section 4.2.5). */
   | { kind: 'delegate'; uid: string; recurrenceId?: string; to: string }
   /** Attendee: propose another time (COUNTER, RFC 5546 section 3.2.7); times in ISO 8601 UTC. */

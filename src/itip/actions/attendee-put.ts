@@ -12,7 +12,7 @@
 // changed.
 
 import type ICAL from 'ical.js';
-import { cloneComponent, eventsOf, findAttendee, parseCalendar, recurrenceKey, timeKey, timeProperty, uidOf } from '../../ical/calendar.js';
+import { cloneComponent, scheduledComponentsOf, findAttendee, parseCalendar, recurrenceKey, timeKey, timeProperty, uidOf } from '../../ical/calendar.js';
 import { tzidOf } from '../../ical/times.js';
 import { CalendarObject, organizerOfObject } from '../calendar-object.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
@@ -38,10 +38,11 @@ function label(key: string): string {
 /** The PUT's calendar as one object, or why it cannot be one. */
 function readPut(input: ActionInput, action: Put): CalendarObject | string {
   const vcalendar = parseCalendar(action.ics);
-  const events = eventsOf(vcalendar);
-  if (events.length === 0) return 'the calendar holds no VEVENT';
+  const events = scheduledComponentsOf(vcalendar);
+  if (events.length === 0) return 'the calendar holds no VEVENT or VTODO';
   const uids = new Set(events.map(uidOf));
-  if (uids.has(undefined)) return 'a VEVENT of the calendar has no UID';
+  if (uids.has(undefined)) return 'a component of the calendar has no UID';
+  if (new Set(events.map((event) => event.name)).size > 1) return 'the calendar mixes VEVENT and VTODO; a calendar object holds one kind (RFC 4791 section 4.1)';
   if (uids.size > 1) return `a calendar object holds one UID (RFC 4791 section 4.1), this one holds ${[...uids].join(', ')}`;
   const uid = [...uids][0]!;
   if (input.stored && input.stored.uid !== uid) return `the calendar is about ${uid}, the stored copy about ${input.stored.uid}`;

@@ -27,7 +27,8 @@ export function askRefresh(input: ActionInput, action: Extract<UserAction, { kin
     ridSource = found.targets[0]!.component;
     where = `instance ${found.targets[0]!.key}`;
   }
-  const event = new ICAL.Component('vevent');
+  // A task's REFRESH is a VTODO (RFC 5546 section 3.4.6).
+  const event = new ICAL.Component((object.master ?? object.list()[0]!).name);
   event.addPropertyWithValue('uid', object.uid);
   event.addPropertyWithValue('dtstamp', utcTime(input.now));
   const organizerProp = organizerProperty(object, ridSource ?? object.master ?? object.list()[0]!);

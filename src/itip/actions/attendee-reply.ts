@@ -7,7 +7,8 @@
 // alarms are the attendee's own.
 
 import ICAL from 'ical.js';
-import { findAttendee, organizerOf } from '../../ical/calendar.js';
+import { findAttendee, isTask, organizerOf } from '../../ical/calendar.js';
+import { progressFor, TASK_ONLY_ANSWERS } from '../task/progress.js';
 import { utcTime } from '../../ical/times.js';
 import { type CalendarObject, organizerOfObject } from '../calendar-object.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
@@ -20,6 +21,8 @@ export interface ReplyOptions {
   comment?: string;
   /** Delegation (RFC 5546 section 3.2.2.3): DELEGATED-TO on the user, and the delegate's ATTENDEE. */
   delegate?: ICAL.Property;
+  /** A task's PERCENT-COMPLETE to report (RFC 5546 section 3.4.3). */
+  percentComplete?: number;
 }
 
 /** The ORGANIZER property of a component, else of the master (some programs leave it out of overrides). */
@@ -50,10 +53,12 @@ export function answeringAttendee(component: ICAL.Component, user: string, parts
 
 /** One VEVENT of a REPLY: the user's answer for the component `source` of `object`. */
 export function replyComponent(object: CalendarObject, source: ICAL.Component, user: string, partstat: string, now: number, options: ReplyOptions = {}): ICAL.Component {
-  const event = new ICAL.Component('vevent');
+  // A task's REPLY is a VTODO (RFC 5546 section 3.4.3), with its DUE and the progress reported.
+  const event = new ICAL.Component(source.name);
   event.addPropertyWithValue('uid', object.uid);
   event.addPropertyWithValue('dtstamp', utcTime(now));
-  copyProperties(event, source, ['sequence', 'recurrence-id', 'dtstart', 'dtend', 'duration', 'summary']);
+  copyProperties(event, source, ['sequence', 'recurrence-id', 'dtstart', 'dtend', 'duration', 'due', 'summary']);
+  if (isTask(source)) for (const prop of progressFor(partstat, utcTime(now), options.percentComplete)) event.addProperty(prop);
   const organizer = organizerProperty(object, source);
   if (organizer) event.addProperty(ICAL.Property.fromString(organizer.toICALString()));
   const delegatedTo = options.delegate ? String(options.delegate.getFirstValue()) : undefined;
@@ -104,14 +109,21 @@ export function respond(input: ActionInput, action: Extract<UserAction, { kind: 
   const found = attendeeTargets(object, input.user, action.recurrenceId);
   if ('problem' in found) return result('refused', found.problem);
   const { targets } = found;
+  const taskOnly = (TASK_ONLY_ANSWERS as readonly string[]).includes(action.partstat) || action.percentComplete !== undefined;
+  if (taskOnly && !targets.every((target) => isTask(target.component))) {
+    return result('refused', `${action.percentComplete !== undefined ? 'PERCENT-COMPLETE' : action.partstat} answers a task (VTODO) only (RFC 5545 section 3.2.12); ${object.uid} is an event; nothing changed`);
+  }
   const where = describeTargets(targets, action.recurrenceId === undefined);
   const waiting = input.requests.some((entry) => entry.uid === object.uid);
   const unchanged = targets.every((target) => partstatIn(target.component, input.user) === action.partstat);
   // Answering again what is stored, with nothing waiting and nothing to say, changes nothing.
-  if (unchanged && !waiting && !action.comment) {
+  if (unchanged && !waiting && !action.comment && action.percentComplete === undefined) {
     return result('duplicate', `${input.user} has answered ${action.partstat} for ${where} already; nothing sent`);
   }
-  const ics = replyText(object, targets, input.user, action.partstat, input.now, action.comment ? { comment: action.comment } : {});
+  const options: ReplyOptions = {};
+  if (action.comment) options.comment = action.comment;
+  if (action.percentComplete !== undefined) options.percentComplete = action.percentComplete;
+  const ics = replyText(object, targets, input.user, action.partstat, input.now, options);
   const stored = recordAsSent(input, object.uid, 'REPLY', ics);
   if (stored.outcome !== 'applied') return result('error', `the answer could not be stored: ${stored.reason}`);
   const agent = clientSchedules(object);

@@ -5,7 +5,7 @@
 
 import ICAL from 'ical.js';
 import { normalizeAddress } from '../../ical/address.js';
-import { eventsOf, findAttendee, parseCalendar, recurrenceKey, uidOf } from '../../ical/calendar.js';
+import { scheduledComponentsOf, findAttendee, parseCalendar, recurrenceKey, uidOf } from '../../ical/calendar.js';
 import { CalendarObject } from '../calendar-object.js';
 import { type Effect, type ItipResult, result } from '../effects.js';
 import type { CounterEntry } from '../model.js';
@@ -41,7 +41,7 @@ function proposalOf(counter: CounterEntry): { calendar: ICAL.Component; componen
   const calendar = parseCalendar(counter.ics);
   const reader = new CalendarObject(counter.uid, null);
   reader.addTimezones(calendar);
-  const events = eventsOf(calendar).filter((event) => uidOf(event) === counter.uid);
+  const events = scheduledComponentsOf(calendar).filter((event) => uidOf(event) === counter.uid);
   const component = events.find((event) => recurrenceKey(event, reader.zones) === (counter.recurrenceId ?? '')) ?? events[0];
   return component ? { calendar, component } : undefined;
 }

@@ -4,7 +4,7 @@
 // line writes them, and the journal notes the helpers leave.
 
 import type ICAL from 'ical.js';
-import { eventsOf, newCalendar, uidOf } from '../../ical/calendar.js';
+import { scheduledComponentsOf, newCalendar, uidOf } from '../../ical/calendar.js';
 import { formatUtc, parseInstant } from '../../ical/times.js';
 import { type Context, makeContext } from '../context.js';
 import type { ItipInput, ItipResult } from '../effects.js';

@@ -145,7 +145,8 @@ export interface CancelSpec {
  */
 export function cancelComponent(spec: CancelSpec): ICAL.Component {
   const { source } = spec;
-  const event = new ICAL.Component('vevent');
+  // A task's CANCEL is a VTODO (RFC 5546 section 3.4.5), with its DUE.
+  const event = new ICAL.Component(source.name);
   event.addPropertyWithValue('uid', String(source.getFirstPropertyValue('uid') ?? ''));
   event.addPropertyWithValue('dtstamp', utcTime(spec.now));
   event.addPropertyWithValue('sequence', spec.sequence);
@@ -153,7 +154,7 @@ export function cancelComponent(spec: CancelSpec): ICAL.Component {
   if (organizer) event.addProperty(sendableLine(organizer));
   for (const attendee of spec.attendees) event.addProperty(sendableLine(attendee));
   if (spec.recurrenceId) event.addProperty(ICAL.Property.fromString(spec.recurrenceId.toICALString()));
-  for (const name of ['summary', 'dtstart', 'dtend', 'duration']) {
+  for (const name of ['summary', 'dtstart', 'dtend', 'duration', 'due']) {
     const prop = source.getFirstProperty(name);
     if (prop) event.addProperty(ICAL.Property.fromString(prop.toICALString()));
   }
@@ -173,7 +174,7 @@ export function declineCounterComponent(
   comment: string | undefined,
   now: number,
 ): ICAL.Component {
-  const event = new ICAL.Component('vevent');
+  const event = new ICAL.Component(current.name);
   event.addPropertyWithValue('uid', String(current.getFirstPropertyValue('uid') ?? ''));
   event.addPropertyWithValue('dtstamp', utcTime(now));
   event.addPropertyWithValue('sequence', Number(current.getFirstPropertyValue('sequence') ?? 0) || 0);

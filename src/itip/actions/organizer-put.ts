@@ -2,7 +2,7 @@
 // (RFC 6638 section 3.2.1; RFC 4791 section 4.1: one UID per object), and a
 // brand-new event: checked, then scheduled and stored by scheduleVersion.
 
-import { cloneComponent, eventsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../../ical/calendar.js';
+import { cloneComponent, scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../../ical/calendar.js';
 import { CalendarObject } from '../calendar-object.js';
 import { type ItipResult, result } from '../effects.js';
 import type { ActionInput } from './action.js';
@@ -11,10 +11,11 @@ import { scheduleVersion } from './organizer-version.js';
 
 export function putAsOrganizer(input: ActionInput, ics: string): ItipResult {
   const calendar = parseCalendar(ics);
-  const events = eventsOf(calendar);
-  if (events.length === 0) return result('refused', 'the new version holds no VEVENT; only events are scheduled');
+  const events = scheduledComponentsOf(calendar);
+  if (events.length === 0) return result('refused', 'the new version holds no VEVENT or VTODO; only events and tasks are scheduled');
   const uids = [...new Set(events.map(uidOf))];
-  if (uids.includes(undefined)) return result('refused', 'a VEVENT of the new version has no UID');
+  if (uids.includes(undefined)) return result('refused', 'a component of the new version has no UID');
+  if (new Set(events.map((event) => event.name)).size > 1) return result('refused', 'the new version mixes VEVENT and VTODO; a calendar object holds one kind (RFC 4791 section 4.1)');
   if (uids.length > 1) {
     return result('refused', `the new version holds several events (UIDs ${uids.join(', ')}); a calendar object holds one (RFC 4791 section 4.1)`);
   }

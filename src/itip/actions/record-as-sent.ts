@@ -7,7 +7,7 @@
 // core makes for every stored object.
 
 import type ICAL from 'ical.js';
-import { eventsOf, newCalendar, parseCalendar, uidOf } from '../../ical/calendar.js';
+import { scheduledComponentsOf, newCalendar, parseCalendar, uidOf } from '../../ical/calendar.js';
 import { userZone, type Zone } from '../../ical/zones.js';
 import { CalendarObject } from '../calendar-object.js';
 import { makeContext, objectEffects } from '../context.js';
@@ -38,7 +38,7 @@ export function sentInputOf(input: ActionInput, uid: string, method: Method, mes
     method,
     uid,
     message,
-    components: eventsOf(message).filter((event) => uidOf(event) === uid),
+    components: scheduledComponentsOf(message).filter((event) => uidOf(event) === uid),
     user: input.user,
     role: input.role,
     prefs: input.prefs,

@@ -4,7 +4,7 @@
 // take at all.
 
 import type ICAL from 'ical.js';
-import { attendeesOf, eventsOf, organizerOf, parseCalendar, uidOf } from '../../ical/calendar.js';
+import { attendeesOf, scheduledComponentsOf, organizerOf, parseCalendar, uidOf } from '../../ical/calendar.js';
 import type { ActionInput, ActionKind } from './action.js';
 
 export type ActingRole = { kind: 'organizer' } | { kind: 'attendee' } | { kind: 'problem'; reason: string };
@@ -14,7 +14,7 @@ const ORGANIZER_ONLY: ReadonlySet<ActionKind> = new Set(['counter-accept', 'coun
 
 /** The VEVENTs of one UID in a calendar text (all of them when uid is undefined). */
 export function componentsOf(ics: string, uid?: string): ICAL.Component[] {
-  return eventsOf(parseCalendar(ics)).filter((event) => uid === undefined || uidOf(event) === uid);
+  return scheduledComponentsOf(parseCalendar(ics)).filter((event) => uid === undefined || uidOf(event) === uid);
 }
 
 function organizerIn(components: ICAL.Component[]): string | undefined {

@@ -33,7 +33,7 @@ function removesOthersOnly(context: Context, component: ICAL.Component, object: 
 }
 
 /** RANGE=THISANDFUTURE (RFC 5545 section 3.2.13): end the series before this instance. */
-function cutSeries(object: CalendarObject, ridProp: ICAL.Property, key: string): boolean {
+export function cutSeries(object: CalendarObject, ridProp: ICAL.Property, key: string): boolean {
   const master = object.master;
   if (!master?.hasProperty('rrule')) return false;
   const rid = ridProp.getFirstValue() as ICAL.Time;

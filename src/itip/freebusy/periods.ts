@@ -8,10 +8,11 @@
 // - an attendee is BUSY when ACCEPTED and BUSY-TENTATIVE when TENTATIVE;
 //   NEEDS-ACTION, DECLINED and DELEGATED give no period;
 // - STATUS:TENTATIVE makes a busy instance BUSY-TENTATIVE;
-// - TRANSP:TRANSPARENT and STATUS:CANCELLED instances block no time.
+// - TRANSP:TRANSPARENT and STATUS:CANCELLED instances block no time;
+// - a task (VTODO) blocks no time (src/itip/task/progress.ts says why).
 
 import type ICAL from 'ical.js';
-import { attendeesOf, findAttendee, organizerOf, textOf } from '../../ical/calendar.js';
+import { attendeesOf, findAttendee, isTask, organizerOf, textOf } from '../../ical/calendar.js';
 import { expandObject, type ExpansionLimits, DEFAULT_EXPANSION_LIMITS, type Window } from '../../ical/expand.js';
 import { formatUtc } from '../../ical/times.js';
 import { compareText } from '../../ical/text-order.js';
@@ -31,6 +32,7 @@ export function freeBusyWindow(prefs: Preferences, now: number): Window {
 }
 
 function fbtypeFor(component: ICAL.Component, master: ICAL.Component | undefined, address: string): FbType | undefined {
+  if (isTask(component)) return undefined;
   const status = (textOf(component, 'status') ?? '').toUpperCase();
   if (status === 'CANCELLED') return undefined;
   if ((textOf(component, 'transp') ?? '').toUpperCase() === 'TRANSPARENT') return undefined;

@@ -9,6 +9,7 @@ import { describeVersion, orderInstance, orderReply, replyMark } from '../rules/
 import { checkAttendee } from './check-attendee.js';
 import { delegatesOf, dropWithdrawnDelegates } from '../rules/delegation.js';
 import { invitationProblem, queueForOrganizer } from './party-crasher.js';
+import { takeTaskProgress } from '../task/progress.js';
 
 function copyParticipation(target: ICAL.Component, reply: Participant): void {
   const existing = findAttendee(target, reply.address);
@@ -71,13 +72,15 @@ export function receiveReply(context: Context): ItipResult {
     // A delegation moved to someone else: the delegate named before is no longer invited.
     const withdrawn = dropWithdrawnDelegates(target, replier, delegatedBefore);
     if (withdrawn.length) dropped.push(...withdrawn.filter((w) => !dropped.includes(w)));
+    // A task's assignee reports PERCENT-COMPLETE and COMPLETED too (RFC 5546 section 3.4.3).
+    const progress = takeTaskProgress(target, component);
     // A delegation adds the delegate the reply names (RFC 5546 section 3.2.2.3).
     for (const other of attendeesOf(component)) {
       if (other.address !== replier && !findAttendee(target, other.address)) copyParticipation(target, other);
     }
     object.set(key, target);
     object.replyMarks[key] = { ...object.replyMarks[key], [replier]: replyMark(version) };
-    done.push(`${key || 'master'}: ${reply.partstat}`);
+    done.push(`${key || 'master'}: ${[reply.partstat, ...progress].join(', ')}`);
   }
   if (done.length === 0) {
     if (same > 0) return result('duplicate', `this reply from ${replier} is already applied`);

@@ -9,6 +9,7 @@ import { type Context, objectEffects, singleInstance, workingCopy } from '../con
 import { type ItipResult, result } from '../effects.js';
 import { speakingAttendee } from '../rules/sender.js';
 import { clearRequests } from './outgoing-rule.js';
+import { takeTaskProgress } from '../task/progress.js';
 
 /** The addresses of a DELEGATED-TO or DELEGATED-FROM parameter (one value or several). */
 function addressList(value: unknown): string[] {
@@ -57,6 +58,8 @@ export function recordSentReply(context: Context): ItipResult {
         target.addProperty(ICAL.Property.fromString(other.prop.toICALString()));
       }
     }
+    // The progress the user reported on a task is the user's own copy's too (RFC 5546 section 3.4.3).
+    takeTaskProgress(target, component);
     object.set(key, target);
     done.push(`${key || 'master'}: ${mine.partstat}`);
   }

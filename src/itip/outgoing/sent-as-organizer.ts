@@ -11,6 +11,8 @@ import { type Context, objectEffects, organizerOfObject, singleInstance, working
 import { type Effect, type ItipResult, result } from '../effects.js';
 import { describeStale, orderInstance, overridesReplacedBy } from '../rules/ordering.js';
 import { addInstances } from '../attendee/add.js';
+import { cutSeries } from '../attendee/cancel.js';
+import { isFutureRange } from '../../ical/future-range.js';
 import { clearRequests, notOrganizer } from './outgoing-rule.js';
 
 /** REQUEST, PUBLISH, ADD sent by the organizer: store the event as sent, per RECURRENCE-ID. */
@@ -84,6 +86,11 @@ export function recordSentCancel(context: Context): ItipResult {
   const done: string[] = [];
   for (const key of incoming.keys()) {
     const ridProp = incoming.get(key)!.getFirstProperty('recurrence-id')!;
+    // RANGE=THISANDFUTURE ends the series before this instance (RFC 5545 section 3.2.13), as an attendee's copy does.
+    if (isFutureRange(incoming.get(key)!) && cutSeries(object, ridProp, key)) {
+      done.push(`${key} and all later instances`);
+      continue;
+    }
     object.delete(key);
     object.master?.addProperty(timeProperty('exdate', ridProp.getFirstValue() as ICAL.Time, tzidOf(ridProp)));
     done.push(key);

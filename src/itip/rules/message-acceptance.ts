@@ -1,7 +1,7 @@
 // Which calendars are scheduling messages the core takes, and what they hold
 // (RFC 5546 section 1.4, RFC 6047 section 2.4). A calendar part of a mail is
 // taken when it can be read, stays within the limits, has an iTIP METHOD for
-// events, and holds a VEVENT or VFREEBUSY with a UID. Otherwise it is refused
+// events, and holds a VEVENT, VTODO or VFREEBUSY with a UID. Otherwise it is refused
 // (unreadable, over a limit) or ignored (not scheduling), with the reason the
 // journal records; the mail goes on to the mailbox either way.
 //
@@ -11,7 +11,7 @@
 // X-Itip-Agent-Refused header.
 
 import type ICAL from 'ical.js';
-import { CalendarError, calendarMethod, eventsOf, parseCalendar, uidOf } from '../../ical/calendar.js';
+import { CalendarError, calendarMethod, scheduledComponentsOf, parseCalendar, uidOf } from '../../ical/calendar.js';
 import { oneLine } from '../../ical/display-text.js';
 import { isMethod, type Method } from '../model.js';
 
@@ -29,7 +29,7 @@ export const DEFAULT_MESSAGE_LIMITS: MessageLimits = { maxComponents: 2000, maxA
 export interface AcceptedCalendar {
   method: Method;
   vcalendar: ICAL.Component;
-  /** The VEVENTs by UID, in order of appearance. */
+  /** The VEVENTs and VTODOs by UID, in order of appearance. */
   units: Map<string, ICAL.Component[]>;
   /** The VFREEBUSYs by UID (the first of a UID). */
   freebusy: Map<string, ICAL.Component>;
@@ -78,8 +78,8 @@ export function acceptCalendar(text: string, methodParam: string | undefined, li
   if (units.size === 0 && freebusy.size === 0) {
     const kinds = [...new Set(vcalendar.getAllSubcomponents().map((c) => oneLine(c.name.toUpperCase())))].filter((name) => name !== 'VTIMEZONE');
     const reason = kinds.length
-      ? `only VEVENT and VFREEBUSY are scheduled; the calendar holds ${kinds.join(', ')}`
-      : 'the calendar holds no VEVENT or VFREEBUSY with a UID';
+      ? `only VEVENT, VTODO and VFREEBUSY are scheduled; the calendar holds ${kinds.join(', ')}`
+      : 'the calendar holds no VEVENT, VTODO or VFREEBUSY with a UID';
     return { method, uid: '', outcome: 'ignored', reason };
   }
   return { method, vcalendar, units, freebusy, note };
@@ -100,13 +100,18 @@ function overLimit(vcalendar: ICAL.Component, limits: MessageLimits): string | u
   return undefined;
 }
 
-/** The scheduling units of a message: its VEVENTs grouped by UID, in order of appearance. */
+/**
+ * The scheduling units of a message: its VEVENTs and VTODOs grouped by UID, in
+ * order of appearance. A UID names one calendar object of one kind (RFC 4791
+ * section 4.1): components of another kind than the UID's first are left out.
+ */
 export function eventsByUid(vcalendar: ICAL.Component): Map<string, ICAL.Component[]> {
   const units = new Map<string, ICAL.Component[]>();
-  for (const event of eventsOf(vcalendar)) {
+  for (const event of scheduledComponentsOf(vcalendar)) {
     const uid = uidOf(event);
     if (!uid) continue;
     const list = units.get(uid) ?? [];
+    if (list.length > 0 && list[0]!.name !== event.name) continue;
     list.push(event);
     units.set(uid, list);
   }

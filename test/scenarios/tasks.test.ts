@@ -1,0 +1,3 @@
+import { runFamily } from './run-family.js';
+
+runFamily('tasks');
