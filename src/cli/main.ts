@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Store } from '../store/store.js';
 import { clockProblem } from './clock.js';
-import { ConfigError, SETTINGS_HELP, resolveConfig, type Resolved } from './config.js';
+import { SETTINGS_HELP, inspectConfig, type Resolved } from './config.js';
+import { configFailure } from './config-checks.js';
 import { captureConsole, logger, setLogLevel } from './log.js';
 import { addActionCommands } from './action-commands.js';
 import { examples, jsonOption, userOption } from './options.js';
@@ -118,20 +119,18 @@ export function buildProgram(context: { get(): Context }): Command {
         ),
     );
 
-  const run = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>, forMail = false) =>
+  /**
+   * `forMail`: a command an MTA runs per mail. `ownChecks`: the command reports
+   * the settings' problems itself (config check) instead of being stopped by them.
+   */
+  const run = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>, forMail = false, ownChecks = false) =>
     async (...args: unknown[]) => {
       const command = await load();
-      let ctx: Context;
-      try {
-        ctx = context.get();
-      } catch (error) {
-        // A command an MTA runs per mail defers on a broken configuration (75):
-        // Postfix's pipe bounces on 78, and a typo must not bounce every mail.
-        if (forMail && error instanceof CliError && error.exitCode === EXIT.CONFIG) {
-          throw new CliError(`${error.message}; the MTA keeps the mail and tries again`, EXIT.TEMPFAIL, error.fields);
-        }
-        throw error;
-      }
+      const ctx = context.get();
+      const { problems } = ctx.config();
+      // A command an MTA runs per mail defers on a broken configuration (75):
+      // Postfix's pipe bounces on 78, and a typo must not bounce every mail.
+      if (problems.length > 0 && !ownChecks) throw configFailure(problems, forMail ? EXIT.TEMPFAIL : EXIT.CONFIG);
       const code = await command(ctx, ...args);
       if (typeof code === 'number') process.exitCode = code;
     };
@@ -295,7 +294,7 @@ export function buildProgram(context: { get(): Context }): Command {
         SETTINGS_HELP +
         examples('itip-agent --config /etc/itip-agent/config.json config check', 'itip-agent config check --json'),
     )
-    .action(run(async () => (await import('./commands/config.js')).runConfigCheck));
+    .action(run(async () => (await import('./commands/config.js')).runConfigCheck, false, true));
 
   addActionCommands(program, run);
   addInspection(program, run);
@@ -415,21 +414,18 @@ async function loadPrefsTable(): Promise<void> {
   prefsTable = PREFERENCES.map((p) => `  ${p.key.padEnd(width)}  ${p.description}`).join('\n');
 }
 
-/** The settings for this run; a broken configuration file is exit 78 (the MTA defers, not bounces). */
+/**
+ * The settings for this run, with every problem they have (inspectConfig):
+ * the command runner refuses to run a command on settings with problems
+ * (configFailure), except `config check`, which reports them itself.
+ */
 function loadSettings(program: Command): Resolved {
   const options = program.opts<{ store?: string; config?: string }>();
   // Commander fills --store from ITIP_AGENT_STORE too; only a real flag counts as one here.
   const store = program.getOptionValueSource('store') === 'cli' ? options.store : undefined;
-  try {
-    const resolved = resolveConfig({ flags: { store }, configFile: options.config });
-    setLogLevel(resolved.settings.logLevel);
-    return resolved;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new CliError(`${error.message}; fix it, or name another file with --config (or ITIP_AGENT_CONFIG)`, EXIT.CONFIG);
-    }
-    throw error;
-  }
+  const resolved = inspectConfig({ flags: { store }, configFile: options.config });
+  if (!resolved.problems.some((problem) => problem.setting === 'logLevel')) setLogLevel(resolved.settings.logLevel);
+  return resolved;
 }
 
 /** Runs the program on argv; resolves with the exit code. */

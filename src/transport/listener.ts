@@ -15,7 +15,8 @@
 import { lstat, unlink, chmod } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { parseLmtpAddress, describeAddress, type LmtpAddress } from './lmtp-client.js';
+import { describeAddress } from './lmtp-client.js';
+import { isLoopbackHost, parseListenAddress } from './listen-address.js';
 import type { ArrivalFacts } from '../mail/authentication.js';
 import type { LogFn, MailService, Verdict } from './mail-service.js';
 
@@ -59,21 +60,9 @@ export interface Listener {
   stop(graceMs: number): Promise<void>;
 }
 
-/** Parses a listener address; a bare port means loopback. */
-export function parseListenAddress(text: string): LmtpAddress | undefined {
-  const trimmed = text.trim();
-  if (/^\d{1,5}$/.test(trimmed)) return parseLmtpAddress(`127.0.0.1:${trimmed}`) ?? (trimmed === '0' ? { host: '127.0.0.1', port: 0 } : undefined);
-  if (/:0$/.test(trimmed)) {
-    // Port 0 (a free port, for tests) is fine to listen on, not to connect to.
-    const address = parseLmtpAddress(trimmed.replace(/:0$/, ':1'));
-    return address && 'host' in address ? { host: address.host, port: 0 } : undefined;
-  }
-  return parseLmtpAddress(trimmed);
-}
+export { parseListenAddress };
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
+const isLoopback = isLoopbackHost;
 
 /** A stale socket file from a process that died is removed; a live one is an error. */
 export async function clearSocketPath(path: string): Promise<void> {

@@ -16,11 +16,13 @@ import { readFileSync } from 'node:fs';
 import { policyFromSettings, type AgentPolicy } from '../../agent/policy.js';
 import type { Store } from '../../store/store.js';
 import { TargetError, describeTarget, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
+import { parseListenAddress } from '../../transport/listen-address.js';
 import type { Listener, Protocol } from '../../transport/listener.js';
 import type { LogFn } from '../../transport/mail-service.js';
 import { now } from '../clock.js';
 import { readRelayPassword, ConfigError } from '../config.js';
-import { logger } from '../log.js';
+import { emptyLocalDomainsWarning } from '../config-checks.js';
+import { log, logger } from '../log.js';
 import { requestNotices } from '../notices.js';
 import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, usageError } from '../output.js';
@@ -29,10 +31,12 @@ export interface ServeOptions {
   lmtp?: string;
   smtp?: string;
   http?: string;
+  /** A listener of its own for /metrics, when there is no --http. */
+  metrics?: string;
   deliver?: string;
 }
 
-const log: LogFn = (level, msg, fields) => logger[level](msg, fields);
+const logAt: LogFn = (level, msg, fields) => logger[level](msg, fields);
 
 const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
@@ -45,11 +49,20 @@ function readPem(path: string, what: string): Buffer {
 }
 
 export async function runServe(context: CommandContext, options: ServeOptions): Promise<number> {
-  const { settings } = context.config();
+  const resolved = context.config();
+  const { settings } = resolved;
   const listen: Array<[Protocol, string]> = [];
+  // Flags are checked as the settings are (src/cli/config-values.ts), as usage errors.
+  for (const [flag, value] of Object.entries({ lmtp: options.lmtp, smtp: options.smtp, http: options.http, metrics: options.metrics })) {
+    if (given(value) && !parseListenAddress(value)) throw usageError(`--${flag} ${value}: write HOST:PORT (e.g. 127.0.0.1:10024) or /path/socket`);
+  }
   const lmtp = given(options.lmtp) ? options.lmtp : settings.lmtp;
   const smtp = given(options.smtp) ? options.smtp : settings.smtp;
   const http = given(options.http) ? options.http : settings.http;
+  if (settings.localDomains.length === 0) {
+    // Loud: written whatever logLevel says, as config check writes it.
+    log('warn', emptyLocalDomainsWarning(resolved), { setting: 'localDomains' });
+  }
   if (lmtp) listen.push(['lmtp', lmtp]);
   if (smtp) listen.push(['smtp', smtp]);
   if (listen.length === 0 && !http) {
@@ -103,7 +116,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     markRefused: settings.auth.markRefused,
     refuseUnknownUsers: settings.unknownUsers === 'refuse',
     now,
-    log,
+    log: logAt,
     // A mail may have queued a reply (a resource's answer): send it now rather than at the next interval.
     afterTransaction: () => outbox?.wake?.(),
   });
@@ -112,7 +125,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
   const stopListeners = () => Promise.all(listeners.map((l) => l.stop(settings.shutdownSeconds * 1000)));
   try {
     for (const [protocol, address] of listen) {
-      const listener: Listener = await startListener(service, { protocol, listen: address, maxMessageBytes: settings.maxMessageBytes, socketMode: settings.socketMode, tls, log });
+      const listener: Listener = await startListener(service, { protocol, listen: address, maxMessageBytes: settings.maxMessageBytes, socketMode: settings.socketMode, tls, log: logAt });
       listeners.push(listener);
       logger.info(`listening for ${protocol.toUpperCase()}`, { protocol, address: listener.address, port: listener.port, path: listener.path });
     }
@@ -123,7 +136,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         socketMode: settings.socketMode,
         settings: settings.web,
         localDomains: settings.localDomains,
-        log,
+        log: logAt,
         ...(settings.web.tls && tls ? { tls } : {}),
         store,
         // CalDAV writes are the user's actions, run by the same service as the mail.
