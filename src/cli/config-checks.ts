@@ -89,7 +89,7 @@ export function configWarnings(resolved: Resolved): ConfigWarning[] {
  */
 export function unreadableFiles(resolved: Resolved): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  for (const name of ['listen.tlsKey', 'listen.tlsCert', 'relay.passwordFile']) {
+  for (const name of ['listen.tlsKey', 'listen.tlsCert', 'relay.passwordFile', 'metrics.tokenFile']) {
     const path = valueOf(resolved, name);
     if (typeof path !== 'string' || path === '') continue;
     try {

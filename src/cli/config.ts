@@ -65,6 +65,10 @@ export interface Settings {
   smtp?: string;
   /** serve: the web listener, HOST:PORT or /path/socket. */
   http?: string;
+  /** serve: a listener for /metrics alone, when there is no web listener. */
+  metrics?: string;
+  /** The file holding the bearer token that opens /metrics to other hosts. */
+  metricsTokenFile?: string;
   socketMode: number;
   tlsKey?: string;
   tlsCert?: string;
@@ -108,6 +112,7 @@ export const KEYS: Key[] = [
   { name: 'listen.lmtp', env: 'ITIP_AGENT_LMTP', parse: listenAddress('127.0.0.1:10024'), help: 'serve: LMTP listener, HOST:PORT or /path/socket (--lmtp)' },
   { name: 'listen.smtp', env: 'ITIP_AGENT_SMTP', parse: listenAddress('127.0.0.1:10025'), help: 'serve: SMTP listener, HOST:PORT or /path/socket (--smtp)' },
   { name: 'listen.http', env: 'ITIP_AGENT_HTTP', parse: listenAddress('127.0.0.1:8080'), help: 'serve: web listener (sign-in, web pages), HOST:PORT or /path/socket (--http)' },
+  { name: 'listen.metrics', env: 'ITIP_AGENT_METRICS', parse: listenAddress('127.0.0.1:9187'), help: 'serve: a listener for the Prometheus /metrics alone, HOST:PORT or /path/socket (--metrics); with listen.http, /metrics is served there' },
   { name: 'listen.socketMode', env: 'ITIP_AGENT_SOCKET_MODE', parse: mode, default: 0o660, help: 'file mode of listener unix sockets' },
   { name: 'listen.tlsKey', env: 'ITIP_AGENT_TLS_KEY', parse: str, help: 'PEM key file: offers STARTTLS on the listeners (with tlsCert)' },
   { name: 'listen.tlsCert', env: 'ITIP_AGENT_TLS_CERT', parse: str, help: 'PEM certificate file for STARTTLS' },
@@ -140,6 +145,7 @@ export const KEYS: Key[] = [
   { name: 'http.linkSecretFile', env: 'ITIP_AGENT_HTTP_LINK_SECRET_FILE', parse: str, help: `the secret of signed answer links, made on first use (mode 0600); default: ${LINK_SECRET_FILE_NAME} in the store directory; removing it invalidates every link` },
   { name: 'http.publicUrl', env: 'ITIP_AGENT_HTTP_PUBLIC_URL', parse: publicUrl, help: 'where people reach the web pages (e.g. https://calendar.example.com): links in notices start with it; unset, notices carry no links' },
   { name: 'notify.from', env: 'ITIP_AGENT_NOTIFY_FROM', parse: mailbox, help: 'the From of the agent\'s notices to its users (notify_requests); default: the user\'s own address' },
+  { name: 'metrics.tokenFile', env: 'ITIP_AGENT_METRICS_TOKEN_FILE', parse: str, help: 'file holding a bearer token that opens /metrics to other hosts; without it, /metrics answers peers on this host only' },
   { name: 'http.failureWindowMinutes', env: 'ITIP_AGENT_HTTP_FAILURE_WINDOW_MINUTES', parse: int(1, 24 * 60), default: DEFAULT_LOGIN_LIMITS.windowMinutes, help: 'the window in which failed sign-ins are counted' },
 ];
 
@@ -394,7 +400,15 @@ export function inspectConfig(input: ResolveInput = {}): Resolved {
     const value = get<string | undefined>(name);
     if (value !== undefined) settings.web[field] = value;
   }
-  const optional = { lmtp: 'listen.lmtp', smtp: 'listen.smtp', http: 'listen.http', tlsKey: 'listen.tlsKey', tlsCert: 'listen.tlsCert' } as const;
+  const optional = {
+    lmtp: 'listen.lmtp',
+    smtp: 'listen.smtp',
+    http: 'listen.http',
+    metrics: 'listen.metrics',
+    metricsTokenFile: 'metrics.tokenFile',
+    tlsKey: 'listen.tlsKey',
+    tlsCert: 'listen.tlsCert',
+  } as const;
   for (const [field, name] of Object.entries(optional)) {
     const value = get<string | undefined>(name);
     if (value !== undefined) settings[field as keyof typeof optional] = value;

@@ -142,6 +142,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .option('--sender <addr>', 'the envelope sender (MAIL FROM); empty, <> or MAILER-DAEMON for a bounce')
     .option('--client-address <ip>', 'the client that gave the MTA this mail (Postfix ${client_address}); empty: submitted on this host')
     .option('--authenticated-user <login>', 'the SASL login it was submitted with (Postfix ${sasl_username}), if any')
+    .option('--queue-id <id>', 'the MTA\'s queue id of the mail (Postfix ${queue_id}, Exim $message_exim_id), for the log line')
     .option('--outgoing', 'the sender sent this mail: its effects go to the sender\'s store')
     .option('--deliver <target>', 'where the untouched mail goes: none, stdout, maildir:DIR (DIR may hold {user}, {local}, {domain}), lmtp:HOST:PORT, lmtp:/socket or sendmail (default: the deliver setting, else none)')
     .addOption(jsonOption())
@@ -256,6 +257,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .option('--smtp <address>', 'SMTP listener, e.g. for a content filter: HOST:PORT or /path/socket (setting listen.smtp)')
     .option('--http <address>', 'web listener (sign-in, web pages): HOST:PORT or /path/socket (setting listen.http)')
     .option('--deliver <target>', 'onward delivery after processing: none, maildir:DIR, lmtp:HOST:PORT, lmtp:/socket or sendmail (setting deliver)')
+    .option('--metrics <address>', 'a listener for the Prometheus /metrics alone when there is no --http: HOST:PORT or /path/socket (setting listen.metrics)')
     .addHelpText(
       'after',
       '\nLMTP answers each recipient after its calendar store committed and its copy was delivered\n' +
@@ -265,6 +267,9 @@ export function buildProgram(context: { get(): Context }): Command {
         'taken, mail in flight is finished (up to limits.shutdownSeconds), the store is closed.\n' +
         'The web listener (--http) signs people in with the password file (itip-agent user passwd),\n' +
         'Dovecot (http.dovecotAuth) or a trusted reverse proxy\'s header (http.proxyUserHeader).\n' +
+        'Metrics (Prometheus text format) are at /metrics on the web listener, or on --metrics without one;\n' +
+        'they answer peers on this host (not through a trusted proxy), or the bearer token of metrics.tokenFile.\n' +
+        'Each mail gets one log line: queue id (XFORWARD IDENT) or session, client, onward result per recipient.\n' +
         SETTINGS_HELP +
         examples(
           'itip-agent serve --lmtp 127.0.0.1:10024 --deliver lmtp:/run/dovecot/lmtp',
@@ -287,10 +292,14 @@ export function buildProgram(context: { get(): Context }): Command {
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nErrors (a file that is not JSON, an unknown setting, a bad value) end with exit 78 and an error\n' +
-        'log line, as for every command. Warnings are log lines on stderr and lines on stdout; the exit\n' +
-        'code stays 0. Today it warns when auth.trustedAuthservIds is set but auth.forgedHeadersRemoved\n' +
-        'is not (see mta-configs/postfix/README.md and mta-configs/exim/README.md).\n' +
+      '\nIt checks every setting as the commands use it and lists ALL errors at once, each at FILE:LINE of\n' +
+        'its key (or the name of its variable): a file that is not JSON, an unknown setting, a bad value, a\n' +
+        'delivery target or listener address the commands would refuse, a file serve reads at start that\n' +
+        'cannot be read. Errors end with exit 78, as every command ends on them (process: 75, the MTA\n' +
+        'keeps the mail). Warnings leave the exit code 0: localDomains empty (mail from outside can then\n' +
+        'claim to come from your users), auth.trustedAuthservIds set but auth.forgedHeadersRemoved not (see\n' +
+        'mta-configs/postfix/README.md and mta-configs/exim/README.md), web sign-in that cannot work.\n' +
+        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}]}.\n' +
         SETTINGS_HELP +
         examples('itip-agent --config /etc/itip-agent/config.json config check', 'itip-agent config check --json'),
     )

@@ -112,13 +112,45 @@ describe('process: envelope recipients and --json', () => {
     expect(json<unknown[]>(['journal', '--user', 'carol@example.com'], { store })).toHaveLength(1);
   });
 
-  it('logs each outcome as a JSON line on stderr, stamped with ITIP_AGENT_NOW', () => {
+  it('logs each outcome as a JSON line on stderr, stamped with ITIP_AGENT_NOW, then the mail\'s own line', () => {
     const result = ok(['process', '--recipient', 'alice@example.com'], { store, input: fixture('request-alice.eml') });
     expect(result.stdout).toBe('');
     const info = result.logs.filter((l) => l.level === 'info');
-    expect(info).toHaveLength(1);
+    expect(info).toHaveLength(2);
     expect(info[0]).toMatchObject({ user: 'mailto:alice@example.com', uid: 'planning-2026-12-01@example.com', messageId: 'planning-request-1@example.com', at: NOW });
     expect(String(info[0].msg)).toContain('REQUEST');
+    expect(info[1]).toMatchObject({ msg: 'mail done', protocol: 'pipe', messageId: 'planning-request-1@example.com', recipients: ['mailto:alice@example.com'] });
+    // The default target is none: the MTA delivers the mail itself.
+    expect(info[1]!.onward).toEqual([{ recipient: 'mailto:alice@example.com', ok: true, to: 'none' }]);
+    // Neither the MTA's queue id nor the client was given: the line says nothing of them.
+    expect(info[1]).not.toHaveProperty('queueId');
+    expect(info[1]).not.toHaveProperty('client');
+  });
+
+  it('puts the MTA\'s queue id, the client and each onward result in the mail\'s line', () => {
+    const mailRoot = join(dir.path, 'mail');
+    const result = ok(
+      ['process', '--recipient', 'alice@example.com', '--queue-id', '4XyZ1a2B3c', '--client-address', '203.0.113.7', '--deliver', `maildir:${mailRoot}/{user}`],
+      { store, input: fixture('request-alice.eml') },
+    );
+    const line = result.logs.find((l) => l.msg === 'mail done')!;
+    expect(line).toMatchObject({ protocol: 'pipe', queueId: '4XyZ1a2B3c', client: '203.0.113.7', answers: [{ recipient: 'mailto:alice@example.com', code: 0 }] });
+    const onward = line.onward as Array<{ recipient: string; ok: boolean; to: string }>;
+    expect(onward).toHaveLength(1);
+    expect(onward[0]).toMatchObject({ recipient: 'mailto:alice@example.com', ok: true });
+    expect(onward[0]!.to.startsWith(join(mailRoot, 'alice@example.com', 'new'))).toBe(true);
+    // Mail submitted on the MTA's host: an empty client address.
+    const local = ok(['process', '--recipient', 'alice@example.com', '--client-address', ''], { store, input: fixture('request-alice.eml') });
+    expect(local.logs.find((l) => l.msg === 'mail done')).toMatchObject({ client: 'local' });
+  });
+
+  it('names the recipient and the error of an onward delivery that failed, in a warning line', () => {
+    const result = cli(['process', '--recipient', 'alice@example.com', '--deliver', 'lmtp:127.0.0.1:1'], { store, input: fixture('plain.eml') });
+    expect(result.code).toBe(75);
+    const line = result.logs.find((l) => l.msg === 'mail not done for every recipient')!;
+    expect(line.level).toBe('warn');
+    expect(line.onward).toEqual([{ recipient: 'mailto:alice@example.com', ok: false, error: expect.stringMatching(/cannot deliver to lmtp:127\.0\.0\.1:1: .*ECONNREFUSED/) }]);
+    expect(line.answers).toEqual([{ recipient: 'mailto:alice@example.com', code: 75, reason: expect.stringContaining('onward delivery failed') }]);
   });
 });
 
