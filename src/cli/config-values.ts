@@ -177,7 +177,7 @@ export const listenAddress =
 /** The relay's host name or address; its port has a setting of its own. */
 export const relayHost: Parse = (value, where) => {
   const text = (str(value, where) as string).trim();
-  if (text !== '' && !isIP(text) && !/^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(text)) {
+  if (text !== '' && !isIP(text.replace(/^\[(.*)\]$/, '$1')) && !/^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/.test(text)) {
     const port = /^(.*):(\d+)$/.exec(text);
     throw new ConfigError(
       port ? `${where}: ${JSON.stringify(text)} holds a port; write the host alone (${JSON.stringify(port[1])}) and the port in relay.port (${port[2]})` : `${where}: ${JSON.stringify(text)} is no host name or IP address`,
