@@ -115,7 +115,8 @@ describe('inspection after a realistic sequence of mail', () => {
     // Alice answers REFRESH requests herself: bob's lands in the outbox.
     ok(['prefs', ALICE, 'event_refreshing', 'always'], { store });
     ok(['process', '--recipient', ALICE], { store, input: refreshFromBob });
-  });
+    // Twelve runs of the program one after another: generous on a loaded machine.
+  }, 120_000);
 
   describe('objects --user', () => {
     let rows: ObjectRow[];
