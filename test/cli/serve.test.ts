@@ -3,7 +3,7 @@
 // a transaction, and run on a disk that fills up. Nothing acknowledged may be
 // lost, nothing doubled, and a full disk is a temporary failure, not a crash.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmtpClient, LmtpClientError } from '../../src/transport/lmtp-client.js';
 import { invitation } from '../transport/support.js';
-import { BIN, NOW, ROOT, runCli, runJson, tempDir } from './run-cli.js';
+import { runCli, runJson, tempDir } from './run-cli.js';
 import { startServe, stopServe, type Server } from './serve-support.js';
 import { cli, errors, imipMail, jsonAsync, ok } from './helpers.js';
 
