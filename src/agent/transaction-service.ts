@@ -111,6 +111,8 @@ export interface TransactionResult {
   users: UserOutcome[];
   /** The mail holds at least one calendar part. */
   calendar: boolean;
+  /** What became of each onward copy handed on (none when the store failed and the door answers once). */
+  onward: OnwardDelivery[];
 }
 
 export class TransactionService {
@@ -194,7 +196,7 @@ export class TransactionService {
     const policy = this.options.policy ?? DEFAULT_AGENT_POLICY;
     const now = this.options.now();
     const { raw, recipients, sender } = item;
-    const result: TransactionResult = { verdicts: [], failures: [], users: [], calendar: false };
+    const result: TransactionResult = { verdicts: [], failures: [], users: [], calendar: false, onward: [] };
     const failed = new Map<string, Verdict>();
     const refusals: Refusal[] = [];
 
@@ -236,6 +238,7 @@ export class TransactionService {
     const onward = recipients.filter((r) => !failed.has(r));
     const copy = this.options.markRefused ? withRefusalHeaders(raw, refusals) : raw;
     for (const delivery of await this.options.onward.deliver(copy, onward, sender)) {
+      result.onward.push(delivery);
       if (delivery.ok) {
         this.log('debug', 'delivered', { recipient: delivery.recipient, to: delivery.to });
         continue;

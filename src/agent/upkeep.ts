@@ -5,25 +5,50 @@
 
 import { refreshPeriods, movesWithWindow } from '../itip/freebusy/upkeep.js';
 import { withHeldOffers } from '../itip/resource/offers.js';
+import type { OthersPeriod, Period } from '../itip/model.js';
 import type { Store } from '../store/store.js';
 import type { AgentPolicy } from './policy.js';
 
 export interface UpkeepSummary {
+  /** Users looked at: every user of the store. */
   users: number;
+  /** Users with at least one recurring object, whose periods were computed again. */
+  usersWithSeries: number;
   /** Recurring objects whose periods were computed again. */
   objects: number;
+  /** Of those, objects whose periods (own or others') came out different. */
+  objectsChanged: number;
+  /** Periods (own and others') that were not stored before, and stored ones that are gone. */
+  periodsAdded: number;
+  periodsRemoved: number;
   /** Objects that could not be read (left as they were, logged by the caller). */
   failed: Array<{ user: string; uid: string; error: string }>;
 }
 
+function periodKey(period: Period | OthersPeriod): string {
+  return [period.uid, period.recurrenceId ?? '', period.start, period.end, period.fbtype, 'participant' in period ? period.participant : ''].join('\u0000');
+}
+
+/** How many periods `after` has that `before` has not, and the other way round. */
+function difference(before: Array<Period | OthersPeriod>, after: Array<Period | OthersPeriod>): { added: number; removed: number } {
+  const old = new Set(before.map(periodKey));
+  const now = new Set(after.map(periodKey));
+  return { added: [...now].filter((key) => !old.has(key)).length, removed: [...old].filter((key) => !now.has(key)).length };
+}
+
 export async function refreshFreeBusy(store: Store, now: number, policy?: AgentPolicy): Promise<UpkeepSummary> {
-  const summary: UpkeepSummary = { users: 0, objects: 0, failed: [] };
+  const summary: UpkeepSummary = { users: 0, usersWithSeries: 0, objects: 0, objectsChanged: 0, periodsAdded: 0, periodsRemoved: 0, failed: [] };
   for (const user of store.listUsers()) {
+    summary.users++;
     const uids = store.listObjects(user).filter(movesWithWindow).map((o) => o.uid);
     if (uids.length === 0) continue;
-    summary.users++;
+    summary.usersWithSeries++;
+    // Others' periods are read before the transaction (only to count what changed);
+    // own periods are read inside it, with its writes.
+    const othersBefore = store.freeBusy(user, { others: true }) as OthersPeriod[];
     await store.transact(user, (tx) => {
       const prefs = tx.getPrefs();
+      const ownBefore = tx.freeBusy();
       for (const uid of uids) {
         // Read again inside the transaction: a mail may have changed it meanwhile.
         const stored = tx.getObject(uid);
@@ -37,9 +62,17 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
         }
         if (!refreshed) continue;
         // A resource's offers still held (freebusy_offers) stay held.
-        tx.setOwnPeriods(uid, withHeldOffers(refreshed.own, tx.listCounters(uid), user, prefs, now));
+        const ownNow = withHeldOffers(refreshed.own, tx.listCounters(uid), user, prefs, now);
+        const own = difference(ownBefore.filter((p) => p.uid === uid), ownNow);
+        const others = difference(othersBefore.filter((p) => p.uid === uid), refreshed.others);
+        tx.setOwnPeriods(uid, ownNow);
         tx.replaceOthersPeriods(uid, refreshed.others);
         summary.objects++;
+        const added = own.added + others.added;
+        const removed = own.removed + others.removed;
+        if (added + removed > 0) summary.objectsChanged++;
+        summary.periodsAdded += added;
+        summary.periodsRemoved += removed;
       }
     });
   }

@@ -11,16 +11,40 @@
 // error (exit 78): running with half a configuration would do the wrong thing.
 
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import type { PolicySettings } from '../agent/policy.js';
 import { DEFAULT_LOGIN_LIMITS, LINK_SECRET_FILE_NAME, PASSWORD_FILE_NAME, type HttpSettings } from '../http/settings.js';
 import { DEFAULT_EXPANSION_LIMITS } from '../ical/expand.js';
+import { JsonSyntaxError, parseJsonWithLines } from './config-file.js';
+import {
+  ConfigError,
+  bool,
+  deliverTarget,
+  headerName,
+  int,
+  level,
+  list,
+  listenAddress,
+  mailbox,
+  mode,
+  names,
+  networks,
+  proxies,
+  publicUrl,
+  relayHost,
+  storeLocation,
+  str,
+  unknownUsers,
+  type ConfigProblem,
+  type Parse,
+  type Source,
+} from './config-values.js';
+
+export { ConfigError, type ConfigProblem, type Source };
 
 export const DEFAULT_CONFIG_FILE = '/etc/itip-agent/config.json';
 export const DEFAULT_MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
 
-export type Source = 'flag' | 'env' | 'file' | 'default';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Relay {
@@ -41,6 +65,10 @@ export interface Settings {
   smtp?: string;
   /** serve: the web listener, HOST:PORT or /path/socket. */
   http?: string;
+  /** serve: a listener for /metrics alone, when there is no web listener. */
+  metrics?: string;
+  /** The file holding the bearer token that opens /metrics to other hosts. */
+  metricsTokenFile?: string;
   socketMode: number;
   tlsKey?: string;
   tlsCert?: string;
@@ -59,12 +87,6 @@ export interface Settings {
   noticeFrom?: string;
 }
 
-/** The config file problem: exit 78 (EX_CONFIG); an MTA defers the mail rather than bouncing it. */
-export class ConfigError extends Error {
-  override name = 'ConfigError';
-}
-
-type Parse = (text: unknown, where: string) => unknown;
 
 interface Key {
   /** Dotted name, as shown by `config show` and written in the file. */
@@ -76,114 +98,21 @@ interface Key {
   help: string;
 }
 
-const str: Parse = (value, where) => {
-  if (typeof value !== 'string') throw new ConfigError(`${where} must be a string`);
-  return value;
-};
-const int = (min: number, max: number): Parse => (value, where) => {
-  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
-    throw new ConfigError(`${where} must be a whole number from ${min} to ${max}`);
-  }
-  return number;
-};
-const bool: Parse = (value, where) => {
-  if (typeof value === 'boolean') return value;
-  if (typeof value === 'string' && /^(1|true|yes|on)$/i.test(value.trim())) return true;
-  if (typeof value === 'string' && /^(0|false|no|off)$/i.test(value.trim())) return false;
-  throw new ConfigError(`${where} must be true or false`);
-};
-/**
- * A list, from a JSON array or a comma-separated environment value: lower
- * case, no blanks or repeats, sorted. `what` names the items in the error,
- * `tidy` cleans each one.
- */
-const listOf =
-  (what: string, tidy: (item: string) => string = (item) => item): Parse =>
-  (value, where) => {
-    const items = typeof value === 'string' ? value.split(/[,\s]+/) : value;
-    if (!Array.isArray(items) || items.some((item) => typeof item !== 'string')) {
-      throw new ConfigError(`${where} must be a list${what} (in the environment: comma-separated)`);
-    }
-    return [...new Set((items as string[]).map((d) => tidy(d.trim().toLowerCase())).filter(Boolean))].sort();
-  };
-/** Domains, also written with a leading @. */
-const list = listOf(' of domains', (domain) => domain.replace(/^@/, ''));
-/** Names compared without case (authserv-ids) or network ranges. */
-const names = listOf('');
-const networks: Parse = (value, where) => {
-  const list = names(value, where) as string[];
-  for (const range of list) {
-    const [address, bits, extra] = range.split('/');
-    const family = isIP(address ?? '');
-    const max = family === 6 ? 128 : 32;
-    const prefix = bits === undefined ? max : Number(bits);
-    if (!family || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > max) {
-      throw new ConfigError(`${where}: ${JSON.stringify(range)} is not an address or a range such as 192.0.2.0/24 or ::1/128`);
-    }
-  }
-  return list;
-};
-/** Trusted proxies: networks as above, and `unix` for a peer on the web listener's unix socket. */
-const proxies: Parse = (value, where) => {
-  const list = names(value, where) as string[];
-  return [...networks(list.filter((item) => item !== 'unix'), where) as string[], ...list.filter((item) => item === 'unix')];
-};
-/** A header name (RFC 9110 section 5.1: a token). */
-const headerName: Parse = (value, where) => {
-  const text = str(value, where) as string;
-  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(text.trim())) throw new ConfigError(`${where} must be a header name such as X-Remote-User`);
-  return text.trim();
-};
-/** Where people reach the web pages: an http(s) URL without query or fragment, kept without a trailing slash. */
-const publicUrl: Parse = (value, where) => {
-  const text = (str(value, where) as string).trim();
-  let url: URL | undefined;
-  try {
-    url = new URL(text);
-  } catch {
-    url = undefined;
-  }
-  if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password || /[\s<>"]/.test(text)) {
-    throw new ConfigError(`${where} must be the web address people open the pages at, such as https://calendar.example.com (http or https, no ?query or #fragment)`);
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, '');
-};
-/** One mail address, written bare (name@domain). */
-const mailbox: Parse = (value, where) => {
-  const text = (str(value, where) as string).trim().replace(/^mailto:/i, '');
-  if (!/^[^\s@<>()[\],;:"\\]+@[^\s@<>()[\],;:"\\]+$/.test(text)) throw new ConfigError(`${where} must be a mail address such as calendar@example.com`);
-  return text.toLowerCase();
-};
-const unknownUsers: Parse = (value, where) => {
-  if (typeof value === 'string' && ['create', 'refuse'].includes(value.trim().toLowerCase())) return value.trim().toLowerCase();
-  throw new ConfigError(`${where} must be create or refuse`);
-};
-const mode: Parse = (value, where) => {
-  const number = typeof value === 'string' && /^0?[0-7]{3}$/.test(value.trim()) ? parseInt(value, 8) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < 0 || number > 0o777) {
-    throw new ConfigError(`${where} must be a file mode such as "0660"`);
-  }
-  return number;
-};
-const level: Parse = (value, where) => {
-  if (typeof value === 'string' && ['debug', 'info', 'warn', 'error'].includes(value.trim().toLowerCase())) return value.trim().toLowerCase();
-  throw new ConfigError(`${where} must be one of debug, info, warn, error`);
-};
 
 export const KEYS: Key[] = [
-  { name: 'store', env: 'ITIP_AGENT_STORE', parse: str, default: './var/itip-agent', help: 'the store directory (--store)' },
+  { name: 'store', env: 'ITIP_AGENT_STORE', parse: storeLocation, default: './var/itip-agent', help: 'the store directory (--store)' },
   { name: 'localDomains', env: 'ITIP_AGENT_LOCAL_DOMAINS', parse: list, default: [], help: 'domains of the calendar users; empty: every envelope recipient is one' },
-  { name: 'deliver', env: 'ITIP_AGENT_DELIVER', parse: str, default: 'none', help: 'onward delivery target (--deliver)' },
+  { name: 'deliver', env: 'ITIP_AGENT_DELIVER', parse: deliverTarget, default: 'none', help: 'onward delivery target (--deliver)' },
   { name: 'sendmail', env: 'ITIP_AGENT_SENDMAIL', parse: str, default: '/usr/sbin/sendmail', help: 'the sendmail program for --deliver sendmail' },
-  { name: 'relay.host', env: 'ITIP_AGENT_RELAY_HOST', parse: str, help: 'the SMTP relay for the outbox (no relay: nothing is sent)' },
+  { name: 'relay.host', env: 'ITIP_AGENT_RELAY_HOST', parse: relayHost, help: 'the SMTP relay for the outbox (no relay: nothing is sent)' },
   { name: 'relay.port', env: 'ITIP_AGENT_RELAY_PORT', parse: int(1, 65535), default: 25, help: 'relay port' },
   { name: 'relay.secure', env: 'ITIP_AGENT_RELAY_SECURE', parse: bool, default: false, help: 'TLS from the start (port 465); otherwise STARTTLS when offered' },
   { name: 'relay.user', env: 'ITIP_AGENT_RELAY_USER', parse: str, help: 'relay login' },
   { name: 'relay.passwordFile', env: 'ITIP_AGENT_RELAY_PASSWORD_FILE', parse: str, help: 'file holding the relay password (never the password itself)' },
-  { name: 'listen.lmtp', env: 'ITIP_AGENT_LMTP', parse: str, help: 'serve: LMTP listener, HOST:PORT or /path/socket (--lmtp)' },
-  { name: 'listen.smtp', env: 'ITIP_AGENT_SMTP', parse: str, help: 'serve: SMTP listener, HOST:PORT or /path/socket (--smtp)' },
-  { name: 'listen.http', env: 'ITIP_AGENT_HTTP', parse: str, help: 'serve: web listener (sign-in, web pages), HOST:PORT or /path/socket (--http)' },
+  { name: 'listen.lmtp', env: 'ITIP_AGENT_LMTP', parse: listenAddress('127.0.0.1:10024'), help: 'serve: LMTP listener, HOST:PORT or /path/socket (--lmtp)' },
+  { name: 'listen.smtp', env: 'ITIP_AGENT_SMTP', parse: listenAddress('127.0.0.1:10025'), help: 'serve: SMTP listener, HOST:PORT or /path/socket (--smtp)' },
+  { name: 'listen.http', env: 'ITIP_AGENT_HTTP', parse: listenAddress('127.0.0.1:8080'), help: 'serve: web listener (sign-in, web pages), HOST:PORT or /path/socket (--http)' },
+  { name: 'listen.metrics', env: 'ITIP_AGENT_METRICS', parse: listenAddress('127.0.0.1:9187'), help: 'serve: a listener for the Prometheus /metrics alone, HOST:PORT or /path/socket (--metrics); with listen.http, /metrics is served there' },
   { name: 'listen.socketMode', env: 'ITIP_AGENT_SOCKET_MODE', parse: mode, default: 0o660, help: 'file mode of listener unix sockets' },
   { name: 'listen.tlsKey', env: 'ITIP_AGENT_TLS_KEY', parse: str, help: 'PEM key file: offers STARTTLS on the listeners (with tlsCert)' },
   { name: 'listen.tlsCert', env: 'ITIP_AGENT_TLS_CERT', parse: str, help: 'PEM certificate file for STARTTLS' },
@@ -216,6 +145,7 @@ export const KEYS: Key[] = [
   { name: 'http.linkSecretFile', env: 'ITIP_AGENT_HTTP_LINK_SECRET_FILE', parse: str, help: `the secret of signed answer links, made on first use (mode 0600); default: ${LINK_SECRET_FILE_NAME} in the store directory; removing it invalidates every link` },
   { name: 'http.publicUrl', env: 'ITIP_AGENT_HTTP_PUBLIC_URL', parse: publicUrl, help: 'where people reach the web pages (e.g. https://calendar.example.com): links in notices start with it; unset, notices carry no links' },
   { name: 'notify.from', env: 'ITIP_AGENT_NOTIFY_FROM', parse: mailbox, help: 'the From of the agent\'s notices to its users (notify_requests); default: the user\'s own address' },
+  { name: 'metrics.tokenFile', env: 'ITIP_AGENT_METRICS_TOKEN_FILE', parse: str, help: 'file holding a bearer token that opens /metrics to other hosts; without it, /metrics answers peers on this host only' },
   { name: 'http.failureWindowMinutes', env: 'ITIP_AGENT_HTTP_FAILURE_WINDOW_MINUTES', parse: int(1, 24 * 60), default: DEFAULT_LOGIN_LIMITS.windowMinutes, help: 'the window in which failed sign-ins are counted' },
 ];
 
@@ -233,6 +163,13 @@ export interface Resolved {
   entries: Array<{ name: string; value: unknown; source: Source }>;
   /** The file that was read, or why none was. */
   file: { path: string; read: boolean; source: Source };
+  /** The line of each key written in the file (dotted names). */
+  lines: Map<string, number>;
+  /**
+   * Everything wrong, in the order found: empty from resolveConfig, which
+   * throws instead. A key whose value is wrong keeps its default here.
+   */
+  problems: ConfigProblem[];
 }
 
 function fileValue(json: Record<string, unknown>, name: string): unknown {
@@ -250,53 +187,127 @@ const REPLACED: Record<string, string> = {
     'recurrence expansion is bounded by a count, not a time, so that its result never depends on the machine\'s load; remove it (or set "limits.expansionCandidates")',
 };
 
-function checkUnknownKeys(json: Record<string, unknown>, path: string): void {
-  const known = new Set(KEYS.map((k) => k.name));
-  const groups = new Set(KEYS.filter((k) => k.name.includes('.')).map((k) => k.name.split('.')[0]));
-  for (const [key, value] of Object.entries(json)) {
-    if (groups.has(key)) {
-      if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ConfigError(`${path}: "${key}" must be an object`);
-      for (const sub of Object.keys(value)) {
-        const replacement = REPLACED[`${key}.${sub}`];
-        if (replacement) throw new ConfigError(`${path}: "${key}.${sub}" is no longer a setting: ${replacement}`);
-        if (!known.has(`${key}.${sub}`)) throw new ConfigError(`${path}: unknown setting "${key}.${sub}"; known: ${[...known].join(', ')}`);
-      }
-    } else if (!known.has(key) && !key.startsWith('//') && key !== '$comment') {
-      throw new ConfigError(`${path}: unknown setting "${key}"; known: ${[...known].join(', ')}`);
-    }
-  }
+/** Where a key of the file is, as compilers write it: FILE:LINE (FILE alone when the line is not known). */
+function located(path: string, lines: Map<string, number>, key: string): { where: string; line?: number } {
+  const line = lines.get(key);
+  return line === undefined ? { where: path } : { where: `${path}:${line}`, line };
 }
 
-function readConfigFile(path: string, required: boolean): Record<string, unknown> | undefined {
+function unknownKeyProblems(json: Record<string, unknown>, path: string, lines: Map<string, number>): ConfigProblem[] {
+  const known = new Set(KEYS.map((k) => k.name));
+  const groups = new Set(KEYS.filter((k) => k.name.includes('.')).map((k) => k.name.split('.')[0]));
+  const problems: ConfigProblem[] = [];
+  const problem = (key: string, text: string) => {
+    const { where, line } = located(path, lines, key);
+    problems.push({ setting: key, source: 'file', file: path, ...(line !== undefined ? { line } : {}), message: `${where}: ${text}` });
+  };
+  const closest = (key: string) => {
+    const near = [...known].filter((name) => name.toLowerCase() === key.toLowerCase() || name.split('.').pop()!.toLowerCase() === key.split('.').pop()!.toLowerCase());
+    return near.length ? `; did you mean ${near.map((n) => `"${n}"`).join(' or ')}?` : `; known: ${[...known].join(', ')}`;
+  };
+  for (const [key, value] of Object.entries(json)) {
+    if (groups.has(key)) {
+      if (!value || typeof value !== 'object' || Array.isArray(value)) {
+        problem(key, `"${key}" must be an object, e.g. "${key}": { ... }`);
+        continue;
+      }
+      for (const sub of Object.keys(value)) {
+        const name = `${key}.${sub}`;
+        const replacement = REPLACED[name];
+        if (replacement) problem(name, `"${name}" is no longer a setting: ${replacement}`);
+        else if (!known.has(name) && !sub.startsWith('//') && sub !== '$comment') problem(name, `unknown setting "${name}"${closest(name)}`);
+      }
+    } else if (!known.has(key) && !key.startsWith('//') && key !== '$comment') {
+      problem(key, `unknown setting "${key}"${closest(key)}`);
+    }
+  }
+  return problems;
+}
+
+interface FileContent {
+  json?: Record<string, unknown>;
+  lines: Map<string, number>;
+  problems: ConfigProblem[];
+}
+
+function readConfigFile(path: string, required: boolean): FileContent {
+  const lines = new Map<string, number>();
+  const fail = (message: string, line?: number): FileContent => ({
+    lines,
+    problems: [{ source: 'file', file: path, ...(line !== undefined ? { line } : {}), message }],
+  });
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !required) return undefined;
-    throw new ConfigError(`the configuration file ${path} cannot be read: ${(error as Error).message}`);
+    if (code === 'ENOENT' && !required) return { lines, problems: [] };
+    return fail(`the configuration file ${path} cannot be read: ${(error as Error).message}`);
   }
-  let json: unknown;
+  let parsed;
   try {
-    json = JSON.parse(text);
+    parsed = parseJsonWithLines(text);
   } catch (error) {
-    throw new ConfigError(`the configuration file ${path} is not JSON: ${(error as Error).message}`);
+    if (error instanceof JsonSyntaxError) return fail(`${path}:${error.line}:${error.column}: the configuration file is not JSON: ${error.message}`, error.line);
+    return fail(`the configuration file ${path} is not JSON: ${(error as Error).message}`);
   }
-  if (!json || typeof json !== 'object' || Array.isArray(json)) throw new ConfigError(`the configuration file ${path} must hold one JSON object`);
-  checkUnknownKeys(json as Record<string, unknown>, path);
-  return json as Record<string, unknown>;
+  const json = parsed.value;
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return fail(`the configuration file ${path} must hold one JSON object, {"setting": value, ...}`, 1);
+  const problems = unknownKeyProblems(json as Record<string, unknown>, path, parsed.lines);
+  for (const { path: key, lines: where } of parsed.repeated) {
+    if (key.includes('.') && !KEYS.some((k) => k.name === key)) continue;
+    problems.push({
+      setting: key,
+      source: 'file',
+      file: path,
+      line: where[0],
+      message: `${path}:${where[0]}: "${key}" is written ${where.length} times (lines ${where.join(', ')}); keep one`,
+    });
+  }
+  return { json: json as Record<string, unknown>, lines: parsed.lines, problems };
 }
 
 const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
+/**
+ * A problem of one setting, placed where its value was written: FILE:LINE for
+ * the file, the variable's name for the environment.
+ */
+export function problemAt(resolved: Pick<Resolved, 'file' | 'lines' | 'entries'>, name: string, message: string): ConfigProblem {
+  const source = resolved.entries.find((entry) => entry.name === name)?.source ?? 'default';
+  if (source === 'file') {
+    const at = located(resolved.file.path, resolved.lines, name);
+    return { setting: name, source, file: resolved.file.path, ...(at.line !== undefined ? { line: at.line } : {}), message: `${at.where}: ${message}` };
+  }
+  const env = KEYS.find((key) => key.name === name)?.env;
+  return { setting: name, source, message: source === 'env' && env ? `${env}: ${message}` : message };
+}
+
+/** The settings, or a ConfigError that lists every problem found. */
 export function resolveConfig(input: ResolveInput = {}): Resolved {
+  const resolved = inspectConfig(input);
+  const { problems } = resolved;
+  if (problems.length === 1) throw new ConfigError(problems[0]!.message, problems);
+  if (problems.length > 1) throw new ConfigError(`${problems.length} problems in the settings: ${problems.map((p) => p.message).join('; ')}`, problems);
+  return resolved;
+}
+
+/**
+ * Reads every source and checks every value as the commands use them, and
+ * gathers all problems instead of stopping at the first: `config check` shows
+ * them at once, and the commands refuse to run with any (resolveConfig), so
+ * that a check that passes means the commands will take the settings.
+ */
+export function inspectConfig(input: ResolveInput = {}): Resolved {
   const env = input.env ?? process.env;
   const flags = input.flags ?? {};
   let file: Resolved['file'];
   if (given(input.configFile)) file = { path: input.configFile, read: false, source: 'flag' };
   else if (given(env.ITIP_AGENT_CONFIG)) file = { path: env.ITIP_AGENT_CONFIG, read: false, source: 'env' };
   else file = { path: DEFAULT_CONFIG_FILE, read: false, source: 'default' };
-  const json = readConfigFile(file.path, file.source !== 'default');
+  const content = readConfigFile(file.path, file.source !== 'default');
+  const { json, lines } = content;
+  const problems: ConfigProblem[] = [...content.problems];
   file.read = !!json;
 
   const values = new Map<string, unknown>();
@@ -306,17 +317,30 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
     let source: Source = 'default';
     const flag = flags[key.name];
     const fromFile = json ? fileValue(json, key.name) : undefined;
-    if (given(flag)) {
-      value = key.parse(flag, `--${key.name.split('.').pop()}`);
-      source = 'flag';
-    } else if (given(env[key.env])) {
-      value = key.parse(env[key.env], key.env);
-      source = 'env';
-    } else if (fromFile !== undefined && fromFile !== null && fromFile !== '') {
-      value = key.parse(fromFile, `${file.path}: "${key.name}"`);
-      source = 'file';
-    } else {
+    let where = '';
+    let line: number | undefined;
+    try {
+      if (given(flag)) {
+        source = 'flag';
+        where = `--${key.name.split('.').pop()}`;
+        value = key.parse(flag, where);
+      } else if (given(env[key.env])) {
+        source = 'env';
+        where = key.env;
+        value = key.parse(env[key.env], where);
+      } else if (fromFile !== undefined && fromFile !== null && fromFile !== '') {
+        source = 'file';
+        ({ line } = located(file.path, lines, key.name));
+        where = `${located(file.path, lines, key.name).where}: "${key.name}"`;
+        value = key.parse(fromFile, where);
+      } else {
+        value = key.default;
+      }
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push({ setting: key.name, source, ...(source === 'file' ? { file: file.path, ...(line !== undefined ? { line } : {}) } : {}), message: error.message });
       value = key.default;
+      source = 'default';
     }
     values.set(key.name, value);
     entries.push({ name: key.name, value, source });
@@ -376,7 +400,15 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
     const value = get<string | undefined>(name);
     if (value !== undefined) settings.web[field] = value;
   }
-  const optional = { lmtp: 'listen.lmtp', smtp: 'listen.smtp', http: 'listen.http', tlsKey: 'listen.tlsKey', tlsCert: 'listen.tlsCert' } as const;
+  const optional = {
+    lmtp: 'listen.lmtp',
+    smtp: 'listen.smtp',
+    http: 'listen.http',
+    metrics: 'listen.metrics',
+    metricsTokenFile: 'metrics.tokenFile',
+    tlsKey: 'listen.tlsKey',
+    tlsCert: 'listen.tlsCert',
+  } as const;
   for (const [field, name] of Object.entries(optional)) {
     const value = get<string | undefined>(name);
     if (value !== undefined) settings[field as keyof typeof optional] = value;
@@ -389,10 +421,17 @@ export function resolveConfig(input: ResolveInput = {}): Resolved {
     if (user) settings.relay.user = user;
     if (passwordFile) settings.relay.passwordFile = passwordFile;
   }
-  if (!!settings.tlsKey !== !!settings.tlsCert) throw new ConfigError('listen.tlsKey and listen.tlsCert go together: give both, or neither');
-  if (settings.web.tls && !settings.tlsKey) throw new ConfigError('http.tls needs listen.tlsKey and listen.tlsCert (the key and certificate the web listener serves)');
-  return { settings, entries, file };
+  // Settings that only work together: the problem is placed at the one that was written.
+  const together = (name: string, message: string) => problems.push(problemAt({ file, lines, entries }, name, message));
+  if (!!settings.tlsKey !== !!settings.tlsCert) {
+    together(settings.tlsKey ? 'listen.tlsKey' : 'listen.tlsCert', 'listen.tlsKey and listen.tlsCert go together: give both, or neither');
+  }
+  if (settings.web.tls && !settings.tlsKey) {
+    together('http.tls', 'http.tls needs listen.tlsKey and listen.tlsCert (the key and certificate the web listener serves)');
+  }
+  return { settings, entries, file, lines, problems };
 }
+
 
 /** The relay password from its file (first line), for the outbox sender. */
 export function readRelayPassword(relay: Relay): string | undefined {
@@ -402,37 +441,6 @@ export function readRelayPassword(relay: Relay): string | undefined {
   } catch (error) {
     throw new ConfigError(`relay.passwordFile ${relay.passwordFile} cannot be read: ${(error as Error).message}`);
   }
-}
-
-export interface ConfigWarning {
-  /** The setting the warning is about. */
-  setting: string;
-  message: string;
-}
-
-/**
- * What is allowed but probably wrong in a configuration that resolved. An
- * Authentication-Results field is believed for its authserv-id alone, and a
- * sender can write one with any id (RFC 8601 section 7.1); only the MTA's
- * removal of such fields from incoming mail (RFC 8601 section 5) makes a
- * trusted id the MTA's word. The agent cannot see whether the MTA does that,
- * so the administrator says so with auth.forgedHeadersRemoved.
- */
-export function configWarnings(resolved: Resolved): ConfigWarning[] {
-  const value = (name: string) => resolved.entries.find((entry) => entry.name === name)?.value;
-  const warnings: ConfigWarning[] = [];
-  const trusted = (value('auth.trustedAuthservIds') as string[] | undefined) ?? [];
-  if (trusted.length > 0 && value('auth.forgedHeadersRemoved') !== true) {
-    warnings.push({
-      setting: 'auth.forgedHeadersRemoved',
-      message:
-        `auth.trustedAuthservIds trusts ${trusted.join(', ')}, but auth.forgedHeadersRemoved is not set: unless the MTA removes ` +
-        'Authentication-Results fields that carry these ids from incoming mail (RFC 8601 section 5), any sender can write a verdict ' +
-        'the agent believes. Set up the removal (mta-configs/postfix/README.md or mta-configs/exim/README.md, "Forged ' +
-        'Authentication-Results"), then set auth.forgedHeadersRemoved to true',
-    });
-  }
-  return warnings;
 }
 
 /** Values as `config show` prints them: modes in octal, lists joined. */

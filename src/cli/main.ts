@@ -7,7 +7,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Store } from '../store/store.js';
 import { clockProblem } from './clock.js';
-import { ConfigError, SETTINGS_HELP, resolveConfig, type Resolved } from './config.js';
+import { SETTINGS_HELP, inspectConfig, type Resolved } from './config.js';
+import { configFailure } from './config-checks.js';
 import { captureConsole, logger, setLogLevel } from './log.js';
 import { addActionCommands } from './action-commands.js';
 import { examples, jsonOption, userOption } from './options.js';
@@ -118,20 +119,18 @@ export function buildProgram(context: { get(): Context }): Command {
         ),
     );
 
-  const run = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>, forMail = false) =>
+  /**
+   * `forMail`: a command an MTA runs per mail. `ownChecks`: the command reports
+   * the settings' problems itself (config check) instead of being stopped by them.
+   */
+  const run = (load: () => Promise<(ctx: Context, ...args: any[]) => Promise<number | void>>, forMail = false, ownChecks = false) =>
     async (...args: unknown[]) => {
       const command = await load();
-      let ctx: Context;
-      try {
-        ctx = context.get();
-      } catch (error) {
-        // A command an MTA runs per mail defers on a broken configuration (75):
-        // Postfix's pipe bounces on 78, and a typo must not bounce every mail.
-        if (forMail && error instanceof CliError && error.exitCode === EXIT.CONFIG) {
-          throw new CliError(`${error.message}; the MTA keeps the mail and tries again`, EXIT.TEMPFAIL, error.fields);
-        }
-        throw error;
-      }
+      const ctx = context.get();
+      const { problems } = ctx.config();
+      // A command an MTA runs per mail defers on a broken configuration (75):
+      // Postfix's pipe bounces on 78, and a typo must not bounce every mail.
+      if (problems.length > 0 && !ownChecks) throw configFailure(problems, forMail ? EXIT.TEMPFAIL : EXIT.CONFIG);
       const code = await command(ctx, ...args);
       if (typeof code === 'number') process.exitCode = code;
     };
@@ -143,6 +142,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .option('--sender <addr>', 'the envelope sender (MAIL FROM); empty, <> or MAILER-DAEMON for a bounce')
     .option('--client-address <ip>', 'the client that gave the MTA this mail (Postfix ${client_address}); empty: submitted on this host')
     .option('--authenticated-user <login>', 'the SASL login it was submitted with (Postfix ${sasl_username}), if any')
+    .option('--queue-id <id>', 'the MTA\'s queue id of the mail (Postfix ${queue_id}, Exim $message_exim_id), for the log line')
     .option('--outgoing', 'the sender sent this mail: its effects go to the sender\'s store')
     .option('--deliver <target>', 'where the untouched mail goes: none, stdout, maildir:DIR (DIR may hold {user}, {local}, {domain}), lmtp:HOST:PORT, lmtp:/socket or sendmail (default: the deliver setting, else none)')
     .addOption(jsonOption())
@@ -257,6 +257,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .option('--smtp <address>', 'SMTP listener, e.g. for a content filter: HOST:PORT or /path/socket (setting listen.smtp)')
     .option('--http <address>', 'web listener (sign-in, web pages): HOST:PORT or /path/socket (setting listen.http)')
     .option('--deliver <target>', 'onward delivery after processing: none, maildir:DIR, lmtp:HOST:PORT, lmtp:/socket or sendmail (setting deliver)')
+    .option('--metrics <address>', 'a listener for the Prometheus /metrics alone when there is no --http: HOST:PORT or /path/socket (setting listen.metrics)')
     .addHelpText(
       'after',
       '\nLMTP answers each recipient after its calendar store committed and its copy was delivered\n' +
@@ -266,6 +267,9 @@ export function buildProgram(context: { get(): Context }): Command {
         'taken, mail in flight is finished (up to limits.shutdownSeconds), the store is closed.\n' +
         'The web listener (--http) signs people in with the password file (itip-agent user passwd),\n' +
         'Dovecot (http.dovecotAuth) or a trusted reverse proxy\'s header (http.proxyUserHeader).\n' +
+        'Metrics (Prometheus text format) are at /metrics on the web listener, or on --metrics without one;\n' +
+        'they answer peers on this host (not through a trusted proxy), or the bearer token of metrics.tokenFile.\n' +
+        'Each mail gets one log line: queue id (XFORWARD IDENT) or session, client, onward result per recipient.\n' +
         SETTINGS_HELP +
         examples(
           'itip-agent serve --lmtp 127.0.0.1:10024 --deliver lmtp:/run/dovecot/lmtp',
@@ -288,14 +292,18 @@ export function buildProgram(context: { get(): Context }): Command {
     .addOption(jsonOption())
     .addHelpText(
       'after',
-      '\nErrors (a file that is not JSON, an unknown setting, a bad value) end with exit 78 and an error\n' +
-        'log line, as for every command. Warnings are log lines on stderr and lines on stdout; the exit\n' +
-        'code stays 0. Today it warns when auth.trustedAuthservIds is set but auth.forgedHeadersRemoved\n' +
-        'is not (see mta-configs/postfix/README.md and mta-configs/exim/README.md).\n' +
+      '\nIt checks every setting as the commands use it and lists ALL errors at once, each at FILE:LINE of\n' +
+        'its key (or the name of its variable): a file that is not JSON, an unknown setting, a bad value, a\n' +
+        'delivery target or listener address the commands would refuse, a file serve reads at start that\n' +
+        'cannot be read. Errors end with exit 78, as every command ends on them (process: 75, the MTA\n' +
+        'keeps the mail). Warnings leave the exit code 0: localDomains empty (mail from outside can then\n' +
+        'claim to come from your users), auth.trustedAuthservIds set but auth.forgedHeadersRemoved not (see\n' +
+        'mta-configs/postfix/README.md and mta-configs/exim/README.md), web sign-in that cannot work.\n' +
+        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}]}.\n' +
         SETTINGS_HELP +
         examples('itip-agent --config /etc/itip-agent/config.json config check', 'itip-agent config check --json'),
     )
-    .action(run(async () => (await import('./commands/config.js')).runConfigCheck));
+    .action(run(async () => (await import('./commands/config.js')).runConfigCheck, false, true));
 
   addActionCommands(program, run);
   addInspection(program, run);
@@ -415,21 +423,18 @@ async function loadPrefsTable(): Promise<void> {
   prefsTable = PREFERENCES.map((p) => `  ${p.key.padEnd(width)}  ${p.description}`).join('\n');
 }
 
-/** The settings for this run; a broken configuration file is exit 78 (the MTA defers, not bounces). */
+/**
+ * The settings for this run, with every problem they have (inspectConfig):
+ * the command runner refuses to run a command on settings with problems
+ * (configFailure), except `config check`, which reports them itself.
+ */
 function loadSettings(program: Command): Resolved {
   const options = program.opts<{ store?: string; config?: string }>();
   // Commander fills --store from ITIP_AGENT_STORE too; only a real flag counts as one here.
   const store = program.getOptionValueSource('store') === 'cli' ? options.store : undefined;
-  try {
-    const resolved = resolveConfig({ flags: { store }, configFile: options.config });
-    setLogLevel(resolved.settings.logLevel);
-    return resolved;
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      throw new CliError(`${error.message}; fix it, or name another file with --config (or ITIP_AGENT_CONFIG)`, EXIT.CONFIG);
-    }
-    throw error;
-  }
+  const resolved = inspectConfig({ flags: { store }, configFile: options.config });
+  if (!resolved.problems.some((problem) => problem.setting === 'logLevel')) setLogLevel(resolved.settings.logLevel);
+  return resolved;
 }
 
 /** Runs the program on argv; resolves with the exit code. */

@@ -64,6 +64,12 @@ export interface WebOptions {
   runAction?: ActionRunner;
   /** The real clock, for sessions and sign-in limits; tests move it. */
   clock?: () => number;
+  /** Serves /metrics (src/transport/metrics.ts): the text, and who may read it. */
+  metrics?: {
+    scrape(): Promise<{ contentType: string; body: string }>;
+    allowed(requester: { local: boolean; viaProxy: boolean; authorization?: string }): boolean;
+    refusal: string;
+  };
 }
 
 /** Pages and route groups; each is registered with the WebContext in place. */
@@ -150,6 +156,19 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     reply.header('Cache-Control', 'public, max-age=3600').type('text/css; charset=utf-8').send(STYLE),
   );
   for (const register of PAGES) await app.register(async (scope) => register(scope));
+  const metrics = options.metrics;
+  if (metrics) {
+    // Public as far as sign-in goes: metrics.allowed decides (a local peer that is no proxy, or the token).
+    app.get('/metrics', { config: { public: true } }, async (request, reply) => {
+      const address = request.peer.peerAddress?.replace(/^::ffff:/i, '');
+      const local = address === undefined || address === '::1' || /^127\./.test(address);
+      if (!metrics.allowed({ local, viaProxy: request.peer.trustedProxy, authorization: request.headers.authorization })) {
+        return reply.code(403).type('text/plain; charset=utf-8').send(metrics.refusal);
+      }
+      const { contentType, body } = await metrics.scrape();
+      return reply.header('Cache-Control', 'no-store').type(contentType).send(body);
+    });
+  }
   return app;
 }
 

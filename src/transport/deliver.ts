@@ -56,33 +56,38 @@ export class DeliveryError extends Error {
   }
 }
 
-export function parseTarget(text: string): DeliveryTarget {
+/**
+ * Parses a delivery target. `where` names what held it in the errors: the
+ * `--deliver` flag, or a setting (`FILE:LINE: "deliver"`, ITIP_AGENT_DELIVER).
+ */
+export function parseTarget(text: string, where = '--deliver'): DeliveryTarget {
   const target = text.trim();
+  const label = (value: string) => (where === '--deliver' ? `--deliver ${value}` : `${where}: ${JSON.stringify(value)}`);
   if (target === 'none') return { kind: 'none' };
   if (target === 'stdout' || target === '-') return { kind: 'stdout' };
   if (target.startsWith('maildir:')) {
     const dir = target.slice('maildir:'.length);
-    if (!dir) throw new TargetError(`--deliver maildir: needs a directory, e.g. maildir:/var/mail/{user}/Maildir`);
+    if (!dir) throw new TargetError(`${label(target)}: maildir: needs a directory, e.g. maildir:/var/mail/{user}/Maildir`);
     const unknown = [...dir.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]).filter((name) => !['user', 'local', 'domain'].includes(name));
     if (unknown.length) {
-      throw new TargetError(`--deliver ${target}: unknown placeholder {${unknown[0]}}; DIR may hold {user}, {local} and {domain}`);
+      throw new TargetError(`${label(target)}: unknown placeholder {${unknown[0]}}; DIR may hold {user}, {local} and {domain}`);
     }
     return { kind: 'maildir', dir };
   }
   if (target.startsWith('lmtp:')) {
     const address = parseLmtpAddress(target.slice('lmtp:'.length));
     if (!address) {
-      throw new TargetError(`--deliver ${target}: write lmtp:HOST:PORT (e.g. lmtp:127.0.0.1:24) or lmtp:/path/socket (e.g. lmtp:/run/dovecot/lmtp)`);
+      throw new TargetError(`${label(target)}: write lmtp:HOST:PORT (e.g. lmtp:127.0.0.1:24) or lmtp:/path/socket (e.g. lmtp:/run/dovecot/lmtp)`);
     }
     return { kind: 'lmtp', address };
   }
   if (target === 'sendmail') return { kind: 'sendmail' };
   if (target.startsWith('sendmail:')) {
     const path = target.slice('sendmail:'.length);
-    if (!path.startsWith('/')) throw new TargetError(`--deliver ${target}: sendmail:PATH needs an absolute path, e.g. sendmail:${DEFAULT_SENDMAIL}`);
+    if (!path.startsWith('/')) throw new TargetError(`${label(target)}: sendmail:PATH needs an absolute path, e.g. sendmail:${DEFAULT_SENDMAIL}`);
     return { kind: 'sendmail', path };
   }
-  throw new TargetError(`--deliver ${JSON.stringify(target)} is not a delivery target; supported targets: ${SUPPORTED_TARGETS}`);
+  throw new TargetError(`${where === '--deliver' ? `--deliver ${JSON.stringify(target)}` : label(target)} is not a delivery target; supported targets: ${SUPPORTED_TARGETS}`);
 }
 
 /** The bare address of a recipient: `mailto:Alice@Example.com` -> `alice@example.com`. */

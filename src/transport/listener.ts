@@ -15,9 +15,12 @@
 import { lstat, unlink, chmod } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
-import { parseLmtpAddress, describeAddress, type LmtpAddress } from './lmtp-client.js';
+import { describeAddress } from './lmtp-client.js';
+import { isLoopbackHost, parseListenAddress } from './listen-address.js';
 import type { ArrivalFacts } from '../mail/authentication.js';
+import type { MailContext } from './mail-log.js';
 import type { LogFn, MailService, Verdict } from './mail-service.js';
+import type { AgentMetrics } from './metrics.js';
 
 /**
  * Where the mail came from, from XFORWARD only: the connected client is the MTA
@@ -31,6 +34,24 @@ function arrivalOf(session: SMTPServerSession): ArrivalFacts {
   const address = forwarded.get('ADDR');
   if (typeof address === 'string' && address !== '' && !address.startsWith('[')) return { clientAddress: address };
   return {};
+}
+
+/**
+ * What the session tells of the mail, for its log line: XFORWARD IDENT is the
+ * MTA's queue id (Postfix sends it with lmtp_send_xforward_command or
+ * smtp_send_xforward_command); the session id ties the line to the
+ * connection when the MTA says nothing (Exim sends no XFORWARD).
+ */
+function contextOf(protocol: Protocol, session: SMTPServerSession): MailContext {
+  const forwarded = (session as SMTPServerSession & { xForward?: Map<string, unknown> }).xForward;
+  const ident = forwarded?.get('IDENT');
+  const peer = forwarded?.get('ADDR:DEFAULT') ?? session.remoteAddress;
+  return {
+    protocol,
+    session: session.id,
+    ...(typeof ident === 'string' && ident !== '' && ident !== '[UNAVAILABLE]' ? { queueId: ident } : {}),
+    ...(typeof peer === 'string' && peer !== '' ? { peer } : {}),
+  };
 }
 
 export type Protocol = 'lmtp' | 'smtp';
@@ -47,6 +68,8 @@ export interface ListenerOptions {
   /** The name in the greeting; default the host name. */
   name?: string;
   log?: LogFn;
+  /** Counts the replies by class (serve's /metrics). */
+  metrics?: AgentMetrics;
 }
 
 export interface Listener {
@@ -59,21 +82,9 @@ export interface Listener {
   stop(graceMs: number): Promise<void>;
 }
 
-/** Parses a listener address; a bare port means loopback. */
-export function parseListenAddress(text: string): LmtpAddress | undefined {
-  const trimmed = text.trim();
-  if (/^\d{1,5}$/.test(trimmed)) return parseLmtpAddress(`127.0.0.1:${trimmed}`) ?? (trimmed === '0' ? { host: '127.0.0.1', port: 0 } : undefined);
-  if (/:0$/.test(trimmed)) {
-    // Port 0 (a free port, for tests) is fine to listen on, not to connect to.
-    const address = parseLmtpAddress(trimmed.replace(/:0$/, ':1'));
-    return address && 'host' in address ? { host: address.host, port: 0 } : undefined;
-  }
-  return parseLmtpAddress(trimmed);
-}
+export { parseListenAddress };
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}
+const isLoopback = isLoopbackHost;
 
 /** A stale socket file from a process that died is removed; a live one is an error. */
 export async function clearSocketPath(path: string): Promise<void> {
@@ -136,6 +147,7 @@ export async function startListener(service: MailService, options: ListenerOptio
     logger: false,
     onRcptTo(rcpt, _session, callback) {
       const problem = service.refuseRecipient(rcpt.address);
+      if (problem) options.metrics?.replied(options.protocol, 'rcpt', problem.code);
       if (problem) callback(Object.assign(new Error(problem.reason.replace(/[\r\n]+/g, ' ')), { responseCode: problem.code }));
       else callback();
     },
@@ -163,18 +175,21 @@ export async function startListener(service: MailService, options: ListenerOptio
       stream.once('end', () => {
         ended = true;
         if (stream.sizeExceeded) {
+          options.metrics?.replied(options.protocol, 'data', 552);
           finish(Object.assign(new Error(`message exceeds fixed maximum message size ${options.maxMessageBytes}`), { responseCode: 552 }));
           return;
         }
         const recipients = session.envelope.rcptTo.map((r) => r.address);
         const sender = senderOf(session);
-        void service.handle(Buffer.concat(chunks), sender, recipients, arrivalOf(session), lmtp ? 'each' : 'once').then((verdicts) => {
+        // The mail's log line is the service's (mail-log.ts): one per mail, with the session's facts.
+        const context = contextOf(options.protocol, session);
+        void service.handle(Buffer.concat(chunks), sender, recipients, arrivalOf(session), lmtp ? 'each' : 'once', context).then((verdicts) => {
           const failed = verdicts.filter((v): v is Verdict & { ok: false } => !v.ok);
-          log(failed.length ? 'warn' : 'debug', `${options.protocol} transaction`, {
-            sender,
-            recipients,
-            refused: failed.map((v) => `${v.recipient}: ${v.code}`),
-          });
+          if (options.metrics) {
+            // LMTP answers each recipient after DATA (RFC 2033 section 4.2); SMTP answers once.
+            const codes = lmtp ? verdicts.map((v) => (v.ok ? 250 : v.code)) : [failed.length ? failed[0]!.code : 250];
+            for (const code of codes) options.metrics.replied(options.protocol, 'data', code);
+          }
           if (lmtp) finish(null, verdicts.map((v) => (v.ok ? 'OK: delivered' : replyError(v))));
           else if (failed.length) finish(replyError(failed[0]));
           else finish(null, 'OK: delivered');

@@ -9,8 +9,11 @@ import { TransactionService, type LogFn, type TransactionResult } from '../agent
 import { replyCodeOf, type Verdict as AgentVerdict } from '../agent/verdicts.js';
 import type { ArrivalFacts } from '../mail/authentication.js';
 import type { Store } from '../store/store.js';
+import { performance } from 'node:perf_hooks';
 import { onwardTo, type DeliveryTarget } from './deliver.js';
 import { LmtpPool } from './lmtp-client.js';
+import { mailLogLine, type MailContext } from './mail-log.js';
+import type { AgentMetrics } from './metrics.js';
 
 export type { LogFn };
 
@@ -30,6 +33,8 @@ export interface MailServiceOptions {
   log?: LogFn;
   /** Called after each transaction whose mail carried a calendar part (e.g. to wake the outbox sender). */
   afterTransaction?: () => void;
+  /** Counts mails, outcomes, latency and onward deliveries (serve's /metrics). */
+  metrics?: AgentMetrics;
 }
 
 /** One recipient's reply: 250, or the code and text of the failure. */
@@ -43,12 +48,14 @@ function reply(verdict: AgentVerdict): Verdict {
 export class MailService {
   readonly agent: TransactionService;
   private readonly log: LogFn;
+  private readonly metrics?: AgentMetrics;
   /** Onward LMTP sessions kept open between mails. */
   private readonly lmtpPool?: LmtpPool;
 
   constructor(options: MailServiceOptions) {
     if (options.target.kind === 'lmtp') this.lmtpPool = new LmtpPool(options.target.address);
     this.log = options.log ?? (() => undefined);
+    this.metrics = options.metrics;
     this.agent = new TransactionService({
       store: options.store,
       onward: onwardTo(options.target, { sendmailPath: options.sendmailPath, lmtpPool: this.lmtpPool }),
@@ -90,7 +97,8 @@ export class MailService {
   /**
    * Handles one transaction. Never rejects: every failure becomes a verdict.
    * Verdicts come in the order of `recipients`. `replies`: `each` for LMTP,
-   * `once` for SMTP, whose one reply covers the whole mail.
+   * `once` for SMTP, whose one reply covers the whole mail. `context`: what
+   * the listener knows of the mail (queue id, session), for its log line.
    */
   async handle(
     raw: Buffer,
@@ -98,10 +106,18 @@ export class MailService {
     recipients: string[],
     arrival: ArrivalFacts = {},
     replies: 'each' | 'once' = 'each',
+    context: MailContext = { protocol: replies === 'each' ? 'lmtp' : 'smtp' },
   ): Promise<Verdict[]> {
+    const started = performance.now();
     const result = await this.agent.run({ kind: 'mail', raw, sender, recipients, arrival, replies });
+    const seconds = (performance.now() - started) / 1000;
     this.logFailures(result);
-    return result.verdicts.map(reply);
+    const verdicts = result.verdicts.map(reply);
+    const answers = verdicts.map((v) => (v.ok ? { recipient: v.recipient, code: 250 } : { recipient: v.recipient, code: v.code, reason: v.reason }));
+    const line = mailLogLine({ context, sender, recipients, arrival, result, answers, seconds });
+    this.log(line.level, line.msg, line.fields);
+    this.metrics?.mailHandled(context.protocol, seconds, result);
+    return verdicts;
   }
 
   private logFailures(result: TransactionResult): void {

@@ -53,8 +53,17 @@ describe('free/busy upkeep', () => {
     expect(organizerBefore).toBeGreaterThan(T0 + 358 * DAY);
     expect(organizerBefore).toBeLessThanOrEqual(T0 + 365 * DAY);
 
+    const key = (p: { start: string; uid: string; participant?: string }) => `${p.uid} ${p.start} ${p.participant ?? ''}`;
+    const before = new Set([...store.freeBusy(ALICE), ...store.freeBusy(ALICE, { others: true })].map(key));
     const summary = await refreshFreeBusy(store, T0 + 200 * DAY);
-    expect(summary).toEqual({ users: 1, objects: 1, failed: [] });
+    const after = new Set([...store.freeBusy(ALICE), ...store.freeBusy(ALICE, { others: true })].map(key));
+    // Real counts: every user looked at, and the periods that really changed.
+    expect(summary).toMatchObject({ users: store.listUsers().length, usersWithSeries: 1, objects: 1, objectsChanged: 1, failed: [] });
+    expect(summary.periodsAdded).toBe([...after].filter((k) => !before.has(k)).length);
+    expect(summary.periodsRemoved).toBe([...before].filter((k) => !after.has(k)).length);
+    expect(summary.periodsAdded).toBeGreaterThan(20);
+    // The same day again: the periods are computed again, and none changes.
+    expect(await refreshFreeBusy(store, T0 + 200 * DAY)).toMatchObject({ objects: 1, objectsChanged: 0, periodsAdded: 0, periodsRemoved: 0 });
 
     const own = store.freeBusy(ALICE).filter((p) => p.uid === 'weekly@x');
     expect(lastStart(own, 'weekly@x')).toBeGreaterThan(T0 + 558 * DAY);

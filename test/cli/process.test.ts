@@ -112,13 +112,19 @@ describe('process: envelope recipients and --json', () => {
     expect(json<unknown[]>(['journal', '--user', 'carol@example.com'], { store })).toHaveLength(1);
   });
 
-  it('logs each outcome as a JSON line on stderr, stamped with ITIP_AGENT_NOW', () => {
+  it('logs each outcome as a JSON line on stderr, stamped with ITIP_AGENT_NOW, then the mail\'s own line', () => {
     const result = ok(['process', '--recipient', 'alice@example.com'], { store, input: fixture('request-alice.eml') });
     expect(result.stdout).toBe('');
     const info = result.logs.filter((l) => l.level === 'info');
-    expect(info).toHaveLength(1);
+    expect(info).toHaveLength(2);
     expect(info[0]).toMatchObject({ user: 'mailto:alice@example.com', uid: 'planning-2026-12-01@example.com', messageId: 'planning-request-1@example.com', at: NOW });
     expect(String(info[0].msg)).toContain('REQUEST');
+    expect(info[1]).toMatchObject({ msg: 'mail done', protocol: 'pipe', messageId: 'planning-request-1@example.com', recipients: ['mailto:alice@example.com'] });
+    // The default target is none: the MTA delivers the mail itself.
+    expect(info[1]!.onward).toEqual([{ recipient: 'mailto:alice@example.com', ok: true, to: 'none' }]);
+    // Neither the MTA's queue id nor the client was given: the line says nothing of them.
+    expect(info[1]).not.toHaveProperty('queueId');
+    expect(info[1]).not.toHaveProperty('client');
   });
 });
 

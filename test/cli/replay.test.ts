@@ -209,3 +209,38 @@ describe('replay a maildir', () => {
     expect(json<Array<{ uid: string }>>(['objects', '--user', 'carol@example.com'], { store: other }).map((o) => o.uid)).toContain('standup@example.com');
   });
 });
+
+describe('replay progress when stderr is no terminal', () => {
+  const dir = tempDir();
+  const store = join(dir.path, 'store');
+  const maildir = join(dir.path, 'Maildir');
+  afterAll(() => dir.remove());
+
+  it('writes JSON progress lines that only move forward, and a last one with the counts', () => {
+    mkdirSync(join(maildir, 'cur'), { recursive: true });
+    const total = 120;
+    for (let n = 0; n < total; n++) {
+      const ics = [
+        'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'METHOD:REQUEST', 'BEGIN:VEVENT', `UID:progress-${n}@example.com`,
+        'DTSTAMP:20261101T080000Z', 'DTSTART:20261201T090000Z', 'DTEND:20261201T100000Z', 'SEQUENCE:0',
+        'ORGANIZER:mailto:boss@example.com', 'ATTENDEE:mailto:alice@example.com', 'END:VEVENT', 'END:VCALENDAR', '',
+      ].join('\r\n');
+      const mail = imipMail({ from: 'boss@example.com', to: ['alice@example.com'], subject: `Meeting ${n}`, messageId: `progress-${n}@example.com`, headers: ['Delivered-To: alice@example.com'], ics });
+      writeFileSync(join(maildir, 'cur', `${String(n).padStart(4, '0')}.eml`), mail);
+    }
+    // runCli gives the program a pipe for stderr, as a log collector or systemd would.
+    const result = ok(['replay', maildir, '--json'], { store });
+    const progress = result.logs.filter((r) => r.msg === 'replay progress');
+    let last = 0;
+    for (const line of progress) {
+      expect(line.total).toBe(total);
+      expect(Number(line.done)).toBeGreaterThanOrEqual(last);
+      last = Number(line.done);
+    }
+    const end = result.logs.filter((r) => r.msg === 'replay finished');
+    expect(end).toHaveLength(1);
+    expect(end[0]).toMatchObject({ level: 'info', done: total, total, skipped: 0, outcomes: { applied: total } });
+    expect(result.logs.indexOf(end[0]!)).toBe(result.logs.length - 1);
+    expect(JSON.parse(result.stdout)).toMatchObject({ messages: total, skipped: 0 });
+  }, 120_000);
+});

@@ -3,7 +3,7 @@
 // a transaction, and run on a disk that fills up. Nothing acknowledged may be
 // lost, nothing doubled, and a full disk is a temporary failure, not a crash.
 
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,75 +11,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LmtpClient, LmtpClientError } from '../../src/transport/lmtp-client.js';
 import { invitation } from '../transport/support.js';
-import { BIN, NOW, ROOT, runCli, runJson, tempDir } from './run-cli.js';
+import { runCli, runJson, tempDir } from './run-cli.js';
+import { startServe, stopServe, type Server } from './serve-support.js';
 import { cli, errors, imipMail, jsonAsync, ok } from './helpers.js';
-
-interface Server {
-  child: ChildProcess;
-  logs: Array<Record<string, unknown>>;
-  /** stderr lines that are not JSON: the log contract allows none of ours. */
-  stray: string[];
-  exited: Promise<number | null>;
-  /** Resolves with the first log record (logged so far or later) that matches. */
-  waitForLog(match: (record: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
-}
-
-/** Starts serve and resolves once it logged that it serves. */
-function startServe(store: string, args: string[]): Promise<Server> {
-  // Global options (--config) go before the command; the rest after it.
-  const global = args[0] === '--config' ? args.slice(0, 2) : [];
-  const rest = args[0] === '--config' ? args.slice(2) : args;
-  const child = spawn(process.execPath, [BIN, '--store', store, ...global, 'serve', ...rest], {
-    cwd: ROOT,
-    env: { ...process.env, ITIP_AGENT_NOW: NOW, ITIP_AGENT_STORE: undefined },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const logs: Array<Record<string, unknown>> = [];
-  const stray: string[] = [];
-  const watchers: Array<() => void> = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const waitForLog = (match: (record: Record<string, unknown>) => boolean) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const look = () => {
-        const found = logs.find(match);
-        if (found) resolve(found);
-        else if (child.exitCode !== null || child.signalCode !== null) reject(new Error(`serve ended without that log record: ${JSON.stringify(logs)}`));
-        else watchers.push(look);
-      };
-      look();
-    });
-  child.on('exit', () => {
-    for (const look of watchers.splice(0)) look();
-  });
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    child.stderr!.setEncoding('utf8');
-    child.stderr!.on('data', (chunk: string) => {
-      buffer += chunk;
-      let end;
-      while ((end = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, end);
-        buffer = buffer.slice(end + 1);
-        let record: Record<string, unknown>;
-        try {
-          record = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          stray.push(line);
-          continue;
-        }
-        logs.push(record);
-        for (const look of watchers.splice(0)) look();
-        if (record.msg === 'serving') resolve({ child, logs, stray, exited, waitForLog });
-      }
-    });
-    void exited.then((code) => reject(new Error(`serve exited ${code} before serving: ${JSON.stringify(logs)}`)));
-  });
-}
-
-async function stopServe(server: Server): Promise<number | null> {
-  server.child.kill('SIGTERM');
-  return server.exited;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

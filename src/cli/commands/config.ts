@@ -1,16 +1,19 @@
 // `itip-agent config show`: every setting, its effective value and where it
 // came from, so that an administrator sees what the agent will really do.
-// `itip-agent config check`: the same reading of the settings (a file that
-// cannot be used stops it with exit 78, as it stops every command), then the
-// warnings about settings that are allowed but probably wrong (configWarnings).
-// Warnings are JSON log lines on stderr and, for a person, lines on stdout;
-// they leave the exit code 0, so that a check in a deployment script fails on
-// errors only.
+// `itip-agent config check`: the same reading and checking of the settings as
+// every command makes (so that a check that passes means the commands take
+// them), with ALL errors at once, each with the file and line of its key,
+// then the warnings about settings that are allowed but probably wrong
+// (config-checks.ts). Errors and warnings are JSON log lines on stderr and,
+// for a person, lines on stdout (with --json, one JSON object). Errors end
+// with exit 78 (EX_CONFIG), as every command ends on them; warnings leave the
+// exit code 0, so that a check in a deployment script fails on errors only.
 
-import { KEYS, configWarnings, showValue } from '../config.js';
+import { KEYS, showValue } from '../config.js';
+import { configFailure, configWarnings, problemFields, unreadableFiles } from '../config-checks.js';
 import { log } from '../log.js';
 import type { CommandContext } from '../main.js';
-import { printJson, printLines, printTable } from '../output.js';
+import { EXIT, printJson, printLines, printTable } from '../output.js';
 
 export async function runConfigShow(context: CommandContext, options: { json?: boolean }): Promise<void> {
   const { entries, file } = context.config();
@@ -40,15 +43,30 @@ export async function runConfigShow(context: CommandContext, options: { json?: b
 
 export async function runConfigCheck(context: CommandContext, options: { json?: boolean }): Promise<void> {
   const resolved = context.config();
+  // Every error at once: what the commands refuse, and the files serve could not read.
+  const errors = [...resolved.problems, ...unreadableFiles(resolved)];
   const warnings = configWarnings(resolved);
   // Written whatever logLevel says: asking for a check is asking for its warnings.
-  for (const warning of warnings) log('warn', warning.message, { setting: warning.setting });
+  for (const warning of warnings) log('warn', warning.message, { setting: warning.setting, file: warning.file, line: warning.line });
   const { file } = resolved;
   if (options.json) {
-    await printJson({ file: { path: file.path, read: file.read, source: file.source }, warnings });
-    return;
+    await printJson({
+      file: { path: file.path, read: file.read, source: file.source },
+      errors: errors.map((problem) => ({ ...problemFields(problem), message: problem.message })),
+      warnings,
+    });
+  } else {
+    const read = file.read ? `${file.path} read` : file.source === 'default' ? `${file.path} not found: environment and defaults only` : `${file.path} not read`;
+    const counted = [errors.length && plural(errors.length, 'error'), warnings.length && plural(warnings.length, 'warning')].filter(Boolean);
+    await printLines([
+      `${read}; ${counted.length ? counted.join(', ') : 'no problems found'}`,
+      ...errors.map((problem) => `error: ${problem.message}`),
+      ...warnings.map((w) => `warning: ${w.setting}: ${w.message}`),
+    ]);
   }
-  const read = file.read ? `${file.path} read` : `${file.path} not found: environment and defaults only`;
-  const verdict = warnings.length === 0 ? 'no problems found' : `${warnings.length} warning${warnings.length === 1 ? '' : 's'}`;
-  await printLines([`${read}; ${verdict}`, ...warnings.map((w) => `warning: ${w.setting}: ${w.message}`)]);
+  if (errors.length) throw configFailure(errors, EXIT.CONFIG);
+}
+
+function plural(count: number, word: string): string {
+  return `${count} ${word}${count === 1 ? '' : 's'}`;
 }

@@ -12,7 +12,9 @@ import { HandlerError, markHandlerErrors } from '../../agent/handler-errors.js';
 import { exitCodeOf, type Verdict } from '../../agent/verdicts.js';
 import type { ArrivalFacts } from '../../mail/authentication.js';
 import { StoreCommitError } from '../../store/store.js';
+import { performance } from 'node:perf_hooks';
 import { TargetError, maildirFor, onwardTo, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
+import { mailLogLine } from '../../transport/mail-log.js';
 import { now } from '../clock.js';
 import { logger } from '../log.js';
 import type { CommandContext } from '../main.js';
@@ -34,6 +36,8 @@ export function arrivalOf(options: { clientAddress?: string; authenticatedUser?:
 }
 
 export interface ProcessOptions {
+  /** The MTA's queue id (Postfix ${queue_id}, Exim $message_exim_id), for the log line. */
+  queueId?: string;
   clientAddress?: string;
   authenticatedUser?: string;
   recipient?: string[];
@@ -146,8 +150,23 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   const refused = recipients.map((r) => service.admit(r, outgoing)).filter((v) => v !== undefined);
   if (refused.length) throw refusalError(refused);
 
-  const result = await service.run({ kind: 'mail', raw, recipients, sender, outgoing, arrival: arrivalOf(options), replies: 'once' });
+  const started = performance.now();
+  const arrival = arrivalOf(options);
+  const result = await service.run({ kind: 'mail', raw, recipients, sender, outgoing, arrival, replies: 'once' });
   const [failure] = result.failures;
+  // The mail's one line (src/transport/mail-log.ts); the pipe answers once, so every recipient gets the exit code.
+  const code = failure ? exitCodeOf(failure.kind) : exitCodeOf('done');
+  const queueId = options.queueId?.trim() || undefined;
+  const line = mailLogLine({
+    context: { protocol: 'pipe', ...(queueId ? { queueId } : {}) },
+    sender,
+    recipients: outgoing && recipients.length === 0 ? [] : recipients,
+    arrival,
+    result,
+    answers: recipients.map((recipient) => ({ recipient, code, ...(failure ? { reason: failure.reason } : {}) })),
+    seconds: (performance.now() - started) / 1000,
+  });
+  logger[line.level](line.msg, { ...line.fields, outgoing: outgoing || undefined });
   if (failure) throw failureError(failure, context.storeDir);
 
   if (options.json) {

@@ -77,10 +77,13 @@ export async function runQueueRun(context: CommandContext, options: QueueRunOpti
       throw new CliError(`the outbox could not be updated: ${errorText(error)}; nothing is lost, run again later`, EXIT.TEMPFAIL);
     }
     for (const item of result.items) {
-      const fields = { id: item.id, user: item.user, method: item.method, uid: item.uid, attempts: item.attempts, status: item.status };
+      // Whom it went to: every recipient has a delivery code in status (RFC 6638 section 3.2.9).
+      const to = Object.keys(item.status);
+      const fields = { id: item.id, user: item.user, method: item.method, uid: item.uid, to, attempts: item.attempts, status: item.status };
       if (item.state === 'failed') logger.error(`gave up sending ${item.method} for ${item.uid}: ${item.lastError ?? 'no reason known'}`, fields);
       else if (item.state === 'unprocessed') logger.warn(`${item.method} for ${item.uid} not sent yet, next attempt at ${item.nextAttempt}: ${item.lastError ?? ''}`, fields);
       else if (item.lastError) logger.warn(`${item.method} for ${item.uid} sent, but some recipients refused it: ${item.lastError}`, fields);
+      else logger.info(`sent ${item.method} for ${item.uid} to ${to.join(', ')}`, fields);
     }
     summary.sent = result.sent;
     summary.failed = result.failed;

@@ -6,11 +6,12 @@
 
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { addressLengthProblem, normalizeAddress } from '../../ical/address.js';
 import { OUTCOMES } from '../../itip/model.js';
 import type { ParsedMail } from '../../mail/mail-facts.js';
 import { now } from '../clock.js';
-import { logger } from '../log.js';
+import { log, logger } from '../log.js';
 import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, printJson, printLines, usageError } from '../output.js';
 import { HandlerError, markHandlerErrors, normalizeRecipients } from './process.js';
@@ -139,21 +140,55 @@ export function envelopeRecipients(raw: Buffer): string[] {
 
 // --- the run ---
 
+/**
+ * Progress: a bar on a terminal; elsewhere (a log, a pipe, systemd) a JSON
+ * line on stderr every second and one at the end, so that a long replay
+ * shows that it moves and how far it got.
+ */
 class Progress {
-  private readonly enabled = !!process.stderr.isTTY;
-  constructor(private readonly total: number) {}
+  private readonly terminal = !!process.stderr.isTTY;
+  private done = 0;
+  private timer?: NodeJS.Timeout;
+  private readonly started = performance.now();
+
+  constructor(
+    private readonly total: number,
+    private readonly counts: () => Record<string, unknown>,
+  ) {
+    if (!this.terminal && total > 0) {
+      this.timer = setInterval(() => this.line(), PROGRESS_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
 
   show(done: number): void {
-    if (!this.enabled || this.total === 0) return;
+    this.done = done;
+    if (!this.terminal || this.total === 0) return;
     const width = 30;
     const filled = Math.round((done / this.total) * width);
     process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${this.total}`);
   }
 
-  end(): void {
-    if (this.enabled && this.total > 0) process.stderr.write('\n');
+  private line(final?: 'finished' | 'stopped'): void {
+    // Written whatever logLevel says: the replay was asked for by a person or a script that watches it.
+    log('info', final ? `replay ${final}` : 'replay progress', {
+      done: this.done,
+      total: this.total,
+      seconds: Math.round((performance.now() - this.started) / 100) / 10,
+      ...this.counts(),
+    });
+  }
+
+  /** `stopped`: the replay ends early on an error (logged after this line). */
+  end(stopped = false): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.terminal && this.total > 0) process.stderr.write('\n');
+    else if (!this.terminal) this.line(stopped ? 'stopped' : 'finished');
   }
 }
+
+const PROGRESS_INTERVAL_MS = 1000;
 
 export async function runReplay(context: CommandContext, files: string[], options: ReplayOptions): Promise<void> {
   const fixed = normalizeRecipients(options.recipient ?? []);
@@ -176,7 +211,7 @@ export async function runReplay(context: CommandContext, files: string[], option
   const outcomes: Record<string, number> = Object.fromEntries(OUTCOMES.map((o) => [o, 0]));
   let skipped = 0;
   let withoutCalendar = 0;
-  const progress = new Progress(items.length);
+  const progress = new Progress(items.length, () => ({ skipped, outcomes: Object.fromEntries(Object.entries(outcomes).filter(([, n]) => n > 0)) }));
   progress.show(0);
 
   for (const [index, item] of items.entries()) {
@@ -184,7 +219,7 @@ export async function runReplay(context: CommandContext, files: string[], option
     try {
       raw = await item.load();
     } catch (error) {
-      progress.end();
+      progress.end(true);
       throw new CliError(`cannot read ${item.label}: ${errorText(error)}`, EXIT.IOERR);
     }
     const mail: ParsedMail = await readMail(raw, { maxCalendarBytes: policy.maxCalendarBytes });
@@ -208,7 +243,7 @@ export async function runReplay(context: CommandContext, files: string[], option
       for (const { entries } of result.users) for (const entry of entries) outcomes[entry.outcome] = (outcomes[entry.outcome] ?? 0) + 1;
     } catch (error) {
       if (!(error instanceof HandlerError)) {
-        progress.end();
+        progress.end(true);
         throw new CliError(
           `the store at ${context.storeDir} could not commit while replaying ${item.label} (${index} of ${items.length} done): ${errorText(error)}; run the replay again once the store works (replaying is safe)`,
           EXIT.TEMPFAIL,

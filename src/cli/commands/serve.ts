@@ -15,12 +15,15 @@
 import { readFileSync } from 'node:fs';
 import { policyFromSettings, type AgentPolicy } from '../../agent/policy.js';
 import type { Store } from '../../store/store.js';
+import type { OutboxRunSummary } from '../../transport/outbox-sender.js';
 import { TargetError, describeTarget, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
+import { parseListenAddress } from '../../transport/listen-address.js';
 import type { Listener, Protocol } from '../../transport/listener.js';
 import type { LogFn } from '../../transport/mail-service.js';
 import { now } from '../clock.js';
 import { readRelayPassword, ConfigError } from '../config.js';
-import { logger } from '../log.js';
+import { emptyLocalDomainsWarning } from '../config-checks.js';
+import { log, logger } from '../log.js';
 import { requestNotices } from '../notices.js';
 import type { CommandContext } from '../main.js';
 import { CliError, EXIT, errorText, usageError } from '../output.js';
@@ -29,10 +32,12 @@ export interface ServeOptions {
   lmtp?: string;
   smtp?: string;
   http?: string;
+  /** A listener of its own for /metrics, when there is no --http. */
+  metrics?: string;
   deliver?: string;
 }
 
-const log: LogFn = (level, msg, fields) => logger[level](msg, fields);
+const logAt: LogFn = (level, msg, fields) => logger[level](msg, fields);
 
 const given = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 
@@ -45,11 +50,20 @@ function readPem(path: string, what: string): Buffer {
 }
 
 export async function runServe(context: CommandContext, options: ServeOptions): Promise<number> {
-  const { settings } = context.config();
+  const resolved = context.config();
+  const { settings } = resolved;
   const listen: Array<[Protocol, string]> = [];
+  // Flags are checked as the settings are (src/cli/config-values.ts), as usage errors.
+  for (const [flag, value] of Object.entries({ lmtp: options.lmtp, smtp: options.smtp, http: options.http, metrics: options.metrics })) {
+    if (given(value) && !parseListenAddress(value)) throw usageError(`--${flag} ${value}: write HOST:PORT (e.g. 127.0.0.1:10024) or /path/socket`);
+  }
   const lmtp = given(options.lmtp) ? options.lmtp : settings.lmtp;
   const smtp = given(options.smtp) ? options.smtp : settings.smtp;
   const http = given(options.http) ? options.http : settings.http;
+  if (settings.localDomains.length === 0) {
+    // Loud: written whatever logLevel says, as config check writes it.
+    log('warn', emptyLocalDomainsWarning(resolved), { setting: 'localDomains' });
+  }
   if (lmtp) listen.push(['lmtp', lmtp]);
   if (smtp) listen.push(['smtp', smtp]);
   if (listen.length === 0 && !http) {
@@ -90,8 +104,19 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     process.on('SIGINT', onSignal);
   });
 
-  const store = await context.store();
-  const [{ MailService }, { startListener }] = await Promise.all([import('../../transport/mail-service.js'), import('../../transport/listener.js')]);
+  const metricsToken = settings.metricsTokenFile ? readMetricsToken(settings.metricsTokenFile) : undefined;
+  const metricsListen = given(options.metrics) ? options.metrics : settings.metrics;
+  if (metricsListen && http) logger.info('/metrics is served on the web listener; the metrics listener is not started', { metrics: metricsListen, http });
+
+  const [{ MailService }, { startListener }, { AgentMetrics, metricsAllowed, METRICS_REFUSED }] = await Promise.all([
+    import('../../transport/mail-service.js'),
+    import('../../transport/listener.js'),
+    import('../../transport/metrics.js'),
+  ]);
+  const metrics = new AgentMetrics({ processMetrics: true });
+  // Every store transaction of this process is timed: mail, web actions, CalDAV, upkeep, outbox status.
+  const store = metrics.timedStore(await context.store());
+  metrics.watchOutbox(store);
 
   let outbox: { stop(): Promise<void>; wake?(): void } | undefined;
   const service = new MailService({
@@ -103,7 +128,8 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
     markRefused: settings.auth.markRefused,
     refuseUnknownUsers: settings.unknownUsers === 'refuse',
     now,
-    log,
+    log: logAt,
+    metrics,
     // A mail may have queued a reply (a resource's answer): send it now rather than at the next interval.
     afterTransaction: () => outbox?.wake?.(),
   });
@@ -112,7 +138,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
   const stopListeners = () => Promise.all(listeners.map((l) => l.stop(settings.shutdownSeconds * 1000)));
   try {
     for (const [protocol, address] of listen) {
-      const listener: Listener = await startListener(service, { protocol, listen: address, maxMessageBytes: settings.maxMessageBytes, socketMode: settings.socketMode, tls, log });
+      const listener: Listener = await startListener(service, { protocol, listen: address, maxMessageBytes: settings.maxMessageBytes, socketMode: settings.socketMode, tls, log: logAt, metrics });
       listeners.push(listener);
       logger.info(`listening for ${protocol.toUpperCase()}`, { protocol, address: listener.address, port: listener.port, path: listener.path });
     }
@@ -123,7 +149,12 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         socketMode: settings.socketMode,
         settings: settings.web,
         localDomains: settings.localDomains,
-        log,
+        log: logAt,
+        metrics: {
+          scrape: () => metrics.scrape(),
+          allowed: (requester) => metricsAllowed(requester, metricsToken),
+          refusal: METRICS_REFUSED,
+        },
         ...(settings.web.tls && tls ? { tls } : {}),
         store,
         // CalDAV writes are the user's actions, run by the same service as the mail.
@@ -138,7 +169,12 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         },
       });
       listeners.push(web);
-      logger.info('listening for HTTP', { protocol: 'http', address: web.address, port: web.port, path: web.path, tls: settings.web.tls });
+      logger.info('listening for HTTP', { protocol: 'http', address: web.address, port: web.port, path: web.path, tls: settings.web.tls, metrics: '/metrics' });
+    } else if (metricsListen) {
+      const { startMetricsListener } = await import('../../transport/metrics-listener.js');
+      const listener = await startMetricsListener({ listen: metricsListen, metrics, token: metricsToken, socketMode: settings.socketMode, log: logAt });
+      listeners.push(listener);
+      logger.info('listening for metrics', { protocol: 'metrics', address: listener.address, port: listener.port, path: listener.path });
     }
   } catch (error) {
     await stopListeners();
@@ -153,7 +189,8 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
       localDomains: settings.localDomains,
       now,
       onRun: (summary) => {
-        if (summary.sent || summary.failed || summary.retry) logger.info('outbox run', { sent: summary.sent, failed: summary.failed, retry: summary.retry });
+        metrics.outboxRun(summary);
+        logOutboxRun(summary);
       },
       onError: (error) => logger.error('the outbox run failed; it is tried again at the next interval', { error }),
     });
@@ -164,6 +201,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
   logger.info('serving', { deliver: describeTarget(target), store: context.storeDir });
   const upkeep = startUpkeep(store, policyFromSettings(settings));
 
+
   const signal = await stopRequested;
   logger.info(`${signal}: stopping; mail in flight is finished first`, { busy: service.busy });
   await stopListeners();
@@ -172,6 +210,34 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
   await outbox?.stop();
   logger.info('stopped; closing the store');
   return EXIT.OK;
+}
+
+/** The bearer token of /metrics: the first line of its file, which must not be empty. */
+function readMetricsToken(path: string): string {
+  let token: string | undefined;
+  try {
+    token = readFileSync(path, 'utf8').split(/\r?\n/)[0]?.trim();
+  } catch (error) {
+    throw new CliError(`metrics.tokenFile ${path} cannot be read: ${errorText(error)}`, EXIT.CONFIG);
+  }
+  if (!token) throw new CliError(`metrics.tokenFile ${path} is empty: write the token on its first line`, EXIT.CONFIG);
+  return token;
+}
+
+/**
+ * One line per outbox item sent, retried or given up: whom it went to, and
+ * each recipient's delivery code (RFC 6638 section 3.2.9: 1.2 delivered, 1.1
+ * sent, 1.0 pending, 5.x refused), then the run's counts.
+ */
+function logOutboxRun(summary: OutboxRunSummary): void {
+  for (const item of summary.items) {
+    const to = Object.keys(item.status);
+    const fields = { id: item.id, user: item.user, method: item.method, uid: item.uid, to, status: item.status, attempts: item.attempts, nextAttempt: item.nextAttempt, error: item.lastError };
+    if (item.state === 'processed') logger.info(`outbox item sent to ${to.join(', ')}`, fields);
+    else if (item.state === 'failed') logger.warn(`outbox item given up for ${to.join(', ')}`, fields);
+    else logger.warn(`outbox item not sent yet to ${to.join(', ')}; tried again later`, fields);
+  }
+  if (summary.items.length) logger.info('outbox run', { sent: summary.sent, failed: summary.failed, retry: summary.retry });
 }
 
 const UPKEEP_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -187,7 +253,15 @@ function startUpkeep(store: Store, policy: AgentPolicy): { stop(): Promise<void>
         const { refreshFreeBusy } = await import('../../agent/upkeep.js');
         const summary = await refreshFreeBusy(store, now(), policy);
         for (const failure of summary.failed) logger.warn('free/busy upkeep skipped an object that cannot be read', failure);
-        logger.info('free/busy upkeep done', { users: summary.users, objects: summary.objects });
+        logger.info('free/busy upkeep done', {
+          users: summary.users,
+          usersWithSeries: summary.usersWithSeries,
+          objects: summary.objects,
+          objectsChanged: summary.objectsChanged,
+          periodsAdded: summary.periodsAdded,
+          periodsRemoved: summary.periodsRemoved,
+          skipped: summary.failed.length,
+        });
       } catch (error) {
         logger.error('free/busy upkeep failed; it is tried again tomorrow', { error });
       } finally {
