@@ -26,7 +26,8 @@ import type {
   Role,
   StoredObject,
 } from '../itip/model.js';
-import type { FreeBusyQuery, ObjectChanges, Store, UserTx } from './store.js';
+import type { FreeBusyQuery, ObjectChanges, Store, UserRead, UserTx, UserView, VersionedCommit } from './store.js';
+import { LmdbUserView, bumpVersion, userVersion } from './lmdb-versions.js';
 import { queryPeriods } from './lmdb-freebusy.js';
 import { commitFailure, observeCommits } from './lmdb-commit-failure.js';
 import { MIGRATABLE_FORMATS, migrate } from './lmdb-migrate.js';
@@ -116,6 +117,7 @@ export class LmdbStore implements Store {
         outboxDue: db('outbox-due'),
         journal: db('user-journal'),
         changes: db('object-changes'),
+        versions: db('user-versions'),
         meta,
       };
       this.checkFormat();
@@ -129,26 +131,56 @@ export class LmdbStore implements Store {
     if (typeof user !== 'string' || user === '') {
       return Promise.reject(new TypeError('transact needs a user address'));
     }
-    return this.write(() => {
-      const tx = new LmdbUserTx(this.dbs, user);
-      this.inTransaction = true;
-      try {
-        const result = fn(tx);
-        if (isThenable(result)) {
-          // An async fn would hold the write lock across awaits and let other
-          // writes slip into this transaction. Whatever it does after its first
-          // await fails on the ended view; that failure has no one to go to
-          // (this TypeError reports the mistake), and left unhandled it would
-          // end the process.
-          Promise.resolve(result).catch(() => undefined);
-          throw new TypeError('the transact callback must be synchronous');
-        }
-        return result;
-      } finally {
-        this.inTransaction = false;
-        tx.end();
-      }
+    return this.write(() => this.runUserTx(user, fn));
+  }
+
+  async readUser<T>(user: string, fn: (view: UserView) => T | Promise<T>): Promise<UserRead<T>> {
+    if (typeof user !== 'string' || user === '') throw new TypeError('readUser needs a user address');
+    if (this.closing) throw new Error('the store is closed');
+    // The version first: a commit that lands between it and a later read
+    // makes the version stale, never the reads older than the version.
+    const version = userVersion(this.dbs.versions, keyPart(user));
+    const view = new LmdbUserView(new LmdbUserTx(this.dbs, user, true));
+    try {
+      return { version, value: await fn(view) };
+    } finally {
+      view.end();
+    }
+  }
+
+  commitIf<T>(user: string, version: number, fn: (tx: UserTx) => T): Promise<VersionedCommit<T>> {
+    if (typeof user !== 'string' || user === '') {
+      return Promise.reject(new TypeError('commitIf needs a user address'));
+    }
+    return this.write((): VersionedCommit<T> => {
+      // Inside the write transaction: LMDB's one writer orders every commit.
+      const current = userVersion(this.dbs.versions, keyPart(user));
+      if (current !== version) return { committed: false, version: current };
+      return { committed: true, value: this.runUserTx(user, fn) };
     });
+  }
+
+  /** Runs fn on the user's view of the current write transaction, and counts the user's version up. */
+  private runUserTx<T>(user: string, fn: (tx: UserTx) => T): T {
+    const tx = new LmdbUserTx(this.dbs, user);
+    this.inTransaction = true;
+    try {
+      const result = fn(tx);
+      if (isThenable(result)) {
+        // An async fn would hold the write lock across awaits and let other
+        // writes slip into this transaction. Whatever it does after its first
+        // await fails on the ended view; that failure has no one to go to
+        // (this TypeError reports the mistake), and left unhandled it would
+        // end the process.
+        Promise.resolve(result).catch(() => undefined);
+        throw new TypeError('the transact callback must be synchronous');
+      }
+      bumpVersion(this.dbs.versions, keyPart(user));
+      return result;
+    } finally {
+      this.inTransaction = false;
+      tx.end();
+    }
   }
 
   listUsers(): string[] {

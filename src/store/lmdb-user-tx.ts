@@ -24,6 +24,7 @@ import { parseInstant } from '../ical/times.js';
 import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
 import { removeOthers, replaceOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { noteChange, type ChangeRecord } from './lmdb-changes.js';
+import type { VersionDb } from './lmdb-versions.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -72,6 +73,8 @@ export interface StoreDbs {
   journal: Database<JournalEntry | string, Key>;
   /** see lmdb-changes.ts */
   changes: Database<ChangeRecord, Key>;
+  /** see lmdb-versions.ts */
+  versions: VersionDb;
   /** 'format', 'journal-seq', 'period-uid-seq', 'change-seq' */
   meta: Database<number, Key>;
 }
@@ -85,6 +88,8 @@ export class LmdbUserTx implements UserTx {
   constructor(
     private readonly dbs: StoreDbs,
     readonly user: string,
+    /** Reads outside a write transaction (a read view): they see committed data only. */
+    private readonly committedReads = false,
   ) {
     this.userK = keyPart(user);
   }
@@ -166,7 +171,7 @@ export class LmdbUserTx implements UserTx {
     const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
-    return queryPeriods(this.dbs.own, this.userK, fromMs, toMs, false);
+    return queryPeriods(this.dbs.own, this.userK, fromMs, toMs, this.committedReads);
   }
 
   putRequest(entry: RequestEntry): void {
