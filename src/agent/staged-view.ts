@@ -12,7 +12,7 @@ import { parseInstant } from '../ical/times.js';
 import { compareText } from '../ical/text-order.js';
 import type { Effect } from '../itip/effects.js';
 import type { CounterEntry, Period, StoredObject } from '../itip/model.js';
-import type { TimeRange, UserView } from '../store/store.js';
+import type { BusyTime, TimeRange, UserView } from '../store/store.js';
 import { formatUtc } from '../ical/times.js';
 
 type CounterOp = Extract<Effect, { type: 'put-counter' | 'remove-counters' }>;
@@ -97,11 +97,33 @@ export class StagedView implements UserView {
     return kept.sort(comparePeriods);
   }
 
+  /** Busy time; once a UID's periods are staged, merged here from the staged periods and the stored ones. */
+  async busyTime(range: TimeRange): Promise<BusyTime[]> {
+    if (this.periods.size === 0) return this.base.busyTime(range);
+    return mergeBusy(await this.freeBusy(range), parseInstant(range.from), parseInstant(range.to));
+  }
+
   private counterOps(uid: string): CounterOp[] {
     let ops = this.counters.get(uid);
     if (!ops) this.counters.set(uid, (ops = []));
     return ops;
   }
+}
+
+/** Store.busyTime's answer from periods: per fbtype, overlapping or touching ones joined, cut to [from, to). */
+function mergeBusy(periods: Period[], from: number, to: number): BusyTime[] {
+  const parts = periods
+    .map((p) => ({ fbtype: p.fbtype, start: Math.max(parseInstant(p.start), from), end: Math.min(parseInstant(p.end), to) }))
+    .filter((p) => p.end > p.start)
+    .sort((a, b) => compareText(a.fbtype, b.fbtype) || a.start - b.start || a.end - b.end);
+  const out: Array<{ fbtype: Period['fbtype']; start: number; end: number }> = [];
+  for (const part of parts) {
+    const last = out[out.length - 1];
+    if (last && last.fbtype === part.fbtype && part.start <= last.end) last.end = Math.max(last.end, part.end);
+    else out.push({ ...part });
+  }
+  out.sort((a, b) => a.start - b.start || a.end - b.end || compareText(a.fbtype, b.fbtype));
+  return out.map((b) => ({ start: formatUtc(b.start), end: formatUtc(b.end), fbtype: b.fbtype }));
 }
 
 /** As the store keeps it: UTC times in canonical form, the UID of the effect. */

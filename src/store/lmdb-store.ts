@@ -26,9 +26,10 @@ import type {
   Role,
   StoredObject,
 } from '../itip/model.js';
-import type { FreeBusyQuery, ObjectChanges, Store, UserRead, UserTx, UserView, VersionedCommit } from './store.js';
+import type { BusyTime, FreeBusyQuery, ObjectChanges, Store, TimeRange, UserRead, UserTx, UserView, VersionedCommit } from './store.js';
 import { LmdbUserView, bumpVersion, userVersion } from './lmdb-versions.js';
-import { queryPeriods } from './lmdb-freebusy.js';
+import { BUSY_DAYS_BUILT, buildBusyDays } from './lmdb-busy-days.js';
+import { busyTimeOf, queryPeriods } from './lmdb-freebusy.js';
 import { commitFailure, observeCommits } from './lmdb-commit-failure.js';
 import { MIGRATABLE_FORMATS, migrate } from './lmdb-migrate.js';
 import { changesSince } from './lmdb-changes.js';
@@ -107,6 +108,7 @@ export class LmdbStore implements Store {
           uidNames: db('own-period-uids'),
           meta,
           names: new Map(),
+          days: { raw: db('own-busy-raw'), merged: db('own-busy-days') },
         },
         others: { records: db('others-records'), extents: db('others-extents') },
         requests: db('requests'),
@@ -121,6 +123,7 @@ export class LmdbStore implements Store {
         meta,
       };
       this.checkFormat();
+      this.checkBusyDays();
     } catch (error) {
       void this.root.close();
       throw error;
@@ -217,6 +220,10 @@ export class LmdbStore implements Store {
     // Inside a transact callback, reads see that transaction's writes, which
     // may still be undone: only committed UID names are remembered.
     return queryPeriods(this.dbs.own, keyPart(user), fromMs, toMs, !this.inTransaction);
+  }
+
+  busyTime(user: string, range: TimeRange): BusyTime[] {
+    return busyTimeOf(this.dbs.own, keyPart(user), range);
   }
 
   listRequests(user: string): RequestEntry[] {
@@ -327,6 +334,20 @@ export class LmdbStore implements Store {
     };
     run.then(forget, forget);
     return run;
+  }
+
+  /** Builds the busy day records of a store written before they existed (lmdb-busy-days.ts). */
+  private checkBusyDays(): void {
+    if (this.dbs.meta.get(BUSY_DAYS_BUILT) === 1) return;
+    this.root.transactionSync(() => {
+      // Checked again inside the write lock: another process may have built them.
+      if (this.dbs.meta.get(BUSY_DAYS_BUILT) === 1) return;
+      const shortKeys = (function* (byTime: LmdbStore['dbs']['own']['byTime']) {
+        for (const key of byTime.getKeys()) if ((key as Key[])[1] === 0) yield key as Key[];
+      })(this.dbs.own.byTime);
+      buildBusyDays(this.dbs.own.days, [...shortKeys]);
+      this.dbs.meta.putSync(BUSY_DAYS_BUILT, 1);
+    });
   }
 
   private checkFormat(): void {

@@ -19,9 +19,9 @@ import type {
   Role,
   StoredObject,
 } from '../itip/model.js';
-import type { TimeRange, UserTx } from './store.js';
+import type { BusyTime, TimeRange, UserTx } from './store.js';
 import { parseInstant } from '../ical/times.js';
-import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
+import { busyTimeOf, queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
 import { removeOthers, replaceOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { noteChange, type ChangeRecord } from './lmdb-changes.js';
 import type { VersionDb } from './lmdb-versions.js';
@@ -172,6 +172,11 @@ export class LmdbUserTx implements UserTx {
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
     return queryPeriods(this.dbs.own, this.userK, fromMs, toMs, this.committedReads);
+  }
+
+  busyTime(range: TimeRange): BusyTime[] {
+    this.check();
+    return busyTimeOf(this.dbs.own, this.userK, range);
   }
 
   putRequest(entry: RequestEntry): void {

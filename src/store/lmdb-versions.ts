@@ -11,7 +11,7 @@
 
 import type { Database, Key } from 'lmdb';
 import type { CounterEntry, Period, Preferences, RequestEntry, Role, StoredObject } from '../itip/model.js';
-import type { TimeRange, UserReads, UserView } from './store.js';
+import type { BusyTime, TimeRange, UserReads, UserView } from './store.js';
 
 /** userK -> the user's version */
 export type VersionDb = Database<number, Key>;
@@ -58,6 +58,10 @@ export class LmdbUserView implements UserView {
 
   freeBusy(query?: Partial<TimeRange>): Promise<Period[]> {
     return this.read(() => this.reads.freeBusy(query));
+  }
+
+  busyTime(range: TimeRange): Promise<BusyTime[]> {
+    return this.read(() => this.reads.busyTime(range));
   }
 
   listRequests(uid: string): Promise<RequestEntry[]> {

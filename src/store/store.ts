@@ -18,6 +18,7 @@
 
 import type {
   CounterEntry,
+  FbType,
   InboxItem,
   JournalEntry,
   OthersPeriod,
@@ -123,6 +124,13 @@ export interface ObjectChanges {
   changes: ObjectChange[];
 }
 
+/** Busy time as a free/busy answer gives it (RFC 5545 section 3.2.6): no events, only when and how busy. */
+export interface BusyTime {
+  start: string;
+  end: string;
+  fbtype: FbType;
+}
+
 export interface FreeBusyQuery extends Partial<TimeRange> {
   others?: boolean;
 }
@@ -157,6 +165,13 @@ export interface Store {
 
   /** Own periods (or, with `others`, others' periods) overlapping the range, sorted by start. */
   freeBusy(user: string, query?: FreeBusyQuery): Array<Period | OthersPeriod>;
+  /**
+   * The user's busy time over the range, as a free/busy answer gives it: the
+   * own periods per FBTYPE with overlapping or touching ones joined, cut to
+   * the range, sorted by start, end, fbtype. Its cost follows the range's
+   * length, not the number of events in it.
+   */
+  busyTime(user: string, range: TimeRange): BusyTime[];
 
   listRequests(user: string): RequestEntry[];
   listCounters(user: string): CounterEntry[];
@@ -211,6 +226,8 @@ export interface UserReads {
   getObject(uid: string): StoredObject | undefined;
   /** Own periods overlapping the range, sorted as Store.freeBusy sorts them. */
   freeBusy(query?: Partial<TimeRange>): Period[];
+  /** Busy time over the range, as Store.busyTime gives it. */
+  busyTime(range: TimeRange): BusyTime[];
   /** The entries of the UID, sorted as Store.listRequests sorts them. */
   listRequests(uid: string): RequestEntry[];
   listCounters(uid: string): CounterEntry[];

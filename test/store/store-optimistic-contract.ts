@@ -158,6 +158,77 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
       await expect(store.readUser(ALICE, () => Promise.reject(new Error('read failed')))).rejects.toThrow('read failed');
     });
 
+    describe('busy time', () => {
+      const W = 7 * 24 * H;
+      const typed = (uid: string, startMs: number, endMs: number, fbtype: Period['fbtype']): Period => ({ ...period(uid, startMs, endMs), fbtype });
+      /** The answer busyTime must give, from the periods freeBusy lists. */
+      const reference = (periods: Period[], from: number, to: number) => {
+        const parts = periods
+          .map((p) => ({ fbtype: p.fbtype, start: Math.max(Date.parse(p.start), from), end: Math.min(Date.parse(p.end), to) }))
+          .filter((p) => p.end > p.start)
+          .sort((a, b) => (a.fbtype < b.fbtype ? -1 : a.fbtype > b.fbtype ? 1 : 0) || a.start - b.start || a.end - b.end);
+        const out: typeof parts = [];
+        for (const p of parts) {
+          const last = out[out.length - 1];
+          if (last && last.fbtype === p.fbtype && p.start <= last.end) last.end = Math.max(last.end, p.end);
+          else out.push({ ...p });
+        }
+        out.sort((a, b) => a.start - b.start || a.end - b.end || (a.fbtype < b.fbtype ? -1 : a.fbtype > b.fbtype ? 1 : 0));
+        return out.map((p) => ({ start: iso(p.start), end: iso(p.end), fbtype: p.fbtype }));
+      };
+
+      it('joins overlapping and touching periods per fbtype, across midnight and with long ones, cut to the range', async () => {
+        await store.transact(ALICE, (tx) => {
+          tx.setOwnPeriods('a', [period('a', DAY + 9 * H, DAY + 10 * H), period('a', DAY + 22 * H, DAY + 26 * H)]);
+          tx.setOwnPeriods('b', [period('b', DAY + 9.5 * H, DAY + 11 * H), period('b', DAY + 11 * H, DAY + 12 * H)]);
+          tx.setOwnPeriods('c', [typed('c', DAY + 10 * H, DAY + 13 * H, 'BUSY-TENTATIVE')]);
+          tx.setOwnPeriods('long', [typed('long', DAY - 3 * W, DAY + 2 * W, 'BUSY-UNAVAILABLE')]);
+          // Joined with the night's period: it starts when that one ends.
+          tx.setOwnPeriods('d', [period('d', DAY + 26 * H, DAY + 27 * H)]);
+        });
+        const range = { from: iso(DAY), to: iso(DAY + 2 * 24 * H) };
+        const busy = store.busyTime(ALICE, range);
+        expect(busy).toStrictEqual([
+          { start: iso(DAY), end: iso(DAY + 48 * H), fbtype: 'BUSY-UNAVAILABLE' },
+          { start: iso(DAY + 9 * H), end: iso(DAY + 12 * H), fbtype: 'BUSY' },
+          { start: iso(DAY + 10 * H), end: iso(DAY + 13 * H), fbtype: 'BUSY-TENTATIVE' },
+          { start: iso(DAY + 22 * H), end: iso(DAY + 27 * H), fbtype: 'BUSY' },
+        ]);
+        expect(busy).toStrictEqual(reference(store.freeBusy(ALICE, range) as Period[], DAY, DAY + 48 * H));
+        expect(store.busyTime(ALICE, { from: iso(DAY + 9.5 * H), to: iso(DAY + 9.75 * H) })).toStrictEqual([
+          { start: iso(DAY + 9.5 * H), end: iso(DAY + 9.75 * H), fbtype: 'BUSY' },
+          { start: iso(DAY + 9.5 * H), end: iso(DAY + 9.75 * H), fbtype: 'BUSY-UNAVAILABLE' },
+        ]);
+        expect(store.busyTime(BOB, range)).toStrictEqual([]);
+        expect(store.busyTime(ALICE, { from: iso(DAY), to: iso(DAY) })).toStrictEqual([]);
+      });
+
+      it('follows every replacement and removal, in the transaction, in a view and after it, as freeBusy does', async () => {
+        // Seeded: the same periods on every run.
+        let seed = 7;
+        const random = (n: number) => (seed = (seed * 48271) % 2147483647) % n;
+        const types: Period['fbtype'][] = ['BUSY', 'BUSY-TENTATIVE', 'BUSY-UNAVAILABLE'];
+        const from = DAY - 3 * 24 * H;
+        const to = DAY + 10 * 24 * H;
+        for (let round = 0; round < 30; round++) {
+          const uid = `u${random(12)}`;
+          const periods = Array.from({ length: random(5) }, () => {
+            const start = DAY + (random(24 * 8) - 24) * (H / 2) * 2;
+            const length = random(10) === 0 ? 9 * 24 * H : (1 + random(30)) * (H / 2);
+            return typed(uid, start, start + length, types[random(3)]!);
+          });
+          const inTx = await store.transact(ALICE, (tx) => {
+            tx.setOwnPeriods(uid, periods);
+            return { busy: tx.busyTime({ from: iso(from), to: iso(to) }), periods: tx.freeBusy({ from: iso(from), to: iso(to) }) };
+          });
+          expect(inTx.busy).toStrictEqual(reference(inTx.periods, from, to));
+          const after = store.busyTime(ALICE, { from: iso(from), to: iso(to) });
+          expect(after).toStrictEqual(reference(store.freeBusy(ALICE, { from: iso(from), to: iso(to) }) as Period[], from, to));
+          expect((await store.readUser(ALICE, (view) => view.busyTime({ from: iso(from), to: iso(to) }))).value).toStrictEqual(after);
+        }
+      });
+    });
+
     it('the version survives a reopen', async () => {
       if (!factory.reopen) return;
       await store.transact(ALICE, (tx) => tx.setRole('person'));
