@@ -38,6 +38,37 @@ export interface BusyPart {
 }
 
 /**
+ * Changes to day records gathered over a transaction and written once at its
+ * end (or before a read of busy time in it): a transaction that sets the
+ * periods of thousands of events (a store copy, a bulk import) then rewrites
+ * each day once instead of once per event.
+ */
+export class BusyDayChanges {
+  private readonly removed = new Map<string, BusyPart[]>();
+  private readonly added = new Map<string, BusyPart[]>();
+
+  note(userK: string, removed: readonly BusyPart[], added: readonly BusyPart[]): void {
+    if (removed.length > 0) listOf(this.removed, userK).push(...removed);
+    if (added.length > 0) listOf(this.added, userK).push(...added);
+  }
+
+  /** Writes what was gathered; call inside the same write transaction. */
+  flush(dbs: BusyDayDbs): void {
+    for (const userK of new Set([...this.removed.keys(), ...this.added.keys()])) {
+      updateBusyDays(dbs, userK, this.removed.get(userK) ?? [], this.added.get(userK) ?? []);
+    }
+    this.removed.clear();
+    this.added.clear();
+  }
+}
+
+function listOf(map: Map<string, BusyPart[]>, key: string): BusyPart[] {
+  let list = map.get(key);
+  if (!list) map.set(key, (list = []));
+  return list;
+}
+
+/**
  * Takes the removed periods out of their days and puts the added ones in,
  * then writes each touched day's merged record again. Call inside the write
  * transaction that changes the time index.
@@ -50,6 +81,10 @@ export function updateBusyDays(dbs: BusyDayDbs, userK: string, removed: readonly
     if (!list) days.set(day, (list = [...(dbs.raw.get([userK, day]) ?? [])]));
     return list;
   };
+  // Added first: a batch may remove a period that it added itself.
+  for (const part of added) {
+    for (const [day, start, end] of dayParts(part)) dayOf(day).push(part.fbtype, start, end);
+  }
   for (const part of removed) {
     for (const [day, start, end] of dayParts(part)) {
       const list = dayOf(day);
@@ -60,9 +95,6 @@ export function updateBusyDays(dbs: BusyDayDbs, userK: string, removed: readonly
         }
       }
     }
-  }
-  for (const part of added) {
-    for (const [day, start, end] of dayParts(part)) dayOf(day).push(part.fbtype, start, end);
   }
   for (const [day, list] of days) {
     if (list.length === 0) {

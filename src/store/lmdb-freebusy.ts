@@ -32,7 +32,7 @@ import type { FbType, Period } from '../itip/model.js';
 import { formatUtc, parseInstant } from '../ical/times.js';
 import { compareRid, compareText, instant, keyPart } from './lmdb-keys.js';
 import type { BusyTime, TimeRange } from './store.js';
-import { readBusyDays, updateBusyDays, type BusyDayDbs, type BusyInterval, type BusyPart } from './lmdb-busy-days.js';
+import { readBusyDays, updateBusyDays, type BusyDayChanges, type BusyDayDbs, type BusyInterval, type BusyPart } from './lmdb-busy-days.js';
 
 export const LONG_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -93,13 +93,15 @@ export function ridFromElement(rid: unknown): string | null {
  * rewriting them all made the commit the largest part of handling a mail. The
  * UID given here wins over those inside the periods.
  */
-export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, periods: readonly Period[]): void {
+export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, periods: readonly Period[], changes?: BusyDayChanges): void {
+  const noteDays = (removed: BusyPart[], added: BusyPart[]) =>
+    changes ? changes.note(userK, removed, added) : updateBusyDays(dbs.days, userK, removed, added);
   const listKey: Key[] = [userK, keyPart(uid)];
   const old = dbs.byUid.get(listKey);
   if (periods.length === 0) {
     if (!old) return;
     for (const key of old.keys) dbs.byTime.removeSync(key);
-    updateBusyDays(dbs.days, userK, shortParts(old.keys), []);
+    noteDays(shortParts(old.keys), []);
     dbs.byUid.removeSync(listKey);
     dbs.uidNames.removeSync(old.number);
     return;
@@ -138,7 +140,7 @@ export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, perio
     dbs.byTime.putSync(key, value);
     added.push(key);
   }
-  updateBusyDays(dbs.days, userK, shortParts(removed), shortParts(added));
+  noteDays(shortParts(removed), shortParts(added));
   if (!old || kept.size !== old.keys.length || kept.size !== wanted.size) {
     dbs.byUid.putSync(listKey, { number, keys: [...wanted.values()].map((entry) => entry.key) });
   }

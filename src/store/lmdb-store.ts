@@ -178,6 +178,7 @@ export class LmdbStore implements Store {
         Promise.resolve(result).catch(() => undefined);
         throw new TypeError('the transact callback must be synchronous');
       }
+      tx.finish();
       bumpVersion(this.dbs.versions, keyPart(user));
       return result;
     } finally {

@@ -25,6 +25,7 @@ import { busyTimeOf, queryPeriods, replacePeriods, type PeriodDbs } from './lmdb
 import { removeOthers, replaceOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { noteChange, type ChangeRecord } from './lmdb-changes.js';
 import type { VersionDb } from './lmdb-versions.js';
+import { BusyDayChanges } from './lmdb-busy-days.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -94,6 +95,14 @@ export class LmdbUserTx implements UserTx {
     this.userK = keyPart(user);
   }
 
+  /** Busy day records to write at the end of the transaction (lmdb-busy-days.ts). */
+  private readonly busyDays = new BusyDayChanges();
+
+  /** Called when the transaction callback has returned, before the commit: writes what was gathered. */
+  finish(): void {
+    this.busyDays.flush(this.dbs.own.days);
+  }
+
   /** Called when the transaction callback has returned or thrown. */
   end(): void {
     this.active = false;
@@ -148,7 +157,7 @@ export class LmdbUserTx implements UserTx {
 
   setOwnPeriods(uid: string, periods: Period[]): void {
     this.check();
-    replacePeriods(this.dbs.own, this.userK, uid, periods);
+    replacePeriods(this.dbs.own, this.userK, uid, periods, this.busyDays);
   }
 
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void {
@@ -176,6 +185,7 @@ export class LmdbUserTx implements UserTx {
 
   busyTime(range: TimeRange): BusyTime[] {
     this.check();
+    this.busyDays.flush(this.dbs.own.days);
     return busyTimeOf(this.dbs.own, this.userK, range);
   }
 
