@@ -15,13 +15,15 @@
 
 import ICAL from 'ical.js';
 import { attendeesOf, organizerOf } from '../ical/calendar.js';
-import type { UserTx } from '../store/store.js';
+import type { UserTx, UserView } from '../store/store.js';
 
 const PREFIX = 'correspondent:';
 
-/** Of these addresses, those the user has written iTIP mail to. */
-export function correspondentsAmong(tx: UserTx, addresses: readonly string[]): string[] {
-  return addresses.filter((address) => tx.hasSeen(PREFIX + address));
+/** Of these addresses, those the user has written iTIP mail to (read from a view before the core runs). */
+export async function correspondentsAmong(view: Pick<UserView, 'hasSeen'>, addresses: readonly string[]): Promise<string[]> {
+  const known: string[] = [];
+  for (const address of addresses) if (await view.hasSeen(PREFIX + address)) known.push(address);
+  return known;
 }
 
 /** Marks the addresses (mailto: URIs) as correspondents of the user. */

@@ -1,6 +1,6 @@
 // Telling a fault in the handlers apart from the store failing to commit.
 //
-// Both surface as a rejected store.transact(). The difference matters to every
+// Both surface as a rejected store.transact() (or readUser, commitIf). The difference matters to every
 // transport: a store that could not commit is worth a retry (exit 75, LMTP 4xx),
 // while a fault in the handler code would fail again on every retry, so the mail
 // must flow on untouched (DESIGN: bad input never loses mail).
@@ -29,9 +29,27 @@ export function markHandlerErrors(store: Store): Store {
         throw new HandlerError(error);
       }
     });
+  const marked = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
+    try {
+      return fn(...args);
+    } catch (error) {
+      throw new HandlerError(error);
+    }
+  };
+  const readUser: Store['readUser'] = (user, fn) =>
+    store.readUser(user, async (view) => {
+      try {
+        return await fn(view);
+      } catch (error) {
+        throw new HandlerError(error);
+      }
+    });
+  const commitIf: Store['commitIf'] = (user, version, fn) => store.commitIf(user, version, marked(fn));
   return new Proxy(store, {
     get(target, property) {
       if (property === 'transact') return transact;
+      if (property === 'readUser') return readUser;
+      if (property === 'commitIf') return commitIf;
       const value = Reflect.get(target, property, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
     },

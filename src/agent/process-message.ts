@@ -1,5 +1,8 @@
 // The person handlers: one mail in, each calendar user's store changed in one
-// transaction, one journal outcome per message, recipient and UID.
+// transaction, one journal outcome per message, recipient and UID. The
+// scheduling runs on a read of the user's data before that transaction, and
+// the transaction commits only if the data did not change meanwhile
+// (user-plan.ts, Store.commitIf).
 //
 // Incoming mail changes the stores of its envelope recipients; mail a user sent
 // (the outgoing rule) changes the sender's store. A redelivered mail (same
@@ -7,26 +10,19 @@
 
 import { addressLengthProblem, normalizeAddress } from '../ical/address.js';
 import type { Direction, SenderFacts } from '../itip/effects.js';
-import type { JournalEntry, Outcome, OutboxItem } from '../itip/model.js';
-import type { GroupMember } from '../itip/resource/bookings.js';
-import { schedule } from '../itip/schedule.js';
+import type { JournalEntry, OutboxItem } from '../itip/model.js';
 import { SCHEDULE_STATUS } from '../itip/schedule-status.js';
-import { formatUtc } from '../ical/times.js';
 import type { ParsedMail } from '../mail/mail-facts.js';
 import type { Refusal } from '../mail/refusal-header.js';
-import type { Store, UserTx } from '../store/store.js';
-import { applyEffects } from './apply-effects.js';
-import { queueRequestNotices, type RequestNotices } from './request-notice.js';
+import type { Store } from '../store/store.js';
 import { readGroupMembers } from './resource-support.js';
-import { eventSnapshot, freeBusySnapshot } from './read-snapshot.js';
-import { readCalendarMessages, type CalendarMessages } from './calendar-messages.js';
+import { readCalendarMessages } from './calendar-messages.js';
+import { commitPlan, planForUser, type PlanContext } from './user-plan.js';
 import { DEFAULT_AGENT_POLICY, type AgentPolicy } from './policy.js';
 import { readIncoming } from './read-incoming.js';
-import { partiesOf, recordCorrespondents } from './correspondents.js';
-import type { ExpansionLimits } from '../ical/expand.js';
 import { evaluateAuthentication, type ArrivalFacts } from '../mail/authentication.js';
 import { processDeliveryReport } from './delivery-report.js';
-import { markSent, recordSent, sentRecipients, sentUnit, type SentUnit } from './sent-record.js';
+import { sentRecipients } from './sent-record.js';
 
 export interface MailEnvelope {
   /** Envelope recipients (RCPT TO). */
@@ -122,30 +118,55 @@ export async function processParsedMail(
   const direction: Direction = envelope.outgoing ? 'outgoing' : 'incoming';
   const sender = senderFacts(mail, envelope.sender, policy, envelope.arrival);
   for (const user of targetUsers(mail, envelope)) {
-    const extras: ResourceExtras = { groupMembers: () => readGroupMembers(store, user, now), handoffs: [], expansionLimits: policy.expansionLimits, notices: policy.notices };
-    if (envelope.outgoing) extras.sent = { to: sentRecipients(envelope.recipients, [...mail.facts.to, ...mail.facts.cc]), delivered: envelope.delivered ?? [] };
-    const entries = await store.transact(user, (tx) => handleForUser(tx, mail, calendars, sender, direction, now, extras));
+    const handoffs: OutboxItem[] = [];
+    const context: PlanContext = { mail, calendars, sender, direction, now, groupMembers: () => readGroupMembers(store, user, now), expansionLimits: policy.expansionLimits, notices: policy.notices };
+    if (envelope.outgoing) context.sent = { to: sentRecipients(envelope.recipients, [...mail.facts.to, ...mail.facts.cc]), delivered: envelope.delivered ?? [] };
+    const entries = await handleForUser(store, user, context, handoffs);
     result.users.push({ user, entries });
-    await handOver(store, mail, extras.handoffs, now, result, 0);
+    await handOver(store, mail, handoffs, now, result, 0);
   }
   return result;
 }
 
-interface ResourceExtras {
-  /** Bounds on recurrence expansion, from the policy. */
-  expansionLimits?: ExpansionLimits;
-  /**
-   * A resource group's members. Read in the group's transaction, and only for
-   * a resource: a read outside the transaction first had to renew the snapshot
-   * the last commit ended, on every mail.
-   */
-  groupMembers?: () => GroupMember[] | undefined;
-  /** Outbox items to hand to a local member after the commit. */
-  handoffs: OutboxItem[];
-  /** Notices of waiting requests, from the policy. */
-  notices?: RequestNotices;
-  /** Mail the user sent: its recipients, and those whose store took it already (src/agent/sent-record.ts). */
-  sent?: { to: string[]; delivered: string[] };
+/**
+ * How often a mail is computed again when the user's data changed between its
+ * read and its commit. Each round, one of the mails that read the same version
+ * commits, so n mails for one user arriving at once need up to n rounds; past
+ * this many the mail gets a temporary failure and the MTA brings it again.
+ */
+export const MAX_COMMIT_ATTEMPTS = 24;
+
+/** The user's data kept changing under a mail: a temporary failure, worth a retry. */
+export class StoreContentionError extends Error {
+  override name = 'StoreContentionError';
+}
+
+/**
+ * One mail for one user: read a view of the user's data and run the core on
+ * it outside any write transaction, then commit the effects if nothing was
+ * committed for the user since the read (Store.commitIf); if something was,
+ * compute again on fresh data. The commits of concurrent mails share durable
+ * commits, and none of them loses another's update.
+ */
+async function handleForUser(store: Store, user: string, context: PlanContext, handoffs: OutboxItem[]): Promise<JournalEntry[]> {
+  for (let attempt = 1; ; attempt++) {
+    const { version, value: plan } = await store.readUser(user, (view) => planForUser(view, context));
+    const committed = await store.commitIf(user, version, (tx) => {
+      // Only this attempt's handoffs: a failed check runs no callback.
+      const mine: OutboxItem[] = [];
+      const entries = commitPlan(tx, plan, context.notices, mine, context.now);
+      return { entries, mine };
+    });
+    if (committed.committed) {
+      handoffs.push(...committed.value.mine);
+      return committed.value.entries;
+    }
+    if (attempt >= MAX_COMMIT_ATTEMPTS) {
+      throw new StoreContentionError(
+        `the calendar of ${user} changed ${attempt} times while this mail was being handled; the mail was not applied, and a retry will find it calm`,
+      );
+    }
+  }
 }
 
 /** How deep groups of groups may hand a request on. */
@@ -172,118 +193,15 @@ async function handOver(store: Store, mail: ParsedMail, items: OutboxItem[], now
       };
       // The group bound the sender already; the member hears from the group, its delegator.
       const sender: SenderFacts = { addresses: [item.from] };
-      const extras: ResourceExtras = { groupMembers: () => readGroupMembers(store, member, now), handoffs: [] };
+      const handoffs: OutboxItem[] = [];
       const calendars = readCalendarMessages(local.calendars);
-      const entries = await store.transact(member, (tx) => handleForUser(tx, local, calendars, sender, 'incoming', now, extras));
+      const context: PlanContext = { mail: local, calendars, sender, direction: 'incoming', now, groupMembers: () => readGroupMembers(store, member, now) };
+      const entries = await handleForUser(store, member, context, handoffs);
       result.users.push({ user: member, entries });
-      await handOver(store, mail, extras.handoffs, now, result, depth + 1);
+      await handOver(store, mail, handoffs, now, result, depth + 1);
     }
     // Handed to the member's own store: delivered, in RFC 6638's words (1.2).
     const delivered = Object.fromEntries(item.to.map((to) => [to, SCHEDULE_STATUS.DELIVERED]));
     await store.updateOutbox({ ...item, state: 'processed', status: delivered });
   }
-}
-
-function handleForUser(
-  tx: UserTx,
-  mail: ParsedMail,
-  calendars: CalendarMessages,
-  sender: SenderFacts,
-  direction: Direction,
-  now: number,
-  extras: ResourceExtras = { handoffs: [] },
-): JournalEntry[] {
-  const at = formatUtc(now);
-  const { messageId, digest } = mail.facts;
-  const entries: JournalEntry[] = [];
-  const journal = (method: string, uid: string, outcome: Outcome, reason: string) => {
-    const entry: JournalEntry = { messageId, recipient: tx.user, method, uid, outcome, reason, at };
-    tx.addJournal(entry);
-    entries.push(entry);
-  };
-
-  // A person store is made on the first mail to an unknown recipient (DESIGN).
-  const known = tx.getRole();
-  const role = known ?? 'person';
-  if (!known) tx.setRole(role);
-
-  const messageKey = `${direction}:${messageId}:${digest}`;
-  if (tx.hasSeen(messageKey)) {
-    // One duplicate record per UID the mail carries, so that the journal of a
-    // redelivery lines up with the journal of the first delivery.
-    const reason = 'this mail was processed before (same Message-ID and content); nothing changed';
-    const units = calendars.messages.flatMap((message) =>
-      [...message.units.keys(), ...message.freebusy.keys()].map((uid) => [message.method, uid] as const),
-    );
-    if (units.length === 0) units.push([calendars.messages[0]?.method ?? calendars.unusable[0]?.method ?? '', '']);
-    for (const [method, uid] of units) journal(method, uid, 'duplicate', reason);
-    return entries;
-  }
-
-  // A calendar part over a limit is refused, not silently dropped: the user
-  // and the administrator see in the journal that it was there.
-  for (const why of mail.skipped) journal('', '', 'refused', why);
-  for (const bad of calendars.unusable) journal(bad.method, bad.uid, bad.outcome, bad.reason);
-  const members = role === 'resource' ? extras.groupMembers?.() : undefined;
-  const sequence = { next: 0 };
-  const sentUnits: SentUnit[] = [];
-  for (const message of calendars.messages) {
-    for (const [uid, components] of message.units) {
-      const unread = {
-        method: message.method,
-        uid,
-        components,
-        message: message.vcalendar,
-        user: tx.user,
-        role,
-        prefs: tx.getPrefs(),
-        stored: tx.getObject(uid),
-        sender,
-        direction,
-        now,
-        members,
-        expansionLimits: extras.expansionLimits,
-      };
-      const outcome = schedule({ ...unread, ...eventSnapshot(tx, unread) });
-      // Those the user wrote to become known to them (the incoming=known tier).
-      if (direction === 'outgoing' && (outcome.outcome === 'applied' || outcome.outcome === 'duplicate')) recordCorrespondents(tx, partiesOf(components), at);
-      // The core returns no calendar change for stale, duplicate or refused
-      // messages; what it does return (a request entry cleared, a party
-      // crasher queued) applies whatever the outcome.
-      if (outcome.outcome !== 'error') {
-        extras.handoffs.push(...applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence));
-        queueRequestNotices(tx, outcome.effects, extras.notices, { messageKey, received: at, now }, sequence);
-      }
-      let reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
-      const unit = extras.sent && outcome.outcome !== 'refused' && outcome.outcome !== 'error' ? sentUnit(message, uid) : undefined;
-      if (unit && extras.sent) {
-        sentUnits.push(unit);
-        const marked = outcome.outcome === 'applied' ? markSent(tx, unit, extras.sent.to, extras.sent.delivered) : undefined;
-        if (marked) reason = `${reason}; ${marked}`;
-      }
-      journal(message.method, uid, outcome.outcome, reason);
-    }
-    for (const [uid, component] of message.freebusy) {
-      const unread = {
-        kind: 'VFREEBUSY' as const,
-        method: message.method,
-        uid,
-        component,
-        message: message.vcalendar,
-        user: tx.user,
-        role,
-        prefs: tx.getPrefs(),
-        sender,
-        direction,
-        now,
-      };
-      const outcome = schedule({ ...unread, ...freeBusySnapshot(tx, unread) });
-      if (outcome.outcome !== 'error') applyEffects(tx, outcome.effects, { messageId, messageKey, received: at }, sequence);
-      const reason = message.note ? `${outcome.reason}; ${message.note}` : outcome.reason;
-      journal(message.method, uid, outcome.outcome, reason);
-    }
-  }
-  if (extras.sent) recordSent(tx, messageId, sentUnits, extras.sent.to, at);
-  tx.markSeen(messageKey, at);
-  return entries;
 }

@@ -75,7 +75,10 @@ export async function publishedFreeBusy(app: FastifyInstance): Promise<void> {
           body: html`${notice('error', `Free/busy is published from ${formatUtc(range.window.from)} to ${formatUtc(range.window.to)}; ask for a range that ends after it starts, within those times.`)}`,
         });
       }
-      const busy = web.store.freeBusy(user, { from: formatUtc(range.from), to: formatUtc(range.to) }) as Period[];
+      // Busy time, not events (RFC 5546 section 3.3.1): a read per day of the range, however many events.
+      const busy: Period[] = web.store
+        .busyTime(user, { from: formatUtc(range.from), to: formatUtc(range.to) })
+        .map((b) => ({ ...b, uid: '', recurrenceId: null }));
       const etag = etagOf(range.from, range.to, prefs.CN, busy);
       reply.header('ETag', etag);
       reply.header('Cache-Control', 'public, max-age=60');

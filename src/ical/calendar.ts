@@ -2,6 +2,7 @@
 // scheduling core needs on VEVENT components.
 
 import ICAL from 'ical.js';
+import './fast-fold.js';
 import { normalizeAddress } from './address.js';
 import { formatDate, formatUtc, instantOf, propertyInstant, tzidOf } from './times.js';
 import type { ZoneResolver } from './zones.js';

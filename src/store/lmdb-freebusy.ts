@@ -31,6 +31,8 @@ import type { Database, Key } from 'lmdb';
 import type { FbType, Period } from '../itip/model.js';
 import { formatUtc, parseInstant } from '../ical/times.js';
 import { compareRid, compareText, instant, keyPart } from './lmdb-keys.js';
+import type { BusyTime, TimeRange } from './store.js';
+import { readBusyDays, updateBusyDays, type BusyDayChanges, type BusyDayDbs, type BusyInterval, type BusyPart } from './lmdb-busy-days.js';
 
 export const LONG_PERIOD_MS = 7 * 24 * 60 * 60 * 1000;
 
@@ -56,6 +58,8 @@ export interface PeriodDbs {
   uidNames: Database<string, Key>;
   /** holds 'period-uid-seq' */
   meta: Database<number, Key>;
+  /** busy time per day, see lmdb-busy-days.ts */
+  days: BusyDayDbs;
   /**
    * UIDs by number, as read from committed data. A number never changes its
    * UID and is never given again, so an entry stays true for this store.
@@ -89,12 +93,15 @@ export function ridFromElement(rid: unknown): string | null {
  * rewriting them all made the commit the largest part of handling a mail. The
  * UID given here wins over those inside the periods.
  */
-export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, periods: readonly Period[]): void {
+export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, periods: readonly Period[], changes?: BusyDayChanges): void {
+  const noteDays = (removed: BusyPart[], added: BusyPart[]) =>
+    changes ? changes.note(userK, removed, added) : updateBusyDays(dbs.days, userK, removed, added);
   const listKey: Key[] = [userK, keyPart(uid)];
   const old = dbs.byUid.get(listKey);
   if (periods.length === 0) {
     if (!old) return;
     for (const key of old.keys) dbs.byTime.removeSync(key);
+    noteDays(shortParts(old.keys), []);
     dbs.byUid.removeSync(listKey);
     dbs.uidNames.removeSync(old.number);
     return;
@@ -117,13 +124,23 @@ export function replacePeriods(dbs: PeriodDbs, userK: string, uid: string, perio
     wanted.set(keyText(key), { key, value });
   }
   const kept = new Set<string>();
+  const removed: Key[][] = [];
+  const added: Key[][] = [];
   for (const key of old?.keys ?? []) {
     const text = keyText(key);
     // The key holds the whole period (keyPart is injective), so an equal key is an equal period.
     if (wanted.has(text)) kept.add(text);
-    else dbs.byTime.removeSync(key);
+    else {
+      dbs.byTime.removeSync(key);
+      removed.push(key);
+    }
   }
-  for (const [text, { key, value }] of wanted) if (!kept.has(text)) dbs.byTime.putSync(key, value);
+  for (const [text, { key, value }] of wanted) {
+    if (kept.has(text)) continue;
+    dbs.byTime.putSync(key, value);
+    added.push(key);
+  }
+  noteDays(shortParts(removed), shortParts(added));
   if (!old || kept.size !== old.keys.length || kept.size !== wanted.size) {
     dbs.byUid.putSync(listKey, { number, keys: [...wanted.values()].map((entry) => entry.key) });
   }
@@ -157,6 +174,40 @@ export function queryPeriods(dbs: PeriodDbs, userK: string, fromMs: number | und
     out.push(takeShort ? short.periods[a++]! : long.periods[b++]!);
   }
   return out;
+}
+
+/** The short-band periods of time index keys, as the day records keep them. */
+export function shortParts(keys: readonly Key[][]): BusyPart[] {
+  const parts: BusyPart[] = [];
+  for (const k of keys) if (k[1] === SHORT) parts.push({ fbtype: k[6] as number | string, startMs: k[2] as number, endMs: k[3] as number });
+  return parts;
+}
+
+/**
+ * The user's busy time over [fromMs, toMs): per fbtype, overlapping or
+ * touching periods joined and cut to the range, sorted by start (the day
+ * records, and the long band of the time index).
+ */
+export function queryBusyTime(dbs: PeriodDbs, userK: string, fromMs: number, toMs: number): BusyInterval[] {
+  const long: BusyPart[] = [];
+  for (const key of dbs.byTime.getKeys({ start: [userK, LONG], end: [userK, LONG, toMs] })) {
+    const k = key as Key[];
+    if ((k[3] as number) > fromMs) long.push({ fbtype: k[6] as number | string, startMs: k[2] as number, endMs: k[3] as number });
+  }
+  return readBusyDays(dbs.days, userK, fromMs, toMs, long, fbtypeName);
+}
+
+/** Store.busyTime and UserTx.busyTime: ISO 8601 in and out. */
+export function busyTimeOf(dbs: PeriodDbs, userK: string, range: TimeRange): BusyTime[] {
+  const fromMs = instant(range.from, 'from');
+  const toMs = instant(range.to, 'to');
+  if (fromMs >= toMs) return [];
+  return queryBusyTime(dbs, userK, fromMs, toMs).map((b) => ({ start: formatUtc(b.start), end: formatUtc(b.end), fbtype: b.fbtype }));
+}
+
+/** The fbtype of a key element: its index in FBTYPES, or the text itself. */
+function fbtypeName(element: number | string): FbType {
+  return typeof element === 'number' ? FBTYPES[element]! : (element as FbType);
 }
 
 /** UID names remembered per store at most (about 100 bytes each). */

@@ -26,8 +26,10 @@ import type {
   Role,
   StoredObject,
 } from '../itip/model.js';
-import type { FreeBusyQuery, ObjectChanges, Store, UserTx } from './store.js';
-import { queryPeriods } from './lmdb-freebusy.js';
+import type { BusyTime, FreeBusyQuery, ObjectChanges, Store, TimeRange, UserRead, UserTx, UserView, VersionedCommit } from './store.js';
+import { LmdbUserView, bumpVersion, userVersion } from './lmdb-versions.js';
+import { BUSY_DAYS_BUILT, buildBusyDays } from './lmdb-busy-days.js';
+import { busyTimeOf, queryPeriods } from './lmdb-freebusy.js';
 import { commitFailure, observeCommits } from './lmdb-commit-failure.js';
 import { MIGRATABLE_FORMATS, migrate } from './lmdb-migrate.js';
 import { changesSince } from './lmdb-changes.js';
@@ -109,6 +111,7 @@ export class LmdbStore implements Store {
           uidNames: db('own-period-uids'),
           meta,
           names: new Map(),
+          days: { raw: db('own-busy-raw'), merged: db('own-busy-days') },
         },
         others: { records: db('others-records'), extents: db('others-extents') },
         requests: db('requests'),
@@ -122,9 +125,11 @@ export class LmdbStore implements Store {
         tombstones: db('object-tombstones'),
         names: db('object-names'),
         sent: db('sent-messages'),
+        versions: db('user-versions'),
         meta,
       };
       this.checkFormat();
+      this.checkBusyDays();
     } catch (error) {
       void this.root.close();
       throw error;
@@ -135,26 +140,57 @@ export class LmdbStore implements Store {
     if (typeof user !== 'string' || user === '') {
       return Promise.reject(new TypeError('transact needs a user address'));
     }
-    return this.write(() => {
-      const tx = new LmdbUserTx(this.dbs, user);
-      this.inTransaction = true;
-      try {
-        const result = fn(tx);
-        if (isThenable(result)) {
-          // An async fn would hold the write lock across awaits and let other
-          // writes slip into this transaction. Whatever it does after its first
-          // await fails on the ended view; that failure has no one to go to
-          // (this TypeError reports the mistake), and left unhandled it would
-          // end the process.
-          Promise.resolve(result).catch(() => undefined);
-          throw new TypeError('the transact callback must be synchronous');
-        }
-        return result;
-      } finally {
-        this.inTransaction = false;
-        tx.end();
-      }
+    return this.write(() => this.runUserTx(user, fn));
+  }
+
+  async readUser<T>(user: string, fn: (view: UserView) => T | Promise<T>): Promise<UserRead<T>> {
+    if (typeof user !== 'string' || user === '') throw new TypeError('readUser needs a user address');
+    if (this.closing) throw new Error('the store is closed');
+    // The version first: a commit that lands between it and a later read
+    // makes the version stale, never the reads older than the version.
+    const version = userVersion(this.dbs.versions, keyPart(user));
+    const view = new LmdbUserView(new LmdbUserTx(this.dbs, user, true));
+    try {
+      return { version, value: await fn(view) };
+    } finally {
+      view.end();
+    }
+  }
+
+  commitIf<T>(user: string, version: number, fn: (tx: UserTx) => T): Promise<VersionedCommit<T>> {
+    if (typeof user !== 'string' || user === '') {
+      return Promise.reject(new TypeError('commitIf needs a user address'));
+    }
+    return this.write((): VersionedCommit<T> => {
+      // Inside the write transaction: LMDB's one writer orders every commit.
+      const current = userVersion(this.dbs.versions, keyPart(user));
+      if (current !== version) return { committed: false, version: current };
+      return { committed: true, value: this.runUserTx(user, fn) };
     });
+  }
+
+  /** Runs fn on the user's view of the current write transaction, and counts the user's version up. */
+  private runUserTx<T>(user: string, fn: (tx: UserTx) => T): T {
+    const tx = new LmdbUserTx(this.dbs, user);
+    this.inTransaction = true;
+    try {
+      const result = fn(tx);
+      if (isThenable(result)) {
+        // An async fn would hold the write lock across awaits and let other
+        // writes slip into this transaction. Whatever it does after its first
+        // await fails on the ended view; that failure has no one to go to
+        // (this TypeError reports the mistake), and left unhandled it would
+        // end the process.
+        Promise.resolve(result).catch(() => undefined);
+        throw new TypeError('the transact callback must be synchronous');
+      }
+      tx.finish();
+      bumpVersion(this.dbs.versions, keyPart(user));
+      return result;
+    } finally {
+      this.inTransaction = false;
+      tx.end();
+    }
   }
 
   listUsers(): string[] {
@@ -199,6 +235,10 @@ export class LmdbStore implements Store {
     // Inside a transact callback, reads see that transaction's writes, which
     // may still be undone: only committed UID names are remembered.
     return queryPeriods(this.dbs.own, keyPart(user), fromMs, toMs, !this.inTransaction);
+  }
+
+  busyTime(user: string, range: TimeRange): BusyTime[] {
+    return busyTimeOf(this.dbs.own, keyPart(user), range);
   }
 
   listRequests(user: string): RequestEntry[] {
@@ -309,6 +349,20 @@ export class LmdbStore implements Store {
     };
     run.then(forget, forget);
     return run;
+  }
+
+  /** Builds the busy day records of a store written before they existed (lmdb-busy-days.ts). */
+  private checkBusyDays(): void {
+    if (this.dbs.meta.get(BUSY_DAYS_BUILT) === 1) return;
+    this.root.transactionSync(() => {
+      // Checked again inside the write lock: another process may have built them.
+      if (this.dbs.meta.get(BUSY_DAYS_BUILT) === 1) return;
+      const shortKeys = (function* (byTime: LmdbStore['dbs']['own']['byTime']) {
+        for (const key of byTime.getKeys()) if ((key as Key[])[1] === 0) yield key as Key[];
+      })(this.dbs.own.byTime);
+      buildBusyDays(this.dbs.own.days, [...shortKeys]);
+      this.dbs.meta.putSync(BUSY_DAYS_BUILT, 1);
+    });
   }
 
   private checkFormat(): void {

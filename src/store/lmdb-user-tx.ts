@@ -20,12 +20,14 @@ import type {
   SentMessage,
   StoredObject,
 } from '../itip/model.js';
-import type { TimeRange, UserTx } from './store.js';
+import type { BusyTime, TimeRange, UserTx } from './store.js';
 import { parseInstant } from '../ical/times.js';
-import { queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
+import { busyTimeOf, queryPeriods, replacePeriods, type PeriodDbs } from './lmdb-freebusy.js';
 import { removeOthers, replaceOthers, setOthers, type OthersDbs } from './lmdb-others.js';
 import { noteChange, type ChangeRecord } from './lmdb-changes.js';
 import { bindName, freeName, nameOf, uidNamed, unbindName, type NameRecord } from './lmdb-names.js';
+import type { VersionDb } from './lmdb-versions.js';
+import { BusyDayChanges } from './lmdb-busy-days.js';
 import { compareRid, compareText, instant, keyPart, keysWithPrefix, ridKey, valuesWithPrefix } from './lmdb-keys.js';
 
 export interface UserRecord {
@@ -85,6 +87,8 @@ export interface StoreDbs {
    * needs no step for it.
    */
   sent: Database<SentMessage, Key>;
+  /** see lmdb-versions.ts */
+  versions: VersionDb;
   /** 'format', 'journal-seq', 'period-uid-seq', 'change-seq', and per user ['change-floor', userK], ['tombstones', userK] */
   meta: Database<number, Key>;
 }
@@ -100,8 +104,18 @@ export class LmdbUserTx implements UserTx {
   constructor(
     private readonly dbs: StoreDbs,
     readonly user: string,
+    /** Reads outside a write transaction (a read view): they see committed data only. */
+    private readonly committedReads = false,
   ) {
     this.userK = keyPart(user);
+  }
+
+  /** Busy day records to write at the end of the transaction (lmdb-busy-days.ts). */
+  private readonly busyDays = new BusyDayChanges();
+
+  /** Called when the transaction callback has returned, before the commit: writes what was gathered. */
+  finish(): void {
+    this.busyDays.flush(this.dbs.own.days);
   }
 
   /** Called when the transaction callback has returned or thrown. */
@@ -182,7 +196,7 @@ export class LmdbUserTx implements UserTx {
 
   setOwnPeriods(uid: string, periods: Period[]): void {
     this.check();
-    replacePeriods(this.dbs.own, this.userK, uid, periods);
+    replacePeriods(this.dbs.own, this.userK, uid, periods, this.busyDays);
   }
 
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void {
@@ -205,7 +219,13 @@ export class LmdbUserTx implements UserTx {
     const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
-    return queryPeriods(this.dbs.own, this.userK, fromMs, toMs, false);
+    return queryPeriods(this.dbs.own, this.userK, fromMs, toMs, this.committedReads);
+  }
+
+  busyTime(range: TimeRange): BusyTime[] {
+    this.check();
+    this.busyDays.flush(this.dbs.own.days);
+    return busyTimeOf(this.dbs.own, this.userK, range);
   }
 
   putRequest(entry: RequestEntry): void {

@@ -1,9 +1,15 @@
 // The Store contract. Every implementation (LMDB now, PostgreSQL later) passes
 // the same contract test suite (test/store/store-contract.ts).
 //
-// Writes happen only inside `transact`, one transaction per message and user:
-// everything a message causes for that user commits together and durably (fsync)
-// before the returned promise resolves, or not at all.
+// Writes happen only inside `transact` or `commitIf`, one transaction per
+// message and user: everything a message causes for that user commits together
+// and durably (fsync) before the returned promise resolves, or not at all.
+// A mail is handled optimistically: `readUser` reads what the core needs
+// outside any write transaction, the core computes, and `commitIf` writes the
+// effects only if nothing was committed for the user since that read. So the
+// write transaction holds no computing, and the commits of concurrent mails
+// share one durable commit (one fsync in LMDB, one round of WAL flush in
+// PostgreSQL).
 //
 // Strings (UIDs, recurrence ids, addresses, ids, message keys, preference
 // names) come from mail and may hold anything: NUL and other control
@@ -12,6 +18,7 @@
 
 import type {
   CounterEntry,
+  FbType,
   InboxItem,
   JournalEntry,
   OthersPeriod,
@@ -34,7 +41,7 @@ export interface TimeRange {
  * The view of one user's data inside a write transaction. All calls are
  * synchronous; reads see the writes made earlier in the same transaction.
  */
-export interface UserTx {
+export interface UserTx extends UserReads {
   readonly user: string;
 
   getRole(): Role | undefined;
@@ -154,6 +161,13 @@ export interface ObjectChanges {
   changes: ObjectChange[];
 }
 
+/** Busy time as a free/busy answer gives it (RFC 5545 section 3.2.6): no events, only when and how busy. */
+export interface BusyTime {
+  start: string;
+  end: string;
+  fbtype: FbType;
+}
+
 export interface FreeBusyQuery extends Partial<TimeRange> {
   others?: boolean;
 }
@@ -193,6 +207,13 @@ export interface Store {
 
   /** Own periods (or, with `others`, others' periods) overlapping the range, sorted by start. */
   freeBusy(user: string, query?: FreeBusyQuery): Array<Period | OthersPeriod>;
+  /**
+   * The user's busy time over the range, as a free/busy answer gives it: the
+   * own periods per FBTYPE with overlapping or touching ones joined, cut to
+   * the range, sorted by start, end, fbtype. Its cost follows the range's
+   * length, not the number of events in it.
+   */
+  busyTime(user: string, range: TimeRange): BusyTime[];
 
   listRequests(user: string): RequestEntry[];
   listCounters(user: string): CounterEntry[];
@@ -212,4 +233,62 @@ export interface Store {
   listJournal(user?: string): JournalEntry[];
 
   close(): Promise<void>;
+
+  /**
+   * Runs fn over a view of the user's committed data, outside any write
+   * transaction, and resolves with fn's result and the user's version as the
+   * view began (see commitIf). The view may not be used once fn has settled.
+   * A store may answer reads from one snapshot (PostgreSQL: one REPEATABLE
+   * READ, READ ONLY transaction) or from the latest commit at each read
+   * (LMDB): either way a view's reads count only if commitIf then finds the
+   * version unchanged, since any commit in between counts it up.
+   */
+  readUser<T>(user: string, fn: (view: UserView) => T | Promise<T>): Promise<UserRead<T>>;
+
+  /**
+   * Runs fn in one write transaction for the user if the user's version is
+   * still `version` (no transact or commitIf committed for the user since the
+   * readUser that gave it), and counts the version up; otherwise runs nothing,
+   * writes nothing and resolves `{committed: false}` with the version now.
+   * Durability, errors and the rules for fn are those of transact. Concurrent
+   * calls (of one user or many) may share one durable commit; of two calls
+   * with the same version for one user, at most one commits.
+   */
+  commitIf<T>(user: string, version: number, fn: (tx: UserTx) => T): Promise<VersionedCommit<T>>;
 }
+
+// ---------------------------------------------------------------------------
+// Optimistic commits: read, compute, then commit if nothing changed.
+
+/** The reads of one user's data that the scheduling core's input needs. */
+export interface UserReads {
+  readonly user: string;
+  getRole(): Role | undefined;
+  getPrefs(): Preferences;
+  getObject(uid: string): StoredObject | undefined;
+  /** Own periods overlapping the range, sorted as Store.freeBusy sorts them. */
+  freeBusy(query?: Partial<TimeRange>): Period[];
+  /** Busy time over the range, as Store.busyTime gives it. */
+  busyTime(range: TimeRange): BusyTime[];
+  /** The entries of the UID, sorted as Store.listRequests sorts them. */
+  listRequests(uid: string): RequestEntry[];
+  listCounters(uid: string): CounterEntry[];
+  /** Redelivery guard: was a message with this key (Message-ID plus digest) processed? */
+  hasSeen(messageKey: string): boolean;
+}
+
+/**
+ * UserReads outside a write transaction: every answer a promise, since a
+ * store on another host answers later.
+ */
+export type UserView = { readonly user: string } & {
+  [K in Exclude<keyof UserReads, 'user'>]: (...args: Parameters<UserReads[K]>) => Promise<ReturnType<UserReads[K]>>;
+};
+
+export interface UserRead<T> {
+  /** The user's version when the view began: 0 for a user nothing was committed for. */
+  version: number;
+  value: T;
+}
+
+export type VersionedCommit<T> = { committed: true; value: T } | { committed: false; version: number };

@@ -76,12 +76,16 @@ function context(over: Partial<ActionContext> = {}): ActionContext {
   return { store, now: NOW, policy: DEFAULT_AGENT_POLICY, localDomains: new Set(), log: () => undefined, ...over };
 }
 
-/** The store, with every transaction for one user rejected as a full disk would reject it. */
+/** The store, with every transaction (and commit) for one user rejected as a full disk would reject it. */
 function failingFor(target: Store, user: string): Store {
   return new Proxy(target, {
     get(inner, property) {
       if (property === 'transact') {
         return (who: string, fn: never) => (who === user ? Promise.reject(new Error(`MDB_MAP_FULL: no space left for ${who}`)) : inner.transact(who, fn));
+      }
+      if (property === 'commitIf') {
+        return (who: string, version: number, fn: never) =>
+          who === user ? Promise.reject(new Error(`MDB_MAP_FULL: no space left for ${who}`)) : inner.commitIf(who, version, fn);
       }
       const value = Reflect.get(inner, property, inner) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;

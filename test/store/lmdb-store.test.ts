@@ -20,6 +20,7 @@ import type { JournalEntry } from '../../src/itip/model.js';
 import type { Store } from '../../src/store/store.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeCalDavStoreContract } from './store-caldav-contract.js';
+import { describeOptimisticStoreContract } from './store-optimistic-contract.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILT_STORE = join(ROOT, 'dist/store/lmdb-store.js');
@@ -44,6 +45,15 @@ describeStoreContract('LmdbStore', {
 });
 
 describeCalDavStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
+
+describeOptimisticStoreContract('LmdbStore', {
+  open: () => new LmdbStore(newFolder()),
+  async reopen(store: Store): Promise<Store> {
+    const dir = (store as LmdbStore).dir;
+    await store.close();
+    return new LmdbStore(dir);
+  },
+});
 
 /** Fails early, and says why, when dist/ is missing or older than the store sources. */
 function checkBuilt(): void {

@@ -44,7 +44,7 @@ export function invitation(n: number, attendees: string[] = ['alice@example.com'
   });
 }
 
-/** A store in a temp dir whose transactions for the users in `failing` reject, as a full disk would. */
+/** A store in a temp dir whose transactions (and commits) for the users in `failing` reject, as a full disk would. */
 export function storeFailingFor(dir: string, failing: Set<string>): Store {
   const store = openStore(dir);
   return new Proxy(store, {
@@ -52,6 +52,10 @@ export function storeFailingFor(dir: string, failing: Set<string>): Store {
       if (property === 'transact') {
         return (user: string, fn: never) =>
           failing.has(user) ? Promise.reject(new Error(`MDB_MAP_FULL: no space left for ${user}`)) : target.transact(user, fn);
+      }
+      if (property === 'commitIf') {
+        return (user: string, version: number, fn: never) =>
+          failing.has(user) ? Promise.reject(new Error(`MDB_MAP_FULL: no space left for ${user}`)) : target.commitIf(user, version, fn);
       }
       const value = Reflect.get(target, property, target) as unknown;
       return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
