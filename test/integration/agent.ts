@@ -2,10 +2,9 @@
 // built, and run as the root's `itip` user from /usr/bin/itip-agent, the way
 // the MTA and the service manager run it on a real mail host.
 
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import type { SpawnSyncReturns } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { run, waitFor, sleep } from './host.js';
 import type { Sandbox } from './sandbox.js';
@@ -23,46 +22,14 @@ export const INSTALLED = {
 export const AGENT_USER = 'itip';
 
 /**
- * The agent's .deb for this run: `npm run deb` of the checkout when the
- * project has that script, else a package made here from the built program
- * (dist/, bin/ and the production node_modules) with the same layout.
+ * The agent's .deb for this run, made by `npm run deb` from this checkout
+ * (packaging/deb/build.mjs prints the package's path as its last line).
  */
 export function buildAgentDeb(outDir: string): string {
-  const pkg = JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string; scripts?: Record<string, string> };
-  if (pkg.scripts?.deb) {
-    const before = Date.now();
-    const result = run('npm', ['run', '--silent', 'deb'], { env: { ...process.env, ITIP_AGENT_DEB_DIR: outDir }, timeoutMs: 900_000 });
-    const named = /(\S+\.deb)\b/.exec(result.stdout.split('\n').reverse().join('\n'))?.[1];
-    const candidates = [named && resolve(CHECKOUT, named), ...[outDir, CHECKOUT, join(CHECKOUT, 'dist')].flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.deb')).map((f) => join(d, f)) : []))];
-    const fresh = candidates.filter((f): f is string => !!f && existsSync(f) && statSync(f).mtimeMs >= before - 1000);
-    if (!fresh.length) throw new Error(`npm run deb made no .deb that the tests can find:\n${result.stdout}\n${result.stderr}`);
-    return fresh[0];
-  }
-  return standInDeb(pkg.version, outDir);
-}
-
-function standInDeb(version: string, outDir: string): string {
-  const stage = join(tmpdir(), `itip-agent-deb-${process.pid}`);
-  rmSync(stage, { recursive: true, force: true });
-  const lib = join(stage, 'usr/lib/itip-agent');
-  mkdirSync(join(stage, 'DEBIAN'), { recursive: true });
-  mkdirSync(join(stage, 'usr/bin'), { recursive: true });
-  for (const part of ['bin', 'dist', 'package.json']) cpSync(join(CHECKOUT, part), join(lib, part), { recursive: true, dereference: true });
-  const modules = run('npm', ['ls', '--omit=dev', '--all', '--parseable'], { allowFail: true }).stdout.split('\n').filter((p) => p.includes('/node_modules/'));
-  for (const path of modules) cpSync(path, join(lib, 'node_modules', relative(join(CHECKOUT, 'node_modules'), path)), { recursive: true, dereference: true });
-  run('ln', ['-s', '../lib/itip-agent/bin/itip-agent', join(stage, 'usr/bin/itip-agent')]);
-  writeFileSync(join(stage, 'DEBIAN/control'), `Package: itip-agent\nVersion: ${version}\nArchitecture: all\nMaintainer: itip-agent <root@localhost>\nDepends: nodejs (>= 20), adduser\nDescription: itip-agent (made by the tests)\n`);
-  writeFileSync(
-    join(stage, 'DEBIAN/postinst'),
-    '#!/bin/sh\nset -e\ngetent passwd itip >/dev/null || adduser --system --group --home /var/lib/itip-agent --no-create-home itip\n' +
-      'mkdir -p /var/lib/itip-agent /etc/itip-agent\nchown itip:itip /var/lib/itip-agent\n[ -e /etc/itip-agent/config.json ] || echo "{}" > /etc/itip-agent/config.json\n',
-  );
-  chmodSync(join(stage, 'DEBIAN/postinst'), 0o755);
-  mkdirSync(outDir, { recursive: true });
-  const out = join(outDir, `itip-agent_${version}_all.deb`);
-  run('dpkg-deb', ['-Zgzip', '-z1', '--root-owner-group', '--build', stage, out]);
-  rmSync(stage, { recursive: true, force: true });
-  return out;
+  const result = run('npm', ['run', '--silent', 'deb', '--', '--out', outDir], { cwd: CHECKOUT, timeoutMs: 900_000 });
+  const deb = result.stdout.trim().split('\n').pop()?.trim() ?? '';
+  if (!deb.endsWith('.deb') || !existsSync(deb)) throw new Error(`npm run deb did not name a .deb it made on its last line:\n${result.stdout}\n${result.stderr}`);
+  return deb;
 }
 
 /** Installs the package into the sandbox's root with dpkg, as an administrator would. */
@@ -123,5 +90,3 @@ export async function startServe(box: Sandbox, store: string, deliver: string, l
     },
   };
 }
-
-export { spawnSync };

@@ -12,6 +12,7 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   allowFail?: boolean;
   timeoutMs?: number;
+  cwd?: string;
   /**
    * The command starts a daemon: its output goes to this file, not to pipes,
    * because a daemon that keeps an inherited pipe open would keep spawnSync
@@ -28,6 +29,7 @@ export function run(command: string, args: string[], options: RunOptions = {}): 
       input: options.input,
       encoding: 'utf8',
       env: options.env ?? process.env,
+      cwd: options.cwd,
       timeout: options.timeoutMs ?? (options.daemonLog ? 60_000 : 300_000),
       maxBuffer: 64 * 1024 * 1024,
       stdio: fd === undefined ? 'pipe' : ['ignore', fd, fd],
