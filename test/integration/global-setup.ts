@@ -25,7 +25,8 @@ export default async function setup(project: TestProject): Promise<() => void> {
   await cleanLeftovers();
   const out = mkdtempSync(join(tmpdir(), 'itip-agent-deb-'));
   const started = Date.now();
-  project.provide('agentDeb', buildAgentDeb(out));
+  // ITIP_AGENT_TEST_DEB: a package made already (while working on the tests themselves); npm test always builds its own.
+  project.provide('agentDeb', process.env.ITIP_AGENT_TEST_DEB ?? buildAgentDeb(out));
   project.provide('postfixRoot', await postfixRoot());
   project.provide('eximRoot', await eximRoot());
   process.stderr.write(`integration: the agent's package and the test roots ready in ${Math.round((Date.now() - started) / 1000)}s\n`);

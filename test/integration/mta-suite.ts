@@ -38,10 +38,21 @@ export class MtaSuite<M extends RunningMta> {
   dovecot!: Dovecot;
   mta!: M;
   sink!: Awaited<ReturnType<typeof startSink>>;
-  /** The agent's configuration file inside the root (the package's), which every agent command of the MTA names (--config); `{}` unless a test sets more. */
+  /** The agent's configuration file inside the root (the package's), which every agent command of the MTA names (--config); baseline() unless a test sets more. */
   config!: string;
 
   constructor(readonly adapter: MtaAdapter<M>) {}
+
+  /**
+   * The agent's settings when a test sets none: the defaults, except that
+   * the tests' client (the host's end of the sandbox's veth pair) is inside,
+   * as the default makes loopback inside, where that client was before the
+   * tests had a sandbox. So Postfix's submission port, which the tests use
+   * without SASL from mynetworks, stays a local user's door for the agent too.
+   */
+  baseline(): Record<string, unknown> {
+    return { auth: { trustedNetworks: ['127.0.0.0/8', '::1/128', `${this.box.hostAddress}/32`] } };
+  }
 
   /** Replaces the agent's settings: each agent run the MTA starts from now on reads them. */
   configure(settings: Record<string, unknown>): void {
@@ -176,7 +187,7 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
     suite.dovecot = await startDovecot(suite.box);
     suite.sink = await startSink(suite.box.hostAddress);
     suite.config = INSTALLED.config;
-    suite.configure({});
+    suite.configure(suite.baseline());
     suite.mta = await adapter.start({ box: suite.box, dir: suite.dir, store: suite.store, dovecot: suite.dovecot, sinkPort: suite.sink.port, config: suite.config });
   }, 240_000);
 
@@ -327,7 +338,7 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
         const expected = (adapter.removesAllAuthResults ? '' : foreign + '\r\n') + invitation;
         expect(arrivedUnchanged(expected, arrived), arrived.toString()).toBe(true);
       } finally {
-        suite.configure({});
+        suite.configure(suite.baseline());
       }
     });
   });
