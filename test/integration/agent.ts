@@ -35,7 +35,7 @@ export function buildAgentDeb(outDir: string): string {
 /** Installs the package into the sandbox's root with dpkg, as an administrator would. */
 export function installAgent(box: Sandbox, deb: string): void {
   cpSync(deb, box.at('/tmp/itip-agent.deb'));
-  const result = box.run(['dpkg', '-i', '/tmp/itip-agent.deb'], { allowFail: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
+  const result = box.run(['dpkg', '--force-unsafe-io', '-i', '/tmp/itip-agent.deb'], { allowFail: true, env: { DEBIAN_FRONTEND: 'noninteractive' } });
   if (result.status !== 0) throw new Error(`the agent's package (${deb}) does not install in the test root (dpkg -i exited ${result.status}):\n${result.stdout}\n${result.stderr}`);
   if (!existsSync(box.at(INSTALLED.bin))) throw new Error(`the agent's package installed no ${INSTALLED.bin}`);
 }

@@ -30,16 +30,19 @@ async function wrapper(name: string, program: string): Promise<string> {
   return file;
 }
 
+/** ITIP_AGENT_TEST_TOOLS=root: the tools root's programs even when the host has its own (to test that path on such a host). */
+const hostTools = process.env.ITIP_AGENT_TEST_TOOLS !== 'root';
+
 /** Chromium for playwright-core's executablePath: $CHROMIUM, the host's /usr/bin/chromium, or the tools root's. */
 export async function chromiumPath(): Promise<string> {
   if (process.env.CHROMIUM) return process.env.CHROMIUM;
-  if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
+  if (hostTools && existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
   return wrapper('chromium', '/usr/bin/chromium');
 }
 
 /** A python3 that can import caldav: the host's when it can, else the tools root's. */
 export async function caldavPython(): Promise<string> {
   const host = '/usr/bin/python3';
-  if (existsSync(host) && run(host, ['-c', 'import caldav'], { allowFail: true }).status === 0) return host;
+  if (hostTools && existsSync(host) && run(host, ['-c', 'import caldav'], { allowFail: true }).status === 0) return host;
   return wrapper('python3', '/usr/bin/python3');
 }
