@@ -14,7 +14,7 @@ import { arrivedUnchanged, imip, maildirMessages, sendMail, startSink, type Even
 import { startSandbox, type Sandbox } from './sandbox.js';
 import type { MtaOptions } from './shipped.js';
 
-/** What the shared tests need of a running MTA (Postfix and Exim from servers.ts both fit). */
+/** What the shared tests need of a running MTA (Postfix from postfix.ts and Exim from exim.ts both fit). */
 export interface RunningMta {
   /** Mail from the world: the sandbox's address and the port there. */
   smtp: SmtpDoor;

@@ -56,7 +56,7 @@ export function mainSettings(text: string): Array<[string, string]> {
     });
 }
 
-const POSTFIX_BASE_MASTER = `# Postfix's own services, without chroot (the queue is in a temporary folder).
+const POSTFIX_BASE_MASTER = `# Postfix's own services, without chroot (the queue is in the test's own folder).
 pickup    unix  n       -       n       60      1       pickup
   -o cleanup_service_name=itip-cleanup
 cleanup   unix  n       -       n       -       0       cleanup
@@ -128,7 +128,7 @@ export async function startPostfix(options: MtaOptions): Promise<Postfix> {
   const itipServices = wanted.map((name) => {
     const entry = entries.get(name);
     if (!entry) throw new Error(`mta-configs/postfix/master.cf has no ${name} service`);
-    // No chroot in a temporary queue folder: column 5 becomes n.
+    // No chroot: the queue is in the test's own folder. Column 5 becomes n.
     return entry.replace(/^(\S+\s+\S+\s+\S+\s+\S+\s+)\S+/, '$1n');
   });
   write(
