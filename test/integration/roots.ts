@@ -89,9 +89,15 @@ function debootstrap(): { command: string; env: NodeJS.ProcessEnv } {
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
-    const download = spawnIn(tmp, 'apt-get', ['download', 'debootstrap']);
+    let download = spawnIn(tmp, 'apt-get', ['download', 'debootstrap']);
     if (download.status !== 0) {
-      throw new Error(`could not download debootstrap's .deb with apt-get download (are the host's package lists there? apt-get update fetches them and installs nothing): ${download.stderr}`);
+      // No package lists on the host (never updated): fetch lists of our own into the cache, leaving the host's as they are.
+      const lists = join(CACHE, 'apt-lists');
+      mkdirSync(join(lists, 'partial'), { recursive: true });
+      const own = ['-o', `Dir::State::Lists=${lists}`, '-o', 'Debug::NoLocking=1'];
+      const update = spawnIn(tmp, 'apt-get', [...own, 'update']);
+      download = spawnIn(tmp, 'apt-get', [...own, 'download', 'debootstrap']);
+      if (download.status !== 0) throw new Error(`could not download debootstrap's .deb with apt-get download (no network, or no Debian source in /etc/apt?):\n${update.stderr}\n${download.stderr}`);
     }
     const deb = readdirSync(tmp).find((f) => f.endsWith('.deb'))!;
     run('dpkg-deb', ['-x', join(tmp, deb), tmp]);
