@@ -5,7 +5,7 @@
 // Hooks and tests are registered when a test file calls defineMtaSuite, at
 // its top level, the same as if they were written in the file itself.
 
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { agent, agentJson, installAgent, INSTALLED, startServe, type Serve, type StoredObject } from './agent.js';
 import { startDovecot, type Dovecot } from './dovecot.js';
@@ -51,12 +51,21 @@ export class MtaSuite<M extends RunningMta> {
    * without SASL from mynetworks, stays a local user's door for the agent too.
    */
   baseline(): Record<string, unknown> {
-    return { auth: { trustedNetworks: ['127.0.0.0/8', '::1/128', `${this.box.hostAddress}/32`] } };
+    return { localDomains: [], auth: { trustedNetworks: ['127.0.0.0/8', '::1/128', `${this.box.hostAddress}/32`] } };
   }
 
-  /** Replaces the agent's settings: each agent run the MTA starts from now on reads them. */
+  /** The configuration file as the package installed it (the store, the delivery target...), read once. */
+  private packaged: Record<string, unknown> | undefined;
+
+  /**
+   * Sets the agent's settings: the package's file with `settings` on top
+   * (each top-level key replaced whole). Each agent run the MTA starts from
+   * now on reads them.
+   */
   configure(settings: Record<string, unknown>): void {
-    writeFileSync(this.box.at(this.config), JSON.stringify(settings, null, 2) + '\n', { mode: 0o644 });
+    const file = this.box.at(this.config);
+    this.packaged ??= existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(file, JSON.stringify({ ...this.packaged, ...settings }, null, 2) + '\n', { mode: 0o644 });
   }
 
   /** A uid or Message-ID local part unique to this MTA's run, so logs from two runs are told apart. */
