@@ -12,7 +12,8 @@ export default defineConfig({
         extends: true,
         test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/integration/**', 'test/e2e/**'] },
       },
-      // End to end: the built program and Debian's Chromium (test/e2e/support.ts),
+      // End to end: the built program and Debian's Chromium (test/e2e/support.ts;
+      // the host's, else the tests' own Debian root's, test/integration/tools.ts),
       // one file at a time after the unit tests: each starts a browser and a server.
       {
         extends: true,
@@ -21,19 +22,22 @@ export default defineConfig({
           include: ['test/e2e/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
-          // A first run may install Chromium with apt-get (support.ts).
-          hookTimeout: 600_000,
+          // A first run without the host's Chromium builds the tools root (debootstrap, apt-get inside it).
+          hookTimeout: 1_800_000,
           sequence: { groupOrder: 1 },
         },
       },
-      // Real Postfix, Exim and Dovecot (test/integration/servers.ts): one file at a
-      // time, after the unit tests, because Postfix and Exim cannot be installed
-      // together and each file installs the one it needs.
+      // Real Postfix, Exim and Dovecot, each MTA in a Debian root and a network
+      // namespace of its own, with the agent installed from the package this run
+      // builds (test/integration/global-setup.ts, sandbox.ts): nothing on the host
+      // is installed or changed. One file at a time, after the unit tests: the
+      // daemons are heavy for a 2-core machine.
       {
         extends: true,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
+          globalSetup: ['test/integration/global-setup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,

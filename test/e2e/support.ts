@@ -1,32 +1,28 @@
 // End-to-end tests: the built program (`itip-agent serve --http`) on loopback
 // over a store seeded through the command line, and Debian's Chromium driven
 // by playwright-core, as a person would use the pages. Playwright's own browser
-// download does not work here, so the browser is the system's /usr/bin/chromium
-// (.ci/run installs it; set CHROMIUM to use another). Screenshots of each page
+// download does not work here, so the browser is Debian's Chromium: the host's
+// /usr/bin/chromium, else the one in the tests' own Debian root
+// (test/integration/tools.ts; nothing is installed on the host), or $CHROMIUM. Screenshots of each page
 // go to $E2E_SCREENSHOTS, default /tmp/itip-e2e-shots, outside the repository.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { ensurePackages } from '../integration/servers.js';
+import { chromiumPath } from '../integration/tools.js';
 import { cli } from '../cli/helpers.js';
 import { tempDir } from '../cli/run-cli.js';
 import { startServeChild, type ServeChild } from '../http/serve-child.js';
 
-export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = process.env.E2E_SCREENSHOTS ?? '/tmp/itip-e2e-shots';
 
 /** The flags the brief of these tests names: no sandbox (root in CI), nothing that phones home. */
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 export async function launchChromium(): Promise<Browser> {
-  // Installed here when missing, as the integration tests install the MTAs: `npm test` works on a fresh machine.
-  if (!existsSync(CHROMIUM) && !process.env.CHROMIUM) ensurePackages(['chromium']);
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`the end-to-end tests drive Debian's Chromium at ${CHROMIUM}, which is not installed: apt-get install -y chromium (or set CHROMIUM)`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+  // A first run without the host's Chromium builds the tools root (minutes; the e2e hooks allow for it).
+  return chromium.launch({ executablePath: await chromiumPath(), headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
 }
 
 /** A fresh browser profile (no cookies), its pages failing fast rather than waiting 30 s for what is not there. */

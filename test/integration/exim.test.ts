@@ -1,13 +1,14 @@
 // Exim with the shipped routers and transports (mta-configs/exim), Dovecot
 // behind it, and the agent between them: the journeys shared with Postfix
 // (mta-suite.ts), with how Exim is driven and what its log says.
-// Installing exim4 removes Postfix (and the other way round): the integration
-// files run one at a time, each installing what it needs (servers.ts).
+// Exim and Postfix conflict as packages: each has a Debian root of its own
+// (roots.ts), and each runs in a sandbox of its own (sandbox.ts).
 
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { expect, inject } from 'vitest';
+import { EXIM_SUBMISSION_AUTH, startExim, type Exim } from './exim.js';
+import { sendMail } from './mail.js';
 import { defineMtaSuite, escapeRegExp, logShows } from './mta-suite.js';
-import { EXIM_SUBMISSION_AUTH, sendMail, startExim, type Exim } from './servers.js';
 
 defineMtaSuite<Exim>({
   name: 'Exim',
@@ -16,9 +17,10 @@ defineMtaSuite<Exim>({
   lmtpVariant: 'itip_person_lmtp and itip-agent serve',
   nullSenderPipe: 'an empty SENDER for the pipe',
   removesAllAuthResults: true,
+  root: () => inject('eximRoot'),
   start: startExim,
   // One daemon port for both: an authenticated client is a local user, and its mail gets the copy for the agent.
-  submit: (exim, from, to, raw) => sendMail(exim.smtpPort, from, to, raw, EXIM_SUBMISSION_AUTH),
+  submit: (exim, from, to, raw) => sendMail(exim.smtp, from, to, raw, EXIM_SUBMISSION_AUTH),
   patterns: {
     delivered: /=> alice <alice@example\.com> R=itip_people T=itip_person/,
     outgoingCopied: /=> boss <boss@external\.test> R=itip_outgoing T=itip_outgoing/,
@@ -33,6 +35,7 @@ defineMtaSuite<Exim>({
     await logShows(exim, new RegExp(`${id} Completed`));
     expect(exim.log()).not.toMatch(new RegExp(`${id} => .*R=itip_outgoing`));
   },
-  // The LMTP router is chosen by the configuration Exim starts with: a second daemon, stopped by the suite.
-  startLmtp: ({ dir, store, dovecot, sink, config }, serveAddress) => startExim({ dir: join(dir, 'exim-lmtp'), store, dovecot, sinkPort: sink.port, serveLmtp: serveAddress, config }),
+  // The LMTP router is chosen by the configuration Exim starts with: a second daemon on another port, stopped by the suite.
+  startLmtp: ({ box, dir, store, dovecot, sink, config }, serveAddress) =>
+    startExim({ box, dir: join(dir, 'exim-lmtp'), store, dovecot, sinkPort: sink.port, serveLmtp: serveAddress, config, smtpPort: 2525 }),
 });

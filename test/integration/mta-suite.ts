@@ -5,34 +5,20 @@
 // Hooks and tests are registered when a test file calls defineMtaSuite, at
 // its top level, the same as if they were written in the file itself.
 
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  agent,
-  agentDir,
-  agentJson,
-  arrivedUnchanged,
-  ensureAgentUser,
-  holdMtaLock,
-  imip,
-  maildirMessages,
-  sendMail,
-  startDovecot,
-  startServe,
-  startSink,
-  waitFor,
-  workDir,
-  type Dovecot,
-  type EventMail,
-  type MtaOptions,
-  type Serve,
-  type StoredObject,
-} from './servers.js';
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { agent, agentJson, installAgent, INSTALLED, startServe, type Serve, type StoredObject } from './agent.js';
+import { startDovecot, type Dovecot } from './dovecot.js';
+import { waitFor } from './host.js';
+import { arrivedUnchanged, imip, maildirMessages, sendMail, startSink, type EventMail, type SmtpDoor } from './mail.js';
+import { startSandbox, type Sandbox } from './sandbox.js';
+import type { MtaOptions } from './shipped.js';
 
-/** What the shared tests need of a running MTA (Postfix and Exim from servers.ts both fit). */
+/** What the shared tests need of a running MTA (Postfix from postfix.ts and Exim from exim.ts both fit). */
 export interface RunningMta {
-  /** Mail from the world. */
+  /** Mail from the world: the sandbox's address and the port there. */
+  smtp: SmtpDoor;
+  /** The same port, on the sandbox's loopback too (for the agent's outbox sender inside). */
   smtpPort: number;
   log(): string;
   queue(): string;
@@ -43,19 +29,43 @@ export interface RunningMta {
 
 /** What the suite has started, for the tests; filled in by its beforeAll hooks. */
 export class MtaSuite<M extends RunningMta> {
+  /** The mail host: a Debian root with the MTA, Dovecot and the agent's package, in its own network namespace. */
+  box!: Sandbox;
+  /** The MTA's folder inside the root. */
   dir!: string;
+  /** The agent's store inside the root (the package's). */
   store!: string;
   dovecot!: Dovecot;
   mta!: M;
   sink!: Awaited<ReturnType<typeof startSink>>;
-  /** The agent's configuration file, which every agent command of the MTA names (--config); `{}` unless a test sets more. */
+  /** The agent's configuration file inside the root (the package's), which every agent command of the MTA names (--config); baseline() unless a test sets more. */
   config!: string;
 
   constructor(readonly adapter: MtaAdapter<M>) {}
 
-  /** Replaces the agent's settings: each agent run the MTA starts from now on reads them. */
+  /**
+   * The agent's settings when a test sets none: the defaults, except that
+   * the tests' client (the host's end of the sandbox's veth pair) is inside,
+   * as the default makes loopback inside, where that client was before the
+   * tests had a sandbox. So Postfix's submission port, which the tests use
+   * without SASL from mynetworks, stays a local user's door for the agent too.
+   */
+  baseline(): Record<string, unknown> {
+    return { localDomains: [], auth: { trustedNetworks: ['127.0.0.0/8', '::1/128', `${this.box.hostAddress}/32`] } };
+  }
+
+  /** The configuration file as the package installed it (the store, the delivery target...), read once. */
+  private packaged: Record<string, unknown> | undefined;
+
+  /**
+   * Sets the agent's settings: the package's file with `settings` on top
+   * (each top-level key replaced whole). Each agent run the MTA starts from
+   * now on reads them.
+   */
   configure(settings: Record<string, unknown>): void {
-    writeFileSync(this.config, JSON.stringify(settings, null, 2) + '\n', { mode: 0o644 });
+    const file = this.box.at(this.config);
+    this.packaged ??= existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+    writeFileSync(file, JSON.stringify({ ...this.packaged, ...settings }, null, 2) + '\n', { mode: 0o644 });
   }
 
   /** A uid or Message-ID local part unique to this MTA's run, so logs from two runs are told apart. */
@@ -69,7 +79,7 @@ export class MtaSuite<M extends RunningMta> {
   }
 
   objects(user: string): StoredObject[] {
-    return agentJson<StoredObject[]>(this.store, ['objects', '--user', user]);
+    return agentJson<StoredObject[]>(this.box, this.store, ['objects', '--user', user]);
   }
 
   arrivedIn(address: string, messageId: string): Buffer | undefined {
@@ -115,6 +125,8 @@ export interface MtaAdapter<M extends RunningMta> {
    * those that carry the trusted authserv-id (Postfix's header_checks rule).
    */
   removesAllAuthResults: boolean;
+  /** The cached root with this MTA and Dovecot installed (made by global-setup.ts). */
+  root(): string;
   start(options: MtaOptions): Promise<M>;
   /** Sends mail as a local user (the path whose copies go to the agent's outgoing pipe); resolves to the final SMTP response. */
   submit(mta: M, from: string, to: string[], raw: string): Promise<string>;
@@ -175,31 +187,29 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
   const suite = new MtaSuite(adapter);
   const { name, patterns } = adapter;
   const folder = name.toLowerCase();
-  let releaseLock: (() => void) | undefined;
 
   beforeAll(async () => {
-    releaseLock = await holdMtaLock();
-    ensureAgentUser();
-    suite.dir = workDir(`itip-agent-${folder}-`);
-    suite.store = agentDir(join(suite.dir, 'store'));
-    suite.dovecot = await startDovecot(join(suite.dir, 'dovecot'));
-    suite.sink = await startSink();
-    suite.config = join(suite.dir, 'agent-config.json');
-    suite.configure({});
-    suite.mta = await adapter.start({ dir: join(suite.dir, folder), store: suite.store, dovecot: suite.dovecot, sinkPort: suite.sink.port, config: suite.config });
+    suite.box = await startSandbox(folder, adapter.root());
+    installAgent(suite.box, inject('agentDeb'));
+    suite.dir = `/srv/itip-test/${folder}`;
+    suite.store = INSTALLED.store;
+    suite.dovecot = await startDovecot(suite.box);
+    suite.sink = await startSink(suite.box.hostAddress);
+    suite.config = INSTALLED.config;
+    suite.configure(suite.baseline());
+    suite.mta = await adapter.start({ box: suite.box, dir: suite.dir, store: suite.store, dovecot: suite.dovecot, sinkPort: suite.sink.port, config: suite.config });
   }, 240_000);
 
   afterAll(async () => {
-    // Stop what was started, even when a start above failed half-way.
+    // Stop what was started, even when a start above failed half-way; the sandbox's stop ends whatever is left.
     try {
       await suite.mta?.stop();
       await suite.dovecot?.stop();
       await suite.sink?.stop();
-      if (suite.dir) rmSync(suite.dir, { recursive: true, force: true });
     } finally {
-      releaseLock?.();
+      await suite.box?.stop();
     }
-  }, 60_000);
+  }, 120_000);
 
   const logs = () => suite.logs();
 
@@ -269,14 +279,16 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
       const id = suite.id('deferred@external.test');
       const update = invitationFrom({ uid: id, messageId: id, to: 'bob@example.com' });
       // A store the agent cannot open: the agent exits 75 (EX_TEMPFAIL).
-      chmodSync(suite.store, 0o000);
+      const storeDir = suite.box.at(suite.store);
+      const mode = statSync(storeDir).mode & 0o7777;
+      chmodSync(storeDir, 0o000);
       try {
         await sendFromWorld('boss@external.test', ['bob@example.com'], update);
         await waitFor(`${name} to defer the mail`, () => patterns.deferred.test(suite.mta.log()), logs);
         expect(suite.arrivedIn('bob@example.com', id)).toBeUndefined();
         expect(suite.mta.queue()).toContain('bob@example.com');
       } finally {
-        chmodSync(suite.store, 0o755);
+        chmodSync(storeDir, mode);
       }
       suite.mta.flush();
       await waitFor('the deferred mail in bob\'s maildir', () => suite.arrivedIn('bob@example.com', id), logs);
@@ -305,7 +317,8 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
       ].join('\r\n') + '\r\n' + invitation;
       // Both test MTAs call themselves mx.example.com. The agent is told who is
       // local, whose verdicts count, and that only 192.0.2.0/24 is inside: so
-      // mail sent to port 25 from the test client (127.0.0.1), which the MTA
+      // mail sent to port 25 from the test client (the host's end of the
+      // sandbox's veth pair), which the MTA
       // already treats as from the world (the forged local sender above gets
       // no outgoing copy), is from outside to the agent too.
       const settings = {
@@ -315,14 +328,14 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
       suite.configure(settings);
       try {
         // The agent alone, with these settings and the same client facts, believes the forged fields.
-        const direct = agent(suite.store, ['--config', suite.config, 'process', '--sender', 'boss@example.com', '--recipient', 'dave@example.com', '--client-address=127.0.0.1', '--deliver', 'none'], mail);
+        const direct = agent(suite.box, suite.store, ['--config', suite.config, 'process', '--sender', 'boss@example.com', '--recipient', 'dave@example.com', `--client-address=${suite.box.hostAddress}`, '--deliver', 'none'], mail);
         expect(direct.status, direct.stderr).toBe(0);
         expect(suite.objects('dave@example.com').map((o) => o.uid)).toEqual([uid]);
 
         // Through the MTA, they are gone before the agent reads the mail.
         await sendFromWorld('boss@example.com', ['alice@example.com'], mail);
         const arrived = await waitFor('the mail in alice\'s maildir', () => suite.arrivedIn('alice@example.com', uid), logs);
-        const journal = () => agentJson<Array<{ uid: string; outcome: string; reason: string }>>(suite.store, ['journal', '--user', 'alice@example.com']);
+        const journal = () => agentJson<Array<{ uid: string; outcome: string; reason: string }>>(suite.box, suite.store, ['journal', '--user', 'alice@example.com']);
         const entry = await waitFor('alice\'s journal entry for the mail', () => journal().find((e) => e.uid === uid), logs);
         expect([entry.outcome, entry.reason]).toEqual(['refused', 'the mail claims to come from the local address mailto:boss@example.com but arrived from outside without authentication']);
         expect(suite.objects('alice@example.com').map((o) => o.uid)).not.toContain(uid);
@@ -334,7 +347,7 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
         const expected = (adapter.removesAllAuthResults ? '' : foreign + '\r\n') + invitation;
         expect(arrivedUnchanged(expected, arrived), arrived.toString()).toBe(true);
       } finally {
-        suite.configure({});
+        suite.configure(suite.baseline());
       }
     });
   });
@@ -363,22 +376,22 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
 
   describe(`${name}, a resource and the outbox sender`, () => {
     it(`lets a room accept an invitation, and queue run sends its reply out through ${name}`, async () => {
-      const { store } = suite;
-      expect(agent(store, ['user', 'add', 'room-1@example.com', '--resource']).status).toBe(0);
+      const { box, store } = suite;
+      expect(agent(box, store, ['user', 'add', 'room-1@example.com', '--resource']).status).toBe(0);
       const invitation = invitationFrom({ uid: suite.id('room@external.test'), messageId: suite.id('room-request@external.test'), to: 'room-1@example.com' });
       await sendFromWorld('boss@external.test', ['room-1@example.com'], invitation);
       await waitFor('the room\'s run of the agent', () => patterns.resourceDelivered.test(suite.mta.log()), logs);
-      const outbox = agentJson<Array<{ method: string; uid: string; state: string }>>(store, ['outbox', '--user', 'room-1@example.com']);
+      const outbox = agentJson<Array<{ method: string; uid: string; state: string }>>(box, store, ['outbox', '--user', 'room-1@example.com']);
       expect(outbox.map((o) => [o.method, o.uid, o.state])).toEqual([['REPLY', suite.id('room@external.test'), 'unprocessed']]);
 
       // The relay is the MTA's port for mail from the world: a loopback client may relay, and no outgoing copy is made.
-      const run = agent(store, ['queue', 'run', '--relay', `127.0.0.1:${suite.mta.smtpPort}`, '--json']);
+      const run = agent(box, store, ['queue', 'run', '--relay', `127.0.0.1:${suite.mta.smtpPort}`, '--json']);
       expect(run.status, run.stderr).toBe(0);
       const sent = await waitFor('the room\'s reply at the external sink', () => suite.sink.mails.find((m) => m.from === 'room-1@example.com'), logs);
       expect(sent.to).toEqual(['boss@external.test']);
       expect(sent.raw.toString()).toMatch(/METHOD:REPLY/);
       expect(sent.raw.toString()).toMatch(/PARTSTAT=ACCEPTED[^\r\n]*:mailto:room-1@example\.com/);
-      const after = agentJson<Array<{ state: string }>>(store, ['outbox', '--user', 'room-1@example.com']);
+      const after = agentJson<Array<{ state: string }>>(box, store, ['outbox', '--user', 'room-1@example.com']);
       expect(after.map((o) => o.state)).toEqual(['processed']);
     });
   });
@@ -389,7 +402,7 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
     } as LmtpVariant<M>;
 
     beforeAll(async () => {
-      lmtp.serve = await startServe(suite.store, `lmtp:${suite.dovecot.socket}`);
+      lmtp.serve = await startServe(suite.box, suite.store, `lmtp:${suite.dovecot.socket}`);
       lmtp.mta = await adapter.startLmtp(suite, lmtp.serve.address);
     }, 60_000);
 
@@ -421,7 +434,7 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
 
   /** Mail as from the world: plain SMTP to the MTA's port 25 (by default the suite's MTA). */
   function sendFromWorld(from: string, to: string[], raw: string, mta: M = suite.mta): Promise<string> {
-    return sendMail(mta.smtpPort, from, to, raw);
+    return sendMail(mta.smtp, from, to, raw);
   }
 
   return suite;

@@ -1,11 +1,16 @@
 // Postfix with the shipped configuration (mta-configs/postfix), Dovecot behind
 // it, and the agent between them. The journeys shared with Exim are in
 // mta-suite.ts; here is how Postfix is driven, what its log says, and what
-// only Postfix is checked for. See servers.ts for how the servers are set up.
+// only Postfix is checked for. See postfix.ts for how Postfix is set up, and
+// sandbox.ts for the Debian root and network namespace it runs in.
 
-import { expect, it } from 'vitest';
+import { expect, inject, it } from 'vitest';
+import { startServe } from './agent.js';
+import { waitFor } from './host.js';
+import { sendMail } from './mail.js';
 import { defineMtaSuite, escapeRegExp, invitationFrom, logShows, replyFrom } from './mta-suite.js';
-import { sendMail, shippedPostfix, startPostfix, startServe, waitFor, type Postfix } from './servers.js';
+import { startPostfix, type Postfix } from './postfix.js';
+import { shippedPostfix } from './shipped.js';
 
 defineMtaSuite<Postfix>({
   name: 'Postfix',
@@ -14,9 +19,10 @@ defineMtaSuite<Postfix>({
   lmtpVariant: 'itip_transport.lmtp and itip-agent serve',
   nullSenderPipe: 'MAILER-DAEMON on the pipe\'s command line',
   removesAllAuthResults: false,
+  root: () => inject('postfixRoot'),
   start: startPostfix,
   // Local users send through the submission smtpd, which has itip-cleanup add the copy for the agent.
-  submit: (postfix, from, to, raw) => sendMail(postfix.submissionPort, from, to, raw),
+  submit: (postfix, from, to, raw) => sendMail(postfix.submission, from, to, raw),
   patterns: {
     delivered: /to=<alice@example\.com>, relay=itip, .*status=sent/,
     outgoingCopied: /to=<itip-outgoing@itip\.invalid>, relay=itip-outgoing, .*status=sent/,
@@ -31,9 +37,9 @@ defineMtaSuite<Postfix>({
     expect(postfix.log()).toMatch(new RegExp(`${queueId}: from=<carol@example\\.com>, size=\\d+, nrcpt=1 `));
   },
   // The same Postfix, with the shipped LMTP transport map pointing at serve.
-  async startLmtp({ mta: postfix, sink }, serveAddress) {
+  async startLmtp({ box, mta: postfix, sink }, serveAddress) {
     const map = shippedPostfix('itip_transport.lmtp', { serveLmtp: serveAddress });
-    postfix.setMap('itip_transport', map + `\nexternal.test smtp:[127.0.0.1]:${sink.port}\n`);
+    postfix.setMap('itip_transport', map + `\nexternal.test smtp:[${box.hostAddress}]:${sink.port}\n`);
     return postfix;
   },
   lmtpTests(suite, lmtp) {
@@ -41,11 +47,11 @@ defineMtaSuite<Postfix>({
       const address = lmtp.serve.address;
       await lmtp.serve.stop();
       const id = suite.id('lmtp-down@external.test');
-      await sendMail(lmtp.mta.smtpPort, 'boss@external.test', ['bob@example.com'], invitationFrom({ uid: id, messageId: id, to: 'bob@example.com' }));
+      await sendMail(lmtp.mta.smtp, 'boss@external.test', ['bob@example.com'], invitationFrom({ uid: id, messageId: id, to: 'bob@example.com' }));
       await logShows(lmtp.mta, /to=<bob@example\.com>, relay=none, .*status=deferred/);
       expect(lmtp.mta.queue()).toContain('bob@example.com');
 
-      lmtp.serve = await startServe(suite.store, `lmtp:${suite.dovecot.socket}`, {}, address);
+      lmtp.serve = await startServe(suite.box, suite.store, `lmtp:${suite.dovecot.socket}`, address);
       lmtp.mta.flush();
       await waitFor('the mail in bob\'s maildir', () => suite.arrivedIn('bob@example.com', id), lmtp.context);
       expect(suite.objects('bob@example.com').map((o) => o.uid)).toContain(id);
@@ -54,7 +60,7 @@ defineMtaSuite<Postfix>({
     it('still copies sent mail to the agent (itip-outgoing pipe)', async () => {
       const messageId = suite.id('lmtp-reply-bob@example.com');
       const reply = replyFrom('bob@example.com', suite.id('lmtp@external.test'), messageId, 'TENTATIVE');
-      await sendMail(lmtp.mta.submissionPort, 'bob@example.com', ['boss@external.test'], reply);
+      await sendMail(lmtp.mta.submission, 'bob@example.com', ['boss@external.test'], reply);
       const logs = () => suite.logs(lmtp.mta);
       await waitFor('the reply at the external sink', () => suite.sink.mails.find((m) => m.raw.includes(messageId)), logs);
       const partstat = () => suite.objects('bob@example.com').find((o) => o.uid === suite.id('lmtp@external.test'))?.attendees.find((a) => a.address === 'mailto:bob@example.com')?.partstat;
