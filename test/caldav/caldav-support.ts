@@ -50,8 +50,8 @@ export interface DavServer {
   stop(): Promise<void>;
 }
 
-/** `view`: the store as the web listener sees it (a test may count its reads). */
-export async function startDavServer(options: { view?: (store: Store) => Store } = {}): Promise<DavServer> {
+/** `view`: the store as the web listener sees it (a test may count its reads); `localDomains`: the installation's domains (none by default). */
+export async function startDavServer(options: { view?: (store: Store) => Store; localDomains?: string[] } = {}): Promise<DavServer> {
   const dir = mkdtempSync(join(tmpdir(), 'itip-agent-caldav-'));
   const store = new LmdbStore(join(dir, 'store'));
   const passwordFile = join(dir, 'passwords');
@@ -68,7 +68,7 @@ export async function startDavServer(options: { view?: (store: Store) => Store }
     listen: '127.0.0.1:0',
     socketMode: 0o660,
     settings: { passwordLogins: true, passwordFile, trustedProxies: [], tls: false, sessionIdleMinutes: 30, sessionMaxHours: 12, loginLimits: { ...DEFAULT_LOGIN_LIMITS } },
-    localDomains: [],
+    localDomains: options.localDomains ?? [],
     log,
     store: options.view ? options.view(store) : store,
     actions: (work) => service.run(work),
