@@ -190,9 +190,12 @@ describe('free/busy', () => {
       'BEGIN:DAYLIGHT', 'DTSTART:19700329T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT', 'END:VTIMEZONE',
       'BEGIN:VFREEBUSY', 'UID:fb-remote', 'DTSTAMP:20261115T120000Z', 'DTSTART;TZID=Europe/Berlin:20261209T090000', 'DTEND;TZID=Europe/Berlin:20261209T170000',
       'ORGANIZER;CN=Alice:mailto:alice@example.com', 'ATTENDEE;CN=Dave:mailto:dave@example.net', 'ATTENDEE:mailto:erin@example.org', 'END:VFREEBUSY', 'END:VCALENDAR', ''].join('\r\n');
+    const wakes = server.outboxWakes.count;
     const answer = await dav('POST', '/dav/calendars/alice%40example.com/outbox/', request, { 'content-type': 'text/calendar' });
     expect(answer.status).toBe(200);
     expect(answer.text).toContain('schedule-response');
+    // The outbox sender is told at once, not left to its next interval.
+    expect(server.outboxWakes.count).toBe(wakes + 1);
     const statuses = [...answer.text.matchAll(/<d:href>([^<]*)<\/d:href><\/c:recipient><c:request-status>([^<]*)</g)].map((m) => [m[1], m[2]]);
     expect(statuses).toStrictEqual([['mailto:dave@example.net', '1.1;Sent'], ['mailto:erin@example.org', '1.1;Sent']]);
     expect(answer.text).not.toContain('calendar-data');
@@ -208,11 +211,13 @@ describe('free/busy', () => {
 
   it('a VFREEBUSY POST with only local attendees queues nothing', async () => {
     const before = server.store.listOutbox(ALICE).length;
+    const wakes = server.outboxWakes.count;
     const request = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'METHOD:REQUEST', 'BEGIN:VFREEBUSY', 'UID:fb-local', 'DTSTAMP:20261115T120000Z',
       'DTSTART:20261207T000000Z', 'DTEND:20261208T000000Z', 'ORGANIZER:mailto:alice@example.com', 'ATTENDEE:mailto:bob@example.com', 'END:VFREEBUSY', 'END:VCALENDAR', ''].join('\r\n');
     const answer = await dav('POST', '/dav/calendars/alice%40example.com/outbox/', request, { 'content-type': 'text/calendar' });
     expect(answer.text).toContain('<c:request-status>3.8;No authority</c:request-status>');
     expect(server.store.listOutbox(ALICE).length).toBe(before);
+    expect(server.outboxWakes.count).toBe(wakes);
   });
 });
 

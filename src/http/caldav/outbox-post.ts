@@ -34,6 +34,8 @@ export interface FreeBusyPost {
   now: number;
   /** Domains of this installation's users; empty: every address without a calendar is elsewhere. */
   localDomains: readonly string[];
+  /** Called once a request was queued, so that the outbox sender sends it now. */
+  queued?: () => void;
 }
 
 interface FreeBusyRequest {
@@ -79,7 +81,7 @@ function remoteRequestText(request: FreeBusyRequest, uid: string, remote: Set<st
 }
 
 export async function postFreeBusy(reply: FastifyReply, options: FreeBusyPost): Promise<FastifyReply> {
-  const { store, user, body, now, localDomains } = options;
+  const { store, user, body, now, localDomains, queued } = options;
   let request: FreeBusyRequest;
   try {
     request = readRequest(body);
@@ -93,7 +95,7 @@ export async function postFreeBusy(reply: FastifyReply, options: FreeBusyPost): 
   }
   const given = request.component.getFirstPropertyValue('uid');
   const uid = typeof given === 'string' && given !== '' ? given : `freebusy-${randomBytes(12).toString('hex')}@${addressDomain(user) || 'localhost'}`;
-  const remote = new Set(request.attendees.filter((attendee) => store.getRole(attendee) === undefined && isElsewhere(attendee, localDomains)));
+  const remote = new Set(request.attendees.filter((attendee) => attendee !== user && store.getRole(attendee) === undefined && isElsewhere(attendee, localDomains)));
   if (remote.size > 0) {
     const at = formatUtc(now);
     const ics = remoteRequestText(request, uid, remote, now);
@@ -106,6 +108,7 @@ export async function postFreeBusy(reply: FastifyReply, options: FreeBusyPost): 
     } catch (error) {
       return sendText(reply, 503, `The request for the busy time of others could not be queued (${(error as Error).message}); nothing was sent. Try again later.`);
     }
+    queued?.();
   }
   const responses = request.attendees.map((attendee) => {
     let status: string;
