@@ -40,6 +40,8 @@ export interface WebContext {
   runAction?: ActionRunner;
   /** Runs a user's action (CalDAV PUT and DELETE) through the transaction service. */
   actions?: (work: ActionWork) => Promise<ActionResult>;
+  /** Tells the outbox sender that an item was queued outside the transaction service (CalDAV free/busy POST). */
+  outboxQueued?: () => void;
   now: () => number;
   clock: () => number;
   sessions: SessionStore;

@@ -58,6 +58,8 @@ export interface WebOptions {
   store?: Store;
   /** Runs a user's action through the transaction service (CalDAV writes). */
   actions?: WebContext['actions'];
+  /** Wakes the outbox sender after the listener queued a message itself. */
+  outboxQueued?: WebContext['outboxQueued'];
   /** The calendar clock (ITIP_AGENT_NOW), for what pages show. */
   now?: () => number;
   /** Carries out what people answer in the pages (action-port.ts). */
@@ -124,6 +126,7 @@ export async function buildWebApp(options: WebOptions): Promise<FastifyInstance>
     store: options.store,
     ...(options.runAction ? { runAction: options.runAction } : {}),
     ...(options.actions ? { actions: options.actions } : {}),
+    ...(options.outboxQueued ? { outboxQueued: options.outboxQueued } : {}),
     now: options.now ?? Date.now,
     clock,
     sessions,

@@ -45,13 +45,15 @@ export interface DavServer {
   listener: HttpListener;
   base: string;
   logs: LogRecord[];
+  /** How often the listener told the outbox sender that it queued a message itself. */
+  outboxWakes: { count: number };
   /** Delivers an invitation by mail to the recipients, as the MTA would. */
   deliver(raw: Buffer, recipients: string[], sender: string): Promise<void>;
   stop(): Promise<void>;
 }
 
-/** `view`: the store as the web listener sees it (a test may count its reads). */
-export async function startDavServer(options: { view?: (store: Store) => Store } = {}): Promise<DavServer> {
+/** `view`: the store as the web listener sees it (a test may count its reads); `localDomains`: the installation's domains (none by default). */
+export async function startDavServer(options: { view?: (store: Store) => Store; localDomains?: string[] } = {}): Promise<DavServer> {
   const dir = mkdtempSync(join(tmpdir(), 'itip-agent-caldav-'));
   const store = new LmdbStore(join(dir, 'store'));
   const passwordFile = join(dir, 'passwords');
@@ -64,14 +66,16 @@ export async function startDavServer(options: { view?: (store: Store) => Store }
   };
   // Both users have calendars: alice and bob each get carol's invitation.
   await deliver(mail('carol@example.org', 'alice@example.com, bob@example.com', 'inv1@example.org', invitation('seed-1@example.org', 'Seeded')), ['alice@example.com', 'bob@example.com'], 'carol@example.org');
+  const outboxWakes = { count: 0 };
   const listener = await startHttpListener({
     listen: '127.0.0.1:0',
     socketMode: 0o660,
     settings: { passwordLogins: true, passwordFile, trustedProxies: [], tls: false, sessionIdleMinutes: 30, sessionMaxHours: 12, loginLimits: { ...DEFAULT_LOGIN_LIMITS } },
-    localDomains: [],
+    localDomains: options.localDomains ?? [],
     log,
     store: options.view ? options.view(store) : store,
     actions: (work) => service.run(work),
+    outboxQueued: () => void outboxWakes.count++,
     now: () => NOW,
   });
   return {
@@ -79,6 +83,7 @@ export async function startDavServer(options: { view?: (store: Store) => Store }
     listener,
     base: `http://127.0.0.1:${listener.port}`,
     logs,
+    outboxWakes,
     deliver,
     async stop() {
       await listener.stop(5_000);

@@ -25,6 +25,7 @@ async function dav(method: string, path: string, body = '', headers: Record<stri
 }
 
 const report = (body: string) => dav('REPORT', CAL, `<?xml version="1.0"?>${body}`, { depth: '1' });
+const unfolded = (ics: string) => ics.replace(/\r\n[ \t]/g, '').replace(/\r\n/g, '\n');
 const hrefsOf = (text: string) => [...text.matchAll(/<d:href>([^<]*)<\/d:href>/g)].map((m) => m[1]);
 
 beforeAll(async () => {
@@ -168,9 +169,55 @@ describe('free/busy', () => {
     const answer = await dav('POST', '/dav/calendars/alice%40example.com/outbox/', request, { 'content-type': 'text/calendar' });
     expect(answer.status).toBe(200);
     const statuses = [...answer.text.matchAll(/<d:href>([^<]*)<\/d:href><\/c:recipient><c:request-status>([^<]*)</g)].map((m) => [m[1], m[2]]);
-    // bob does not share his free/busy; nobody@example.net has no calendar here.
-    expect(statuses).toStrictEqual([['mailto:alice@example.com', '2.0;Success'], ['mailto:bob@example.com', '3.8;No authority'], ['mailto:nobody@example.net', '3.7;Invalid calendar user']]);
+    // bob does not share his free/busy; nobody@example.net has no calendar here, so is asked by iMIP.
+    expect(statuses).toStrictEqual([['mailto:alice@example.com', '2.0;Success'], ['mailto:bob@example.com', '3.8;No authority'], ['mailto:nobody@example.net', '1.1;Sent']]);
     expect(answer.text).toContain('FREEBUSY;FBTYPE=BUSY:20261207T080000Z/20261207T083000Z');
+    const queued = server.store.listOutbox(ALICE).filter((item) => item.uid === 'fb-1');
+    expect(queued.map((item) => [item.method, item.from, item.to, item.state])).toStrictEqual([['REQUEST', ALICE, ['mailto:nobody@example.net'], 'unprocessed']]);
+    const sent = unfolded(queued[0]!.ics);
+    expect(sent).toContain('METHOD:REQUEST');
+    expect(sent).toMatch(/BEGIN:VFREEBUSY[\s\S]*UID:fb-1/);
+    expect(sent).toContain('ORGANIZER:mailto:alice@example.com');
+    // Only the remote attendee is named in the mail: the local ones were answered here.
+    expect(sent.match(/^ATTENDEE.*$/gm)).toStrictEqual(['ATTENDEE:mailto:nobody@example.net']);
+    expect(sent).toContain('DTSTART:20261207T000000Z');
+    expect(sent).toContain('DTEND:20261208T000000Z');
+  });
+
+  it('a VFREEBUSY POST for remote attendees only queues one iMIP REQUEST naming them all, times in UTC', async () => {
+    const request = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'METHOD:REQUEST',
+      'BEGIN:VTIMEZONE', 'TZID:Europe/Berlin', 'BEGIN:STANDARD', 'DTSTART:19701025T030000', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU', 'END:STANDARD',
+      'BEGIN:DAYLIGHT', 'DTSTART:19700329T020000', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT', 'END:VTIMEZONE',
+      'BEGIN:VFREEBUSY', 'UID:fb-remote', 'DTSTAMP:20261115T120000Z', 'DTSTART;TZID=Europe/Berlin:20261209T090000', 'DTEND;TZID=Europe/Berlin:20261209T170000',
+      'ORGANIZER;CN=Alice:mailto:alice@example.com', 'ATTENDEE;CN=Dave:mailto:dave@example.net', 'ATTENDEE:mailto:erin@example.org', 'END:VFREEBUSY', 'END:VCALENDAR', ''].join('\r\n');
+    const wakes = server.outboxWakes.count;
+    const answer = await dav('POST', '/dav/calendars/alice%40example.com/outbox/', request, { 'content-type': 'text/calendar' });
+    expect(answer.status).toBe(200);
+    expect(answer.text).toContain('schedule-response');
+    // The outbox sender is told at once, not left to its next interval.
+    expect(server.outboxWakes.count).toBe(wakes + 1);
+    const statuses = [...answer.text.matchAll(/<d:href>([^<]*)<\/d:href><\/c:recipient><c:request-status>([^<]*)</g)].map((m) => [m[1], m[2]]);
+    expect(statuses).toStrictEqual([['mailto:dave@example.net', '1.1;Sent'], ['mailto:erin@example.org', '1.1;Sent']]);
+    expect(answer.text).not.toContain('calendar-data');
+    const queued = server.store.listOutbox(ALICE).filter((item) => item.uid === 'fb-remote');
+    expect(queued.map((item) => [item.method, item.to])).toStrictEqual([['REQUEST', ['mailto:dave@example.net', 'mailto:erin@example.org']]]);
+    const sent = unfolded(queued[0]!.ics);
+    expect(sent).toContain('ORGANIZER;CN=Alice:mailto:alice@example.com');
+    expect(sent.match(/^ATTENDEE.*$/gm)).toStrictEqual(['ATTENDEE;CN=Dave:mailto:dave@example.net', 'ATTENDEE:mailto:erin@example.org']);
+    expect(sent).toContain('DTSTART:20261209T080000Z');
+    expect(sent).toContain('DTEND:20261209T160000Z');
+    expect(sent).toMatch(/^DTSTAMP:\d{8}T\d{6}Z$/m);
+  });
+
+  it('a VFREEBUSY POST with only local attendees queues nothing', async () => {
+    const before = server.store.listOutbox(ALICE).length;
+    const wakes = server.outboxWakes.count;
+    const request = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'METHOD:REQUEST', 'BEGIN:VFREEBUSY', 'UID:fb-local', 'DTSTAMP:20261115T120000Z',
+      'DTSTART:20261207T000000Z', 'DTEND:20261208T000000Z', 'ORGANIZER:mailto:alice@example.com', 'ATTENDEE:mailto:bob@example.com', 'END:VFREEBUSY', 'END:VCALENDAR', ''].join('\r\n');
+    const answer = await dav('POST', '/dav/calendars/alice%40example.com/outbox/', request, { 'content-type': 'text/calendar' });
+    expect(answer.text).toContain('<c:request-status>3.8;No authority</c:request-status>');
+    expect(server.store.listOutbox(ALICE).length).toBe(before);
+    expect(server.outboxWakes.count).toBe(wakes);
   });
 });
 
@@ -332,5 +379,26 @@ describe('safety', () => {
     const anonymous = await fetch(`${server.base}${CAL}`, { method: 'PROPFIND' });
     expect(anonymous.status).toBe(401);
     expect(server.store.getRole(BOB)).toBe('person');
+  });
+});
+
+describe('free/busy POST with localDomains', () => {
+  let local: DavServer;
+  beforeAll(async () => {
+    local = await startDavServer({ localDomains: ['example.com'] });
+  });
+  afterAll(async () => {
+    await local?.stop();
+  });
+
+  it('an address in localDomains without a calendar is no calendar user; one elsewhere is asked by iMIP', async () => {
+    const request = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'METHOD:REQUEST', 'BEGIN:VFREEBUSY', 'UID:fb-domains', 'DTSTAMP:20261115T120000Z',
+      'DTSTART:20261207T000000Z', 'DTEND:20261208T000000Z', 'ORGANIZER:mailto:alice@example.com', 'ATTENDEE:mailto:nobody@example.com', 'ATTENDEE:mailto:dave@example.net', 'END:VFREEBUSY', 'END:VCALENDAR', ''].join('\r\n');
+    const answer = await fetch(`${local.base}/dav/calendars/alice%40example.com/outbox/`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'text/calendar' }, body: request });
+    const text = await answer.text();
+    expect(answer.status).toBe(200);
+    const statuses = [...text.matchAll(/<d:href>([^<]*)<\/d:href><\/c:recipient><c:request-status>([^<]*)</g)].map((m) => [m[1], m[2]]);
+    expect(statuses).toStrictEqual([['mailto:nobody@example.com', '3.7;Invalid calendar user'], ['mailto:dave@example.net', '1.1;Sent']]);
+    expect(local.store.listOutbox(ALICE).filter((item) => item.uid === 'fb-domains').map((item) => item.to)).toStrictEqual([['mailto:dave@example.net']]);
   });
 });

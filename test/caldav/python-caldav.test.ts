@@ -75,7 +75,7 @@ describe('python3-caldav against serve --http', () => {
   it('reads the calendar user addresses, the component set and getctag', async () => {
     const props = await client('props');
     expect(props.addresses).toStrictEqual(['mailto:alice@example.com', '/dav/principals/alice%40example.com/']);
-    expect(props.components).toStrictEqual(['VEVENT']);
+    expect(props.components).toStrictEqual(['VEVENT', 'VTODO']);
     expect(props.ctag).toBe(props.token);
   }, 60_000);
 

@@ -42,7 +42,7 @@ describe('tsdav against the agent', () => {
     expect(client.account?.homeUrl).toBe(`${server.base}/dav/calendars/alice%40example.com/`);
     const calendars = await client.fetchCalendars();
     expect(calendars.map((c) => c.url)).toStrictEqual([`${server.base}/dav/calendars/alice%40example.com/calendar/`]);
-    expect(calendars[0]!.components).toStrictEqual(['VEVENT']);
+    expect(calendars[0]!.components).toStrictEqual(['VEVENT', 'VTODO']);
     expect(calendars[0]!.syncToken).toMatch(/^urn:itip-agent:sync:\d+$/);
   });
 
@@ -135,7 +135,7 @@ describe('tsdav: names, scheduling headers and collection properties', () => {
   it('reads getctag, the component set and every calendar user address', async () => {
     const [cal] = await client.fetchCalendars();
     expect(cal!.ctag).toBe(cal!.syncToken);
-    expect(cal!.components).toStrictEqual(['VEVENT']);
+    expect(cal!.components).toStrictEqual(['VEVENT', 'VTODO']);
     await server.store.transact(ALICE, (tx) => tx.setPref('sender_aliases', 'alice@example.com=alice.liddell@example.com'));
     try {
       const addresses = await client.fetchCalendarUserAddresses({ account: client.account! });
@@ -206,5 +206,25 @@ describe('tsdav: names, scheduling headers and collection properties', () => {
     expect((await client.createCalendarObject({ calendar: cal!, filename: 'agents.ics', iCalString: event })).status).toBe(201);
     const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-agents@example.com');
     expect(sent.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:erin@example.net'] }]);
+  });
+
+  it('creates a to-do with an attendee, scheduled like an event, and fetches it with a VTODO filter only', async () => {
+    const [cal] = await client.fetchCalendars();
+    const task = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//t//EN', 'BEGIN:VTODO', 'UID:ts-task@example.com', 'DTSTAMP:20261101T080000Z',
+      'DTSTART:20261204T090000Z', 'DUE:20261204T170000Z', 'SUMMARY:Write the report', 'ORGANIZER:mailto:alice@example.com',
+      'ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:dave@example.net', 'END:VTODO', 'END:VCALENDAR', ''].join('\r\n');
+    expect((await client.createCalendarObject({ calendar: cal!, filename: 'task.ics', iCalString: task })).status).toBe(201);
+    const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-task@example.com');
+    expect(sent.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:dave@example.net'] }]);
+    const tasks = await client.fetchCalendarObjects({
+      calendar: cal!,
+      filters: [{ 'comp-filter': { _attributes: { name: 'VCALENDAR' }, 'comp-filter': { _attributes: { name: 'VTODO' } } } }],
+    });
+    expect(tasks.map((o) => o.url)).toStrictEqual([calendarUrl() + 'task.ics']);
+    expect(tasks[0]!.data).toContain('SUMMARY:Write the report');
+    // tsdav's default filter asks for VEVENTs: the to-do is not among them.
+    const events = await client.fetchCalendarObjects({ calendar: cal! });
+    expect(events.map((o) => o.url)).not.toContain(calendarUrl() + 'task.ics');
+    expect(events.length).toBeGreaterThan(0);
   });
 });

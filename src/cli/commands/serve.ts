@@ -159,6 +159,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         store,
         // CalDAV writes are the user's actions, run by the same service as the mail.
         actions: (work) => service.agent.run(work),
+        outboxQueued: () => outbox?.wake?.(),
         now,
         // The web manager's buttons and answer links: the same action path as the command line.
         runAction: async (user, action, ifMatch) => {

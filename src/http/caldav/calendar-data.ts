@@ -1,5 +1,5 @@
 // The forms of calendar-data a REPORT may ask for (RFC 4791 section 9.6):
-// - expand (9.6.5): each instance in the range as its own VEVENT in UTC, with
+// - expand (9.6.5): each instance in the range as its own VEVENT (VTODO) in UTC, with
 //   a RECURRENCE-ID, and no recurrence rules (time-range.ts expandedText);
 // - limit-recurrence-set (9.6.6): the master and only the overridden
 //   instances that overlap the range;
@@ -8,7 +8,7 @@
 // Expansion or limiting comes first, the selection is made on its result.
 
 import ICAL from 'ical.js';
-import { parseCalendar } from '../../ical/calendar.js';
+import { parseCalendar, scheduledComponentsOf } from '../../ical/calendar.js';
 import type { Preferences, StoredObject } from '../../itip/model.js';
 import { expandedText, instancesOf, rangeOf, type Range } from './time-range.js';
 import { CALDAV, child, childrenOf, type Element } from './xml.js';
@@ -109,7 +109,7 @@ function limitedText(stored: StoredObject, prefs: Preferences, range: Range): st
   const vcalendar = parseCalendar(stored.ics);
   const keep = new Set<ICAL.Component>();
   for (const instance of instancesOf(stored, prefs, range)) keep.add(instance.component);
-  for (const event of vcalendar.getAllSubcomponents('vevent')) {
+  for (const event of scheduledComponentsOf(vcalendar)) {
     if (!event.hasProperty('recurrence-id')) continue;
     const original = event.getFirstPropertyValue('recurrence-id');
     const at = original instanceof ICAL.Time ? original.toJSDate().getTime() : Number.NaN;

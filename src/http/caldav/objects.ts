@@ -79,7 +79,7 @@ export async function putObject(request: FastifyRequest, reply: FastifyReply, op
   const ics = typeof request.body === 'string' ? request.body : '';
   if (Buffer.byteLength(ics) > MAX_RESOURCE_SIZE) return sendDavError(reply, 403, CALDAV, 'max-resource-size', `An event may have at most ${MAX_RESOURCE_SIZE} bytes.`);
   const uid = actionUid({ kind: 'put', ics });
-  if (uid === '') return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', 'The calendar cannot be read, or its VEVENT has no UID.');
+  if (uid === '') return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', 'The calendar cannot be read, or its VEVENT or VTODO has no UID.');
   const uidHere = store.objectNamed(owner, name);
   const nameOfUid = store.objectName(owner, uid);
   if (nameOfUid !== undefined && nameOfUid !== name) {

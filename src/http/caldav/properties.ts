@@ -124,7 +124,8 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
         case `${DAV}|sync-token`:
           return escapeXml(latestToken(context.store, target.owner));
         case `${CALDAV}|supported-calendar-component-set`:
-          return `<c:comp name="VEVENT"/>`;
+          // Events and to-dos are both scheduled (RFC 5546 sections 3.2 and 3.4).
+          return `<c:comp name="VEVENT"/><c:comp name="VTODO"/>`;
         case `${CALDAV}|supported-calendar-data`:
           return `<c:calendar-data content-type="text/calendar" version="2.0"/>`;
         case `${CALDAV}|max-resource-size`:
@@ -149,7 +150,7 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
         case `${DAV}|getetag`:
           return escapeXml(resource.object ? etagOf(resource.object) : itemTag(resource.inboxItem!));
         case `${DAV}|getcontenttype`:
-          return 'text/calendar; charset=utf-8; component=VEVENT';
+          return `text/calendar; charset=utf-8; component=${componentKind(ics)}`;
         case `${DAV}|getcontentlength`:
           return String(Buffer.byteLength(ics));
         case `${CALDAV}|calendar-data`:
@@ -187,3 +188,13 @@ export const ALLPROP: Array<[string, string]> = [
 ];
 
 export { hrefOf };
+
+/**
+ * The kind of component an object holds (RFC 4791 section 4.1: one kind per
+ * resource): its first VEVENT, VTODO or VFREEBUSY. Read from the text, as
+ * queries ask it of every object and parsing each would cost more.
+ */
+export function componentKind(ics: string): 'VEVENT' | 'VTODO' | 'VFREEBUSY' {
+  const match = /^BEGIN:(VEVENT|VTODO|VFREEBUSY)\r?$/im.exec(ics);
+  return (match?.[1]?.toUpperCase() as 'VEVENT' | 'VTODO' | 'VFREEBUSY' | undefined) ?? 'VEVENT';
+}

@@ -6,11 +6,11 @@
 
 import type { FastifyReply } from 'fastify';
 import { textOf } from '../../ical/calendar.js';
-import { parseCalendar, eventsOf } from '../../ical/calendar.js';
+import { parseCalendar } from '../../ical/calendar.js';
 import type { Store } from '../../store/store.js';
 import { freeBusyText } from './freebusy.js';
 import { parseTarget, hrefs } from './paths.js';
-import { latestToken, syncToken, tokenSeq, type PropertyContext, type Resource } from './properties.js';
+import { componentKind, latestToken, syncToken, tokenSeq, type PropertyContext, type Resource } from './properties.js';
 import { propResponse, sendDavError, sendMultistatus, statusResponse } from './multistatus.js';
 import { findResource, membersOf } from './resources.js';
 import { overlaps, rangeOf, type Range } from './time-range.js';
@@ -65,22 +65,30 @@ export function multiget(reply: FastifyReply, context: ReportContext, body: Elem
   return sendMultistatus(reply, responses);
 }
 
-/** A filter on the VEVENTs of an object: time-range and prop-filters (text-match, is-not-defined). */
+/**
+ * A filter on the VEVENTs or VTODOs of an object: time-range and prop-filters
+ * (text-match, is-not-defined). `kind` absent: every object; `absent`: the
+ * objects without that kind (a comp-filter with is-not-defined, RFC 4791
+ * section 9.7.1), which are those of the other kind.
+ */
 interface EventFilter {
+  kind?: 'VEVENT' | 'VTODO';
+  absent?: boolean;
   range?: Range;
   props: Array<{ name: string; notDefined: boolean; match?: { text: string; negate: boolean } }>;
 }
 
-/** The filter of a calendar-query; 'none' when it asks for components we never hold (VTODO, ...). */
+/** The filter of a calendar-query; 'none' when it asks for components we never hold (VJOURNAL, ...). */
 function readFilter(filter: Element | undefined): EventFilter | 'none' | 'bad' {
   const vcalendar = child(filter, CALDAV, 'comp-filter');
   if (!vcalendar || vcalendar.attrs.name?.toUpperCase() !== 'VCALENDAR') return 'bad';
   const inner = childrenOf(vcalendar, CALDAV, 'comp-filter');
   if (inner.length === 0) return { props: [] };
   const event = inner[0]!;
-  if (event.attrs.name?.toUpperCase() !== 'VEVENT') return 'none';
-  if (child(event, CALDAV, 'is-not-defined')) return 'none';
-  const result: EventFilter = { props: [] };
+  const kind = event.attrs.name?.toUpperCase();
+  if (kind !== 'VEVENT' && kind !== 'VTODO') return child(event, CALDAV, 'is-not-defined') ? { props: [] } : 'none';
+  if (child(event, CALDAV, 'is-not-defined')) return { kind, absent: true, props: [] };
+  const result: EventFilter = { kind, props: [] };
   const time = child(event, CALDAV, 'time-range');
   if (time) {
     const range = rangeOf(time.attrs);
@@ -102,8 +110,10 @@ function readFilter(filter: Element | undefined): EventFilter | 'none' | 'bad' {
 
 function passes(resource: Resource, filter: EventFilter, context: ReportContext): boolean {
   const object = resource.object!;
+  if (filter.kind !== undefined && componentKind(object.ics) !== filter.kind) return filter.absent === true;
+  if (filter.absent) return false;
   if (filter.props.length > 0) {
-    const events = eventsOf(parseCalendar(object.ics));
+    const events = parseCalendar(object.ics).getAllSubcomponents((filter.kind ?? componentKind(object.ics)).toLowerCase());
     for (const prop of filter.props) {
       const values = events.map((e) => textOf(e, prop.name.toLowerCase())).filter((v): v is string => v !== undefined);
       if (prop.notDefined ? values.length > 0 : values.length === 0) return false;
@@ -119,7 +129,7 @@ function passes(resource: Resource, filter: EventFilter, context: ReportContext)
 
 export function calendarQuery(reply: FastifyReply, context: ReportContext, body: Element, collection: Resource): FastifyReply {
   const filter = readFilter(child(body, CALDAV, 'filter'));
-  if (filter === 'bad') return sendDavError(reply, 403, CALDAV, 'valid-filter', 'The filter must be a comp-filter on VCALENDAR, with VEVENT inside; times in UTC (20260101T000000Z).');
+  if (filter === 'bad') return sendDavError(reply, 403, CALDAV, 'valid-filter', 'The filter must be a comp-filter on VCALENDAR, with VEVENT or VTODO inside; times in UTC (20260101T000000Z).');
   const expanded = withExpansion(context, body);
   if (expanded === 'bad') return badData(reply);
   if (filter === 'none') return sendMultistatus(reply, []);

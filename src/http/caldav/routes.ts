@@ -127,7 +127,7 @@ async function handle(app: FastifyInstance, request: FastifyRequest, reply: Fast
       return sendText(reply, 403, 'Only events and inbox messages can be removed.');
     case 'POST':
       if (target.kind !== 'outbox') return sendText(reply, 405, 'Only the scheduling outbox takes a POST.');
-      return postFreeBusy(reply, { store, user: target.owner, body: typeof request.body === 'string' ? request.body : '', now: now() });
+      return postFreeBusy(reply, { store, user: target.owner, body: typeof request.body === 'string' ? request.body : '', now: now(), localDomains: app.web.localDomains, ...(app.web.outboxQueued ? { queued: app.web.outboxQueued } : {}) });
     case 'PROPPATCH': {
       // Nothing is writable: each property is refused (RFC 4918 section 9.2), so that a client knows.
       if (!resource) return sendText(reply, 404, 'There is no such resource.');

@@ -5,7 +5,8 @@
 // expansion, under its bounds.
 
 import { expandObject, type Instance } from '../../ical/expand.js';
-import { cloneComponent, newCalendar, timeProperty } from '../../ical/calendar.js';
+import ICAL from 'ical.js';
+import { cloneComponent, isTask, newCalendar, timeProperty } from '../../ical/calendar.js';
 import { utcTime } from '../../ical/times.js';
 import { userZone } from '../../ical/zones.js';
 import { CalendarObject } from '../../itip/calendar-object.js';
@@ -40,9 +41,42 @@ function objectOf(stored: StoredObject, prefs: Preferences): CalendarObject {
   return CalendarObject.fromStored(stored, userZone(zoneOf(prefs)));
 }
 
-/** Whether an instance overlaps the range (an instant event counts at its start; RFC 4791 section 9.9). */
+/** A VTODO timed by its DUE alone (its instances are instants at DUE). */
+function dueOnly(component: ICAL.Component): boolean {
+  return isTask(component) && !component.hasProperty('dtstart') && component.hasProperty('due');
+}
+
+/**
+ * Whether an instance overlaps the range (RFC 4791 section 9.9): one with a
+ * length overlaps it; an instant event, or a to-do with a DTSTART alone,
+ * counts at its start; a to-do with a DUE alone counts when
+ * start < DUE <= end.
+ */
 function inRange(i: Instance, range: Range): boolean {
-  return i.end > i.start ? i.start < range.to && i.end > range.from : i.start >= range.from && i.start < range.to;
+  if (i.end > i.start) return i.start < range.to && i.end > range.from;
+  if (dueOnly(i.component)) return range.from < i.start && range.to >= i.start;
+  return i.start >= range.from && i.start < range.to;
+}
+
+function instantOf(component: ICAL.Component, name: string): number | undefined {
+  const value = component.getFirstPropertyValue(name);
+  return value instanceof ICAL.Time ? value.toJSDate().getTime() : undefined;
+}
+
+/**
+ * A to-do with neither DTSTART nor DUE (RFC 4791 section 9.9's last rows):
+ * placed by COMPLETED and CREATED (UTC by RFC 5545 sections 3.8.2.1 and
+ * 3.8.7.1), and in every range when it has neither.
+ */
+function undatedTaskOverlaps(task: ICAL.Component, range: Range): boolean {
+  const created = instantOf(task, 'created');
+  const completed = instantOf(task, 'completed');
+  if (created !== undefined && completed !== undefined) {
+    return (range.from <= created || range.from <= completed) && (range.to >= created || range.to >= completed);
+  }
+  if (completed !== undefined) return range.from <= completed && range.to >= completed;
+  if (created !== undefined) return range.to > created;
+  return true;
 }
 
 /** The object's instances that overlap the range. */
@@ -53,10 +87,18 @@ export function instancesOf(stored: StoredObject, prefs: Preferences, range: Ran
 
 /** Whether any instance of the object overlaps the range. */
 export function overlaps(stored: StoredObject, prefs: Preferences, range: Range): boolean {
-  return instancesOf(stored, prefs, range).length > 0;
+  const object = objectOf(stored, prefs);
+  const components = object.list();
+  if (expandObject(components, object.zones, range).instances.some((i) => inRange(i, range))) return true;
+  const master = components.find((c) => !c.hasProperty('recurrence-id'));
+  return !!master && isTask(master) && !master.hasProperty('dtstart') && !master.hasProperty('due') && undatedTaskOverlaps(master, range);
 }
 
-/** The object's instances in the range, each a VEVENT in UTC (RFC 4791 section 9.6.5). */
+/**
+ * The object's instances in the range, each a VEVENT or VTODO in UTC (RFC
+ * 4791 section 9.6.5). A to-do keeps the times it had: DTSTART where it had
+ * one, DUE where it had a DUE or a DURATION (the instance's end).
+ */
 export function expandedText(stored: StoredObject, prefs: Preferences, range: Range): string {
   const object = objectOf(stored, prefs);
   const recurring = object.isRecurring();
@@ -65,10 +107,12 @@ export function expandedText(stored: StoredObject, prefs: Preferences, range: Ra
   for (const instance of instances) {
     if (!inRange(instance, range)) continue;
     const event = cloneComponent(instance.component);
-    for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration']) event.removeAllProperties(name);
+    const source = instance.component;
+    for (const name of ['rrule', 'rdate', 'exdate', 'recurrence-id', 'dtstart', 'dtend', 'duration', 'due']) event.removeAllProperties(name);
     if (recurring) event.addProperty(timeProperty('recurrence-id', utcTime(instanceKeyTime(instance.key, instance.start))));
-    event.addProperty(timeProperty('dtstart', utcTime(instance.start)));
-    event.addProperty(timeProperty('dtend', utcTime(instance.end)));
+    if (!isTask(source) || source.hasProperty('dtstart')) event.addProperty(timeProperty('dtstart', utcTime(instance.start)));
+    if (!isTask(source)) event.addProperty(timeProperty('dtend', utcTime(instance.end)));
+    else if (source.hasProperty('due') || source.hasProperty('duration')) event.addProperty(timeProperty('due', utcTime(instance.end)));
     vcalendar.addSubcomponent(event);
   }
   return vcalendar.toString();

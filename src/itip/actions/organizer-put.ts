@@ -2,7 +2,7 @@
 // (RFC 6638 section 3.2.1; RFC 4791 section 4.1: one UID per object), and a
 // brand-new event: checked, then scheduled and stored by scheduleVersion.
 
-import { cloneComponent, scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../../ical/calendar.js';
+import { cloneComponent, isTask, scheduledComponentsOf, organizerOf, parseCalendar, recurrenceKey, uidOf } from '../../ical/calendar.js';
 import { CalendarObject } from '../calendar-object.js';
 import { type ItipResult, result } from '../effects.js';
 import type { ActionInput } from './action.js';
@@ -33,7 +33,8 @@ export function putAsOrganizer(input: ActionInput, ics: string): ItipResult {
   for (const event of events) {
     const key = recurrenceKey(event, next.zones);
     if (next.has(key)) return result('refused', `the new version has two VEVENTs for ${key ? `the instance ${key}` : 'the master'}`);
-    if (!event.hasProperty('dtstart')) return result('refused', `the VEVENT for ${key ? `the instance ${key}` : 'the master'} has no DTSTART`);
+    // A to-do may go without DTSTART, timed by DUE or not at all (RFC 5545 section 3.6.2).
+    if (!event.hasProperty('dtstart') && !isTask(event)) return result('refused', `the VEVENT for ${key ? `the instance ${key}` : 'the master'} has no DTSTART`);
     next.set(key, cloneComponent(event));
   }
   const version = scheduleVersion(context, next);
