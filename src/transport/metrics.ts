@@ -58,7 +58,7 @@ export class AgentMetrics {
     });
     this.transactions = new Histogram({
       name: 'itip_agent_store_transaction_seconds',
-      help: 'One calendar user\'s store transaction, up to its durable commit, by result (committed or failed)',
+      help: 'One calendar user\'s store transaction, up to its durable commit, by result (committed, conflict: computed again, or failed)',
       labelNames: ['result'],
       buckets: LATENCY_BUCKETS,
       registers,
@@ -144,9 +144,24 @@ export class AgentMetrics {
         throw error;
       }
     };
+    // A mail commits through commitIf (read, compute, then commit if nothing
+    // changed): a commit that found the user's data changed is a 'conflict',
+    // and the mail is computed again.
+    const commitIf: Store['commitIf'] = async (user, version, fn) => {
+      const end = transactions.startTimer();
+      try {
+        const outcome = await store.commitIf(user, version, fn);
+        end({ result: outcome.committed ? 'committed' : 'conflict' });
+        return outcome;
+      } catch (error) {
+        end({ result: 'failed' });
+        throw error;
+      }
+    };
     return new Proxy(store, {
       get(target, property) {
         if (property === 'transact') return transact;
+        if (property === 'commitIf') return commitIf;
         const value = Reflect.get(target, property, target) as unknown;
         return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
       },
