@@ -24,11 +24,15 @@ interface Sample {
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const LABEL = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\["\\n])*)"/y;
-const VALUE = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]Inf|NaN)$/;
+// Prometheus reads a value with Go's ParseFloat, which takes NaN in any case;
+// prom-client writes "Nan" (for instance the event-loop lag before its first
+// sample, seen on a loaded machine).
+const VALUE = /^(?:[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|[+-]Inf|[Nn][Aa][Nn])$/;
 
 function parseValue(text: string): number {
   if (text === '+Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
+  if (/^nan$/i.test(text)) return NaN;
   return Number(text);
 }
 
