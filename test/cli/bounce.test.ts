@@ -3,7 +3,9 @@
 // invitation did not reach, for invitations the user's client sent (the
 // outgoing rule) and for those the agent queued itself (a `put`), and the
 // report still reaches the mailbox byte for byte. The reports follow the
-// format Postfix's bounce(8) and Exim write (test/fixtures/scenarios/bounce).
+// format Postfix's bounce(8) and Exim write (test/fixtures/scenarios/bounce,
+// written by hand; test/fixtures/mail/dsn-*-captured.eml are the real thing,
+// read by test/mail/read-dsn-captured.test.ts).
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -20,6 +20,8 @@ export interface Exim {
   flush(): void;
   /** exim -bp */
   queue(): string;
+  /** How mail for nowhere.test ends: deferred by its router (:defer:), or failed (:fail:), which Exim bounces. */
+  routeNowhere(how: 'defer' | 'fail'): void;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,12 @@ export async function startExim(options: MtaOptions): Promise<Exim> {
         .replace(/(itip_person_lmtp:[\s\S]*?port = )10024\n/, `$1${servePort}\n`);
   }
   for (const name of ['people', 'resources', 'senders', 'acl_check_data']) writeFileSync(at(join(lists, name)), shipped(`itip-agent/${name}`));
+
+  // What the router for nowhere.test answers: read at each routing, so a test can switch it.
+  const nowhereRoute = join(dir, 'nowhere-route');
+  const routeNowhere = (how: 'defer' | 'fail') =>
+    writeFileSync(at(nowhereRoute), how === 'fail' ? ':fail: mailbox unknown at nowhere.test' : ':defer: held by the test', { mode: 0o644 });
+  routeNowhere('fail');
 
   const config = join(dir, 'exim.conf');
   writeFileSync(
@@ -101,6 +109,14 @@ external:
   route_list = * ${box.hostAddress}
   self = send
   transport = remote_smtp
+
+# A domain whose mail fails in routing: Exim bounces it (or defers it, as the file says).
+nowhere:
+  driver = redirect
+  domains = nowhere.test
+  data = \${readfile{${nowhereRoute}}}
+  allow_fail
+  allow_defer
 
 # Everyone else at example.com: straight into Dovecot.
 dovecot:
@@ -158,6 +174,7 @@ plain:
     log,
     flush: () => void exim(['-qff']),
     queue: () => exim(['-bp']).stdout,
+    routeNowhere,
     async stop() {
       const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
       if (pid && alive(pid)) {

@@ -30,13 +30,28 @@ export interface SunkMail {
   raw: Buffer;
 }
 
-/** A tiny SMTP server on the host's side (`host`: the veth address the sandbox reaches) standing for "the Internet": it keeps whatever it is given. */
+/** The domain where "the Internet" has no mailboxes: the sink refuses its recipients (550 5.1.1), so an MTA bounces mail for it. */
+export const NOWHERE_DOMAIN = 'nowhere.test';
+
+/**
+ * A tiny SMTP server on the host's side (`host`: the veth address the sandbox
+ * reaches) standing for "the Internet": it keeps whatever it is given, except
+ * mail for NOWHERE_DOMAIN, whose recipients it refuses as unknown.
+ */
 export async function startSink(host: string): Promise<{ port: number; mails: SunkMail[]; stop(): Promise<void> }> {
   const mails: SunkMail[] = [];
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (address.address.toLowerCase().endsWith(`@${NOWHERE_DOMAIN}`)) {
+        const refused = Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: mailbox unknown`), { responseCode: 550 });
+        callback(refused);
+        return;
+      }
+      callback();
+    },
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -13,6 +13,7 @@ import { waitFor } from './host.js';
 import { arrivedUnchanged, imip, maildirMessages, sendMail, startSink, type EventMail, type SmtpDoor } from './mail.js';
 import { startSandbox, type Sandbox } from './sandbox.js';
 import type { MtaOptions } from './shipped.js';
+import { bounceJourney } from './bounce-journey.js';
 
 /** What the shared tests need of a running MTA (Postfix from postfix.ts and Exim from exim.ts both fit). */
 export interface RunningMta {
@@ -24,6 +25,8 @@ export interface RunningMta {
   queue(): string;
   /** Try the deferred mail again now. */
   flush(): void;
+  /** How mail for nowhere.test ends: held in the queue, or failed permanently so that the MTA bounces it (its own DSN). */
+  routeNowhere(how: 'defer' | 'fail'): void;
   stop(): Promise<void>;
 }
 
@@ -371,6 +374,12 @@ export function defineMtaSuite<M extends RunningMta>(adapter: MtaAdapter<M>): Mt
       const arrived = await waitFor('the bounce in alice\'s maildir', () => suite.arrivedIn('alice@example.com', messageId), logs);
       expect(arrivedUnchanged(bounce, arrived)).toBe(true);
       expect(arrived.toString()).toMatch(/^Return-Path: <>/);
+    });
+  });
+
+  describe(`${name}, a bounce of an invitation alice sent`, () => {
+    it('gives the attendee the mail did not reach SCHEDULE-STATUS 5.1 from the MTA\'s own DSN, and delivers the DSN untouched', async () => {
+      await bounceJourney(suite);
     });
   });
 

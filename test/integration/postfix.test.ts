@@ -37,9 +37,8 @@ defineMtaSuite<Postfix>({
     expect(postfix.log()).toMatch(new RegExp(`${queueId}: from=<carol@example\\.com>, size=\\d+, nrcpt=1 `));
   },
   // The same Postfix, with the shipped LMTP transport map pointing at serve.
-  async startLmtp({ box, mta: postfix, sink }, serveAddress) {
-    const map = shippedPostfix('itip_transport.lmtp', { serveLmtp: serveAddress });
-    postfix.setMap('itip_transport', map + `\nexternal.test smtp:[${box.hostAddress}]:${sink.port}\n`);
+  async startLmtp({ mta: postfix }, serveAddress) {
+    postfix.setTransport(shippedPostfix('itip_transport.lmtp', { serveLmtp: serveAddress }));
     return postfix;
   },
   lmtpTests(suite, lmtp) {

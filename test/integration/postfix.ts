@@ -6,7 +6,7 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { alive, tail, waitFor } from './host.js';
-import type { SmtpDoor } from './mail.js';
+import { NOWHERE_DOMAIN, type SmtpDoor } from './mail.js';
 import { shippedText, type MtaOptions } from './shipped.js';
 
 export interface Postfix {
@@ -20,6 +20,10 @@ export interface Postfix {
   log(): string;
   /** Replaces a map file by new text, rebuilds it (postmap) and reloads Postfix. */
   setMap(name: string, text: string): void;
+  /** Sets itip_transport to `shipped` (a shipped transport map) plus the test's routes (external.test, nowhere.test). */
+  setTransport(shipped: string): void;
+  /** How mail for nowhere.test ends: held in the queue (deferred), or refused by the sink with 5.1.1, which Postfix bounces. */
+  routeNowhere(how: 'defer' | 'fail'): void;
   /** postqueue -p */
   queue(): string;
   /** postqueue -f: try the deferred mail again now. */
@@ -140,9 +144,19 @@ export async function startPostfix(options: MtaOptions): Promise<Postfix> {
       '\n',
   );
 
-  // The maps: the shipped ones, plus the way to "the Internet" (the sink).
+  // The maps: the shipped ones, plus the way to "the Internet" (the sink),
+  // also for nowhere.test, whose recipients the sink refuses, so that
+  // Postfix's smtp(8) and bounce(8) return the mail. (An error(8) route would
+  // be refused at RCPT time already, and no bounce written.) Held: a port
+  // where nothing listens, so the mail waits in the deferred queue.
+  let transportBase = shipped('itip_transport');
+  let nowhere: 'defer' | 'fail' = 'fail';
+  const transport = () =>
+    transportBase +
+    `\nexternal.test smtp:[${box.hostAddress}]:${options.sinkPort}\n` +
+    `${NOWHERE_DOMAIN} smtp:[${box.hostAddress}]:${nowhere === 'fail' ? options.sinkPort : 1}\n`;
   const maps = new Map<string, string>([
-    ['itip_transport', shipped('itip_transport') + `\nexternal.test smtp:[${box.hostAddress}]:${options.sinkPort}\n`],
+    ['itip_transport', transport()],
     ['itip_outgoing', shipped('itip_outgoing')],
   ]);
   for (const [name, text] of maps) {
@@ -164,16 +178,26 @@ export async function startPostfix(options: MtaOptions): Promise<Postfix> {
   const unused = readFileSync(box.at(logFile), 'utf8').match(/.*unused parameter.*/g);
   if (unused) throw new Error(`Postfix ignored settings of the shipped main.cf:\n${unused.join('\n')}`);
 
+  const setMap = (name: string, text: string): void => {
+    write(join(conf, name), text);
+    run('postmap', ['-c', conf, `hash:${join(conf, name)}`]);
+    postfix(['reload']);
+  };
+
   return {
     smtp: { host: box.address, port: smtpPort },
     submission: { host: box.address, port: submissionPort },
     smtpPort,
     configDir: conf,
     log,
-    setMap(name, text) {
-      write(join(conf, name), text);
-      run('postmap', ['-c', conf, `hash:${join(conf, name)}`]);
-      postfix(['reload']);
+    setMap,
+    setTransport(text) {
+      transportBase = text;
+      setMap('itip_transport', transport());
+    },
+    routeNowhere(how) {
+      nowhere = how;
+      setMap('itip_transport', transport());
     },
     queue: () => run('postqueue', ['-c', conf, '-p'], { allowFail: true }).stdout,
     flush: () => void run('postqueue', ['-c', conf, '-f'], { allowFail: true }),

@@ -1,6 +1,8 @@
 // Reading delivery status notifications (RFC 3464) in the form Postfix's
 // bounce(8) and Exim write them: the per-recipient fields and the Message-ID
-// of the returned message, whatever form it is returned in.
+// of the returned message, whatever form it is returned in. The reports here
+// (test/fixtures/scenarios/bounce) were written by hand in those formats;
+// read-dsn-captured.test.ts reads DSNs the real MTAs wrote.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
