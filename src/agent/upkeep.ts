@@ -25,6 +25,17 @@ export interface UpkeepSummary {
   failed: Array<{ user: string; uid: string; error: string }>;
 }
 
+/** The periods grouped by their UID, so that each object's are found without a pass over all. */
+function byUid<T extends Period | OthersPeriod>(periods: T[]): Map<string, T[]> {
+  const grouped = new Map<string, T[]>();
+  for (const period of periods) {
+    const list = grouped.get(period.uid);
+    if (list) list.push(period);
+    else grouped.set(period.uid, [period]);
+  }
+  return grouped;
+}
+
 function periodKey(period: Period | OthersPeriod): string {
   return [period.uid, period.recurrenceId ?? '', period.start, period.end, period.fbtype, 'participant' in period ? period.participant : ''].join('\u0000');
 }
@@ -45,10 +56,10 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
     summary.usersWithSeries++;
     // Others' periods are read before the transaction (only to count what changed);
     // own periods are read inside it, with its writes.
-    const othersBefore = store.freeBusy(user, { others: true }) as OthersPeriod[];
+    const othersBefore = byUid(store.freeBusy(user, { others: true }) as OthersPeriod[]);
     await store.transact(user, (tx) => {
       const prefs = tx.getPrefs();
-      const ownBefore = tx.freeBusy();
+      const ownBefore = byUid(tx.freeBusy());
       for (const uid of uids) {
         // Read again inside the transaction: a mail may have changed it meanwhile.
         const stored = tx.getObject(uid);
@@ -63,8 +74,8 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
         if (!refreshed) continue;
         // A resource's offers still held (freebusy_offers) stay held.
         const ownNow = withHeldOffers(refreshed.own, tx.listCounters(uid), user, prefs, now);
-        const own = difference(ownBefore.filter((p) => p.uid === uid), ownNow);
-        const others = difference(othersBefore.filter((p) => p.uid === uid), refreshed.others);
+        const own = difference(ownBefore.get(uid) ?? [], ownNow);
+        const others = difference(othersBefore.get(uid) ?? [], refreshed.others);
         tx.setOwnPeriods(uid, ownNow);
         tx.replaceOthersPeriods(uid, refreshed.others);
         summary.objects++;

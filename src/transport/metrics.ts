@@ -133,31 +133,24 @@ export class AgentMetrics {
    */
   timedStore(store: Store): Store {
     const transactions = this.transactions;
-    const transact: Store['transact'] = async (user, fn) => {
+    // Times one store call; `result` names how it ended when it did not throw.
+    const timed = async <T>(call: () => Promise<T>, result: (value: T) => string): Promise<T> => {
       const end = transactions.startTimer();
       try {
-        const value = await store.transact(user, fn);
-        end({ result: 'committed' });
+        const value = await call();
+        end({ result: result(value) });
         return value;
       } catch (error) {
         end({ result: 'failed' });
         throw error;
       }
     };
+    const transact: Store['transact'] = (user, fn) => timed(() => store.transact(user, fn), () => 'committed');
     // A mail commits through commitIf (read, compute, then commit if nothing
     // changed): a commit that found the user's data changed is a 'conflict',
     // and the mail is computed again.
-    const commitIf: Store['commitIf'] = async (user, version, fn) => {
-      const end = transactions.startTimer();
-      try {
-        const outcome = await store.commitIf(user, version, fn);
-        end({ result: outcome.committed ? 'committed' : 'conflict' });
-        return outcome;
-      } catch (error) {
-        end({ result: 'failed' });
-        throw error;
-      }
-    };
+    const commitIf: Store['commitIf'] = (user, version, fn) =>
+      timed(() => store.commitIf(user, version, fn), (outcome) => (outcome.committed ? 'committed' : 'conflict'));
     return new Proxy(store, {
       get(target, property) {
         if (property === 'transact') return transact;

@@ -244,59 +244,62 @@ function logOutboxRun(summary: OutboxRunSummary): void {
 const UPKEEP_INTERVAL_MS = 24 * 60 * 60 * 1000;
 const OFFERS_INTERVAL_MS = 60 * 1000;
 
-/** Free/busy upkeep now and then daily; stop() waits for a run in progress. */
-function startUpkeep(store: Store, policy: AgentPolicy): { stop(): Promise<void> } {
+/**
+ * Runs `job` now and then every `intervalMs`, never two runs at once (a run
+ * still going when the next is due lets that one pass); stop() ends the timer
+ * and waits for a run in progress.
+ */
+function every(intervalMs: number, job: () => Promise<void>): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   const run = () => {
     if (running) return;
-    running = (async () => {
-      try {
-        const { refreshFreeBusy } = await import('../../agent/upkeep.js');
-        const summary = await refreshFreeBusy(store, now(), policy);
-        for (const failure of summary.failed) logger.warn('free/busy upkeep skipped an object that cannot be read', failure);
-        logger.info('free/busy upkeep done', {
-          users: summary.users,
-          usersWithSeries: summary.usersWithSeries,
-          objects: summary.objects,
-          objectsChanged: summary.objectsChanged,
-          periodsAdded: summary.periodsAdded,
-          periodsRemoved: summary.periodsRemoved,
-          skipped: summary.failed.length,
-        });
-      } catch (error) {
-        logger.error('free/busy upkeep failed; it is tried again tomorrow', { error });
-      } finally {
-        running = undefined;
-      }
-    })();
+    running = job().finally(() => {
+      running = undefined;
+    });
   };
   run();
-  const timer = setInterval(run, UPKEEP_INTERVAL_MS);
+  const timer = setInterval(run, intervalMs);
   timer.unref();
-  // Offers held by resources (freebusy_offers) may last minutes: looked at every minute.
-  let releasing: Promise<void> | undefined;
-  const release = () => {
-    if (releasing) return;
-    releasing = (async () => {
-      try {
-        const { releaseExpiredOffers } = await import('../../agent/offers-upkeep.js');
-        for (const offer of await releaseExpiredOffers(store, now(), policy)) logger.info('a resource offer expired; its slot is free again', { ...offer });
-      } catch (error) {
-        logger.error('releasing expired resource offers failed; it is tried again in a minute', { error });
-      } finally {
-        releasing = undefined;
-      }
-    })();
-  };
-  release();
-  const offersTimer = setInterval(release, OFFERS_INTERVAL_MS);
-  offersTimer.unref();
   return {
     async stop() {
       clearInterval(timer);
-      clearInterval(offersTimer);
       await running;
-      await releasing;
+    },
+  };
+}
+
+/** Free/busy upkeep now and then daily, and held resource offers released every minute. */
+function startUpkeep(store: Store, policy: AgentPolicy): { stop(): Promise<void> } {
+  const upkeep = every(UPKEEP_INTERVAL_MS, async () => {
+    try {
+      const { refreshFreeBusy } = await import('../../agent/upkeep.js');
+      const summary = await refreshFreeBusy(store, now(), policy);
+      for (const failure of summary.failed) logger.warn('free/busy upkeep skipped an object that cannot be read', failure);
+      logger.info('free/busy upkeep done', {
+        users: summary.users,
+        usersWithSeries: summary.usersWithSeries,
+        objects: summary.objects,
+        objectsChanged: summary.objectsChanged,
+        periodsAdded: summary.periodsAdded,
+        periodsRemoved: summary.periodsRemoved,
+        skipped: summary.failed.length,
+      });
+    } catch (error) {
+      logger.error('free/busy upkeep failed; it is tried again tomorrow', { error });
+    }
+  });
+  // Offers held by resources (freebusy_offers) may last minutes: looked at every minute.
+  const offers = every(OFFERS_INTERVAL_MS, async () => {
+    try {
+      const { releaseExpiredOffers } = await import('../../agent/offers-upkeep.js');
+      for (const offer of await releaseExpiredOffers(store, now(), policy)) logger.info('a resource offer expired; its slot is free again', { ...offer });
+    } catch (error) {
+      logger.error('releasing expired resource offers failed; it is tried again in a minute', { error });
+    }
+  });
+  return {
+    async stop() {
+      await Promise.all([upkeep.stop(), offers.stop()]);
     },
   };
 }
