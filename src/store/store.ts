@@ -184,13 +184,13 @@ export interface Store {
    */
   transact<T>(user: string, fn: (tx: UserTx) => T): Promise<T>;
 
-  listUsers(): string[];
-  getRole(user: string): Role | undefined;
-  getPrefs(user: string): Preferences;
+  listUsers(): Promise<string[]>;
+  getRole(user: string): Promise<Role | undefined>;
+  getPrefs(user: string): Promise<Preferences>;
 
   /** All objects of the user, sorted by UID. */
-  listObjects(user: string): StoredObject[];
-  getObject(user: string, uid: string): StoredObject | undefined;
+  listObjects(user: string): Promise<StoredObject[]>;
+  getObject(user: string, uid: string): Promise<StoredObject | undefined>;
   /**
    * The user's object changes after `since` (a seq from an earlier answer; 0:
    * all that are logged), read from the change log alone (CalDAV
@@ -199,38 +199,53 @@ export interface Store {
    * listed once, at its latest change. Each user's log keeps at least the
    * latest KEPT_REMOVALS removals; forgetting older ones raises the floor.
    */
-  objectChanges(user: string, since: number): ObjectChanges;
+  objectChanges(user: string, since: number): Promise<ObjectChanges>;
   /** The name of the UID's object (see UserTx.putObject); undefined when there is none. */
-  objectName(user: string, uid: string): string | undefined;
+  objectName(user: string, uid: string): Promise<string | undefined>;
   /** The UID of the user's object of that name; undefined when no object has it. */
-  objectNamed(user: string, name: string): string | undefined;
+  objectNamed(user: string, name: string): Promise<string | undefined>;
 
   /** Own periods (or, with `others`, others' periods) overlapping the range, sorted by start. */
-  freeBusy(user: string, query?: FreeBusyQuery): Array<Period | OthersPeriod>;
+  freeBusy(user: string, query?: FreeBusyQuery): Promise<Array<Period | OthersPeriod>>;
   /**
    * The user's busy time over the range, as a free/busy answer gives it: the
    * own periods per FBTYPE with overlapping or touching ones joined, cut to
    * the range, sorted by start, end, fbtype. Its cost follows the range's
    * length, not the number of events in it.
    */
-  busyTime(user: string, range: TimeRange): BusyTime[];
+  busyTime(user: string, range: TimeRange): Promise<BusyTime[]>;
 
-  listRequests(user: string): RequestEntry[];
-  listCounters(user: string): CounterEntry[];
-  listInbox(user: string): InboxItem[];
+  listRequests(user: string): Promise<RequestEntry[]>;
+  listCounters(user: string): Promise<CounterEntry[]>;
+  listInbox(user: string): Promise<InboxItem[]>;
   /** Outbox items of one user or of all users, oldest first. */
-  listOutbox(user?: string): OutboxItem[];
+  listOutbox(user?: string): Promise<OutboxItem[]>;
   /**
    * The items still to send (state 'unprocessed') whose next attempt is not
    * after `at` (or that have none), oldest first; read without the items
    * already sent or given up.
    */
-  listDueOutbox(at: string): OutboxItem[];
-  getOutbox(id: string): OutboxItem | undefined;
+  listDueOutbox(at: string): Promise<OutboxItem[]>;
+  getOutbox(id: string): Promise<OutboxItem | undefined>;
   /** Replaces an outbox item (state, attempts, status), durably. */
   updateOutbox(item: OutboxItem): Promise<void>;
+  /**
+   * Claims the due items (as listDueOutbox finds them, at most `limit`) for
+   * one sender, in one write: each claimed item's next attempt becomes
+   * `until`, so no other sender (another process or host running `queue run`
+   * or `serve`) finds it due before then. The sender then records the outcome
+   * with updateOutbox. A sender that dies leaves its items to be claimed again
+   * at `until`. Two claims running at once never return the same item.
+   * Resolves with the claimed items as they now are, oldest first.
+   */
+  claimDueOutbox(at: string, until: string, limit?: number): Promise<OutboxItem[]>;
   /** Journal entries of one user or all, in the order they were written. */
-  listJournal(user?: string): JournalEntry[];
+  listJournal(user?: string): Promise<JournalEntry[]>;
+
+  /** The marks of mails seen (UserTx.markSeen) of the user, sorted by key: for copying a store. */
+  listSeen(user: string): Promise<Array<{ key: string; at: string }>>;
+  /** The sent messages recorded for the user (UserTx.putSent), sorted by Message-ID: for copying a store. */
+  listSent(user: string): Promise<SentMessage[]>;
 
   close(): Promise<void>;
 
