@@ -146,10 +146,12 @@ export async function startListener(service: MailService, options: ListenerOptio
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     logger: false,
     onRcptTo(rcpt, _session, callback) {
-      const problem = service.refuseRecipient(rcpt.address);
-      if (problem) options.metrics?.replied(options.protocol, 'rcpt', problem.code);
-      if (problem) callback(Object.assign(new Error(problem.reason.replace(/[\r\n]+/g, ' ')), { responseCode: problem.code }));
-      else callback();
+      // admit never rejects: a store that cannot answer is a verdict (451).
+      void service.refuseRecipient(rcpt.address).then((problem) => {
+        if (problem) options.metrics?.replied(options.protocol, 'rcpt', problem.code);
+        if (problem) callback(Object.assign(new Error(problem.reason.replace(/[\r\n]+/g, ' ')), { responseCode: problem.code }));
+        else callback();
+      });
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];
