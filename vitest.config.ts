@@ -10,7 +10,13 @@ export default defineConfig({
       // would be added to the integration project's and run every file twice.)
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/integration/**', 'test/e2e/**'] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/integration/**', 'test/e2e/**'],
+          // A folder for the PostgreSQL servers the tests start on first use (test/support/postgres.ts); stopped when the run ends.
+          globalSetup: ['test/support/postgres-global-setup.ts'],
+        },
       },
       // End to end: the built program and Debian's Chromium (test/e2e/support.ts;
       // the host's, else the tests' own Debian root's, test/integration/tools.ts),
