@@ -11,6 +11,7 @@
 
 import { KEYS, showValue } from '../config.js';
 import { configFailure, configWarnings, problemFields, unreadableFiles } from '../config-checks.js';
+import { maskStoreLocation } from '../../store/store-url.js';
 import { log } from '../log.js';
 import type { CommandContext } from '../main.js';
 import { EXIT, printJson, printLines, printTable } from '../output.js';
@@ -19,7 +20,11 @@ export async function runConfigShow(context: CommandContext, options: { json?: b
   const { entries, file } = context.config();
   if (options.json) {
     const settings: Record<string, { value: unknown; source: string }> = {};
-    for (const entry of entries) settings[entry.name] = { value: entry.value ?? null, source: entry.source };
+    for (const entry of entries) {
+      // A PostgreSQL URL's password is never printed.
+      const value = entry.name === 'store' && typeof entry.value === 'string' ? maskStoreLocation(entry.value) : entry.value;
+      settings[entry.name] = { value: value ?? null, source: entry.source };
+    }
     await printJson({ file: { path: file.path, read: file.read, source: file.source }, settings });
     return;
   }
