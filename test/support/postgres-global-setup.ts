@@ -1,7 +1,9 @@
 // Once per test run (globalSetup of the unit project): a folder for the run's
 // PostgreSQL servers, handed to the test files (`inject('pgRunDir')`), where
-// test/support/postgres.ts makes them on first use; nothing is started here,
-// so a run without a PostgreSQL test costs nothing. When the run ends, on
+// test/support/postgres.ts makes them on first use; no server is started here,
+// so a run without a PostgreSQL test costs little. Where the server programs
+// are is found here: on a host without them, the first run builds the tests'
+// Debian root with PostgreSQL (minutes), outside any test's timeout. When the run ends, on
 // success and on failure alike, every server started in the folder is stopped
 // and the folder removed. Folders of earlier runs that crashed (their owner
 // process gone) are cleaned up first.
@@ -11,16 +13,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { alive } from '../integration/host.js';
-import { findPgPrograms, stopServer } from './postgres-server.js';
+import { findPgPrograms, stopServer, type PgPrograms } from './postgres-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** The folder of this run's PostgreSQL servers (test/support/postgres.ts). */
     pgRunDir: string;
+    /** Where the server programs are (the host's, or the tests' Debian root's). */
+    pgPrograms: PgPrograms;
   }
 }
 
-export const RUN_DIR_PREFIX = 'itip-agent-pg-';
+export const RUN_DIR_PREFIX = 'itip-agent-test-pg-';
 
 /** The data folders of the servers made in a run folder (one per test process that asked for a database). */
 export function serverDataDirs(runDir: string): string[] {
@@ -58,5 +62,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const runDir = mkdtempSync(join(tmpdir(), RUN_DIR_PREFIX));
   writeFileSync(join(runDir, 'owner'), String(process.pid));
   project.provide('pgRunDir', runDir);
+  try {
+    project.provide('pgPrograms', await findPgPrograms());
+  } catch (error) {
+    rmSync(runDir, { recursive: true, force: true });
+    throw error;
+  }
   return () => removeRunDir(runDir);
 }

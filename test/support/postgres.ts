@@ -106,7 +106,7 @@ async function asAdmin<T>(server: TestServer, work: (client: pg.Client) => Promi
 
 async function makeServer(): Promise<TestServer> {
   const run = runDir();
-  const programs = await findPgPrograms();
+  const programs = inject('pgPrograms') ?? (await findPgPrograms());
   const source = await template(programs, run);
   const dir = join(run, `server-${process.pid}-${Date.now().toString(36)}`);
   const server: TestServer = { programs, runDir: run, dir, data: join(dir, 'data'), log: join(dir, 'server.log'), port: 0 };
