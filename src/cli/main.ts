@@ -5,7 +5,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { Store } from '../store/store.js';
+import { StoreCommitError, type Store } from '../store/store.js';
 import { isTemporaryPgError, PG_RETRY_ADVICE } from '../store/pg-errors.js';
 import { isPgUrl, maskStoreLocation } from '../store/store-url.js';
 import { clockProblem } from './clock.js';
@@ -301,7 +301,11 @@ export function buildProgram(context: { get(): Context }): Command {
         'keeps the mail). Warnings leave the exit code 0: localDomains empty (mail from outside can then\n' +
         'claim to come from your users), auth.trustedAuthservIds set but auth.forgedHeadersRemoved not (see\n' +
         'mta-configs/postfix/README.md and mta-configs/exim/README.md), web sign-in that cannot work.\n' +
-        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}]}.\n' +
+        'A PostgreSQL store (store is a postgres:// URL) is tried too: an error when this host cannot reach it\n' +
+        'or its schema is newer than this version reads; the round trip time and the schema version are shown.\n' +
+        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}]},\n' +
+        'and for a PostgreSQL store also store: {location, reachable, connectMs?, latencyMs?, serverVersion?,\n' +
+        'schemaVersion?, supportedSchemaVersion, error?, note?} (the password of the URL masked).\n' +
         SETTINGS_HELP +
         examples('itip-agent --config /etc/itip-agent/config.json config check', 'itip-agent config check --json'),
     )
@@ -474,7 +478,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       logger.error(error.message, { exitCode: error.exitCode, ...error.fields });
       return error.exitCode;
     }
-    if (isTemporaryPgError(error)) {
+    if (error instanceof StoreCommitError || isTemporaryPgError(error)) {
       // The database server went away in the middle (a read outside a transaction): nothing half-written, try again.
       const store = context?.storeDir;
       logger.error(`the store${store ? ` at ${store}` : ''} failed: ${errorText(error) || String((error as { code?: unknown }).code)}; ${PG_RETRY_ADVICE}, then try again (an MTA retries a mail by itself)`, {

@@ -131,7 +131,7 @@ describe('the commands take what config check passes, and refuse what it refuses
     ['deliver', 'none', true],
     ['deliver', `maildir:${join(dir.path, 'mail/{user}')}`, true],
     ['deliver', 'maildir:/var/mail/{person}', false],
-    ['store', 'postgres://agent@db/itip', false],
+    ['store', 'mysql://agent@db/itip', false],
     ['relay', { host: 'relay.example.com', port: 587 }, true],
     ['relay', { port: 0 }, false],
     ['listen', { smtp: '127.0.0.1:99999' }, false],
