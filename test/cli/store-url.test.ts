@@ -41,6 +41,11 @@ describe('a PostgreSQL store that cannot be reached', () => {
     expectDeferredWithoutSecret(result);
   });
 
+  it('stops serve at start with exit 75, before it takes any mail', () => {
+    const result = cli(['serve', '--lmtp', '127.0.0.1:0', '--store', closedUrl]);
+    expectDeferredWithoutSecret(result);
+  });
+
   it('is taken from ITIP_AGENT_STORE and from the configuration file alike (also postgresql://)', () => {
     expectDeferredWithoutSecret(cli(['process', '--recipient', 'alice@example.com'], { input: invitation(), env: { ITIP_AGENT_STORE: closedUrl } }));
     const config = join(dir.path, 'config.json');
