@@ -43,7 +43,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/integration/global-setup.ts'],
+          // The agent's package and the MTA roots; a folder for PostgreSQL servers (test/support/postgres.ts).
+          globalSetup: ['test/integration/global-setup.ts', 'test/support/postgres-global-setup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,
