@@ -479,9 +479,11 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       return error.exitCode;
     }
     if (error instanceof StoreCommitError || isTemporaryPgError(error)) {
-      // The database server went away in the middle (a read outside a transaction): nothing half-written, try again.
+      // The store failed outside a transaction (a database server gone in the middle): nothing half-written, try again.
+      // A StoreCommitError says itself what to do; a bare connection error gets the advice.
       const store = context?.storeDir;
-      logger.error(`the store${store ? ` at ${store}` : ''} failed: ${errorText(error) || String((error as { code?: unknown }).code)}; ${PG_RETRY_ADVICE}, then try again (an MTA retries a mail by itself)`, {
+      const advice = error instanceof StoreCommitError ? '' : `; ${PG_RETRY_ADVICE}`;
+      logger.error(`the store${store ? ` at ${store}` : ''} failed: ${errorText(error) || String((error as { code?: unknown }).code)}${advice}; try again later (an MTA retries a mail by itself)`, {
         exitCode: EXIT.TEMPFAIL,
         store,
         error,
