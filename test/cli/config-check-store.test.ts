@@ -99,6 +99,21 @@ describe('config check of a PostgreSQL store', () => {
     ]);
   });
 
+  it('warns that the web\'s files are not in the database when serve has a web listener and they are not set', async () => {
+    const env = { ITIP_AGENT_STORE: await newPgDatabase(), ITIP_AGENT_LOCAL_DOMAINS: 'example.com', ITIP_AGENT_HTTP: '127.0.0.1:8080' };
+    const warned = await cliAsync(['config', 'check', '--json'], { env });
+    expect(warned.code, warned.stderr).toBe(0);
+    const warnings = (JSON.parse(warned.stdout) as { warnings: Array<{ setting: string; message: string }> }).warnings;
+    expect(warnings).toEqual([
+      expect.objectContaining({ setting: 'http.passwordFile', message: expect.stringMatching(/PostgreSQL database, but http\.passwordFile and http\.linkSecretFile are not set/) }),
+    ]);
+    const set = await cliAsync(['config', 'check', '--json'], {
+      env: { ...env, ITIP_AGENT_HTTP_PASSWORD_FILE: '/etc/itip-agent/passwords', ITIP_AGENT_HTTP_LINK_SECRET_FILE: '/etc/itip-agent/link-secret' },
+    });
+    expect(set.code, set.stderr).toBe(0);
+    expect((JSON.parse(set.stdout) as { warnings: unknown[] }).warnings).toEqual([]);
+  });
+
   it('leaves a directory store alone (no store entry)', async () => {
     const result = await cliAsync(['config', 'check', '--json'], { env: { ITIP_AGENT_STORE: '/tmp/itip-agent-no-such-store', ITIP_AGENT_LOCAL_DOMAINS: 'example.com' } });
     expect(result.code, result.stderr).toBe(0);
