@@ -301,11 +301,9 @@ export function buildProgram(context: { get(): Context }): Command {
         'keeps the mail). Warnings leave the exit code 0: localDomains empty (mail from outside can then\n' +
         'claim to come from your users), auth.trustedAuthservIds set but auth.forgedHeadersRemoved not (see\n' +
         'mta-configs/postfix/README.md and mta-configs/exim/README.md), web sign-in that cannot work.\n' +
-        'A PostgreSQL store (store is a postgres:// URL) is tried too: an error when this host cannot reach it\n' +
-        'or its schema is newer than this version reads; the round trip time and the schema version are shown.\n' +
-        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}]},\n' +
-        'and for a PostgreSQL store also store: {location, reachable, connectMs?, latencyMs?, serverVersion?,\n' +
-        'schemaVersion?, supportedSchemaVersion, error?, note?} (the password of the URL masked).\n' +
+        'A PostgreSQL store is tried: an error when unreachable or its schema is newer than this version reads.\n' +
+        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}],\n' +
+        'store?: {location, reachable, connectMs, latencyMs, serverVersion, schemaVersion, supportedSchemaVersion, error?, note?}}.\n' +
         SETTINGS_HELP +
         examples('itip-agent --config /etc/itip-agent/config.json config check', 'itip-agent config check --json'),
     )
