@@ -16,6 +16,8 @@ export default defineConfig({
           exclude: [...configDefaults.exclude, 'test/integration/**', 'test/e2e/**'],
           // A folder for the PostgreSQL servers the tests start on first use (test/support/postgres.ts); stopped when the run ends.
           globalSetup: ['test/support/postgres-global-setup.ts'],
+          // A hook that starts a PostgreSQL server (copy of the template, pg_ctl start) on a loaded machine.
+          hookTimeout: 60_000,
         },
       },
       // End to end: the built program and Debian's Chromium (test/e2e/support.ts;

@@ -1,7 +1,7 @@
 // Once per test run (globalSetup of the unit project): a folder for the run's
 // PostgreSQL servers, handed to the test files (`inject('pgRunDir')`), where
 // test/support/postgres.ts makes them on first use; no server is started here,
-// so a run without a PostgreSQL test costs little. Where the server programs
+// only the template data folder they copy is made (initdb, a few seconds). Where the server programs
 // are is found here: on a host without them, the first run builds the tests'
 // Debian root with PostgreSQL (minutes), outside any test's timeout. When the run ends, on
 // success and on failure alike, every server started in the folder is stopped
@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { alive } from '../integration/host.js';
-import { findPgPrograms, stopServer, type PgPrograms } from './postgres-server.js';
+import { findPgPrograms, pgTemplate, stopServer, type PgPrograms } from './postgres-server.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -63,7 +63,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   writeFileSync(join(runDir, 'owner'), String(process.pid));
   project.provide('pgRunDir', runDir);
   try {
-    project.provide('pgPrograms', await findPgPrograms());
+    const programs = await findPgPrograms();
+    project.provide('pgPrograms', programs);
+    // initdb here, once: in a test or a hook it would count against their timeouts on a loaded machine.
+    await pgTemplate(programs, runDir);
   } catch (error) {
     rmSync(runDir, { recursive: true, force: true });
     throw error;

@@ -10,9 +10,9 @@
 // belong to that user.
 
 import { execFile } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isRoot } from '../integration/host.js';
+import { holdLock, isRoot } from '../integration/host.js';
 import { MOUNT_AND_CHROOT, postgresRoot } from '../integration/roots.js';
 
 /** Where the server programs are: a folder of the host, or a folder inside a Debian root. */
@@ -121,5 +121,31 @@ export async function stopServer(programs: PgPrograms, data: string, shared: str
   // 1 with "no server running" when it was gone already (a stale pid file).
   if (result.code !== 0 && !/no server running|PID file .* does not exist/i.test(result.stderr + result.stdout)) {
     throw new Error(`pg_ctl stop -D ${data} exited ${result.code}:\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+/**
+ * The run's template data folder: initdb once per run (by the globalSetup,
+ * outside any test's timeout; under a lock, so that a caller that comes first
+ * makes it and the others wait).
+ */
+export async function pgTemplate(programs: PgPrograms, run: string): Promise<string> {
+  const done = join(run, 'template');
+  const ready = join(run, 'template.ready');
+  if (existsSync(ready)) return done;
+  const release = await holdLock(join(run, 'template.lock'), 'initdb of the test PostgreSQL template', 600_000);
+  try {
+    if (existsSync(ready)) return done;
+    // The server's user writes into the run's folder (its data folders, logs and sockets).
+    await giveToPg(programs, run, run);
+    const tmp = join(run, 'template.tmp');
+    rmSync(tmp, { recursive: true, force: true });
+    await mustRunAsPg(programs, 'initdb', ['-D', tmp, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions'], run);
+    appendFileSync(join(tmp, 'postgresql.conf'), SERVER_SETTINGS);
+    renameSync(tmp, done);
+    writeFileSync(ready, '');
+    return done;
+  } finally {
+    release();
   }
 }

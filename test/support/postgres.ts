@@ -6,7 +6,7 @@
 // gets a server of its own on first use, so that a file that restarts or
 // stops its server never breaks the connections of a file running beside it.
 // The cost stays small: initdb runs once per test run (a template data folder,
-// under a lock), and each server starts from a copy of it. The folders live in
+// made by the globalSetup), and each server starts from a copy of it. The folders live in
 // the run's folder from test/support/postgres-global-setup.ts, which stops
 // every server when the run ends, also when it fails; a process that ends
 // stops its own server at once.
@@ -16,12 +16,12 @@
 // owner of its database.
 
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { freePort, holdLock } from '../integration/host.js';
-import { findPgPrograms, giveToPg, mustRunAsPg, pgCommandLine, runAsPg, SERVER_SETTINGS, stopServer, type PgPrograms } from './postgres-server.js';
+import { freePort } from '../integration/host.js';
+import { findPgPrograms, mustRunAsPg, pgCommandLine, pgTemplate, runAsPg, stopServer, type PgPrograms } from './postgres-server.js';
 
 interface TestServer {
   programs: PgPrograms;
@@ -40,28 +40,6 @@ function runDir(): string {
   const dir = inject('pgRunDir');
   if (!dir) throw new Error('no folder for the test PostgreSQL servers: this test runs in a vitest project without test/support/postgres-global-setup.ts in its globalSetup (vitest.config.ts)');
   return dir;
-}
-
-/** The run's template data folder (initdb once per run, whichever process asks first). */
-async function template(programs: PgPrograms, run: string): Promise<string> {
-  const done = join(run, 'template');
-  const ready = join(run, 'template.ready');
-  if (existsSync(ready)) return done;
-  const release = await holdLock(join(run, 'template.lock'), 'initdb of the test PostgreSQL template', 600_000);
-  try {
-    if (existsSync(ready)) return done;
-    // The server's user writes into the run's folder (its data folders, logs and sockets).
-    await giveToPg(programs, run, run);
-    const tmp = join(run, 'template.tmp');
-    rmSync(tmp, { recursive: true, force: true });
-    await mustRunAsPg(programs, 'initdb', ['-D', tmp, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C.UTF-8', '--no-instructions'], run);
-    appendFileSync(join(tmp, 'postgresql.conf'), SERVER_SETTINGS);
-    renameSync(tmp, done);
-    writeFileSync(ready, '');
-    return done;
-  } finally {
-    release();
-  }
 }
 
 function logSize(server: TestServer): number {
@@ -107,7 +85,7 @@ async function asAdmin<T>(server: TestServer, work: (client: pg.Client) => Promi
 async function makeServer(): Promise<TestServer> {
   const run = runDir();
   const programs = inject('pgPrograms') ?? (await findPgPrograms());
-  const source = await template(programs, run);
+  const source = await pgTemplate(programs, run);
   const dir = join(run, `server-${process.pid}-${Date.now().toString(36)}`);
   const server: TestServer = { programs, runDir: run, dir, data: join(dir, 'data'), log: join(dir, 'server.log'), port: 0 };
   await mustRunAsPg(programs, '/bin/mkdir', ['-m', '0700', dir], run);
