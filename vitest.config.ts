@@ -10,7 +10,15 @@ export default defineConfig({
       // would be added to the integration project's and run every file twice.)
       {
         extends: true,
-        test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: [...configDefaults.exclude, 'test/integration/**', 'test/e2e/**'] },
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/integration/**', 'test/e2e/**'],
+          // A folder for the PostgreSQL servers the tests start on first use (test/support/postgres.ts); stopped when the run ends.
+          globalSetup: ['test/support/postgres-global-setup.ts'],
+          // A hook that starts a PostgreSQL server (copy of the template, pg_ctl start) on a loaded machine.
+          hookTimeout: 60_000,
+        },
       },
       // End to end: the built program and Debian's Chromium (test/e2e/support.ts;
       // the host's, else the tests' own Debian root's, test/integration/tools.ts),
@@ -37,7 +45,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/integration/global-setup.ts'],
+          // The agent's package and the MTA roots; a folder for PostgreSQL servers (test/support/postgres.ts).
+          globalSetup: ['test/integration/global-setup.ts', 'test/support/postgres-global-setup.ts'],
           fileParallelism: false,
           testTimeout: 60_000,
           hookTimeout: 300_000,

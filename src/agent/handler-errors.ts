@@ -5,7 +5,8 @@
 // while a fault in the handler code would fail again on every retry, so the mail
 // must flow on untouched (DESIGN: bad input never loses mail).
 
-import type { Store } from '../store/store.js';
+import { isTemporaryPgError } from '../store/pg-errors.js';
+import { StoreCommitError, type Store } from '../store/store.js';
 
 /** Something went wrong inside the handlers (not the store): a bug or a limit, not worth a retry. */
 export class HandlerError extends Error {
@@ -13,6 +14,17 @@ export class HandlerError extends Error {
   constructor(override readonly cause: unknown) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
+}
+
+/**
+ * What a handler's failure becomes: a HandlerError, unless it is the store
+ * failing under the handler (a read of a database store whose server went away
+ * in the middle, a commit that could not be made): that one stays the store's,
+ * and is worth a retry.
+ */
+function handlerFailure(error: unknown): unknown {
+  if (error instanceof HandlerError || error instanceof StoreCommitError || isTemporaryPgError(error)) return error;
+  return new HandlerError(error);
 }
 
 /**
@@ -26,14 +38,14 @@ export function markHandlerErrors(store: Store): Store {
       try {
         return fn(tx);
       } catch (error) {
-        throw new HandlerError(error);
+        throw handlerFailure(error);
       }
     });
   const marked = <A extends unknown[], R>(fn: (...args: A) => R) => (...args: A): R => {
     try {
       return fn(...args);
     } catch (error) {
-      throw new HandlerError(error);
+      throw handlerFailure(error);
     }
   };
   const readUser: Store['readUser'] = (user, fn) =>
@@ -41,7 +53,7 @@ export function markHandlerErrors(store: Store): Store {
       try {
         return await fn(view);
       } catch (error) {
-        throw new HandlerError(error);
+        throw handlerFailure(error);
       }
     });
   const commitIf: Store['commitIf'] = (user, version, fn) => store.commitIf(user, version, marked(fn));

@@ -4,6 +4,7 @@
 // (warnings). Also how the commands report the problems of the settings.
 
 import { readFileSync } from 'node:fs';
+import { isPgUrl } from '../store/store-url.js';
 import { problemAt, type ConfigProblem, type Resolved } from './config.js';
 import { logger } from './log.js';
 import { CliError, EXIT } from './output.js';
@@ -77,6 +78,14 @@ export function configWarnings(resolved: Resolved): ConfigWarning[] {
       'http.passwordLogins',
       'the web listener (listen.http) has no way to sign in: http.passwordLogins is off and neither http.dovecotAuth nor ' +
         'http.proxyUserHeader is set; turn one of them on',
+    );
+  }
+  const unset = ['http.passwordFile', 'http.linkSecretFile'].filter((name) => resolved.entries.find((entry) => entry.name === name)?.source === 'default');
+  if (resolved.settings.http && isPgUrl(resolved.settings.store) && unset.length > 0) {
+    warn(
+      unset[0]!,
+      `the store is a PostgreSQL database, but ${unset.join(' and ')} ${unset.length > 1 ? 'are' : 'is'} not set: the web's files are files on this host, ` +
+        'by default in ./var/itip-agent relative to where serve starts; set them to the same files on every host that serves the web pages',
     );
   }
   return warnings;

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { TargetError, parseTarget } from '../transport/deliver.js';
 import { parseListenAddress } from '../transport/listen-address.js';
+import { isPgUrl, maskStoreLocation } from '../store/store-url.js';
 
 /** Where a value came from, strongest first. */
 export type Source = 'flag' | 'env' | 'file' | 'default';
@@ -154,13 +155,29 @@ export const deliverTarget: Parse = (value, where) => {
   }
   return text;
 };
-/** The store: a directory. A URL names a kind of store this build does not have. */
+/**
+ * The store: a PostgreSQL URL (postgres://USER@HOST:PORT/DB, or postgresql://)
+ * or a directory. Another URL names a kind of store this build does not have.
+ * Errors show the URL with its password masked.
+ */
 export const storeLocation: Parse = (value, where) => {
   const text = (str(value, where) as string).trim();
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(text);
+  if (scheme && isPgUrl(text)) {
+    const shown = JSON.stringify(maskStoreLocation(text));
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError(`${where}: ${shown} is no valid URL; write postgres://USER@HOST:PORT/DB (a password, if any, after USER: and percent-encoded)`);
+    }
+    if (!url.hostname && !url.searchParams.get('host')) throw new ConfigError(`${where}: ${shown} names no server; write postgres://USER@HOST:PORT/DB`);
+    if (url.pathname.replace(/^\//, '') === '') throw new ConfigError(`${where}: ${shown} names no database; write postgres://USER@HOST:PORT/DB`);
+    return text;
+  }
   if (scheme) {
     throw new ConfigError(
-      `${where}: ${JSON.stringify(text)} is a ${scheme[1]} URL, and this build stores in a directory only (the embedded LMDB store); give a directory such as /var/lib/itip-agent`,
+      `${where}: ${JSON.stringify(text)} is a ${scheme[1]} URL, and this build stores in a directory (the embedded LMDB store) or in PostgreSQL (postgres://USER@HOST:PORT/DB); give one of those`,
     );
   }
   if (text.includes('\0')) throw new ConfigError(`${where} must be a directory path`);

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { PolicySettings } from '../agent/policy.js';
 import { DEFAULT_LOGIN_LIMITS, LINK_SECRET_FILE_NAME, PASSWORD_FILE_NAME, type HttpSettings } from '../http/settings.js';
 import { DEFAULT_EXPANSION_LIMITS } from '../ical/expand.js';
+import { isPgUrl, maskStoreLocation } from '../store/store-url.js';
 import { JsonSyntaxError, parseJsonWithLines } from './config-file.js';
 import {
   ConfigError,
@@ -99,8 +100,11 @@ interface Key {
 }
 
 
+/** The store when none is named, and where the web's files go when the store is a database. */
+const DEFAULT_STORE_DIR = './var/itip-agent';
+
 export const KEYS: Key[] = [
-  { name: 'store', env: 'ITIP_AGENT_STORE', parse: storeLocation, default: './var/itip-agent', help: 'the store directory (--store)' },
+  { name: 'store', env: 'ITIP_AGENT_STORE', parse: storeLocation, default: DEFAULT_STORE_DIR, help: 'the store (--store): a directory (the embedded LMDB store), or a PostgreSQL URL postgres://USER@HOST:PORT/DB' },
   { name: 'localDomains', env: 'ITIP_AGENT_LOCAL_DOMAINS', parse: list, default: [], help: 'domains of the calendar users; empty: every envelope recipient is one' },
   { name: 'deliver', env: 'ITIP_AGENT_DELIVER', parse: deliverTarget, default: 'none', help: 'onward delivery target (--deliver)' },
   { name: 'sendmail', env: 'ITIP_AGENT_SENDMAIL', parse: str, default: '/usr/sbin/sendmail', help: 'the sendmail program for --deliver sendmail' },
@@ -347,6 +351,8 @@ export function inspectConfig(input: ResolveInput = {}): Resolved {
   }
 
   const get = <T>(name: string) => values.get(name) as T;
+  // The web's files lie in the store directory; a database has none, so they default to the default store directory's.
+  const filesDir = isPgUrl(get<string>('store')) ? DEFAULT_STORE_DIR : get<string>('store');
   const settings: Settings = {
     store: get<string>('store'),
     localDomains: get<string[]>('localDomains'),
@@ -374,7 +380,7 @@ export function inspectConfig(input: ResolveInput = {}): Resolved {
     },
     web: {
       passwordLogins: get<boolean>('http.passwordLogins'),
-      passwordFile: get<string | undefined>('http.passwordFile') ?? join(get<string>('store'), PASSWORD_FILE_NAME),
+      passwordFile: get<string | undefined>('http.passwordFile') ?? join(filesDir, PASSWORD_FILE_NAME),
       trustedProxies: get<string[]>('http.trustedProxies'),
       tls: get<boolean>('http.tls'),
       sessionIdleMinutes: get<number>('http.sessionIdleMinutes'),
@@ -384,7 +390,7 @@ export function inspectConfig(input: ResolveInput = {}): Resolved {
         perAccount: get<number>('http.maxFailuresPerAccount'),
         windowMinutes: get<number>('http.failureWindowMinutes'),
       },
-      linkSecretFile: get<string | undefined>('http.linkSecretFile') ?? join(get<string>('store'), LINK_SECRET_FILE_NAME),
+      linkSecretFile: get<string | undefined>('http.linkSecretFile') ?? join(filesDir, LINK_SECRET_FILE_NAME),
     },
   };
   const linkSecretFile = entries.find((entry) => entry.name === 'http.linkSecretFile');
@@ -446,6 +452,7 @@ export function readRelayPassword(relay: Relay): string | undefined {
 /** Values as `config show` prints them: modes in octal, lists joined. */
 export function showValue(name: string, value: unknown): string {
   if (value === undefined) return '-';
+  if (name === 'store' && typeof value === 'string') return maskStoreLocation(value);
   if (name === 'listen.socketMode' && typeof value === 'number') return `0${value.toString(8)}`;
   if (Array.isArray(value)) return value.length ? value.join(',') : '-';
   return String(value);

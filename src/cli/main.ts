@@ -5,7 +5,9 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import type { Store } from '../store/store.js';
+import { StoreCommitError, type Store } from '../store/store.js';
+import { isTemporaryPgError, PG_RETRY_ADVICE } from '../store/pg-errors.js';
+import { isPgUrl, maskStoreLocation } from '../store/store-url.js';
 import { clockProblem } from './clock.js';
 import { SETTINGS_HELP, inspectConfig, type Resolved } from './config.js';
 import { configFailure } from './config-checks.js';
@@ -18,10 +20,11 @@ export const DEFAULT_STORE = './var/itip-agent';
 
 /** What every command gets from the program: where the store is, and a way to open it once. */
 export interface CommandContext {
+  /** Where the store is, as it may be shown: a directory, or a PostgreSQL URL with its password masked. */
   storeDir: string;
   /** Opens the store (once); failure is a CliError with EX_TEMPFAIL. */
   store(): Promise<Store>;
-  /** Whether the store directory exists; read-only commands treat a missing store as empty. */
+  /** Whether the store exists; read-only commands treat a missing store as empty. A database is taken to exist. */
   storeExists(): boolean;
   /** The effective settings (flags > ITIP_AGENT_* env > config file > defaults) and their sources. */
   config(): Resolved;
@@ -30,8 +33,10 @@ export interface CommandContext {
 class Context implements CommandContext {
   private opened?: Store;
   readonly storeDir: string;
+  private readonly location: string;
   constructor(private readonly resolved: Resolved) {
-    this.storeDir = resolved.settings.store;
+    this.location = resolved.settings.store;
+    this.storeDir = maskStoreLocation(this.location);
   }
 
   config(): Resolved {
@@ -39,28 +44,25 @@ class Context implements CommandContext {
   }
 
   storeExists(): boolean {
-    return existsSync(this.storeDir);
+    // A database is there or not reachable; opening it tells which (and creates the schema).
+    return isPgUrl(this.location) || existsSync(this.location);
   }
 
   async store(): Promise<Store> {
     if (this.opened) return this.opened;
-    let openStore: (dir: string) => Store;
+    let openStore: (location: string) => Promise<Store>;
+    let storeFailure: (error: unknown, location: string) => { message: string; hint: string };
     try {
       ({ openStore } = await import('../store/open-store.js'));
+      ({ storeFailure } = await import('./store-failure.js'));
     } catch (error) {
       throw new CliError(`the store module cannot be loaded: ${errorText(error)}; rebuild with: npm run build`, EXIT.SOFTWARE);
     }
     try {
-      this.opened = openStore(this.storeDir);
+      this.opened = await openStore(this.location);
     } catch (error) {
-      // A store in another format says itself what to do; anything else is most
-      // often a path or permission mistake.
-      const hint = (error as Error)?.name === 'StoreFormatError' ? '' : '; check that --store (or ITIP_AGENT_STORE) names a directory this user can write';
-      throw new CliError(
-        `the store at ${this.storeDir} cannot be opened: ${errorText(error)}${hint}`,
-        EXIT.TEMPFAIL,
-        { store: this.storeDir },
-      );
+      const { message, hint } = storeFailure(error, this.location);
+      throw new CliError(`the store at ${this.storeDir} cannot be opened: ${message}${hint}`, EXIT.TEMPFAIL, { store: this.storeDir });
     }
     return this.opened;
   }
@@ -95,7 +97,7 @@ export function buildProgram(context: { get(): Context }): Command {
     )
     .version(packageVersion(), '-V, --version')
     .addOption(
-      new Option('--store <dir>', 'the store directory').env('ITIP_AGENT_STORE').default(DEFAULT_STORE),
+      new Option('--store <dir|url>', 'the store: a directory (LMDB), or a PostgreSQL URL postgres://USER@HOST:PORT/DB').env('ITIP_AGENT_STORE').default(DEFAULT_STORE),
     )
     .addOption(new Option('--config <file>', 'the configuration file (JSON; env ITIP_AGENT_CONFIG, default /etc/itip-agent/config.json)'))
     .exitOverride()
@@ -299,7 +301,9 @@ export function buildProgram(context: { get(): Context }): Command {
         'keeps the mail). Warnings leave the exit code 0: localDomains empty (mail from outside can then\n' +
         'claim to come from your users), auth.trustedAuthservIds set but auth.forgedHeadersRemoved not (see\n' +
         'mta-configs/postfix/README.md and mta-configs/exim/README.md), web sign-in that cannot work.\n' +
-        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}]}.\n' +
+        'A PostgreSQL store is tried: an error when unreachable or its schema is newer than this version reads.\n' +
+        'With --json: {file, errors: [{setting, source, file, line, message}], warnings: [{setting, message, file?, line?}],\n' +
+        'store?: {location, reachable, connectMs, latencyMs, serverVersion, schemaVersion, supportedSchemaVersion, error?, note?}}.\n' +
         SETTINGS_HELP +
         examples('itip-agent --config /etc/itip-agent/config.json config check', 'itip-agent config check --json'),
     )
@@ -471,6 +475,18 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     if (error instanceof CliError) {
       logger.error(error.message, { exitCode: error.exitCode, ...error.fields });
       return error.exitCode;
+    }
+    if (error instanceof StoreCommitError || isTemporaryPgError(error)) {
+      // The store failed outside a transaction (a database server gone in the middle): nothing half-written, try again.
+      // A StoreCommitError says itself what to do; a bare connection error gets the advice.
+      const store = context?.storeDir;
+      const advice = error instanceof StoreCommitError ? '' : `; ${PG_RETRY_ADVICE}`;
+      logger.error(`the store${store ? ` at ${store}` : ''} failed: ${errorText(error) || String((error as { code?: unknown }).code)}${advice}; try again later (an MTA retries a mail by itself)`, {
+        exitCode: EXIT.TEMPFAIL,
+        store,
+        error,
+      });
+      return EXIT.TEMPFAIL;
     }
     logger.error(`unexpected failure: ${errorText(error)}; please report it with the log line above`, { error });
     return EXIT.SOFTWARE;

@@ -8,6 +8,7 @@ import type { AgentPolicy } from '../agent/policy.js';
 import { TransactionService, type LogFn, type TransactionResult } from '../agent/transaction-service.js';
 import { replyCodeOf, type Verdict as AgentVerdict } from '../agent/verdicts.js';
 import type { ArrivalFacts } from '../mail/authentication.js';
+import { isTemporaryPgError, PG_RETRY_ADVICE } from '../store/pg-errors.js';
 import type { Store } from '../store/store.js';
 import { performance } from 'node:perf_hooks';
 import { onwardTo, type DeliveryTarget } from './deliver.js';
@@ -109,7 +110,18 @@ export class MailService {
     context: MailContext = { protocol: replies === 'each' ? 'lmtp' : 'smtp' },
   ): Promise<Verdict[]> {
     const started = performance.now();
-    const result = await this.agent.run({ kind: 'mail', raw, sender, recipients, arrival, replies });
+    let result: TransactionResult;
+    try {
+      result = await this.agent.run({ kind: 'mail', raw, sender, recipients, arrival, replies });
+    } catch (error) {
+      // A store read outside a transaction that failed (a database server gone
+      // in the middle of a stream): nothing was committed, so every recipient is
+      // told to try again; the journal makes the retry harmless.
+      const cause = error instanceof Error && error.message ? error.message : String((error as { code?: unknown })?.code ?? error);
+      const advice = isTemporaryPgError(error) ? `; ${PG_RETRY_ADVICE}` : '';
+      this.log('error', `the mail could not be processed: ${cause}; the client is told to try again later (451)${advice}`, { error, recipients, protocol: context.protocol });
+      return recipients.map((recipient) => ({ recipient, ok: false, code: 451, reason: `the calendar store failed, try again later: ${cause}` }));
+    }
     const seconds = (performance.now() - started) / 1000;
     this.logFailures(result);
     const verdicts = result.verdicts.map(reply);

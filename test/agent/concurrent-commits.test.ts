@@ -15,7 +15,7 @@ import { processMail } from '../../src/agent/process-message.js';
 import { LmtpClient } from '../../src/transport/lmtp-client.js';
 import { startListener, type Listener } from '../../src/transport/listener.js';
 import { MailService } from '../../src/transport/mail-service.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { imipMail } from '../cli/helpers.js';
 import { NOW, tempDir } from '../transport/support.js';
@@ -104,7 +104,7 @@ describe('concurrent mails for one user and UID', () => {
 
   beforeEach(() => {
     dir = tempDir('itip-agent-concurrent-');
-    store = openStore(join(dir.path, 'store'));
+    store = openLmdbStore(join(dir.path, 'store'));
   });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.close()));

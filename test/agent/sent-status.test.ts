@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TransactionService } from '../../src/agent/transaction-service.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import { onwardTo, parseTarget } from '../../src/transport/deliver.js';
 import { NOW, tempDir } from '../transport/support.js';
 
@@ -51,7 +51,7 @@ describe('SCHEDULE-STATUS of an invitation the user sent', () => {
   afterAll(() => dir.remove());
 
   it('is 1.2 for the local calendar user whose store took it, 1.1 for the recipient elsewhere', async () => {
-    const store = openStore(join(dir.path, 'store'));
+    const store = openLmdbStore(join(dir.path, 'store'));
     try {
       const service = new TransactionService({
         store,

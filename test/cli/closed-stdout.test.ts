@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import { BIN, NOW, ROOT, tempDir } from './run-cli.js';
 
 /** Journal entries written: over a megabyte of output, far more than a pipe holds (64 KiB on Linux). */
@@ -46,7 +46,7 @@ describe('output to a reader that closes early', () => {
   const store = join(dir.path, 'store');
 
   beforeAll(async () => {
-    const writer = openStore(store);
+    const writer = openLmdbStore(store);
     await writer.transact('mailto:alice@example.com', (tx) => {
       tx.setRole('person');
       for (let n = 0; n < ENTRIES; n++) {

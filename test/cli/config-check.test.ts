@@ -46,7 +46,7 @@ describe('config check: all errors at once, each at FILE:LINE', () => {
     '  "listen": { "lmtp": "nowhere", "tlsKey": "/k.pem" },',
     '  "limits": { "maxAttendees": 0 },',
     '  "http": { "publicUrl": "ftp://calendar.example.com" },',
-    '  "store": "postgres://agent@db.example.com/itip"',
+    '  "store": "mysql://agent@db.example.com/itip"',
     '}',
   ].join('\n');
   const file = write('many.json', text);
@@ -58,7 +58,7 @@ describe('config check: all errors at once, each at FILE:LINE', () => {
     ['listen.lmtp', '"lmtp"', /"nowhere" is no listener address/],
     ['limits.maxAttendees', '"maxAttendees"', /whole number from 1 to/],
     ['http.publicUrl', '"publicUrl"', /http or https/],
-    ['store', '"store"', /postgres URL, and this build stores in a directory only/],
+    ['store', '"store"', /mysql URL, and this build stores in a directory \(the embedded LMDB store\) or in PostgreSQL/],
     ['listen.tlsKey', '"tlsKey"', /listen\.tlsKey and listen\.tlsCert go together/],
     // What serve would read at start is checked too.
     ['listen.tlsKey', '"tlsKey"', /listen\.tlsKey \/k\.pem cannot be read \(ENOENT\)/],
@@ -131,7 +131,7 @@ describe('the commands take what config check passes, and refuse what it refuses
     ['deliver', 'none', true],
     ['deliver', `maildir:${join(dir.path, 'mail/{user}')}`, true],
     ['deliver', 'maildir:/var/mail/{person}', false],
-    ['store', 'postgres://agent@db/itip', false],
+    ['store', 'mysql://agent@db/itip', false],
     ['relay', { host: 'relay.example.com', port: 587 }, true],
     ['relay', { port: 0 }, false],
     ['listen', { smtp: '127.0.0.1:99999' }, false],

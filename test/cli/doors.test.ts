@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntry } from '../../src/itip/model.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { parseTarget } from '../../src/transport/deliver.js';
 import { LmtpClient } from '../../src/transport/lmtp-client.js';
@@ -47,7 +47,7 @@ describe('one mail through the pipe and through LMTP', () => {
   beforeAll(async () => {
     pipeSink = await startSink({ path: join(dir.path, 'pipe-mailbox.sock') });
     lmtpSink = await startSink({ path: join(dir.path, 'lmtp-mailbox.sock') });
-    store = openStore(join(dir.path, 'lmtp-store'));
+    store = openLmdbStore(join(dir.path, 'lmtp-store'));
     service = new MailService({ store, target: parseTarget(`lmtp:${join(dir.path, 'lmtp-mailbox.sock')}`), now: () => Date.parse(NOW), markRefused: true });
     listener = await startListener(service, { protocol: 'lmtp', listen: '127.0.0.1:0', maxMessageBytes: 1024 * 1024 });
     client = new LmtpClient({ host: '127.0.0.1', port: listener.port! });

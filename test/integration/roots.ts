@@ -6,7 +6,7 @@
 // The base is Debian 12 (bookworm, minbase) made with debootstrap from the
 // mirror the host's apt uses; debootstrap itself is not installed on the host
 // when missing, but unpacked from its .deb into the cache. Each further root
-// (Postfix, Exim: they conflict; tools) is a copy of the base with
+// (Postfix, Exim: they conflict; tools; PostgreSQL) is a copy of the base with
 // packages installed by apt-get inside it. A root is built in a temporary
 // folder and renamed into place when complete, under a lock, so two runs never
 // race and an interrupted build is never used. RECIPE names the recipe: bump it
@@ -234,6 +234,15 @@ function mtaRoot(name: string, packages: string[], preseed: string[]): Promise<s
 
 export const postfixRoot = () => mtaRoot('postfix', ['postfix'], POSTFIX_PRESEED);
 export const eximRoot = () => mtaRoot('exim', ['exim4-daemon-light'], EXIM_PRESEED);
+
+/** PostgreSQL's server programs, for the tests of the PostgreSQL store when the host has not got them (test/support/postgres-server.ts). */
+export function postgresRoot(): Promise<string> {
+  return cachedRoot('postgres', async (tmp) => {
+    await fromBase(tmp);
+    // The package makes the `postgres` user the server runs as; no cluster is started (policy-rc.d).
+    aptInstall(tmp, ['postgresql']);
+  });
+}
 
 /** Chromium and python3-caldav, for the e2e and CalDAV tests when the host has not got them. */
 export function toolsRoot(): Promise<string> {

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { processMail } from '../../src/agent/process-message.js';
 import { readMail } from '../../src/mail/read-mail.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 
 const MAIL = join(import.meta.dirname, '..', 'fixtures', 'mail');
 const ALICE = 'alice@example.com';
@@ -76,7 +76,7 @@ describe.each(CAPTURED)('a DSN as $mta wrote it', (captured) => {
 
   it('gives the attendee SCHEDULE-STATUS 5.1 on alice\'s copy of the invitation she sent, with a journal entry', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'itip-captured-dsn-'));
-    const store = openStore(dir);
+    const store = openLmdbStore(dir);
     try {
       const sentAt = Date.parse('2026-12-07T18:51:54Z');
       const sent = await processMail(store, returnedMessage(raw.toString('utf8')), { recipients: [NOWHERE], sender: ALICE, outgoing: true }, sentAt);

@@ -13,7 +13,7 @@ import { simpleParser } from 'mailparser';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { processMail } from '../../src/agent/process-message.js';
 import { readMail } from '../../src/mail/read-mail.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import { runOutboxOnce } from '../../src/transport/outbox-sender.js';
 import { imipMail } from '../cli/helpers.js';
 import { startSmtpServer, type Received, type TestSmtpServer } from '../transport/smtp-test-server.js';
@@ -67,7 +67,7 @@ function invitation(uid: string, { organizer = 'ORGANIZER;CN=Eve:mailto:eve@exam
 
 /** The room answers the invitation; the REPLY it queued, as it arrives over SMTP. */
 async function replyTo(uid: string, spec: Invitation): Promise<Received> {
-  const store = openStore(join(base, `store-${++stores}`));
+  const store = openLmdbStore(join(base, `store-${++stores}`));
   try {
     await store.transact(ROOM, (tx) => tx.setRole('resource'));
     const raw = imipMail({ from: 'eve@example.com', to: ['room@example.com'], subject: 'Invitation', messageId: `${uid}@example.com`, ics: invitation(uid, spec) });

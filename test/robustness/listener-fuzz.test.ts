@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { LmtpClient } from '../../src/transport/lmtp-client.js';
 import { startListener, type Listener } from '../../src/transport/listener.js';
@@ -39,7 +39,7 @@ describe('mutated client mail over LMTP', () => {
   let client: LmtpClient;
 
   beforeAll(async () => {
-    store = openStore(join(dir.path, 'store'));
+    store = openLmdbStore(join(dir.path, 'store'));
     sink = await startSink();
     service = new MailService({ store, target: { kind: 'lmtp', address: { host: '127.0.0.1', port: sink.port } }, now: () => NOW });
     listener = await startListener(service, { protocol: 'lmtp', listen: '127.0.0.1:0', maxMessageBytes: 1024 * 1024 });

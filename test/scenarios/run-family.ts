@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { processMail } from '../../src/agent/process-message.js';
 import { describeObject } from '../../src/ical/describe.js';
 import { normalizeAddress } from '../../src/ical/address.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
 const SCENARIOS = join(import.meta.dirname, '..', 'fixtures', 'scenarios');
@@ -124,7 +124,7 @@ export type AfterStep = (store: Store, step: { index: number; file: string; now:
 export async function runCase(folder: string, caseName: string, afterStep?: AfterStep, checkState = true): Promise<void> {
   const spec = JSON.parse(await readFile(join(folder, 'case.json'), 'utf8')) as Case;
   const dir = await mkdtemp(join(tmpdir(), 'itip-scenario-'));
-  const store = openStore(dir);
+  const store = openLmdbStore(dir);
   try {
     for (const [user, setup] of Object.entries(spec.users ?? {})) {
       await store.transact(normalizeAddress(user)!, (tx) => {

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { processMail } from '../../src/agent/process-message.js';
 import type { OutboxItem } from '../../src/itip/model.js';
 import { readMail } from '../../src/mail/read-mail.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { CLAIM_LEASE_MS, RETRY_BASE_MS, retryDelay, runOutboxOnce, startOutboxSender } from '../../src/transport/outbox-sender.js';
 import { closedPort, startSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
@@ -34,7 +34,7 @@ afterAll(async () => {
   rmSync(base, { recursive: true, force: true });
 });
 beforeEach(() => {
-  store = openStore(join(base, `store-${++stores}`));
+  store = openLmdbStore(join(base, `store-${++stores}`));
   server.reset();
 });
 afterEach(async () => {

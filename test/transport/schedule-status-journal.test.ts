@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { processMail } from '../../src/agent/process-message.js';
 import type { OutboxItem } from '../../src/itip/model.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 import { retryDelay, runOutboxOnce } from '../../src/transport/outbox-sender.js';
 import { imipMail } from '../cli/helpers.js';
@@ -55,7 +55,7 @@ describe('SCHEDULE-STATUS updates from the outbox sender', () => {
   });
   beforeEach(async () => {
     server.reset();
-    store = openStore(join(dir.path, `store-${++stores}`));
+    store = openLmdbStore(join(dir.path, `store-${++stores}`));
     // Alice sent the invitation herself: her store holds it as organizer.
     const sent = imipMail({ from: 'Alice <alice@example.com>', to: ['bob@example.com', 'carol@example.com'], subject: 'Review', messageId: 'review-sent@example.com', ics: ICS });
     await processMail(store, sent, { recipients: [], sender: 'alice@example.com', outgoing: true }, T0);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SMTPServer } from 'smtp-server';
 import { imipMail } from '../cli/helpers.js';
-import { openStore } from '../../src/store/open-store.js';
+import { openLmdbStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
 export const NOW = Date.parse('2026-11-15T12:00:00Z');
@@ -46,7 +46,7 @@ export function invitation(n: number, attendees: string[] = ['alice@example.com'
 
 /** A store in a temp dir whose transactions (and commits) for the users in `failing` reject, as a full disk would. */
 export function storeFailingFor(dir: string, failing: Set<string>): Store {
-  const store = openStore(dir);
+  const store = openLmdbStore(dir);
   return new Proxy(store, {
     get(target, property) {
       if (property === 'transact') {

@@ -13,7 +13,9 @@ import { mailAddress } from '../../ical/address.js';
 import type { Answer, UserAction } from '../../itip/actions/action.js';
 import type { Outcome } from '../../itip/model.js';
 import { TASK_ONLY_ANSWERS, type TaskOnlyAnswer } from '../../itip/task/progress.js';
+import { isTemporaryPgError, PG_RETRY_ADVICE } from '../../store/pg-errors.js';
 import { StoreCommitError } from '../../store/store.js';
+import { failureText } from '../store-failure.js';
 import { onwardTo } from '../../transport/deliver.js';
 import { formatUtcSeconds } from '../../ical/times.js';
 import { now, parseIsoInstant } from '../clock.js';
@@ -135,7 +137,8 @@ async function perform(context: CommandContext, options: CommonOptions, action: 
   if (result.failure) {
     const { error } = result.failure;
     const what = error instanceof StoreCommitError ? 'the store' : `the store at ${context.storeDir}`;
-    throw new CliError(`${what} could not commit: ${errorText(error)}; nothing was changed, run the same command again later`, EXIT.TEMPFAIL, {
+    const advice = isTemporaryPgError(error) ? `; ${PG_RETRY_ADVICE}` : '';
+    throw new CliError(`${what} could not commit: ${failureText(error)}; nothing was changed, run the same command again later${advice}`, EXIT.TEMPFAIL, {
       store: context.storeDir,
       error,
     });

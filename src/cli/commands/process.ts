@@ -11,7 +11,9 @@
 import { HandlerError, markHandlerErrors } from '../../agent/handler-errors.js';
 import { exitCodeOf, type Verdict } from '../../agent/verdicts.js';
 import type { ArrivalFacts } from '../../mail/authentication.js';
+import { isTemporaryPgError, PG_RETRY_ADVICE } from '../../store/pg-errors.js';
 import { StoreCommitError } from '../../store/store.js';
+import { failureText } from '../store-failure.js';
 import { performance } from 'node:perf_hooks';
 import { TargetError, maildirFor, onwardTo, parseTarget, type DeliveryTarget } from '../../transport/deliver.js';
 import { mailLogLine } from '../../transport/mail-log.js';
@@ -202,7 +204,9 @@ function failureError(failure: Verdict, storeDir: string): CliError {
     case 'store-failed': {
       // A StoreCommitError names the store folder itself.
       const what = error instanceof StoreCommitError ? 'the store' : `the store at ${storeDir}`;
-      return new CliError(`${what} could not commit: ${errorText(error)}; nothing was delivered, the MTA should try again (the retry is safe)`, code, {
+      // A database server that went away: say where to look.
+      const advice = isTemporaryPgError(error) ? `; ${PG_RETRY_ADVICE}` : '';
+      return new CliError(`${what} could not commit: ${failureText(error)}; nothing was delivered, the MTA should try again (the retry is safe)${advice}`, code, {
         store: storeDir,
         error,
       });
