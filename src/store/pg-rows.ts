@@ -148,24 +148,65 @@ export async function othersPeriodsIn(db: Queryable, userId: number, fromMs: num
   return rows.map(othersFromRow);
 }
 
-// Busy time joined by the server: per type, the periods in start order, each
-// starting a new group unless it begins at or before the furthest end so far
-// (overlapping or touching periods join, RFC 5545 section 3.2.9).
-const BUSY_IN_RANGE = `
-  WITH p AS (${BANDS('fbtype, GREATEST(start_ms, $2) AS s, LEAST(end_ms, $3) AS e', 'own_periods')}),
-  m AS (
-    SELECT fbtype, s, e, MAX(e) OVER (PARTITION BY fbtype ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach FROM p
-  ),
-  g AS (
-    SELECT fbtype, s, e, COUNT(*) FILTER (WHERE reach IS NULL OR s > reach) OVER (PARTITION BY fbtype ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp FROM m
-  )
-  SELECT fbtype, MIN(s) AS s, MAX(e) AS e FROM g GROUP BY fbtype, grp`;
+// Busy time is read from per-day records (own_busy_days: each UTC day's short
+// periods joined per type, kept by the write transactions), plus the rare long
+// periods from the time index, so that a year reads 365 small rows however
+// many events the user has. The parts are joined here once more across days.
+const DAY_MS = 86_400_000;
+
+/** The UTC days a period [startMs, endMs) touches. */
+export function daysOf(startMs: number, endMs: number): number[] {
+  const days: number[] = [];
+  for (let day = Math.floor(startMs / DAY_MS); day * DAY_MS < endMs; day++) days.push(day);
+  return days;
+}
+
+const BUSY_PARTS = `
+  SELECT fbtypes, starts::float8[] AS starts, ends::float8[] AS ends FROM own_busy_days WHERE user_id = $1 AND day >= $4 AND day <= $5
+  UNION ALL
+  SELECT ARRAY[fbtype], ARRAY[start_ms::float8], ARRAY[end_ms::float8] FROM own_periods WHERE user_id = $1 AND long = true AND start_ms < $3 AND end_ms > $2`;
 
 /** The user's busy time over [fromMs, toMs), joined per type and sorted (Store.busyTime). */
 export async function busyTimeIn(db: Queryable, userId: number, fromMs: number, toMs: number): Promise<BusyTime[]> {
-  const { rows } = await db.query<{ fbtype: string; s: number; e: number }>(BUSY_IN_RANGE, [userId, fromMs, toMs]);
-  return sortBusy(rows.map((row) => ({ fbtype: JSON.parse(row.fbtype) as FbType, startMs: row.s, endMs: row.e })));
+  const { rows } = await db.query<{ fbtypes: string[]; starts: number[]; ends: number[] }>(BUSY_PARTS, [
+    userId,
+    fromMs,
+    toMs,
+    Math.floor(fromMs / DAY_MS),
+    Math.floor((toMs - 1) / DAY_MS),
+  ]);
+  const parts: BusyPart[] = [];
+  for (const row of rows) {
+    for (let i = 0; i < row.fbtypes.length; i++) {
+      const startMs = row.starts[i]!;
+      const endMs = row.ends[i]!;
+      if (startMs < toMs && endMs > fromMs) parts.push({ fbtype: JSON.parse(row.fbtypes[i]!) as FbType, startMs, endMs });
+    }
+  }
+  return joinBusy(parts, fromMs, toMs);
 }
+
+/**
+ * Writes the busy day records of the given days again from the short periods
+ * now stored (inside the write transaction, after its writes): per day and
+ * type, periods in start order, each starting a new group unless it begins at
+ * or before the furthest end so far (overlapping or touching periods join,
+ * RFC 5545 section 3.2.9). Days left without periods lose their record.
+ */
+export const BUSY_DAYS_REWRITE = `
+  WITH d AS (SELECT DISTINCT unnest($2::int[]) AS day),
+  p AS (
+    SELECT d.day, o.fbtype, GREATEST(o.start_ms, d.day::bigint * ${DAY_MS}) AS s, LEAST(o.end_ms, (d.day::bigint + 1) * ${DAY_MS}) AS e
+    FROM d JOIN own_periods o ON o.user_id = $1 AND o.long = false AND o.start_ms >= d.day::bigint * ${DAY_MS} - ${LONG_PERIOD_MS}
+      AND o.start_ms < (d.day::bigint + 1) * ${DAY_MS} AND o.end_ms > d.day::bigint * ${DAY_MS}
+  ),
+  m AS (SELECT day, fbtype, s, e, MAX(e) OVER (PARTITION BY day, fbtype ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach FROM p),
+  g AS (SELECT day, fbtype, s, e, COUNT(*) FILTER (WHERE reach IS NULL OR s > reach) OVER (PARTITION BY day, fbtype ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp FROM m),
+  j AS (SELECT day, fbtype, MIN(s) AS s, MAX(e) AS e FROM g GROUP BY day, fbtype, grp),
+  agg AS (SELECT day, array_agg(fbtype ORDER BY s, e) AS fbtypes, array_agg(s ORDER BY s, e) AS starts, array_agg(e ORDER BY s, e) AS ends FROM j GROUP BY day),
+  gone AS (DELETE FROM own_busy_days WHERE user_id = $1 AND day IN (SELECT day FROM d) AND day NOT IN (SELECT day FROM agg))
+  INSERT INTO own_busy_days (user_id, day, fbtypes, starts, ends) SELECT $1, day, fbtypes, starts, ends FROM agg
+  ON CONFLICT (user_id, day) DO UPDATE SET fbtypes = EXCLUDED.fbtypes, starts = EXCLUDED.starts, ends = EXCLUDED.ends`;
 
 interface BusyPart {
   fbtype: FbType;
@@ -173,18 +214,14 @@ interface BusyPart {
   endMs: number;
 }
 
-function sortBusy(parts: BusyPart[]): BusyTime[] {
-  parts.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs || compareText(a.fbtype, b.fbtype));
-  return parts.map((p) => ({ start: formatUtc(p.startMs), end: formatUtc(p.endMs), fbtype: p.fbtype }));
-}
-
-/** The same join done here, over periods a write transaction holds (its own writes included). */
-export function joinBusy(periods: readonly TimedPeriod[], fromMs: number, toMs: number): BusyTime[] {
+/** Busy parts joined per type (overlapping or touching), cut to [fromMs, toMs), sorted by start, end, type. */
+export function joinBusy(parts: ReadonlyArray<BusyPart | TimedPeriod>, fromMs: number, toMs: number): BusyTime[] {
   const byType = new Map<string, BusyPart[]>();
-  for (const { period, startMs, endMs } of periods) {
-    const list = byType.get(period.fbtype) ?? [];
-    list.push({ fbtype: period.fbtype, startMs: Math.max(startMs, fromMs), endMs: Math.min(endMs, toMs) });
-    byType.set(period.fbtype, list);
+  for (const part of parts) {
+    const fbtype = 'period' in part ? part.period.fbtype : part.fbtype;
+    const list = byType.get(fbtype) ?? [];
+    list.push({ fbtype, startMs: Math.max(part.startMs, fromMs), endMs: Math.min(part.endMs, toMs) });
+    byType.set(fbtype, list);
   }
   const joined: BusyPart[] = [];
   for (const list of byType.values()) {
@@ -195,7 +232,8 @@ export function joinBusy(periods: readonly TimedPeriod[], fromMs: number, toMs: 
       else joined.push((current = { ...part }));
     }
   }
-  return sortBusy(joined);
+  joined.sort((a, b) => a.startMs - b.startMs || a.endMs - b.endMs || compareText(a.fbtype, b.fbtype));
+  return joined.map((p) => ({ start: formatUtc(p.startMs), end: formatUtc(p.endMs), fbtype: p.fbtype }));
 }
 
 /** Parses the stored preference entries into an object with sorted keys ("__proto__" survives). */

@@ -59,6 +59,16 @@ const MIGRATIONS: ReadonlyArray<{ version: number; statements: readonly string[]
          PRIMARY KEY (user_id, uid, start_ms, end_ms, recurrence_id, fbtype)
        )`,
       `CREATE INDEX own_periods_time ON own_periods (user_id, long, start_ms) INCLUDE (end_ms, fbtype)`,
+      // Busy time per UTC day (pg-rows.ts): the day's short own periods joined
+      // per type, as parallel arrays in start order.
+      `CREATE TABLE own_busy_days (
+         user_id bigint NOT NULL REFERENCES users (id),
+         day integer NOT NULL,
+         fbtypes text[] NOT NULL,
+         starts bigint[] NOT NULL,
+         ends bigint[] NOT NULL,
+         PRIMARY KEY (user_id, day)
+       )`,
       `CREATE TABLE others_periods (
          user_id bigint NOT NULL REFERENCES users (id),
          uid text NOT NULL,

@@ -321,7 +321,12 @@ export class PgStore implements Store {
           continue;
         }
         if (thrown) throw thrown.error;
-        for (const statement of tx.finish()) await query(statement.text, statement.values);
+        for (const statement of tx.finish()) {
+          const { rows } = await query(statement.text, statement.values);
+          statement.collect?.(rows);
+        }
+        const busyDays = tx.busyDaysRewrite();
+        if (busyDays) await query(busyDays.text, busyDays.values);
         await query('COMMIT');
         open = false;
         return { committed: true, value: result as T };

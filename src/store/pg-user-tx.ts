@@ -30,7 +30,10 @@ import { KEPT_REMOVALS, type BusyTime, type TimeRange, type UserTx } from './sto
 import { defaultObjectName, digestName } from './lmdb-names.js';
 import { compareText } from './lmdb-keys.js';
 import {
+  BUSY_DAYS_REWRITE,
+  LONG_PERIOD_MS,
   compareCounters,
+  daysOf,
   compareOwn,
   compareRequests,
   joinBusy,
@@ -109,6 +112,8 @@ export class PgUserTx implements UserTx {
   private readonly sent = new Map<string, string>();
   private readonly seen = new Set<string>();
   private removals = false;
+  /** UTC days whose busy record must be written again (pg-rows.ts). */
+  private readonly busyDays = new Set<number>();
   private readonly userId: number;
 
   constructor(
@@ -145,6 +150,12 @@ export class PgUserTx implements UserTx {
       values: [this.userId, this.role ?? null, JSON.stringify([...this.prefs])],
     });
     return out;
+  }
+
+  /** After the run's writes were sent: the statement that writes the touched days' busy records again. */
+  busyDaysRewrite(): Statement | undefined {
+    if (this.busyDays.size === 0) return undefined;
+    return { text: BUSY_DAYS_REWRITE, values: [this.userId, [...this.busyDays]] };
   }
 
   getRole(): Role | undefined {
@@ -236,7 +247,18 @@ export class PgUserTx implements UserTx {
     this.check();
     const rows = periodRows(uid, periods);
     this.ownPeriods.set(uid, rows);
-    this.write('DELETE FROM own_periods WHERE user_id = $1 AND uid = $2', [this.userId, key(uid)]);
+    // The days of the periods removed and added get their busy records written again (busyDaysRewrite).
+    this.statements.push({
+      text: 'DELETE FROM own_periods WHERE user_id = $1 AND uid = $2 AND long = false RETURNING start_ms, end_ms',
+      values: [this.userId, key(uid)],
+      collect: (removed) => {
+        for (const row of removed) for (const day of daysOf(row.start_ms as number, row.end_ms as number)) this.busyDays.add(day);
+      },
+    });
+    this.write('DELETE FROM own_periods WHERE user_id = $1 AND uid = $2 AND long = true', [this.userId, key(uid)]);
+    for (const row of rows) {
+      if (row.endMs - row.startMs <= LONG_PERIOD_MS) for (const day of daysOf(row.startMs, row.endMs)) this.busyDays.add(day);
+    }
     if (rows.length === 0) return;
     this.write(
       `INSERT INTO own_periods (user_id, uid, start_ms, end_ms, recurrence_id, fbtype, long)

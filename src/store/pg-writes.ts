@@ -9,6 +9,8 @@ import { key } from './pg-rows.js';
 export interface Statement {
   text: string;
   values: unknown[];
+  /** Given the rows the statement returned. */
+  collect?: (rows: Array<Record<string, unknown>>) => void;
 }
 
 export interface OutboxRow {
