@@ -33,7 +33,7 @@ import {
   unkey,
   type Queryable,
 } from './pg-rows.js';
-import { rangeKey, type Fetched, type Need } from './pg-user-tx.js';
+import { rangeKey, type Fetched, type Need } from './pg-fetched.js';
 import { outboxFromRow, type OutboxRow } from './pg-writes.js';
 
 /** The user's row id, undefined when nothing was ever written for the user. */
@@ -191,7 +191,11 @@ const UID_BUNDLE = `
 /** Fetches what a run of a write transaction needed into `fetched`. */
 export async function fetchNeeds(db: Queryable, fetched: Fetched, needs: readonly Need[]): Promise<void> {
   const id = fetched.userId;
+  const uids = needs.flatMap((need) => (need.kind === 'uid' ? [need.uid] : []));
+  // Many objects at once (a bulk write): four queries for all of them, not one per object.
+  if (uids.length > 1) await fetchUids(db, fetched, uids);
   for (const need of needs) {
+    if (need.kind === 'uid' && uids.length > 1) continue;
     switch (need.kind) {
       case 'uid': {
         const candidates = [defaultObjectName(need.uid), digestName(need.uid)];
@@ -237,6 +241,30 @@ export async function fetchNeeds(db: Queryable, fetched: Fetched, needs: readonl
         break;
       }
     }
+  }
+}
+
+/** What the UID bundle gives, for many UIDs at once. */
+async function fetchUids(db: Queryable, fetched: Fetched, uids: string[]): Promise<void> {
+  const id = fetched.userId;
+  const keys = uids.map(key);
+  const candidates = uids.flatMap((uid) => [defaultObjectName(uid), digestName(uid)]);
+  for (const uid of uids) fetched.objects.set(uid, { data: undefined, name: undefined });
+  for (const name of candidates) if (!fetched.names.has(name)) fetched.names.set(name, null);
+  const objects = await db.query<{ uid: string; name: string; data: string }>('SELECT uid, name, data FROM objects WHERE user_id = $1 AND uid = ANY($2::text[])', [id, keys]);
+  for (const row of objects.rows) {
+    const uid = unkey(row.uid);
+    const name = unkey(row.name);
+    fetched.objects.set(uid, { data: row.data, name });
+    fetched.names.set(name, uid);
+  }
+  const holders = await db.query<{ uid: string; name: string }>('SELECT uid, name FROM objects WHERE user_id = $1 AND name = ANY($2::text[])', [id, candidates.map(key)]);
+  for (const row of holders.rows) fetched.names.set(unkey(row.name), unkey(row.uid));
+  for (const [table, into] of [['requests', fetched.requests], ['counters', fetched.counters]] as const) {
+    for (const uid of uids) into.set(uid, []);
+    // The table name is one of two constants here, never data.
+    const { rows } = await db.query<{ uid: string; data: string }>(`SELECT uid, data FROM ${table} WHERE user_id = $1 AND uid = ANY($2::text[])`, [id, keys]);
+    for (const row of rows) into.get(unkey(row.uid))!.push(row.data);
   }
 }
 

@@ -34,7 +34,8 @@ import { StoreCommitError, type BusyTime, type FreeBusyQuery, type ObjectChanges
 import { instant } from './lmdb-keys.js';
 import { prepareSchema } from './pg-schema.js';
 import { key, type Queryable } from './pg-rows.js';
-import { Fetched, PgUserTx } from './pg-user-tx.js';
+import { PgUserTx } from './pg-user-tx.js';
+import { Fetched } from './pg-fetched.js';
 import * as reads from './pg-reads.js';
 import { outboxColumns, outboxFromRow, type OutboxRow } from './pg-writes.js';
 

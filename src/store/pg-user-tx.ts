@@ -45,50 +45,7 @@ import {
   type TimedPeriod,
 } from './pg-rows.js';
 import { outboxUpsert, type Statement } from './pg-writes.js';
-
-/** Something a run needs fetched before it can go on. */
-export type Need =
-  | { kind: 'uid'; uid: string }
-  | { kind: 'name'; name: string }
-  | { kind: 'periods'; fromMs: number; toMs: number }
-  | { kind: 'inbox'; id: string }
-  | { kind: 'sent'; messageId: string }
-  | { kind: 'seen'; messageKey: string };
-
-/** Thrown by a read that needs rows not fetched yet; the store fetches them and runs again. */
-export class MissingData extends Error {
-  override name = 'MissingData';
-}
-
-/** An object as the transaction knows it: its JSON text (undefined: none) and its name. */
-export interface ObjectState {
-  data: string | undefined;
-  name: string | undefined;
-}
-
-/** Rows fetched in the SQL transaction, kept across runs. */
-export class Fetched {
-  readonly objects = new Map<string, ObjectState>();
-  /** name -> UID holding it, null when free */
-  readonly names = new Map<string, string | null>();
-  /** UID -> JSON texts of its entries */
-  readonly requests = new Map<string, string[]>();
-  readonly counters = new Map<string, string[]>();
-  /** range key -> own periods overlapping it */
-  readonly periods = new Map<string, TimedPeriod[]>();
-  readonly inbox = new Map<string, boolean>();
-  readonly sent = new Map<string, string | null>();
-  readonly seen = new Map<string, boolean>();
-
-  constructor(
-    readonly userId: number,
-    readonly role: Role | undefined,
-    /** preference entries as stored */
-    readonly prefs: Array<[string, string]>,
-  ) {}
-}
-
-export const rangeKey = (fromMs: number, toMs: number): string => `${fromMs}/${toMs}`;
+import { MissingData, rangeKey, type Fetched, type Need, type ObjectState } from './pg-fetched.js';
 
 const ROLES: readonly Role[] = ['person', 'resource'];
 
@@ -249,13 +206,12 @@ export class PgUserTx implements UserTx {
     this.ownPeriods.set(uid, rows);
     // The days of the periods removed and added get their busy records written again (busyDaysRewrite).
     this.statements.push({
-      text: 'DELETE FROM own_periods WHERE user_id = $1 AND uid = $2 AND long = false RETURNING start_ms, end_ms',
+      text: 'DELETE FROM own_periods WHERE user_id = $1 AND uid = $2 RETURNING start_ms, end_ms, long',
       values: [this.userId, key(uid)],
       collect: (removed) => {
-        for (const row of removed) for (const day of daysOf(row.start_ms as number, row.end_ms as number)) this.busyDays.add(day);
+        for (const row of removed) if (!row.long) for (const day of daysOf(row.start_ms as number, row.end_ms as number)) this.busyDays.add(day);
       },
     });
-    this.write('DELETE FROM own_periods WHERE user_id = $1 AND uid = $2 AND long = true', [this.userId, key(uid)]);
     for (const row of rows) {
       if (row.endMs - row.startMs <= LONG_PERIOD_MS) for (const day of daysOf(row.startMs, row.endMs)) this.busyDays.add(day);
     }
