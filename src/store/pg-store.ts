@@ -37,7 +37,7 @@ import { key, type Queryable } from './pg-rows.js';
 import { PgUserTx } from './pg-user-tx.js';
 import { Fetched } from './pg-fetched.js';
 import * as reads from './pg-reads.js';
-import { outboxColumns, outboxFromRow, type OutboxRow } from './pg-writes.js';
+import { combine, outboxColumns, outboxFromRow, type OutboxRow } from './pg-writes.js';
 
 export interface PgStoreOptions {
   /** Connections at most (default 10). */
@@ -68,6 +68,8 @@ interface UserRow {
 export class PgStore implements Store {
   private readonly pending = new Set<Promise<unknown>>();
   private inCallback = false;
+  /** Per user, the settling of the latest write asked for (see write). */
+  private readonly userWrites = new Map<string, Promise<void>>();
   private closing?: Promise<void>;
 
   private constructor(
@@ -108,7 +110,7 @@ export class PgStore implements Store {
 
   transact<T>(user: string, fn: (tx: UserTx) => T): Promise<T> {
     if (typeof user !== 'string' || user === '') return Promise.reject(new TypeError('transact needs a user address'));
-    return this.write(async () => {
+    return this.write(user, async () => {
       const outcome = await this.userTransaction(user, undefined, fn);
       return (outcome as { committed: true; value: T }).value;
     });
@@ -116,33 +118,35 @@ export class PgStore implements Store {
 
   commitIf<T>(user: string, version: number, fn: (tx: UserTx) => T): Promise<VersionedCommit<T>> {
     if (typeof user !== 'string' || user === '') return Promise.reject(new TypeError('commitIf needs a user address'));
-    return this.write(() => this.userTransaction(user, version, fn));
+    return this.write(user, () => this.userTransaction(user, version, fn));
   }
 
   async readUser<T>(user: string, fn: (view: UserView) => T | Promise<T>): Promise<UserRead<T>> {
     if (typeof user !== 'string' || user === '') throw new TypeError('readUser needs a user address');
     if (this.closing) throw new Error('the store is closed');
-    const client = await this.connect();
-    let broken: unknown;
+    // No transaction: each read sees the latest commit, as in LMDB. The version
+    // is read first, so a commit landing before a later read makes it stale
+    // (commitIf then refuses), never the reads older than it. This spares a
+    // mail two round trips (BEGIN, ROLLBACK), and reads run in parallel.
+    const db = this.failing('read');
+    const { rows } = await db.query<UserRow>('SELECT id, role, prefs, version FROM users WHERE address = $1', [key(user)]);
+    const row = rows[0];
+    const view = new reads.PgUserView(user, db, row?.id, row?.role ?? undefined, row?.prefs ?? '[]');
     try {
-      let row: UserRow | undefined;
-      try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        ({ rows: [row] } = await client.query<UserRow>('SELECT id, role, prefs, version FROM users WHERE address = $1', [key(user)]));
-      } catch (error) {
-        broken = error;
-        throw this.failure(error, 'read');
-      }
-      const view = new reads.PgUserView(user, client, row?.id, row?.role ?? undefined, row?.prefs ?? '[]');
-      try {
-        return { version: row?.version ?? 0, value: await fn(view) };
-      } finally {
-        view.end();
-      }
+      return { version: row?.version ?? 0, value: await fn(view) };
     } finally {
-      await client.query('ROLLBACK').catch((error: unknown) => (broken ??= error));
-      client.release(broken instanceof Error ? broken : undefined);
+      view.end();
     }
+  }
+
+  /** The pool, with the failures of the server or the connection as StoreCommitErrors. */
+  private failing(what: 'read' | 'write'): Queryable {
+    return {
+      query: ((text: string, values?: unknown[]) =>
+        this.pool.query(text, values).catch((error: unknown) => {
+          throw this.failure(error, what);
+        })) as Queryable['query'],
+    };
   }
 
   listUsers(): Promise<string[]> {
@@ -223,7 +227,7 @@ export class PgStore implements Store {
   }
 
   updateOutbox(item: OutboxItem): Promise<void> {
-    return this.write(async () => {
+    return this.write(undefined, async () => {
       const columns = outboxColumns(item);
       let updated: number | null;
       try {
@@ -241,7 +245,7 @@ export class PgStore implements Store {
   }
 
   claimDueOutbox(at: string, until: string, limit?: number): Promise<OutboxItem[]> {
-    return this.write(async () => {
+    return this.write(undefined, async () => {
       const atMs = instant(at, 'at');
       const untilMs = instant(until, 'until');
       // One statement: the rows another claim holds are skipped, not waited
@@ -322,7 +326,7 @@ export class PgStore implements Store {
           continue;
         }
         if (thrown) throw thrown.error;
-        for (const statement of tx.finish()) {
+        for (const statement of combine(tx.finish())) {
           const { rows } = await query(statement.text, statement.values);
           statement.collect?.(rows);
         }
@@ -375,14 +379,33 @@ export class PgStore implements Store {
     }
   }
 
-  private write<T>(body: () => Promise<T>): Promise<T> {
+  /**
+   * Starts a write; those of one user run one after the other in the order
+   * they were asked for. (The row lock orders them across agents; here it
+   * also keeps them from holding a pooled connection each while they wait
+   * for it, which would starve other users' writes.)
+   */
+  private write<T>(user: string | undefined, body: () => Promise<T>): Promise<T> {
     if (this.closing) return Promise.reject(new Error('the store is closed'));
     if (this.inCallback) {
       // The callback cannot await a write it starts: it would commit apart from
       // the transaction it was meant to be part of. Refuse instead.
       return Promise.reject(new Error('the store cannot be written from inside a transact callback'));
     }
-    const run = body();
+    let run: Promise<T>;
+    if (user === undefined) run = body();
+    else {
+      const before = this.userWrites.get(user);
+      run = before ? before.then(body, body) : body();
+      const settled = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.userWrites.set(user, settled);
+      void settled.then(() => {
+        if (this.userWrites.get(user) === settled) this.userWrites.delete(user);
+      });
+    }
     this.pending.add(run);
     const forget = (): void => {
       this.pending.delete(run);

@@ -51,3 +51,54 @@ export function outboxUpsert(userId: number, item: OutboxItem): Statement {
     values: [key(item.id), userId, item.state, columns.createdMs, columns.dueMs, columns.nextAttempt, columns.data],
   };
 }
+
+/** The table a statement writes: the target of its INSERT, UPDATE or DELETE. */
+function targetOf(text: string): string | undefined {
+  return /^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+(\w+)/.exec(text)?.[1];
+}
+
+/**
+ * Joins consecutive statements that write different tables into one, as
+ * data-modifying WITH parts (PostgreSQL runs each part once, on one snapshot):
+ * a mail's writes then take a few round trips instead of one per write.
+ * Statements on one table stay apart and in order (a part does not see
+ * another's rows), as do statements with a WITH of their own; a statement
+ * whose rows are wanted (collect) ends its group, as the part that answers.
+ */
+export function combine(statements: readonly Statement[]): Statement[] {
+  const out: Statement[] = [];
+  let group: Statement[] = [];
+  let tables = new Set<string>();
+  const flush = (): void => {
+    if (group.length === 1) out.push(group[0]!);
+    else if (group.length > 1) out.push(joined(group));
+    group = [];
+    tables = new Set();
+  };
+  for (const statement of statements) {
+    const table = targetOf(statement.text);
+    if (table === undefined) {
+      flush();
+      out.push(statement);
+      continue;
+    }
+    if (tables.has(table)) flush();
+    group.push(statement);
+    tables.add(table);
+    if (statement.collect) flush();
+  }
+  flush();
+  return out;
+}
+
+function joined(group: readonly Statement[]): Statement {
+  const values: unknown[] = [];
+  const texts = group.map((statement) => {
+    const offset = values.length;
+    values.push(...statement.values);
+    return statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+  });
+  const last = texts.pop()!;
+  const parts = texts.map((text, i) => `w${i} AS (${text})`);
+  return { text: `WITH ${parts.join(', ')} ${last}`, values, collect: group[group.length - 1]!.collect };
+}
