@@ -86,6 +86,9 @@ export class PgStore implements Store {
       max: options.maxConnections ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
       statement_timeout: options.statementTimeoutMs ?? 30_000,
+      // Beyond the server's own limit: a server that stopped answering (a
+      // network cut without a reset) ends the call too, and the connection.
+      query_timeout: (options.statementTimeoutMs ?? 30_000) + 5_000,
       keepAlive: true,
       types: TYPES,
     });
@@ -420,9 +423,12 @@ export class PgStore implements Store {
     const detail = (error as Error)?.message ?? String(error);
     const code = (error as { code?: string })?.code;
     const doing = { open: 'open', connect: 'connect to', read: 'read from', write: 'write to' }[what];
+    const advice =
+      code === '57014'
+        ? 'the server was too slow or another transaction held the data too long (statement timeout); it may work when tried again'
+        : 'check that the server runs and accepts connections (the mail is deferred and comes again)';
     return new StoreCommitError(
-      `could not ${doing} the PostgreSQL database ${this.where}: ${detail}; nothing was written by this call, ` +
-        'check that the server runs and accepts connections (the mail is deferred and comes again)',
+      `could not ${doing} the PostgreSQL database ${this.where}: ${detail}; nothing was written by this call; ${advice}`,
       code,
       { cause: error },
     );

@@ -196,4 +196,28 @@ describe('PgStore: schema and faults', () => {
       await store.close();
     }
   });
+
+  it('gives up on a statement past its time limit with a StoreCommitError, and writes nothing', async () => {
+    const url = await newPgDatabase();
+    const store = await PgStore.open(url, { statementTimeoutMs: 300 });
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      await store.transact(ALICE, (tx) => tx.setPref('n', '1'));
+      // Another agent holds Alice's row (its transaction is still open).
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM users FOR UPDATE');
+      await expect(store.transact(ALICE, (tx) => tx.setPref('n', '2'))).rejects.toMatchObject({
+        name: 'StoreCommitError',
+        message: expect.stringMatching(/statement timeout.*nothing was written.*tried again/),
+      });
+      await holder.query('ROLLBACK');
+      expect(await store.getPrefs(ALICE)).toStrictEqual({ n: '1' });
+      await store.transact(ALICE, (tx) => tx.setPref('n', '3'));
+      expect(await store.getPrefs(ALICE)).toStrictEqual({ n: '3' });
+    } finally {
+      await holder.end();
+      await store.close();
+    }
+  });
 });
