@@ -194,8 +194,15 @@ export async function fetchNeeds(db: Queryable, fetched: Fetched, needs: readonl
   const uids = needs.flatMap((need) => (need.kind === 'uid' ? [need.uid] : []));
   // Many objects at once (a bulk write): four queries for all of them, not one per object.
   if (uids.length > 1) await fetchUids(db, fetched, uids);
+  // The marks a mail asks about (its own, its correspondents'): one query.
+  const marks = needs.flatMap((need) => (need.kind === 'seen' ? [need.messageKey] : []));
+  if (marks.length > 1) {
+    for (const mark of marks) fetched.seen.set(mark, false);
+    const { rows } = await db.query<{ key: string }>('SELECT key FROM seen WHERE user_id = $1 AND key = ANY($2::text[])', [id, marks.map(key)]);
+    for (const row of rows) fetched.seen.set(unkey(row.key), true);
+  }
   for (const need of needs) {
-    if (need.kind === 'uid' && uids.length > 1) continue;
+    if ((need.kind === 'uid' && uids.length > 1) || (need.kind === 'seen' && marks.length > 1)) continue;
     switch (need.kind) {
       case 'uid': {
         const candidates = [defaultObjectName(need.uid), digestName(need.uid)];

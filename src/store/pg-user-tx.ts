@@ -2,12 +2,14 @@
 //
 // UserTx is synchronous, and a query is not. So a run of the callback answers
 // reads from rows fetched earlier in the same SQL transaction (Fetched) plus
-// the run's own writes; a read of something not fetched yet records what it
-// needs and throws MissingData. The store then fetches what was recorded and
-// runs the callback again from the start, with the user's row still locked,
-// until a run needs nothing new (pg-store.ts). The needs are recorded on the
-// view, so a callback that catches the signal (or wraps it in an error of its
-// own) is found out all the same.
+// the run's own writes. A read of something not fetched yet records what it
+// needs and answers as an empty store would, so that the run goes on and
+// gathers everything it needs (see guess); past a bound it throws
+// MissingData. A run that needed anything is thrown away: the store fetches
+// what was recorded and runs the callback again from the start, with the
+// user's row still locked, until a run needs nothing new (pg-store.ts). The
+// needs are recorded on the view, so a callback that catches the signal (or
+// wraps it in an error of its own) is found out all the same.
 //
 // Writes are collected as parameterised statements, in the order they were
 // made, and run once the last run has returned; a run that is thrown away
@@ -26,7 +28,7 @@ import type {
   SentMessage,
   StoredObject,
 } from '../itip/model.js';
-import { KEPT_REMOVALS, type BusyTime, type TimeRange, type UserTx } from './store.js';
+import type { BusyTime, TimeRange, UserTx } from './store.js';
 import { defaultObjectName, digestName } from './lmdb-names.js';
 import { compareText } from './lmdb-keys.js';
 import {
@@ -44,10 +46,13 @@ import {
   ridKey,
   type TimedPeriod,
 } from './pg-rows.js';
-import { outboxUpsert, type Statement } from './pg-writes.js';
+import { changeUpsert, othersInsert, outboxUpsert, pruneTombstones, type Statement } from './pg-writes.js';
 import { MissingData, rangeKey, type Fetched, type Need, type ObjectState } from './pg-fetched.js';
 
 const ROLES: readonly Role[] = ['person', 'resource'];
+
+/** Needs one run may gather by answering as an empty store (see guess). */
+const MAX_GUESSES = 10_000;
 
 type Entries = Map<string, string>;
 
@@ -92,15 +97,7 @@ export class PgUserTx implements UserTx {
     const out = [...this.statements];
     if (this.removals) {
       // Keep the latest KEPT_REMOVALS removals; forgetting older ones raises the floor (Store.objectChanges).
-      out.push({
-        text: `WITH doomed AS (
-                 DELETE FROM object_changes WHERE seq IN (
-                   SELECT seq FROM object_changes WHERE user_id = $1 AND deleted ORDER BY seq DESC OFFSET $2)
-                 RETURNING seq)
-               UPDATE users SET change_floor = GREATEST(change_floor, (SELECT MAX(seq) FROM doomed))
-               WHERE id = $1 AND EXISTS (SELECT 1 FROM doomed)`,
-        values: [this.userId, KEPT_REMOVALS],
-      });
+      out.push(pruneTombstones(this.userId));
     }
     out.push({
       text: 'UPDATE users SET role = $2, prefs = $3, version = version + 1 WHERE id = $1',
@@ -336,7 +333,7 @@ export class PgUserTx implements UserTx {
 
   removeInbox(id: string): boolean {
     this.check();
-    const there = this.inbox.get(id) ?? this.fetched.inbox.get(id) ?? this.need({ kind: 'inbox', id });
+    const there = this.inbox.get(id) ?? this.known(this.fetched.inbox, id, { kind: 'inbox', id }, false);
     if (!there) return false;
     this.write('DELETE FROM inbox WHERE user_id = $1 AND id = $2', [this.userId, key(id)]);
     this.inbox.set(id, false);
@@ -368,14 +365,14 @@ export class PgUserTx implements UserTx {
   getSent(messageId: string): SentMessage | undefined {
     this.check();
     if (typeof messageId !== 'string' || messageId === '') return undefined;
-    const data = this.sent.get(messageId) ?? this.known(this.fetched.sent, messageId, { kind: 'sent', messageId });
+    const data = this.sent.get(messageId) ?? this.known(this.fetched.sent, messageId, { kind: 'sent', messageId }, null);
     return data === null ? undefined : (JSON.parse(data) as SentMessage);
   }
 
   hasSeen(messageKey: string): boolean {
     this.check();
     if (this.seen.has(messageKey)) return true;
-    return this.known(this.fetched.seen, messageKey, { kind: 'seen', messageKey });
+    return this.known(this.fetched.seen, messageKey, { kind: 'seen', messageKey }, false);
   }
 
   markSeen(messageKey: string, at: string): void {
@@ -404,6 +401,18 @@ export class PgUserTx implements UserTx {
     throw new MissingData(`${need.kind} not fetched yet`);
   }
 
+  /**
+   * Records the need and answers as an empty store would: the run goes on and
+   * gathers what else it needs, so that one fetch serves all of it (a mail's
+   * reads then take one round, not one each). The run is thrown away, so what
+   * it did with the guess does not count. Past MAX_GUESSES the run stops.
+   */
+  private guess<V>(need: Need, value: V): V {
+    this.note(need);
+    if (this.needs.length > MAX_GUESSES) this.need(need);
+    return value;
+  }
+
   /** Records the need; the run goes on, and is thrown away once it ends. */
   private note(need: Need): void {
     const text = JSON.stringify(need);
@@ -421,18 +430,18 @@ export class PgUserTx implements UserTx {
     return state;
   }
 
-  private known<V>(map: Map<string, V>, at: string, need: Need): V {
+  private known<V>(map: Map<string, V>, at: string, need: Need, guess: V): V {
     if (map.has(at)) return map.get(at)!;
-    return this.need(need);
+    return this.guess(need, guess);
   }
 
   private objectState(uid: string): ObjectState {
     if (typeof uid !== 'string') throw new TypeError('a UID must be a string');
-    return this.objects.get(uid) ?? this.known(this.fetched.objects, uid, { kind: 'uid', uid });
+    return this.objects.get(uid) ?? this.known(this.fetched.objects, uid, { kind: 'uid', uid }, { data: undefined, name: undefined });
   }
 
   private uidNamed(name: string): string | undefined {
-    const holder = this.names.has(name) ? this.names.get(name) : this.known(this.fetched.names, name, { kind: 'name', name });
+    const holder = this.names.has(name) ? this.names.get(name) : this.known(this.fetched.names, name, { kind: 'name', name }, null);
     return holder ?? undefined;
   }
 
@@ -447,11 +456,7 @@ export class PgUserTx implements UserTx {
   }
 
   private noteChange(uid: string, name: string, deleted: boolean): void {
-    this.write(
-      `INSERT INTO object_changes (user_id, name, uid, deleted) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, name) DO UPDATE SET seq = nextval('object_change_seq'), uid = EXCLUDED.uid, deleted = EXCLUDED.deleted`,
-      [this.userId, key(name), key(uid), deleted],
-    );
+    this.statements.push(changeUpsert(this.userId, uid, name, deleted));
     if (deleted) this.removals = true;
   }
 
@@ -469,22 +474,17 @@ export class PgUserTx implements UserTx {
   private list<E>(mine: Map<string, Entries>, fetched: Map<string, string[]>, uid: string, keyOf: (entry: never) => string): E[] {
     const entries = this.entries(mine, fetched, uid, keyOf);
     // A write to entries not fetched left no copy: the fetch and the next run see it in order.
-    if (!entries) return this.need({ kind: 'uid', uid });
+    if (!entries) return this.guess({ kind: 'uid', uid }, []);
     return [...entries.values()].map((data) => JSON.parse(data) as E);
   }
 
   private insertOthers(uid: string, participant: string, rows: readonly TimedPeriod[]): void {
-    if (rows.length === 0) return;
-    this.write(
-      `INSERT INTO others_periods (user_id, uid, participant, start_ms, end_ms, recurrence_id, fbtype, long)
-       SELECT $1, $2, $3, * FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::boolean[])`,
-      [this.userId, key(uid), key(participant), ...periodArrays(rows)],
-    );
+    if (rows.length > 0) this.statements.push(othersInsert(this.userId, uid, participant, rows));
   }
 
   /** Own periods overlapping [fromMs, toMs), with this run's replacements, sorted. */
   private periodsIn(fromMs: number, toMs: number): TimedPeriod[] {
-    const stored = this.known(this.fetched.periods, rangeKey(fromMs, toMs), { kind: 'periods', fromMs, toMs });
+    const stored = this.known(this.fetched.periods, rangeKey(fromMs, toMs), { kind: 'periods', fromMs, toMs }, []);
     const out = stored.filter((p) => !this.ownPeriods.has(p.period.uid));
     for (const rows of this.ownPeriods.values()) {
       for (const row of rows) if (row.startMs < toMs && row.endMs > fromMs) out.push(row);

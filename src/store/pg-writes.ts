@@ -3,7 +3,8 @@
 
 import type { OutboxItem } from '../itip/model.js';
 import { parseInstant } from '../ical/times.js';
-import { key } from './pg-rows.js';
+import { key, periodArrays, type TimedPeriod } from './pg-rows.js';
+import { KEPT_REMOVALS } from './store.js';
 
 /** A parameterised statement: data only ever in `values`. */
 export interface Statement {
@@ -101,4 +102,35 @@ function joined(group: readonly Statement[]): Statement {
   const last = texts.pop()!;
   const parts = texts.map((text, i) => `w${i} AS (${text})`);
   return { text: `WITH ${parts.join(', ')} ${last}`, values, collect: group[group.length - 1]!.collect };
+}
+
+/** Logs the latest change under an object's name (one row per name, a new seq each time). */
+export function changeUpsert(userId: number, uid: string, name: string, deleted: boolean): Statement {
+  return {
+    text: `INSERT INTO object_changes (user_id, name, uid, deleted) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (user_id, name) DO UPDATE SET seq = nextval('object_change_seq'), uid = EXCLUDED.uid, deleted = EXCLUDED.deleted`,
+    values: [userId, key(name), key(uid), deleted],
+  };
+}
+
+/** Keeps the user's latest KEPT_REMOVALS removals; forgetting older ones raises the floor (Store.objectChanges). */
+export function pruneTombstones(userId: number): Statement {
+  return {
+    text: `WITH doomed AS (
+             DELETE FROM object_changes WHERE seq IN (
+               SELECT seq FROM object_changes WHERE user_id = $1 AND deleted ORDER BY seq DESC OFFSET $2)
+             RETURNING seq)
+           UPDATE users SET change_floor = GREATEST(change_floor, (SELECT MAX(seq) FROM doomed))
+           WHERE id = $1 AND EXISTS (SELECT 1 FROM doomed)`,
+    values: [userId, KEPT_REMOVALS],
+  };
+}
+
+/** One participant's periods for a UID (checked and made unique by periodRows). */
+export function othersInsert(userId: number, uid: string, participant: string, rows: readonly TimedPeriod[]): Statement {
+  return {
+    text: `INSERT INTO others_periods (user_id, uid, participant, start_ms, end_ms, recurrence_id, fbtype, long)
+           SELECT $1, $2, $3, * FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::boolean[])`,
+    values: [userId, key(uid), key(participant), ...periodArrays(rows)],
+  };
 }

@@ -139,6 +139,37 @@ describe('PgStore: several agents on one database', () => {
   });
 });
 
+describe('PgStore: the callback runs again over fetched rows', () => {
+  it('answers every read as stored, writes only what the last run did, and gathers a run\'s reads into one fetch', async () => {
+    const store = await PgStore.open(await newPgDatabase());
+    try {
+      const keys = Array.from({ length: 20 }, (_, i) => `<m${i}@example.org>`);
+      await store.transact(ALICE, (tx) => {
+        for (const [i, key] of keys.entries()) if (i % 3 === 0) tx.markSeen(key, '2026-03-01T10:00:00Z');
+        tx.putObject({ uid: 'u1', ics: 'one' });
+        tx.setPref('count', '0');
+      });
+      let runs = 0;
+      const answers = await store.transact(ALICE, (tx) => {
+        runs++;
+        const seen = keys.map((key) => tx.hasSeen(key));
+        const object = tx.getObject('u1');
+        // Writes that depend on what was read: only those of the last run count.
+        if (object) tx.putObject({ ...object, ics: `${object.ics}+` });
+        if (!tx.hasSeen(keys[0]!)) tx.setPref('count', 'wrong');
+        return { seen, object: tx.getObject('u1') };
+      });
+      expect(answers).toStrictEqual({ seen: keys.map((_, i) => i % 3 === 0), object: { uid: 'u1', ics: 'one+' } });
+      // The first run gathers all 21 reads, the second has them all.
+      expect(runs).toBe(2);
+      expect(await store.getObject(ALICE, 'u1')).toStrictEqual({ uid: 'u1', ics: 'one+' });
+      expect(await store.getPrefs(ALICE)).toStrictEqual({ count: '0' });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('PgStore: schema and faults', () => {
   it('refuses a database of a newer schema version, saying what to do, and changes nothing', async () => {
     const url = await newPgDatabase();
