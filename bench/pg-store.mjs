@@ -11,11 +11,18 @@
 //   writes (object, own and others' periods, request, journal, seen mark,
 //   outbox item); the statements sent per mail and the runs of the callback;
 //   one mail at a time, and 16 at once for 50 users;
+// - processMail on the real-client mix (bench/generate.mjs), PostgreSQL and
+//   LMDB mail by mail in turns, with the statements a mail sends;
 // - free/busy of a user with 10,000 events (20% weekly without end): busy
 //   time over a year (Store.busyTime) and the periods of a month.
 
+import { rmSync } from 'node:fs';
 import pg from 'pg';
 import { PgStore } from '../dist/store/pg-store.js';
+import { LmdbStore } from '../dist/store/lmdb-store.js';
+import { processMail } from '../dist/agent/process-message.js';
+import { NOW_MS as MIX_NOW_MS, envelopeOf, scratch } from './common.mjs';
+import { generateClientMails } from './generate.mjs';
 
 const base = process.env.ITIP_AGENT_BENCH_PG;
 if (!base) {
@@ -167,13 +174,40 @@ async function freeBusy(store) {
   return { fillSeconds, yearMs: median(year), busyIntervals: busy, monthMs: median(month) };
 }
 
+/** processMail on the real-client mix, the two stores mail by mail in turns. */
+async function realMix(store) {
+  const dir = scratch('pg-lmdb');
+  const lmdb = new LmdbStore(dir);
+  try {
+    const mails = generateClientMails(600, 3);
+    const times = [[], []];
+    const counts = [];
+    for (const [index, mail] of mails.entries()) {
+      for (const [which, target] of [store, lmdb].entries()) {
+        const before = statements;
+        const t0 = performance.now();
+        await processMail(target, mail.raw, envelopeOf(mail), MIX_NOW_MS);
+        if (index >= 100) times[which].push(performance.now() - t0);
+        if (which === 0 && index >= 100) counts.push(statements - before);
+      }
+    }
+    const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length;
+    return { pgMs: mean(times[0]), lmdbMs: mean(times[1]), statements: median(counts) };
+  } finally {
+    await lmdb.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const db = await scratchDatabase();
 const store = await PgStore.open(db.url, { maxConnections: 20 });
 try {
+  const mix = await realMix(store);
   const single = await perMail(store);
   const many = await concurrent(store);
   const fb = await freeBusy(store);
   const rows = [
+    ['processMail, real-client mix (mean of 500)', `${mix.pgMs.toFixed(2)} ms`, `LMDB ${mix.lmdbMs.toFixed(2)} ms in turns; ${mix.statements} statements per mail (median)`],
     ['one mail, warm pool (read view + commitIf)', `${single.ms.toFixed(2)} ms`, `${single.statements} statements, ${single.runs} run(s) of the callback`],
     ['16 mails at once, 50 users', `${many.mailsPerSecond.toFixed(0)} mails/s`, `${many.conflicts} commitIf conflicts (computed again)`],
     ['busy time of one year, 10k events', `${fb.yearMs.toFixed(2)} ms`, `${fb.busyIntervals} intervals`],
