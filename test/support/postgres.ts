@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { afterAll } from 'vitest';
 
 interface Server {
   /** URL of the maintenance database, as a superuser. */
@@ -21,6 +22,16 @@ interface Server {
 }
 
 let server: Promise<Server> | undefined;
+let stopServer: (() => void) | undefined;
+
+// Registered on the suite of the test file that imports this module.
+afterAll(async () => {
+  if (!server) return;
+  await server.catch(() => undefined);
+  stopServer?.();
+  stopServer = undefined;
+  server = undefined;
+});
 let databases = 0;
 
 function binDir(): string {
@@ -71,10 +82,12 @@ async function startServer(): Promise<Server> {
   const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=200`;
   const start = (): void => asPostgres('pg_ctl', ['-D', data, '-o', options, '-w', '-t', '120', '-l', join(dir, 'log'), 'start']);
   start();
-  process.once('exit', () => {
+  stopServer = () => {
     spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
-  });
+  };
+  // A test process may end without running exit handlers: the file's afterAll stops it too.
+  process.once('exit', () => stopServer?.());
   const url = (database: string): string => `postgres://postgres@127.0.0.1:${port}/${database}`;
   return {
     admin: url('postgres'),
