@@ -12,6 +12,7 @@ import { newPgDatabase, restartPg } from '../support/postgres.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeCalDavStoreContract } from './store-caldav-contract.js';
 import { describeOptimisticStoreContract } from './store-optimistic-contract.js';
+import { describeOutboxCopyStoreContract } from './store-outbox-copy-contract.js';
 
 const urls = new WeakMap<Store, string>();
 
@@ -33,6 +34,7 @@ async function reopen(store: Store): Promise<Store> {
 describeStoreContract('PgStore', { open: openNew, reopen });
 describeCalDavStoreContract('PgStore', { open: openNew });
 describeOptimisticStoreContract('PgStore', { open: openNew, reopen });
+describeOutboxCopyStoreContract('PgStore', { open: openNew });
 
 // ---------------------------------------------------------------------------
 // Several agents on one database: each PgStore has its own pool, as two hosts would.

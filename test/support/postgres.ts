@@ -31,7 +31,7 @@ afterAll(async () => {
   stopServer?.();
   stopServer = undefined;
   server = undefined;
-});
+}, 120_000);
 let databases = 0;
 
 function binDir(): string {
@@ -83,7 +83,8 @@ async function startServer(): Promise<Server> {
   const start = (): void => asPostgres('pg_ctl', ['-D', data, '-o', options, '-w', '-t', '120', '-l', join(dir, 'log'), 'start']);
   start();
   stopServer = () => {
-    spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', 'stop'], { stdio: 'ignore' });
+    // -W: the server is told to go and the folder removed; no waiting for it here.
+    spawnSync('runuser', ['-u', 'postgres', '--', join(bin, 'pg_ctl'), '-D', data, '-m', 'immediate', '-W', 'stop'], { stdio: 'ignore' });
     rmSync(dir, { recursive: true, force: true });
   };
   // A test process may end without running exit handlers: the file's afterAll stops it too.
