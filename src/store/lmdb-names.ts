@@ -37,7 +37,8 @@ export function defaultObjectName(uid: string): string {
   return digestName(uid);
 }
 
-function digestName(uid: string): string {
+/** The name made of a readable part of the UID and a digest of all of it. */
+export function digestName(uid: string): string {
   const readable = uid.slice(0, 40).replace(AWKWARD_GLOBAL, '-');
   const digest = createHash('sha256').update(uid, 'utf16le').digest('hex').slice(0, 32);
   return `${readable}${readable ? '-' : ''}${digest}.ics`;

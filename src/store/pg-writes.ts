@@ -1,0 +1,136 @@
+// Statements shared by write transactions and the store's own writes, and
+// the outbox rows they write.
+
+import type { OutboxItem } from '../itip/model.js';
+import { parseInstant } from '../ical/times.js';
+import { key, periodArrays, type TimedPeriod } from './pg-rows.js';
+import { KEPT_REMOVALS } from './store.js';
+
+/** A parameterised statement: data only ever in `values`. */
+export interface Statement {
+  text: string;
+  values: unknown[];
+  /** Given the rows the statement returned. */
+  collect?: (rows: Array<Record<string, unknown>>) => void;
+}
+
+export interface OutboxRow {
+  data: string;
+  next_attempt: string | null;
+}
+
+/** The instant of a time, 0 when there is none or it does not parse (an item due at once, sorted first). */
+function instantOrZero(time: string | undefined): number {
+  const ms = typeof time === 'string' ? parseInstant(time) : Number.NaN;
+  return Number.isNaN(ms) ? 0 : ms;
+}
+
+/** The item's columns: its next attempt apart, so that a claim sets it with one UPDATE. */
+export function outboxColumns(item: OutboxItem): { data: string; nextAttempt: string | null; dueMs: number; createdMs: number } {
+  const { nextAttempt, ...rest } = item;
+  return {
+    data: JSON.stringify(rest),
+    nextAttempt: nextAttempt === undefined ? null : JSON.stringify(nextAttempt),
+    dueMs: instantOrZero(nextAttempt),
+    createdMs: instantOrZero(item.created),
+  };
+}
+
+export function outboxFromRow(row: OutboxRow): OutboxItem {
+  const item = JSON.parse(row.data) as OutboxItem;
+  if (row.next_attempt !== null) item.nextAttempt = JSON.parse(row.next_attempt) as string;
+  return item;
+}
+
+/** Adds or replaces an item of the user (an id is global: the sender finds items by id alone). */
+export function outboxUpsert(userId: number, item: OutboxItem): Statement {
+  const columns = outboxColumns(item);
+  return {
+    text: `INSERT INTO outbox (id, user_id, state, created_ms, due_ms, next_attempt, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, state = EXCLUDED.state, created_ms = EXCLUDED.created_ms,
+             due_ms = EXCLUDED.due_ms, next_attempt = EXCLUDED.next_attempt, data = EXCLUDED.data`,
+    values: [key(item.id), userId, item.state, columns.createdMs, columns.dueMs, columns.nextAttempt, columns.data],
+  };
+}
+
+/** The table a statement writes: the target of its INSERT, UPDATE or DELETE. */
+function targetOf(text: string): string | undefined {
+  return /^\s*(?:INSERT INTO|UPDATE|DELETE FROM)\s+(\w+)/.exec(text)?.[1];
+}
+
+/**
+ * Joins consecutive statements that write different tables into one, as
+ * data-modifying WITH parts (PostgreSQL runs each part once, on one snapshot):
+ * a mail's writes then take a few round trips instead of one per write.
+ * Statements on one table stay apart and in order (a part does not see
+ * another's rows), as do statements with a WITH of their own; a statement
+ * whose rows are wanted (collect) ends its group, as the part that answers.
+ */
+export function combine(statements: readonly Statement[]): Statement[] {
+  const out: Statement[] = [];
+  let group: Statement[] = [];
+  let tables = new Set<string>();
+  const flush = (): void => {
+    if (group.length === 1) out.push(group[0]!);
+    else if (group.length > 1) out.push(joined(group));
+    group = [];
+    tables = new Set();
+  };
+  for (const statement of statements) {
+    const table = targetOf(statement.text);
+    if (table === undefined) {
+      flush();
+      out.push(statement);
+      continue;
+    }
+    if (tables.has(table)) flush();
+    group.push(statement);
+    tables.add(table);
+    if (statement.collect) flush();
+  }
+  flush();
+  return out;
+}
+
+function joined(group: readonly Statement[]): Statement {
+  const values: unknown[] = [];
+  const texts = group.map((statement) => {
+    const offset = values.length;
+    values.push(...statement.values);
+    return statement.text.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
+  });
+  const last = texts.pop()!;
+  const parts = texts.map((text, i) => `w${i} AS (${text})`);
+  return { text: `WITH ${parts.join(', ')} ${last}`, values, collect: group[group.length - 1]!.collect };
+}
+
+/** Logs the latest change under an object's name (one row per name, a new seq each time). */
+export function changeUpsert(userId: number, uid: string, name: string, deleted: boolean): Statement {
+  return {
+    text: `INSERT INTO object_changes (user_id, name, uid, deleted) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (user_id, name) DO UPDATE SET seq = nextval('object_change_seq'), uid = EXCLUDED.uid, deleted = EXCLUDED.deleted`,
+    values: [userId, key(name), key(uid), deleted],
+  };
+}
+
+/** Keeps the user's latest KEPT_REMOVALS removals; forgetting older ones raises the floor (Store.objectChanges). */
+export function pruneTombstones(userId: number): Statement {
+  return {
+    text: `WITH doomed AS (
+             DELETE FROM object_changes WHERE seq IN (
+               SELECT seq FROM object_changes WHERE user_id = $1 AND deleted ORDER BY seq DESC OFFSET $2)
+             RETURNING seq)
+           UPDATE users SET change_floor = GREATEST(change_floor, (SELECT MAX(seq) FROM doomed))
+           WHERE id = $1 AND EXISTS (SELECT 1 FROM doomed)`,
+    values: [userId, KEPT_REMOVALS],
+  };
+}
+
+/** One participant's periods for a UID (checked and made unique by periodRows). */
+export function othersInsert(userId: number, uid: string, participant: string, rows: readonly TimedPeriod[]): Statement {
+  return {
+    text: `INSERT INTO others_periods (user_id, uid, participant, start_ms, end_ms, recurrence_id, fbtype, long)
+           SELECT $1, $2, $3, * FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::boolean[])`,
+    values: [userId, key(uid), key(participant), ...periodArrays(rows)],
+  };
+}
