@@ -102,6 +102,7 @@ export function describeStoreCopy(name: string, openTarget: () => Promise<Store>
       const bobJournal = await source.listJournal(BOB);
       const aliceRequests = await source.listRequests(ALICE);
       const aliceInbox = await source.listInbox(ALICE);
+      const mailed = (await source.listObjects(ALICE)).find((object) => object.uid !== CLIENT_UID)!;
       await to.transact(ALICE, (tx) => {
         tx.setRole('resource');
         tx.setPref('TZID', 'America/New_York');
@@ -109,6 +110,8 @@ export function describeStoreCopy(name: string, openTarget: () => Promise<Store>
         // The client's object under another name, and an object the source does not have.
         tx.nameNewObject(CLIENT_UID, 'other-name.ics');
         tx.putObject(aliceObject);
+        // An object under the name the source gives it, in an older version.
+        tx.putObject({ uid: mailed.uid, ics: mailed.ics.replace(/SUMMARY[^\r\n]*/, 'SUMMARY:Older') });
         tx.nameNewObject('stray@example.com', CLIENT_NAME.replace('6F', '00'));
         tx.putObject({ uid: 'stray@example.com', ics: aliceObject.ics.replace(CLIENT_UID, 'stray@example.com') });
         tx.setOwnPeriods('stray@example.com', [{ start: '2026-12-09T10:00:00Z', end: '2026-12-09T11:00:00Z', fbtype: 'BUSY', uid: 'stray@example.com', recurrenceId: null }]);
@@ -123,6 +126,7 @@ export function describeStoreCopy(name: string, openTarget: () => Promise<Store>
         for (const entry of bobJournal.slice(0, 1)) tx.addJournal(entry);
       });
       expect(await to.objectNamed(ALICE, 'other-name.ics')).toBe(CLIENT_UID);
+      expect(await to.objectName(ALICE, mailed.uid)).toBe(await source.objectName(ALICE, mailed.uid));
 
       const summary = await copyStore(source, to);
       expect(summary).toMatchObject({ users: 3, copied: 3, refused: [] });
