@@ -1,7 +1,8 @@
-// The cases of `store copy` (src/store/copy-store.ts), from an LMDB store
-// filled by real mail into a target that a factory gives: any Store
-// implementation can be the target by calling describeStoreCopy with its own
-// factory (each call must give a new, empty store).
+// The cases of `store copy` (src/store/copy-store.ts), from a store filled by
+// real mail (LMDB unless a source factory is given) into a target that a
+// factory gives: any Store implementation can be the target, or the source,
+// by calling describeStoreCopy with its own factory (each call must give a
+// new, empty store).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,8 +24,8 @@ async function changeLogs(store: Store, users: string[]): Promise<number[]> {
   return Promise.all(users.map(async (user) => (await store.objectChanges(user, 0)).latest));
 }
 
-export function describeStoreCopy(name: string, openTarget: () => Promise<Store>): void {
-  describe(`store copy from LMDB into ${name}`, () => {
+export function describeStoreCopy(name: string, openTarget: () => Promise<Store>, from?: { name: string; open: () => Promise<Store> }): void {
+  describe(`store copy from ${from?.name ?? 'LMDB'} into ${name}`, () => {
     let dir: string;
     let source: Store;
     let sourceReads: Record<string, unknown>;
@@ -38,7 +39,7 @@ export function describeStoreCopy(name: string, openTarget: () => Promise<Store>
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'itip-copy-source-'));
-      source = await openStore(dir);
+      source = from ? await from.open() : await openStore(dir);
       await fillSource(source);
       sourceReads = await everyRead(source);
     }, TIMEOUT);
