@@ -86,7 +86,7 @@ describe('store copy', () => {
     expect(json(['objects', '--user', BOB], { store: target })).toEqual(json(['objects', '--user', BOB], { store: source }));
   }, TIMEOUT);
 
-  it('refuses to copy a store onto itself (64), and a source that is not there (66), without making anything', () => {
+  it('refuses to copy a store onto itself (64), and a source that is not there or is no store (66), without making anything', () => {
     const same = cli(['store', 'copy', source, `${source}/.`]);
     expect(same.code).toBe(64);
     expect(errors(same)[0]!.msg).toMatch(/same store/);
@@ -95,6 +95,9 @@ describe('store copy', () => {
     expect(none.code).toBe(66);
     expect(errors(none)[0]!.msg).toMatch(/no store at .*missing/);
     expect(existsSync(missing)).toBe(false);
+    const empty = cli(['store', 'copy', dir.path, join(dir.path, 'never')]);
+    expect(empty.code).toBe(66);
+    expect(errors(empty)[0]!.msg).toMatch(/is no store/);
     expect(existsSync(join(dir.path, 'never'))).toBe(false);
   }, TIMEOUT);
 

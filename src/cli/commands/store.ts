@@ -4,7 +4,7 @@
 // this file opens the two stores, logs progress and prints the summary.
 
 import { existsSync, realpathSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Store } from '../../store/store.js';
 import type { CopySummary, UserReport } from '../../store/copy-store.js';
 import { logger } from '../log.js';
@@ -86,8 +86,11 @@ export async function runStoreCopy(_context: CommandContext, from: string, to: s
   if (storeIdentity(from) === storeIdentity(to)) {
     throw usageError(`FROM and TO are the same store (${shown(from)}); give the store to copy from and another to copy into`);
   }
-  if (!isStoreUrl(from) && !existsSync(from)) {
-    throw new CliError(`there is no store at ${from} to copy from; check the path`, EXIT.NOINPUT, { store: from });
+  // Opening a store directory creates one: a mistyped FROM must not become an empty source.
+  // (data.mdb is LMDB's own file in every store directory.)
+  if (!isStoreUrl(from) && !existsSync(join(from, 'data.mdb'))) {
+    const what = existsSync(from) ? `${from} is no store (it has no data.mdb)` : `there is no store at ${from}`;
+    throw new CliError(`${what} to copy from; check the path`, EXIT.NOINPUT, { store: from });
   }
   const { copyStore } = await import('../../store/copy-store.js');
   const source = await open(from, 'source');
