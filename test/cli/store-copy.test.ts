@@ -90,6 +90,11 @@ describe('store copy', () => {
     const same = cli(['store', 'copy', source, `${source}/.`]);
     expect(same.code).toBe(64);
     expect(errors(same)[0]!.msg).toMatch(/same store/);
+    // One database however its URL is spelt; the password is not shown.
+    const sameDb = cli(['store', 'copy', 'postgres://itip@DB.example.com/itip', 'postgresql://itip:secret@db.example.com:5432/itip']);
+    expect(sameDb.code).toBe(64);
+    expect(errors(sameDb)[0]!.msg).toMatch(/same store/);
+    expect(sameDb.stderr).not.toContain('secret');
     const missing = join(dir.path, 'missing');
     const none = cli(['store', 'copy', missing, join(dir.path, 'never')]);
     expect(none.code).toBe(66);
