@@ -13,6 +13,7 @@ import { SETTINGS_HELP, inspectConfig, type Resolved } from './config.js';
 import { configFailure } from './config-checks.js';
 import { captureConsole, logger, setLogLevel } from './log.js';
 import { addActionCommands } from './action-commands.js';
+import { addStoreCommands } from './store-commands.js';
 import { examples, jsonOption, userOption } from './options.js';
 import { CliError, EXIT, StdoutClosedError, errorText, watchOutputStreams } from './output.js';
 
@@ -310,6 +311,7 @@ export function buildProgram(context: { get(): Context }): Command {
     .action(run(async () => (await import('./commands/config.js')).runConfigCheck, false, true));
 
   addActionCommands(program, run);
+  addStoreCommands(program, run);
   addInspection(program, run);
   return program;
 }
