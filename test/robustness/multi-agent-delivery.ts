@@ -35,6 +35,8 @@ export interface DeliveryStats {
   cut: number;
   /** Recipients answered 4xx. */
   deferred: number;
+  /** Per host (in the order given), the recipients it answered 250 for at least once. */
+  usersByHost: Array<Set<string>>;
 }
 
 /** Hands out deliveries whose turn has come, per key, in index order. */
@@ -115,7 +117,7 @@ export async function deliverAll(
   onProgress: (done: number) => void = () => undefined,
 ): Promise<DeliveryStats> {
   const queue = new OrderedQueue(deliveries);
-  const stats: DeliveryStats = { transactions: 0, cut: 0, deferred: 0 };
+  const stats: DeliveryStats = { transactions: 0, cut: 0, deferred: 0, usersByHost: hosts.map(() => new Set()) };
   const pending = new Map(deliveries.map((d) => [d, [...d.recipients]]));
   const attempts = new Map<Delivery, number>();
   let failure: Error | undefined;
@@ -124,7 +126,7 @@ export async function deliverAll(
     queue.stop();
   };
 
-  const worker = async (host: LmtpHost) => {
+  const worker = async (host: LmtpHost, answered: Set<string>) => {
     let client: LmtpClient | undefined;
     let clientPort: number | undefined;
     try {
@@ -155,7 +157,10 @@ export async function deliverAll(
         }
         const left: string[] = [];
         for (const reply of replies) {
-          if (reply.ok) continue;
+          if (reply.ok) {
+            answered.add(reply.recipient);
+            continue;
+          }
           if (reply.code >= 500) {
             fail(new Error(`mail ${delivery.index} to ${reply.recipient} was refused for good: ${reply.code} ${reply.text}`));
             return;
@@ -182,7 +187,7 @@ export async function deliverAll(
     }
   };
 
-  await Promise.all(hosts.flatMap((host) => Array.from({ length: connections }, () => worker(host))));
+  await Promise.all(hosts.flatMap((host, i) => Array.from({ length: connections }, () => worker(host, stats.usersByHost[i]!))));
   if (failure) throw failure;
   if (queue.done !== deliveries.length) throw new Error(`only ${queue.done} of ${deliveries.length} mails were delivered`);
   return stats;

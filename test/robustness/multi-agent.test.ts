@@ -75,8 +75,12 @@ async function expectLikeClean(store: string, run: RunResult): Promise<void> {
 async function twoAgents(store: string, name: string, more: Fault[] = [], expectedErrors?: RegExp): Promise<RunResult> {
   const faults: Fault[] = [{ at: Math.floor(deliveries.length * 0.3), kill: 0 }, { at: Math.floor(deliveries.length * 0.65), kill: 1 }, ...more];
   const run = await runAgents({ store, dir: directory(`${name}-config`), deliveries, rooms, agents: 2, connections: 4, faults, expectedErrors });
-  console.info(`${name}, two agents: ${MAILS} mails (${deliveries.length} LMTP transactions) in ${run.seconds.toFixed(1)} s`, run.stats, run.happened, `sent at the end: ${run.sentAtEnd}`, `held at a kill: ${run.sink.dropped.length}`);
+  console.info(`${name}, two agents: ${MAILS} mails (${deliveries.length} LMTP transactions) in ${run.seconds.toFixed(1)} s`, { transactions: run.stats.transactions, cut: run.stats.cut, deferred: run.stats.deferred }, run.happened, `sent at the end: ${run.sentAtEnd}`, `held at a kill: ${run.sink.dropped.length}`);
   expect(run.happened).toHaveLength(faults.length);
+  // One user's mails reach both agents: the agents, not the delivery, keep each user's commits apart.
+  const [first, second] = run.stats.usersByHost;
+  const local = clean.state.map((u) => u.user.replace(/^mailto:/, ''));
+  expect(local.filter((user) => !first!.has(user) || !second!.has(user))).toEqual([]);
   return run;
 }
 
