@@ -69,6 +69,12 @@ class Agent implements LmtpHost {
     for (const resolve of this.waiting.splice(0)) resolve(this.lmtpPort);
   }
 
+  /** No more mail for this agent (it could not be started again): its workers stop waiting for it. */
+  abandon(): void {
+    this.over = true;
+    for (const resolve of this.waiting.splice(0)) resolve(undefined);
+  }
+
   port(): Promise<number | undefined> {
     if (this.over || this.lmtpPort !== undefined) return Promise.resolve(this.over ? undefined : this.lmtpPort);
     return new Promise((resolve) => this.waiting.push(resolve));
@@ -87,8 +93,7 @@ class Agent implements LmtpHost {
 
   /** Stops the process as an administrator does (SIGTERM): mail in flight is finished first. */
   async stop(): Promise<number | null> {
-    this.over = true;
-    for (const resolve of this.waiting.splice(0)) resolve(undefined);
+    this.abandon();
     const server = this.server!;
     server.child.kill('SIGTERM');
     const code = await server.exited;
@@ -158,6 +163,8 @@ export async function runAgents(plan: RunPlan): Promise<RunResult> {
     })()
       .catch((error: unknown) => {
         faultError ??= error;
+        // No worker may wait for an agent that will not come back.
+        for (const agent of agents) agent.abandon();
       })
       .finally(() => {
         busy = false;
@@ -180,7 +187,9 @@ export async function runAgents(plan: RunPlan): Promise<RunResult> {
       await store.close();
     }
   } catch (error) {
-    failure = error;
+    // A fault that went wrong says more than the delivery it cut short.
+    await running;
+    failure = faultError ?? error;
   }
   const codes = await Promise.all(agents.map((agent) => agent.stop()));
   const problems = agents.flatMap((agent) => agent.problems).filter((line) => !plan.expectedErrors?.test(line));
