@@ -51,6 +51,10 @@ class Agent implements LmtpHost {
   private lmtpPort?: number;
   private waiting: Array<(port: number | undefined) => void> = [];
   private over = false;
+  /** Set while the test itself ends the process (a SIGKILL fault, the final stop). */
+  private ending = false;
+  /** Called when the process ends unasked (a crash): nothing would ever start it again. */
+  onCrash: (error: Error) => void = () => undefined;
 
   constructor(
     readonly slot: string,
@@ -62,9 +66,14 @@ class Agent implements LmtpHost {
     const server = await startServe(this.store, ['--config', this.config, '--lmtp', '127.0.0.1:0']);
     const listening = await server.waitForLog((record) => record.protocol === 'lmtp' && typeof record.port === 'number');
     this.server = server;
+    this.ending = false;
     this.lmtpPort = listening.port as number;
-    void server.exited.then(() => {
-      if (this.server === server) this.lmtpPort = undefined;
+    void server.exited.then((code) => {
+      if (this.server !== server) return;
+      this.lmtpPort = undefined;
+      if (this.ending) return;
+      const last = [...server.stray, ...server.logs.slice(-8).map((l) => JSON.stringify(l))].join('\n');
+      this.onCrash(new Error(`agent ${this.slot} ended by itself (exit ${code ?? server.child.signalCode}); its last log lines:\n${last}`));
     });
     for (const resolve of this.waiting.splice(0)) resolve(this.lmtpPort);
   }
@@ -84,6 +93,7 @@ class Agent implements LmtpHost {
   async kill(sink: RelaySink): Promise<void> {
     const server = this.server!;
     await sink.quiesce(this.slot);
+    this.ending = true;
     this.lmtpPort = undefined;
     server.child.kill('SIGKILL');
     await server.exited;
@@ -94,6 +104,7 @@ class Agent implements LmtpHost {
   /** Stops the process as an administrator does (SIGTERM): mail in flight is finished first. */
   async stop(): Promise<number | null> {
     this.abandon();
+    this.ending = true;
     const server = this.server!;
     server.child.kill('SIGTERM');
     const code = await server.exited;
@@ -138,14 +149,19 @@ export async function runAgents(plan: RunPlan): Promise<RunResult> {
     const slot = String(i);
     agents.push(new Agent(slot, plan.store, await writeConfig(plan.dir, slot, await sink.port(slot))));
   }
-  await Promise.all(agents.map((agent) => agent.start()));
-
   // Faults one after the other, each started when its count of delivered mails is reached.
   const faults = [...(plan.faults ?? [])].sort((a, b) => a.at - b.at);
   let next = 0;
   let running: Promise<void> = Promise.resolve();
   let busy = false;
   let faultError: unknown;
+  for (const agent of agents) {
+    agent.onCrash = (error) => {
+      faultError ??= error;
+      for (const each of agents) each.abandon();
+    };
+  }
+  await Promise.all(agents.map((agent) => agent.start()));
   const onProgress = (done: number) => {
     if (busy || next >= faults.length || done < faults[next]!.at) return;
     const fault = faults[next++]!;
