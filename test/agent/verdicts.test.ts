@@ -122,7 +122,7 @@ describe('every verdict, brought about and answered by each door', () => {
     ]);
     expect(exitCodeOf(result.failures[0]!.kind)).toBe(75);
     expect(sink.messages.length).toBe(before);
-    expect(store.listJournal(`mailto:${ALICE}`).filter((e) => e.messageId === 'meeting-33@example.com').map((e) => e.outcome)).toEqual(['applied']);
+    expect((await store.listJournal(`mailto:${ALICE}`)).filter((e) => e.messageId === 'meeting-33@example.com').map((e) => e.outcome)).toEqual(['applied']);
   });
 
   it('answers once over SMTP with the reply code of the first failure, and hands on no copy after a store failed', async () => {
