@@ -21,6 +21,7 @@ import type { Store } from '../../src/store/store.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeCalDavStoreContract } from './store-caldav-contract.js';
 import { describeOptimisticStoreContract } from './store-optimistic-contract.js';
+import { describeOutboxCopyStoreContract } from './store-outbox-copy-contract.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILT_STORE = join(ROOT, 'dist/store/lmdb-store.js');
@@ -45,6 +46,8 @@ describeStoreContract('LmdbStore', {
 });
 
 describeCalDavStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
+
+describeOutboxCopyStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
 
 describeOptimisticStoreContract('LmdbStore', {
   open: () => new LmdbStore(newFolder()),

@@ -12,7 +12,7 @@ import type { OutboxItem } from '../../src/itip/model.js';
 import { readMail } from '../../src/mail/read-mail.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import { RETRY_BASE_MS, retryDelay, runOutboxOnce, startOutboxSender } from '../../src/transport/outbox-sender.js';
+import { CLAIM_LEASE_MS, RETRY_BASE_MS, retryDelay, runOutboxOnce, startOutboxSender } from '../../src/transport/outbox-sender.js';
 import { closedPort, startSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
 
 const CRLF = '\r\n';
@@ -225,9 +225,12 @@ describe('runOutboxOnce', () => {
     expect(server.received).toHaveLength(1);
     const recorded = (await store.getOutbox(item.id))!;
     expect(recorded).toMatchObject({ state: 'unprocessed', attempts: 1, status: { [ALICE]: '1.0' } });
-    expect(Date.parse(recorded.nextAttempt!)).toBe(T0 + retryDelay(1));
+    // Still claimed by the sender that stopped: no sender takes it before the claim's lease ends.
+    expect(Date.parse(recorded.nextAttempt!)).toBe(T0 + CLAIM_LEASE_MS);
+    expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 + CLAIM_LEASE_MS - 1000 })).toMatchObject({ sent: 0, retry: 0 });
+    expect(server.received).toHaveLength(1);
 
-    expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 + retryDelay(1) })).toMatchObject({ sent: 1 });
+    expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 + CLAIM_LEASE_MS })).toMatchObject({ sent: 1 });
     expect(await store.getOutbox(item.id)).toMatchObject({ state: 'processed', attempts: 2, status: { [ALICE]: '1.2' } });
     expect(server.received).toHaveLength(2);
     expect(server.received[1].raw.equals(server.received[0].raw)).toBe(true);
