@@ -31,13 +31,6 @@ function journalKey(entry: JournalEntry): string {
   return JSON.stringify([entry.recipient, entry.uid, entry.messageId, entry.method, entry.outcome, entry.reason, entry.at]);
 }
 
-/** The redelivery marks of a user, where the store lists them (Store.listSeen). */
-async function seenMarks(store: Store, user: string): Promise<Array<{ key: string; at: string }> | 'not listed'> {
-  // listSeen came with the PostgreSQL work; a store without it yet is compared without the marks.
-  if (typeof (store as Partial<Store>).listSeen !== 'function') return 'not listed';
-  return store.listSeen(user);
-}
-
 export interface UserState {
   user: string;
   role: unknown;
@@ -71,7 +64,7 @@ export async function endState(store: Store): Promise<UserState[]> {
       inbox: await store.listInbox(user),
       outbox: (await store.listOutbox(user)).map(outboxView).sort((a, b) => byText(a.id, b.id)),
       journal: journal.map(journalKey).sort(byText),
-      seen: await seenMarks(store, user),
+      seen: await store.listSeen(user),
     });
   }
   return states;
