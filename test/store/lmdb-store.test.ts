@@ -1,5 +1,5 @@
-// The Store contract run on the embedded LMDB store, plus what only LMDB has:
-// several processes sharing one store folder, a process killed right after a
+// What only the embedded LMDB store has (its contract runs in
+// lmdb-contract.test.ts): several processes sharing one store folder, a process killed right after a
 // commit, and the on-disk format check.
 //
 // The child processes run the built JavaScript (dist/), not the TypeScript
@@ -18,10 +18,6 @@ import { migrate } from '../../src/store/lmdb-migrate.js';
 import type { StoreDbs } from '../../src/store/lmdb-user-tx.js';
 import type { JournalEntry } from '../../src/itip/model.js';
 import type { Store } from '../../src/store/store.js';
-import { describeStoreContract } from './store-contract.js';
-import { describeCalDavStoreContract } from './store-caldav-contract.js';
-import { describeOptimisticStoreContract } from './store-optimistic-contract.js';
-import { describeOutboxCopyStoreContract } from './store-outbox-copy-contract.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILT_STORE = join(ROOT, 'dist/store/lmdb-store.js');
@@ -34,28 +30,6 @@ function newFolder(): string {
 
 afterAll(() => {
   rmSync(base, { recursive: true, force: true });
-});
-
-describeStoreContract('LmdbStore', {
-  open: () => new LmdbStore(newFolder()),
-  async reopen(store: Store): Promise<Store> {
-    const dir = (store as LmdbStore).dir;
-    await store.close();
-    return new LmdbStore(dir);
-  },
-});
-
-describeCalDavStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
-
-describeOutboxCopyStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
-
-describeOptimisticStoreContract('LmdbStore', {
-  open: () => new LmdbStore(newFolder()),
-  async reopen(store: Store): Promise<Store> {
-    const dir = (store as LmdbStore).dir;
-    await store.close();
-    return new LmdbStore(dir);
-  },
 });
 
 /** Fails early, and says why, when dist/ is missing or older than the store sources. */

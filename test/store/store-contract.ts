@@ -1155,9 +1155,10 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
         // The undone transaction writes periods of one UID and reads them back,
         // through the transaction and through the store; then other UIDs get
         // periods for real. Nothing read inside the undone one may show later.
-        // The store's read starts inside the callback: a store that reads its
-        // open write transaction (LMDB) sees the undone periods, one that
-        // reads only commits (PostgreSQL, another connection) sees none.
+        // The store's read starts inside the callback, where a store may
+        // remember what it read (LMDB reads its open write transaction; a
+        // store on another connection reads the last commit): what it answers
+        // there differs by store, so only the reads after the undo are checked.
         let readDuring: Promise<Array<Period | OthersPeriod>> | undefined;
         const undone = store.transact(ALICE, (tx) => {
           tx.setOwnPeriods('undone', [period('undone', DAY, DAY + H)]);
@@ -1166,7 +1167,8 @@ export function describeStoreContract(name: string, factory: StoreContractFactor
           throw new Error('undo');
         });
         await expect(undone).rejects.toThrow('undo');
-        expect([['undone'], []]).toContainEqual((await readDuring!).map((p) => p.uid));
+        await readDuring;
+        expect(await store.freeBusy(ALICE)).toStrictEqual([]);
         await store.transact(ALICE, (tx) => tx.setOwnPeriods('kept', [period('kept', DAY, DAY + H)]));
         await store.transact(BOB, (tx) => tx.setOwnPeriods('other', [period('other', DAY, DAY + H)]));
         expect(await store.freeBusy(ALICE)).toStrictEqual([period('kept', DAY, DAY + H)]);
