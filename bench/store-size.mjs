@@ -86,7 +86,7 @@ export async function benchStoreGrowth({ LmdbStore, processMail }) {
 }
 
 /** Free/busy queries over windows that move through the year, on each store in turns. */
-function queryInTurns(stores, user, days, query = (store, range) => store.freeBusy(user, range)) {
+async function queryInTurns(stores, user, days, query = (store, range) => store.freeBusy(user, range)) {
   const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const times = stores.map(() => []);
   const counts = stores.map(() => []);
@@ -96,7 +96,7 @@ function queryInTurns(stores, user, days, query = (store, range) => store.freeBu
     const order = i % 2 ? [...stores.keys()].reverse() : [...stores.keys()];
     for (const s of order) {
       const start = process.hrtime.bigint();
-      counts[s].push(query(stores[s], { from: iso(from), to: iso(from + days * DAY) }).length);
+      counts[s].push((await query(stores[s], { from: iso(from), to: iso(from + days * DAY) })).length);
       times[s].push(Number(process.hrtime.bigint() - start) / 1e6);
     }
   }
@@ -119,15 +119,15 @@ export async function benchFreeBusy({ LmdbStore }) {
       await fillUser(store, user, count, { recurringShare: 0.2 });
     }
     const stores = opened.map((o) => o.store);
-    const totals = stores.map((store) => store.freeBusy(user).length);
+    const totals = await Promise.all(stores.map(async (store) => (await store.freeBusy(user)).length));
     // What published free/busy, a VFREEBUSY REPLY and the resource checks ask:
     // busy time (Store.busyTime, joined per FBTYPE) for the published and
     // answered ranges; the periods themselves (Store.freeBusy) for a month of
     // bookings and for the `freebusy` listing, a reference row over a year.
     const busyTime = (store, range) => store.busyTime(user, range);
-    const [month] = queryInTurns(stores.slice(0, 1), user, 30);
-    const [year, year50] = queryInTurns(stores, user, 365, busyTime);
-    const [listYear, listYear50] = queryInTurns(stores, user, 365);
+    const [month] = await queryInTurns(stores.slice(0, 1), user, 30);
+    const [year, year50] = await queryInTurns(stores, user, 365, busyTime);
+    const [listYear, listYear50] = await queryInTurns(stores, user, 365);
     const of = (q, total) => `${q.found} periods (median) of ${total}`;
     const joined = (q, total) => `${q.found} busy intervals from ${total} periods`;
     return [

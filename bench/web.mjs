@@ -72,7 +72,7 @@ export async function seed(store, processMail, nowMs) {
     n++;
     if (i % 5 === 1) await deliver(imip(organizer, [USER], `inv-${i}-1@bench`, 'REQUEST', event(1, start + 2 * HOUR)), { recipients: [USER], sender: organizer });
   }
-  return store.listRequests(`mailto:${USER}`).length;
+  return (await store.listRequests(`mailto:${USER}`)).length;
 }
 
 export async function benchWeb({ LmdbStore, processMail, buildWebApp, forgetReadEvents, nowMs }) {

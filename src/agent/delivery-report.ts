@@ -33,12 +33,12 @@ interface SentMatch {
 }
 
 /** The outbox item a Message-ID names, if it is this user's iTIP message. */
-function outboxMatch(store: Store, user: string, messageId: string): SentMatch | undefined {
+async function outboxMatch(store: Store, user: string, messageId: string): Promise<SentMatch | undefined> {
   const id = /^itip-([A-Za-z0-9._-]+)@/.exec(messageId)?.[1];
   if (!id) return undefined;
   let item: OutboxItem | undefined;
   try {
-    item = store.getOutbox(id);
+    item = await store.getOutbox(id);
   } catch {
     return undefined;
   }
@@ -78,7 +78,11 @@ export async function processDeliveryReport(
 ): Promise<ProcessResult> {
   for (const user of users) {
     // Read before the transaction: an outbox item's text never changes once queued.
-    const fromOutbox = report.originalMessageIds.map((id) => outboxMatch(store, user, id)).find((m) => m !== undefined);
+    let fromOutbox: SentMatch | undefined;
+    for (const id of report.originalMessageIds) {
+      fromOutbox = await outboxMatch(store, user, id);
+      if (fromOutbox) break;
+    }
     const entries = await store.transact(user, (tx) => handleReport(tx, mail, report, fromOutbox, now));
     result.users.push({ user, entries });
   }

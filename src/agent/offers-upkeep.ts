@@ -20,12 +20,15 @@ export interface ReleasedOffer {
 
 export async function releaseExpiredOffers(store: Store, now: number, policy?: AgentPolicy): Promise<ReleasedOffer[]> {
   const released: ReleasedOffer[] = [];
-  for (const user of store.listUsers()) {
-    const prefs = store.getPrefs(user);
+  for (const user of await store.listUsers()) {
+    const prefs = await store.getPrefs(user);
     if (!prefs.freebusy_offers) continue;
-    const due = store.listCounters(user).filter((entry) => offerExpired(entry, user, prefs, now));
+    const due = (await store.listCounters(user)).filter((entry) => offerExpired(entry, user, prefs, now));
     if (due.length === 0) continue;
-    await store.transact(user, (tx) => {
+    // The callback may run more than once (Store.transact): it collects what
+    // it released in a list of its own run and returns it.
+    const releasedHere = await store.transact(user, (tx) => {
+      const releasedNow: ReleasedOffer[] = [];
       const current = tx.getPrefs();
       for (const uid of new Set(due.map((entry) => entry.uid))) {
         // Read again inside the transaction: a message may have answered the offer meanwhile.
@@ -33,7 +36,7 @@ export async function releaseExpiredOffers(store: Store, now: number, policy?: A
         if (expired.length === 0) continue;
         for (const entry of expired) {
           tx.removeCounters(uid, entry.recurrenceId, user);
-          released.push({ user, uid, recurrenceId: entry.recurrenceId });
+          releasedNow.push({ user, uid, recurrenceId: entry.recurrenceId });
         }
         const stored = tx.getObject(uid);
         const own = stored
@@ -41,7 +44,9 @@ export async function releaseExpiredOffers(store: Store, now: number, policy?: A
           : [];
         tx.setOwnPeriods(uid, withHeldOffers(own, tx.listCounters(uid), user, current, now));
       }
+      return releasedNow;
     });
+    released.push(...releasedHere);
   }
   return released;
 }

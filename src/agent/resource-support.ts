@@ -15,9 +15,9 @@ import type { Store } from '../store/store.js';
  * store knows, each with its preferences and its free/busy in the group's
  * window around now; undefined when the user is no group.
  */
-export function readGroupMembers(store: Store, user: string, now: number): GroupMember[] | undefined {
-  if (store.getRole(user) !== 'resource') return undefined;
-  const prefs = store.getPrefs(user);
+export async function readGroupMembers(store: Store, user: string, now: number): Promise<GroupMember[] | undefined> {
+  if ((await store.getRole(user)) !== 'resource') return undefined;
+  const prefs = await store.getPrefs(user);
   if (!prefs.group_members) return undefined;
   let addresses: string[];
   try {
@@ -27,12 +27,12 @@ export function readGroupMembers(store: Store, user: string, now: number): Group
   }
   const window = freeBusyWindow(prefs, now);
   const range = { from: formatUtc(window.from), to: formatUtc(window.to) };
-  return addresses
-    .filter((address) => address !== user && store.getRole(address) !== undefined)
-    .map((address) => ({
-      address,
-      role: store.getRole(address),
-      prefs: store.getPrefs(address),
-      busy: store.freeBusy(address, range) as Period[],
-    }));
+  const members: GroupMember[] = [];
+  for (const address of addresses) {
+    if (address === user) continue;
+    const role = await store.getRole(address);
+    if (role === undefined) continue;
+    members.push({ address, role, prefs: await store.getPrefs(address), busy: (await store.freeBusy(address, range)) as Period[] });
+  }
+  return members;
 }

@@ -145,15 +145,23 @@ export class TransactionService {
    * makes at RCPT, and the pipe before it reads the mail. `outgoing` as in
    * MailWork: the recipients of mail the sender sent are no calendar users.
    */
-  admit(address: string, outgoing?: boolean): Verdict | undefined {
+  async admit(address: string, outgoing?: boolean): Promise<Verdict | undefined> {
     const refused = (kind: Verdict['kind'], reason: string): Verdict => ({ recipient: address, kind, reason });
     const user = normalizeAddress(address);
     if (!user || !/^mailto:[^@\s]+@[^@\s]+$/.test(user)) return refused('not-an-address', `${address} is not a mail address a calendar user can have`);
     // Before the address becomes a store key or a maildir folder name (RFC 5321 4.5.3.1).
     const tooLong = addressLengthProblem(user);
     if (tooLong) return refused('address-too-long', `${shortAddress(address)} is too long for a mail address: ${tooLong}`);
-    if (this.options.refuseUnknownUsers && this.isCalendarUser(user, outgoing) && this.options.store.getRole(user) === undefined) {
-      return refused('unknown-user', `${address} is no calendar user here`);
+    if (this.options.refuseUnknownUsers && this.isCalendarUser(user, outgoing)) {
+      let role;
+      try {
+        role = await this.options.store.getRole(user);
+      } catch (error) {
+        // A store that cannot answer now (a database restarting) may answer on the MTA's retry.
+        const cause = error instanceof Error ? error.message : String(error);
+        return refused('store-failed', `the calendar store could not be read, try again later: ${cause}`);
+      }
+      if (role === undefined) return refused('unknown-user', `${address} is no calendar user here`);
     }
     const unnamed = this.options.onward.refuses?.(user);
     if (unnamed) return refused('no-mailbox-name', unnamed);

@@ -49,15 +49,18 @@ function difference(before: Array<Period | OthersPeriod>, after: Array<Period | 
 
 export async function refreshFreeBusy(store: Store, now: number, policy?: AgentPolicy): Promise<UpkeepSummary> {
   const summary: UpkeepSummary = { users: 0, usersWithSeries: 0, objects: 0, objectsChanged: 0, periodsAdded: 0, periodsRemoved: 0, failed: [] };
-  for (const user of store.listUsers()) {
+  for (const user of await store.listUsers()) {
     summary.users++;
-    const uids = store.listObjects(user).filter(movesWithWindow).map((o) => o.uid);
+    const uids = (await store.listObjects(user)).filter(movesWithWindow).map((o) => o.uid);
     if (uids.length === 0) continue;
     summary.usersWithSeries++;
     // Others' periods are read before the transaction (only to count what changed);
     // own periods are read inside it, with its writes.
-    const othersBefore = byUid(store.freeBusy(user, { others: true }) as OthersPeriod[]);
-    await store.transact(user, (tx) => {
+    const othersBefore = byUid((await store.freeBusy(user, { others: true })) as OthersPeriod[]);
+    // The callback may run more than once (Store.transact): it counts into a
+    // tally of its own run, added to the summary once it has committed.
+    const tally = await store.transact(user, (tx) => {
+      const counted = { objects: 0, objectsChanged: 0, periodsAdded: 0, periodsRemoved: 0, failed: [] as UpkeepSummary['failed'] };
       const prefs = tx.getPrefs();
       const ownBefore = byUid(tx.freeBusy());
       for (const uid of uids) {
@@ -68,7 +71,7 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
         try {
           refreshed = refreshPeriods(stored, user, prefs, now, policy?.expansionLimits);
         } catch (error) {
-          summary.failed.push({ user, uid, error: (error as Error).message });
+          counted.failed.push({ user, uid, error: (error as Error).message });
           continue;
         }
         if (!refreshed) continue;
@@ -78,14 +81,20 @@ export async function refreshFreeBusy(store: Store, now: number, policy?: AgentP
         const others = difference(othersBefore.get(uid) ?? [], refreshed.others);
         tx.setOwnPeriods(uid, ownNow);
         tx.replaceOthersPeriods(uid, refreshed.others);
-        summary.objects++;
+        counted.objects++;
         const added = own.added + others.added;
         const removed = own.removed + others.removed;
-        if (added + removed > 0) summary.objectsChanged++;
-        summary.periodsAdded += added;
-        summary.periodsRemoved += removed;
+        if (added + removed > 0) counted.objectsChanged++;
+        counted.periodsAdded += added;
+        counted.periodsRemoved += removed;
       }
+      return counted;
     });
+    summary.objects += tally.objects;
+    summary.objectsChanged += tally.objectsChanged;
+    summary.periodsAdded += tally.periodsAdded;
+    summary.periodsRemoved += tally.periodsRemoved;
+    summary.failed.push(...tally.failed);
   }
   return summary;
 }

@@ -160,13 +160,14 @@ export async function runUserAction(work: ActionWork, context: ActionContext): P
 }
 
 /** The recipients of an item that are calendar users here, other than its sender. */
-function localRecipients(item: OutboxItem, context: ActionContext): string[] {
-  return item.to.filter(
-    (to) =>
-      to !== item.from &&
-      (context.localDomains.size === 0 || context.localDomains.has(addressDomain(to))) &&
-      context.store.getRole(to) !== undefined,
-  );
+async function localRecipients(item: OutboxItem, context: ActionContext): Promise<string[]> {
+  const local: string[] = [];
+  for (const to of item.to) {
+    if (to === item.from) continue;
+    if (context.localDomains.size > 0 && !context.localDomains.has(addressDomain(to))) continue;
+    if ((await context.store.getRole(to)) !== undefined) local.push(to);
+  }
+  return local;
 }
 
 /**
@@ -180,10 +181,10 @@ export async function handToLocalRecipients(user: string, queued: OutboxItem[], 
   const outcomes: UserOutcome[] = [];
   const arrival: ArrivalFacts = { authenticatedUser: mailAddress(user), clientAddress: '' };
   for (const item of queued) {
-    const recipients = localRecipients(item, context);
+    const recipients = await localRecipients(item, context);
     if (recipients.length === 0) continue;
     try {
-      const prefs = store.getPrefs(user);
+      const prefs = await store.getPrefs(user);
       const mail = await composeOutboxItem(item, { fromName: prefs.CN, lang: prefs.LANG, fallbackDate: new Date(now) });
       const incoming = await readIncoming(mail.raw, arrival, policy, now);
       for (const recipient of recipients) {

@@ -36,7 +36,7 @@ export interface PlanContext {
   /** Bounds on recurrence expansion, from the policy. */
   expansionLimits?: ExpansionLimits;
   /** A resource group's members, read from their own stores; asked only for a resource. */
-  groupMembers?: () => GroupMember[] | undefined;
+  groupMembers?: () => Promise<GroupMember[] | undefined>;
   /** Notices of waiting requests, from the policy. */
   notices?: RequestNotices;
   /** Mail the user sent: its recipients, and those whose store took it already (src/agent/sent-record.ts). */
@@ -102,7 +102,7 @@ export async function planForUser(view: UserView, context: PlanContext): Promise
   // and the administrator see in the journal that it was there.
   for (const why of mail.skipped) step('', '', 'refused', why);
   for (const bad of calendars.unusable) step(bad.method, bad.uid, bad.outcome, bad.reason);
-  const members = role === 'resource' ? context.groupMembers?.() : undefined;
+  const members = role === 'resource' ? await context.groupMembers?.() : undefined;
   const prefs = await view.getPrefs();
   const staged = new StagedView(view);
   for (const message of calendars.messages) {

@@ -44,7 +44,12 @@ export function mayActFor(user: string | undefined, address: string, ownersOf?: 
   return (ownersOf?.(target) ?? []).some((owner) => normalizeAddress(owner) === me);
 }
 
-/** The owners of an address as the store knows them: a resource's `owners` preference; a person has none. */
-export function storeOwners(store: Store | undefined): OwnersOf {
-  return (address) => (store && store.getRole(address) === 'resource' ? resourceOwners(store.getPrefs(address)) : []);
+/**
+ * The owners of an address as the store knows them: a resource's `owners`
+ * preference; a person has none. Read before mayActFor, which decides with
+ * what it is given.
+ */
+export async function storeOwners(store: Store | undefined, address: string): Promise<readonly string[]> {
+  if (!store || (await store.getRole(address)) !== 'resource') return [];
+  return resourceOwners(await store.getPrefs(address));
 }

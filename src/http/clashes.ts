@@ -58,7 +58,7 @@ export class ClashFinder {
 }
 
 /** A finder over the user's own periods in the range the spans cover (none read when there are no spans). */
-export function clashFinderFor(store: Store, user: string, spans: readonly Span[]): ClashFinder {
+export async function clashFinderFor(store: Store, user: string, spans: readonly Span[]): Promise<ClashFinder> {
   if (spans.length === 0) return new ClashFinder([]);
   let from = Infinity;
   let to = -Infinity;
@@ -67,5 +67,5 @@ export function clashFinderFor(store: Store, user: string, spans: readonly Span[
     to = Math.max(to, span.end);
   }
   if (!(to > from)) to = from + 1;
-  return new ClashFinder(store.freeBusy(user, { from: formatUtc(from), to: formatUtc(to) }) as Period[]);
+  return new ClashFinder((await store.freeBusy(user, { from: formatUtc(from), to: formatUtc(to) })) as Period[]);
 }

@@ -14,20 +14,24 @@ export function eventLink(who: PageUser, uid: string, recurrenceId?: string | nu
   return linkFor(who, `/event/${encodeURIComponent(uid)}`, { rid: recurrenceId ?? undefined });
 }
 
-/** The summaries of the user's events by UID, each read at most once. */
-export function summaryReader(who: PageUser): (uid: string) => string {
+/**
+ * The summaries of the user's events that these lists of clashes show (the
+ * first CLASHES_SHOWN of each), each read once, for clashList.
+ */
+export async function summaryReader(who: PageUser, clashLists: Iterable<Clash[]>): Promise<(uid: string) => string> {
   const known = new Map<string, string>();
-  return (uid) => {
-    let summary = known.get(uid);
-    if (summary === undefined) {
-      const stored = who.store.getObject(who.user, uid);
+  for (const clashes of clashLists) {
+    for (const { uid } of clashes.slice(0, CLASHES_SHOWN)) {
+      if (known.has(uid)) continue;
+      const stored = await who.store.getObject(who.user, uid);
       const event = stored && readEvent(stored, who.floating);
-      summary = event ? event.summary() : '(an event that cannot be read)';
-      known.set(uid, summary);
+      known.set(uid, event ? event.summary() : UNREADABLE);
     }
-    return summary;
-  };
+  }
+  return (uid) => known.get(uid) ?? UNREADABLE;
 }
+
+const UNREADABLE = '(an event that cannot be read)';
 
 const FBTYPE_TEXT: Record<string, string> = { BUSY: 'busy', 'BUSY-TENTATIVE': 'tentative', 'BUSY-UNAVAILABLE': 'unavailable' };
 

@@ -69,13 +69,14 @@ export function noStorePage(reply: FastifyReply, status = 503): FastifyReply {
  * for it. Sends the 403 (or the page saying there is no store) itself and
  * returns undefined when the page must not go on.
  */
-export function pageUser(request: FastifyRequest, reply: FastifyReply, asked?: unknown): PageUser | undefined {
+export async function pageUser(request: FastifyRequest, reply: FastifyReply, asked?: unknown): Promise<PageUser | undefined> {
   const web = request.server.web;
   const me = request.user!;
   let user = me;
   if (typeof asked === 'string' && asked.trim() !== '') {
     const address = normalizeAddress(asked);
-    if (!address || !mayActFor(me, address, storeOwners(web.store))) {
+    const owners = address ? await storeOwners(web.store, address) : [];
+    if (!address || !mayActFor(me, address, () => owners)) {
       forbiddenPage(reply, address ?? asked);
       return undefined;
     }
@@ -89,13 +90,13 @@ export function pageUser(request: FastifyRequest, reply: FastifyReply, asked?: u
     noStorePage(reply);
     return undefined;
   }
-  const prefs = store.getPrefs(user);
+  const prefs = await store.getPrefs(user);
   const tzid = zoneOf(prefs);
   return {
     store,
     user,
     self: user === me,
-    role: store.getRole(user),
+    role: await store.getRole(user),
     prefs,
     floating: userZone(tzid),
     time: new TimeText(tzid),

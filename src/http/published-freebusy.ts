@@ -51,7 +51,7 @@ export async function publishedFreeBusy(app: FastifyInstance): Promise<void> {
       const file = request.params.file;
       if (!file.toLowerCase().endsWith('.ifb') || !web.store) return errorPage(reply, 404);
       const user = loginAddress(file.slice(0, -'.ifb'.length), web.localDomains);
-      const prefs = user && web.store.getRole(user) !== undefined ? web.store.getPrefs(user) : undefined;
+      const prefs = user && (await web.store.getRole(user)) !== undefined ? await web.store.getPrefs(user) : undefined;
       if (!user || !prefs || !publishesFreeBusy(prefs)) return errorPage(reply, 404);
 
       const asked: { from?: number; to?: number } = {};
@@ -76,9 +76,7 @@ export async function publishedFreeBusy(app: FastifyInstance): Promise<void> {
         });
       }
       // Busy time, not events (RFC 5546 section 3.3.1): a read per day of the range, however many events.
-      const busy: Period[] = web.store
-        .busyTime(user, { from: formatUtc(range.from), to: formatUtc(range.to) })
-        .map((b) => ({ ...b, uid: '', recurrenceId: null }));
+      const busy: Period[] = (await web.store.busyTime(user, { from: formatUtc(range.from), to: formatUtc(range.to) })).map((b) => ({ ...b, uid: '', recurrenceId: null }));
       const etag = etagOf(range.from, range.to, prefs.CN, busy);
       reply.header('ETag', etag);
       reply.header('Cache-Control', 'public, max-age=60');

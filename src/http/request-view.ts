@@ -175,10 +175,10 @@ export function changesOf(current: EventView, previous: EventView | undefined, k
 }
 
 /** Inbox items of the given UIDs, oldest first. */
-function inboxByUid(store: Store, user: string, uids: Set<string>): Map<string, InboxItem[]> {
+async function inboxByUid(store: Store, user: string, uids: Set<string>): Promise<Map<string, InboxItem[]>> {
   const byUid = new Map<string, InboxItem[]>();
   if (uids.size === 0) return byUid;
-  for (const item of store.listInbox(user)) {
+  for (const item of await store.listInbox(user)) {
     if (!uids.has(item.uid) || !VERSION_METHODS.has(item.method)) continue;
     const list = byUid.get(item.uid);
     if (list) list.push(item);
@@ -202,9 +202,9 @@ function previousVersion(items: InboxItem[] | undefined, entry: RequestEntry, ke
   return undefined;
 }
 
-function card(entry: RequestEntry, store: Store, user: string, floating: Zone | null, now: number): Card {
+async function card(entry: RequestEntry, store: Store, user: string, floating: Zone | null, now: number): Promise<Card> {
   const key = entry.recurrenceId ?? '';
-  const stored = store.getObject(user, entry.uid);
+  const stored = await store.getObject(user, entry.uid);
   const base: Card = { entry, key, summary: '(no title)', changes: [], spans: [], clashes: [] };
   if (!stored) return { ...base, problem: 'The event is no longer in the calendar.' };
   const event = readEvent(stored, floating);
@@ -213,14 +213,14 @@ function card(entry: RequestEntry, store: Store, user: string, floating: Zone | 
   return { ...base, event, summary: event.summary(event.component(key) ?? event.reference), spans, ...(first ? { when: first } : {}) };
 }
 
-function counterCard(counter: CounterEntry, store: Store, user: string, floating: Zone | null, now: number): CounterCard {
+async function counterCard(counter: CounterEntry, store: Store, user: string, floating: Zone | null, now: number): Promise<CounterCard> {
   const key = counter.recurrenceId ?? '';
   const base: CounterCard = { counter, key, summary: '(no title)', comment: '', spans: [], clashes: [] };
   const proposal = readEvent({ uid: counter.uid, ics: counter.ics }, floating);
   const proposed = proposal && (proposal.component(key) ?? proposal.reference);
   const proposedSpan = proposal && proposed ? componentSpan(proposed, proposal) : undefined;
   const comment = proposed ? singleLine(String(proposed.getFirstPropertyValue('comment') ?? '')) : '';
-  const stored = store.getObject(user, counter.uid);
+  const stored = await store.getObject(user, counter.uid);
   const event = stored && readEvent(stored, floating);
   const withProposal = { ...base, comment, ...(proposedSpan ? { proposed: proposedSpan, spans: proposedSpan.end > now ? [proposedSpan] : [] } : {}) };
   if (!event) return { ...withProposal, problem: stored ? 'The stored event cannot be read.' : 'The event is no longer in the calendar.' };
@@ -229,17 +229,17 @@ function counterCard(counter: CounterEntry, store: Store, user: string, floating
 }
 
 /** The whole queue of one user, with what each invitation changes and clashes with. */
-export function readQueue(store: Store, user: string, floating: Zone | null, now: number, time: TimeText): RequestQueue {
+export async function readQueue(store: Store, user: string, floating: Zone | null, now: number, time: TimeText): Promise<RequestQueue> {
   const queue: RequestQueue = { invitations: [], counters: [], refreshes: [], others: [] };
-  const entries = store.listRequests(user);
-  const counters = store.listCounters(user);
+  const entries = await store.listRequests(user);
+  const counters = await store.listCounters(user);
   const proposed = new Set(counters.map((c) => `${c.uid}\u0000${c.recurrenceId ?? ''}`));
   const invitationUids = new Set(entries.filter((e) => e.method === 'REQUEST' || e.method === 'ADD').map((e) => e.uid));
-  const inbox = inboxByUid(store, user, invitationUids);
+  const inbox = await inboxByUid(store, user, invitationUids);
   for (const entry of entries) {
     // A COUNTER's entry stands for the proposals kept in the counters list, shown from there.
     if (entry.method === 'COUNTER' && proposed.has(`${entry.uid}\u0000${entry.recurrenceId ?? ''}`)) continue;
-    const built = card(entry, store, user, floating, now);
+    const built = await card(entry, store, user, floating, now);
     if (entry.method === 'REQUEST' || entry.method === 'ADD') {
       if (built.event) built.changes = changesOf(built.event, previousVersion(inbox.get(entry.uid), entry, built.key, floating), built.key, entry.method, time);
       queue.invitations.push(built);
@@ -251,9 +251,9 @@ export function readQueue(store: Store, user: string, floating: Zone | null, now
       queue.others.push(built);
     }
   }
-  for (const counter of counters) queue.counters.push(counterCard(counter, store, user, floating, now));
+  for (const counter of counters) queue.counters.push(await counterCard(counter, store, user, floating, now));
 
-  const finder = clashFinderFor(store, user, [...queue.invitations, ...queue.counters].flatMap((c) => c.spans));
+  const finder = await clashFinderFor(store, user, [...queue.invitations, ...queue.counters].flatMap((c) => c.spans));
   for (const item of [...queue.invitations, ...queue.counters]) {
     const uid = 'entry' in item ? item.entry.uid : item.counter.uid;
     const seen = new Set<string>();

@@ -107,8 +107,8 @@ async function open(request: FastifyRequest, reply: FastifyReply, token: string)
     return undefined;
   }
   const { user, request: key, etag } = checked.claims;
-  const entry = web.store.listRequests(user).find((e) => e.method === 'REQUEST' && requestKey(e.uid, e.recurrenceId) === key);
-  const stored = entry ? web.store.getObject(user, entry.uid) : undefined;
+  const entry = (await web.store.listRequests(user)).find((e) => e.method === 'REQUEST' && requestKey(e.uid, e.recurrenceId) === key);
+  const stored = entry ? await web.store.getObject(user, entry.uid) : undefined;
   if (!entry || !stored || etagOf(stored) !== etag) {
     await gone(reply, 'This link is no longer valid: the invitation was answered or changed since the link was made.');
     return undefined;
@@ -172,7 +172,7 @@ export async function signedLinkPages(app: FastifyInstance): Promise<void> {
     const opened = await open(request, reply, request.params.token);
     if (!opened) return reply;
     const web = request.server.web;
-    const shown = details(opened, zoneOf(web.store!.getPrefs(opened.user)));
+    const shown = details(opened, zoneOf(await web.store!.getPrefs(opened.user)));
     const preselected = answerNamed(request.query.answer) ? request.query.answer : undefined;
     return sendPage(reply, 200, {
       title: `Invitation: ${shown.summary}`,

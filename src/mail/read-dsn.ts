@@ -9,10 +9,6 @@
 // What the agent needs of it: which message it returns (the original's
 // Message-ID) and, per recipient, the Action and Status the MTA reports.
 
-import type { EventEmitter } from 'node:events';
-import type { Transform } from 'node:stream';
-import { Splitter } from '@zone-eu/mailsplit';
-import type { MimeNode as SplitterNode, SplitterChunk } from '@zone-eu/mailsplit/lib/types.js';
 import libmime from 'libmime';
 import { normalizeAddress } from '../ical/address.js';
 
@@ -60,13 +56,31 @@ export function isDeliveryReportType(contentType: string | undefined): boolean {
   return params.some(([k, v]) => k === 'report-type' && (v === 'delivery-status' || v === 'global-delivery-status'));
 }
 
+/** The parts of a delivery report that matter, as read-mail's one pass over the MIME tree collects them. */
+export interface ReportParts {
+  /** The text of the first message/delivery-status part. */
+  status?: string;
+  /** The text of the returned message or header (its header is what is read). */
+  returned?: string;
+}
+
+/** Which report part a leaf of this media type is, if any. */
+export function reportPartKind(contentType: string): keyof ReportParts | undefined {
+  return STATUS_TYPES.has(contentType) ? 'status' : RETURNED_TYPES.has(contentType) ? 'returned' : undefined;
+}
+
+/** How many decoded bytes of a report part are kept: a report is small, and of the returned message only its header matters. */
+export function reportPartLimit(kind: keyof ReportParts): number {
+  return kind === 'status' ? MAX_STATUS_BYTES : MAX_RETURNED_HEADER_BYTES;
+}
+
 /**
- * Reads the report of a multipart/report mail; undefined when it has no
- * message/delivery-status part with at least one recipient that can be read.
- * `headerIds`: the Message-IDs the mail's own References and In-Reply-To name.
+ * The report of a multipart/report mail from its collected parts; undefined
+ * when it has no message/delivery-status part with at least one recipient
+ * that can be read. `headerIds`: the Message-IDs the mail's own References
+ * and In-Reply-To name.
  */
-export async function readDeliveryReport(raw: Buffer, headerIds: string[] = []): Promise<DeliveryReport | undefined> {
-  const parts = await collectParts(raw);
+export function readDeliveryReport(parts: ReportParts, headerIds: string[] = []): DeliveryReport | undefined {
   if (parts.status === undefined) return undefined;
   const blocks = fieldBlocks(parts.status);
   const [perMessage, ...perRecipient] = blocks;
@@ -86,85 +100,14 @@ export async function readDeliveryReport(raw: Buffer, headerIds: string[] = []):
  * The report of a mail whose top-level type is a delivery report (RFC 3464),
  * else undefined; `header` gives the values of a top-level header field.
  */
-export async function deliveryReportOf(raw: Buffer, header: (key: string) => string[]): Promise<DeliveryReport | undefined> {
-  if (!isDeliveryReportType(header('content-type')[0])) return undefined;
-  return readDeliveryReport(raw, [...header('references'), ...header('in-reply-to')].flatMap(messageIdsIn));
+export function deliveryReportOf(parts: ReportParts | undefined, header: (key: string) => string[]): DeliveryReport | undefined {
+  if (parts === undefined || !isDeliveryReportType(header('content-type')[0])) return undefined;
+  return readDeliveryReport(parts, [...header('references'), ...header('in-reply-to')].flatMap(messageIdsIn));
 }
 
 /** The Message-IDs a References or In-Reply-To value names, without angle brackets. */
 export function messageIdsIn(value: string | undefined): string[] {
   return [...(value ?? '').matchAll(/<([^<>\s]+)>/g)].map((m) => m[1]);
-}
-
-interface ReportParts {
-  status?: string;
-  returned?: string;
-}
-
-/** The text of the first delivery-status part and of the returned message's header. */
-function collectParts(raw: Buffer): Promise<ReportParts> {
-  const found: ReportParts = {};
-  return new Promise((resolve) => {
-    let open = 0;
-    let ended = false;
-    let settled = false;
-    const finish = (force = false): void => {
-      if (settled || (!force && (!ended || open > 0))) return;
-      settled = true;
-      resolve(found);
-    };
-    // Attached messages stay opaque leaves: their bytes are the returned message.
-    const splitter = new Splitter({ ignoreEmbedded: true });
-    let current: { decoder: Transform; chunks: Buffer[]; size: number; limit: number; kind: keyof ReportParts } | undefined;
-    const end = (): void => {
-      current?.decoder.end();
-      current = undefined;
-    };
-    splitter.on('data', (data: SplitterChunk) => {
-      if (data.type === 'node') {
-        end();
-        const node = data as SplitterNode;
-        if (node.multipart) return;
-        const type = node.contentType || 'text/plain';
-        const kind: keyof ReportParts | undefined = STATUS_TYPES.has(type) ? 'status' : RETURNED_TYPES.has(type) ? 'returned' : undefined;
-        if (!kind || found[kind] !== undefined) return;
-        const limit = kind === 'status' ? MAX_STATUS_BYTES : MAX_RETURNED_HEADER_BYTES;
-        const entry = { decoder: node.getDecoder(), chunks: [] as Buffer[], size: 0, limit, kind };
-        entry.decoder.on('data', (chunk: Buffer) => {
-          if (entry.size < entry.limit) entry.chunks.push(chunk);
-          entry.size += chunk.length;
-        });
-        open++;
-        const done = (): void => {
-          open--;
-          finish();
-        };
-        entry.decoder.once('end', () => {
-          found[entry.kind] ??= Buffer.concat(entry.chunks).subarray(0, entry.limit).toString('utf8');
-          done();
-        });
-        entry.decoder.once('error', done);
-        current = entry;
-      } else if (data.type === 'body') {
-        current?.decoder.write((data as { value: Buffer }).value);
-      } else {
-        end();
-      }
-    });
-    const stream = splitter as unknown as EventEmitter;
-    // A broken report is no report: whatever was read is used.
-    stream.on('error', () => finish(true));
-    stream.on('end', () => {
-      end();
-      ended = true;
-      finish();
-    });
-    try {
-      splitter.end(raw);
-    } catch {
-      finish(true);
-    }
-  });
 }
 
 /**

@@ -16,7 +16,7 @@ import addressparser from 'nodemailer/lib/addressparser/index.js';
 import { normalizeAddress } from '../ical/address.js';
 import { formatUtcSeconds } from '../ical/times.js';
 import type { CalendarPart, MailFacts, ParsedMail } from './mail-facts.js';
-import { deliveryReportOf } from './read-dsn.js';
+import { deliveryReportOf, isDeliveryReportType, reportPartKind, reportPartLimit, type ReportParts } from './read-dsn.js';
 import { bytesLookLikeCalendar, canonicalCalendarText, decodeCalendarBytes } from './calendar-text.js';
 
 export { canonicalCalendarText };
@@ -109,7 +109,7 @@ export async function readMail(raw: Buffer, limits: ReadMailLimits = {}): Promis
 
   const mail: ParsedMail = { facts: readFacts(raw, result.headerLines), calendars, warnings, skipped };
   const lines = result.headerLines.length > 0 ? result.headerLines : fallbackHeaderLines(raw);
-  const report = await deliveryReportOf(raw, (key) => lines.filter((l) => l.key === key).map((l) => headerValue(l.line)));
+  const report = deliveryReportOf(result.report, (key) => lines.filter((l) => l.key === key).map((l) => headerValue(l.line)));
   if (report) mail.report = report;
   return mail;
 }
@@ -142,6 +142,8 @@ interface RawPart {
 interface SplitResult {
   headerLines: HeaderLine[];
   parts: RawPart[];
+  /** The parts of a delivery report (RFC 3464), collected when the mail is one. */
+  report?: ReportParts;
   error?: unknown;
 }
 
@@ -178,29 +180,33 @@ function splitMessage(raw: Buffer, maxBytes: number, warnings: string[]): Promis
     }
 
     let position = 0;
-    // The decoder of the leaf part being read, if it is a part we keep.
-    let current: Transform | undefined;
+    // The decoders of the leaf part being read: a part we keep, a report part, or both.
+    let current: Transform[] = [];
     const endCurrent = (): void => {
-      current?.end();
-      current = undefined;
+      for (const decoder of current) decoder.end();
+      current = [];
+    };
+    const partDone = (): void => {
+      open--;
+      finish();
     };
 
     splitter.on('data', (data: SplitterChunk) => {
       if (data.type === 'node') {
         endCurrent();
         const node = data as SplitterNode;
-        if (node.root && node.headers) result.headerLines = node.headers.getList();
-        if (node.multipart) return;
-        const decoder = takePart(node, position++, maxBytes, result.parts, warnings, () => {
-          open--;
-          finish();
-        });
-        if (decoder) {
-          open++;
-          current = decoder;
+        if (node.root && node.headers) {
+          result.headerLines = node.headers.getList();
+          if (isDeliveryReportType(node.headers.getFirst('content-type'))) result.report = {};
         }
+        if (node.multipart) return;
+        const decoder = takePart(node, position++, maxBytes, result.parts, warnings, partDone);
+        if (decoder) current.push(decoder);
+        const reportDecoder = result.report && takeReportPart(node, result.report, partDone);
+        if (reportDecoder) current.push(reportDecoder);
+        open += current.length;
       } else if (data.type === 'body') {
-        current?.write((data as { value: Buffer }).value);
+        for (const decoder of current) decoder.write((data as { value: Buffer }).value);
       } else {
         // Multipart framing: the leaf before it has ended.
         endCurrent();
@@ -280,6 +286,35 @@ function takePart(
     ended = true;
     done();
   });
+  return decoder;
+}
+
+/**
+ * Starts reading a leaf of a delivery report that the report needs (the
+ * first delivery-status part, the first returned message or header), kept
+ * up to its bound; `done` is called once it is in `report`.
+ */
+function takeReportPart(node: SplitterNode, report: ReportParts, done: () => void): Transform | undefined {
+  const kind = reportPartKind(node.contentType || 'text/plain');
+  if (kind === undefined || report[kind] !== undefined) return undefined;
+  const limit = reportPartLimit(kind);
+  const decoder = node.getDecoder();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let ended = false;
+  decoder.on('data', (chunk: Buffer) => {
+    if (size < limit) chunks.push(chunk);
+    size += chunk.length;
+  });
+  const end = (text?: string): void => {
+    if (ended) return;
+    ended = true;
+    // A broken report part is no part: the report is read from what was found.
+    if (text !== undefined) report[kind] ??= text;
+    done();
+  };
+  decoder.once('end', () => end(Buffer.concat(chunks).subarray(0, limit).toString('utf8')));
+  decoder.once('error', () => end());
   return decoder;
 }
 

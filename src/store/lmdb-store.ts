@@ -24,6 +24,7 @@ import type {
   Preferences,
   RequestEntry,
   Role,
+  SentMessage,
   StoredObject,
 } from '../itip/model.js';
 import type { BusyTime, FreeBusyQuery, ObjectChanges, Store, TimeRange, UserRead, UserTx, UserView, VersionedCommit } from './store.js';
@@ -42,6 +43,7 @@ import {
   compareRequests,
   putOutboxItem,
   sortedPrefs,
+  type SeenMark,
   type StoreDbs,
 } from './lmdb-user-tx.js';
 
@@ -193,41 +195,41 @@ export class LmdbStore implements Store {
     }
   }
 
-  listUsers(): string[] {
+  async listUsers(): Promise<string[]> {
     const users: string[] = [];
     for (const { value } of this.dbs.users.getRange()) users.push(value.user);
     return users.sort(compareText);
   }
 
-  getRole(user: string): Role | undefined {
+  async getRole(user: string): Promise<Role | undefined> {
     return this.dbs.users.get(keyPart(user))?.role;
   }
 
-  getPrefs(user: string): Preferences {
+  async getPrefs(user: string): Promise<Preferences> {
     return sortedPrefs(this.dbs.prefs.get(keyPart(user)));
   }
 
-  listObjects(user: string): StoredObject[] {
+  async listObjects(user: string): Promise<StoredObject[]> {
     return valuesWithPrefix(this.dbs.objects, [keyPart(user)]).sort((a, b) => compareText(a.uid, b.uid));
   }
 
-  getObject(user: string, uid: string): StoredObject | undefined {
+  async getObject(user: string, uid: string): Promise<StoredObject | undefined> {
     return this.dbs.objects.get([keyPart(user), keyPart(uid)]);
   }
 
-  objectChanges(user: string, since: number): ObjectChanges {
+  async objectChanges(user: string, since: number): Promise<ObjectChanges> {
     return changesSince(this.dbs, keyPart(user), since);
   }
 
-  objectName(user: string, uid: string): string | undefined {
+  async objectName(user: string, uid: string): Promise<string | undefined> {
     return nameOf(this.dbs.names, keyPart(user), uid);
   }
 
-  objectNamed(user: string, name: string): string | undefined {
+  async objectNamed(user: string, name: string): Promise<string | undefined> {
     return uidNamed(this.dbs.names, keyPart(user), name);
   }
 
-  freeBusy(user: string, query: FreeBusyQuery = {}): Array<Period | OthersPeriod> {
+  async freeBusy(user: string, query: FreeBusyQuery = {}): Promise<Array<Period | OthersPeriod>> {
     const fromMs = query.from === undefined ? undefined : instant(query.from, 'from');
     const toMs = query.to === undefined ? undefined : instant(query.to, 'to');
     if (fromMs !== undefined && toMs !== undefined && fromMs >= toMs) return [];
@@ -237,25 +239,25 @@ export class LmdbStore implements Store {
     return queryPeriods(this.dbs.own, keyPart(user), fromMs, toMs, !this.inTransaction);
   }
 
-  busyTime(user: string, range: TimeRange): BusyTime[] {
+  async busyTime(user: string, range: TimeRange): Promise<BusyTime[]> {
     return busyTimeOf(this.dbs.own, keyPart(user), range);
   }
 
-  listRequests(user: string): RequestEntry[] {
+  async listRequests(user: string): Promise<RequestEntry[]> {
     return valuesWithPrefix(this.dbs.requests, [keyPart(user)]).sort(compareRequests);
   }
 
-  listCounters(user: string): CounterEntry[] {
+  async listCounters(user: string): Promise<CounterEntry[]> {
     return valuesWithPrefix(this.dbs.counters, [keyPart(user)]).sort(compareCounters);
   }
 
-  listInbox(user: string): InboxItem[] {
+  async listInbox(user: string): Promise<InboxItem[]> {
     return valuesWithPrefix(this.dbs.inbox, [keyPart(user)]).sort(
       (a, b) => compareTime(a.received, b.received) || compareText(a.id, b.id),
     );
   }
 
-  listOutbox(user?: string): OutboxItem[] {
+  async listOutbox(user?: string): Promise<OutboxItem[]> {
     const items: OutboxItem[] = [];
     if (user === undefined) {
       for (const { value } of this.dbs.outbox.getRange()) items.push(value);
@@ -269,8 +271,12 @@ export class LmdbStore implements Store {
     return items.sort((a, b) => compareTime(a.created, b.created) || compareText(a.id, b.id));
   }
 
-  listDueOutbox(at: string): OutboxItem[] {
-    const atMs = instant(at, 'at');
+  async listDueOutbox(at: string): Promise<OutboxItem[]> {
+    return this.dueOutbox(instant(at, 'at'));
+  }
+
+  /** The items still to send that are due at atMs, oldest first (see listDueOutbox). */
+  private dueOutbox(atMs: number): OutboxItem[] {
     const items: OutboxItem[] = [];
     // Keys [dueMs, idK]: every key of a due time up to atMs sorts before [atMs + 1].
     for (const key of this.dbs.outboxDue.getKeys({ end: [atMs + 1] })) {
@@ -280,7 +286,29 @@ export class LmdbStore implements Store {
     return items.sort((a, b) => compareTime(a.created, b.created) || compareText(a.id, b.id));
   }
 
-  getOutbox(id: string): OutboxItem | undefined {
+  claimDueOutbox(at: string, until: string, limit?: number): Promise<OutboxItem[]> {
+    let atMs: number;
+    try {
+      atMs = instant(at, 'at');
+      instant(until, 'until');
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 0)) throw new RangeError(`limit is not a count: ${limit}`);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // One write: LMDB's single writer orders the claims of every process, and
+    // the due index is read inside it, so an item claimed by a write that
+    // committed first is no longer due here (its next attempt is `until`).
+    return this.write(() => {
+      const due = this.dueOutbox(atMs);
+      return due.slice(0, limit ?? due.length).map((item) => {
+        const claimed: OutboxItem = { ...item, nextAttempt: until };
+        putOutboxItem(this.dbs, claimed);
+        return claimed;
+      });
+    });
+  }
+
+  async getOutbox(id: string): Promise<OutboxItem | undefined> {
     return this.dbs.outbox.get(keyPart(id));
   }
 
@@ -293,7 +321,7 @@ export class LmdbStore implements Store {
     });
   }
 
-  listJournal(user?: string): JournalEntry[] {
+  async listJournal(user?: string): Promise<JournalEntry[]> {
     if (user !== undefined) {
       // [userK] sorts before the user's entries, [userK, ''] after them and before the mails seen.
       const userK = keyPart(user);
@@ -308,6 +336,32 @@ export class LmdbStore implements Store {
       if (typeof seq === 'number') numbered.push([seq, value as JournalEntry]);
     }
     return numbered.sort((a, b) => a[0] - b[0]).map(([, entry]) => entry);
+  }
+
+  /**
+   * The marks of mails seen. A mark written by this version keeps its message
+   * key whole (SeenMark). A mark written before that is the bare time under
+   * the key's keyPart: for a key of at most 128 plain characters that is the
+   * key itself, for a longer or unusual one (most message keys: they end in
+   * a digest) it is its hashed form, returned as it is; a copy of such a mark
+   * then guards against nothing, so a mail seen long ago and delivered again
+   * after a copy is processed again.
+   */
+  async listSeen(user: string): Promise<Array<{ key: string; at: string }>> {
+    const userK = keyPart(user);
+    const marks: Array<{ key: string; at: string }> = [];
+    // [userK, ''] sorts after the user's numbered entries and before the marks; they end at the next user.
+    for (const { key, value } of this.dbs.journal.getRange({ start: [userK, ''] })) {
+      const k = key as Key[];
+      if (k[0] !== userK) break;
+      if (typeof value === 'string') marks.push({ key: k[1] as string, at: value });
+      else if (isSeenMark(value)) marks.push({ key: value.key, at: value.at });
+    }
+    return marks.sort((a, b) => compareText(a.key, b.key));
+  }
+
+  async listSent(user: string): Promise<SentMessage[]> {
+    return valuesWithPrefix(this.dbs.sent, [keyPart(user)]).sort((a, b) => compareText(a.messageId, b.messageId));
   }
 
   close(): Promise<void> {
@@ -387,6 +441,10 @@ export class LmdbStore implements Store {
 /** A store in a layout this version cannot read: no fault of the folder or its permissions. */
 export class StoreFormatError extends Error {
   override name = 'StoreFormatError';
+}
+
+function isSeenMark(value: unknown): value is SeenMark {
+  return typeof value === 'object' && value !== null && typeof (value as SeenMark).key === 'string' && typeof (value as SeenMark).at === 'string';
 }
 
 function isThenable(value: unknown): boolean {

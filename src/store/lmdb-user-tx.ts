@@ -68,12 +68,15 @@ export interface StoreDbs {
   /**
    * The journal, per user: [userK, seq] -> entry, where seq is meta
    * 'journal-seq', counted up in the writing transaction (its order across
-   * users is the order of writing); and [userK, messageKeyK] -> the time a
-   * mail was first seen, which makes a redelivery a no-op. Numbers sort before
-   * text, so a user's entries come first, then the mails seen. Both are
-   * written for every mail: one database keeps that to one tree.
+   * users is the order of writing); and [userK, messageKeyK] -> the mark of
+   * a mail seen, which makes a redelivery a no-op. Numbers sort before text,
+   * so a user's entries come first, then the mails seen. Both are written for
+   * every mail: one database keeps that to one tree. A mark is a SeenMark,
+   * which keeps the message key as given (keyPart may have hashed it in the
+   * key, and copying a store needs it whole); marks written before SeenMark
+   * existed are the bare time, see Store.listSeen in lmdb-store.ts.
    */
-  journal: Database<JournalEntry | string, Key>;
+  journal: Database<JournalEntry | SeenMark | string, Key>;
   /** see lmdb-changes.ts */
   changes: Database<ChangeRecord, Key>;
   /** see lmdb-changes.ts */
@@ -91,6 +94,12 @@ export interface StoreDbs {
   versions: VersionDb;
   /** 'format', 'journal-seq', 'period-uid-seq', 'change-seq', and per user ['change-floor', userK], ['tombstones', userK] */
   meta: Database<number, Key>;
+}
+
+/** A mail seen (UserTx.markSeen): its message key as given, and when it was first seen. */
+export interface SeenMark {
+  key: string;
+  at: string;
 }
 
 const ROLES: readonly Role[] = ['person', 'resource'];
@@ -320,7 +329,8 @@ export class LmdbUserTx implements UserTx {
 
   markSeen(messageKey: string, at: string): void {
     this.check();
-    this.dbs.journal.putSync([this.userK, keyPart(messageKey)], at);
+    const mark: SeenMark = { key: messageKey, at };
+    this.dbs.journal.putSync([this.userK, keyPart(messageKey)], mark);
   }
 
   private check(): void {

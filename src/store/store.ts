@@ -181,6 +181,9 @@ export interface Store {
    * updateOutbox) may start inside fn; such a call is rejected. A commit that
    * fails rejects with a StoreCommitError, and the store stays usable: a later
    * transaction commits once the cause (a full disk) is gone.
+   *
+   * fn may run more than once (a store that fetches on demand runs it again
+   * after fetching); it must act only through tx and return what it computed.
    */
   transact<T>(user: string, fn: (tx: UserTx) => T): Promise<T>;
 
@@ -268,6 +271,9 @@ export interface Store {
    * Durability, errors and the rules for fn are those of transact. Concurrent
    * calls (of one user or many) may share one durable commit; of two calls
    * with the same version for one user, at most one commits.
+   *
+   * fn may run more than once (a store that fetches on demand runs it again
+   * after fetching); it must act only through tx and return what it computed.
    */
   commitIf<T>(user: string, version: number, fn: (tx: UserTx) => T): Promise<VersionedCommit<T>>;
 }

@@ -146,10 +146,18 @@ export async function startListener(service: MailService, options: ListenerOptio
     ...(options.tls ? { key: options.tls.key, cert: options.tls.cert } : {}),
     logger: false,
     onRcptTo(rcpt, _session, callback) {
-      const problem = service.refuseRecipient(rcpt.address);
-      if (problem) options.metrics?.replied(options.protocol, 'rcpt', problem.code);
-      if (problem) callback(Object.assign(new Error(problem.reason.replace(/[\r\n]+/g, ' ')), { responseCode: problem.code }));
-      else callback();
+      // A store that cannot answer is a verdict (451); anything else that fails is answered 451 too.
+      service.refuseRecipient(rcpt.address).then(
+        (problem) => {
+          if (problem) options.metrics?.replied(options.protocol, 'rcpt', problem.code);
+          if (problem) callback(Object.assign(new Error(problem.reason.replace(/[\r\n]+/g, ' ')), { responseCode: problem.code }));
+          else callback();
+        },
+        (error: unknown) => {
+          options.metrics?.replied(options.protocol, 'rcpt', 451);
+          callback(Object.assign(new Error(`the recipient cannot be checked now, try again later: ${String((error as Error)?.message ?? error).replace(/[\r\n]+/g, ' ')}`), { responseCode: 451 }));
+        },
+      );
     },
     onData(stream: SMTPServerDataStream, session: SMTPServerSession, callback) {
       const chunks: Buffer[] = [];

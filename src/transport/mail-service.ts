@@ -89,8 +89,8 @@ export class MailService {
   }
 
   /** Why a recipient cannot be taken at RCPT time, with the reply code, or undefined. */
-  refuseRecipient(address: string): { code: number; reason: string } | undefined {
-    const refused = this.agent.admit(address);
+  async refuseRecipient(address: string): Promise<{ code: number; reason: string } | undefined> {
+    const refused = await this.agent.admit(address);
     return refused && { code: replyCodeOf(refused.kind), reason: refused.reason };
   }
 

@@ -83,9 +83,10 @@ export class AgentMetrics {
       name: 'itip_agent_outbox_depth',
       help: 'Outbox items still to send (state unprocessed), read from the store at each scrape',
       registers,
-      collect() {
+      // prom-client awaits a collect that returns a promise before it writes the scrape.
+      async collect() {
         // The far end of time: every unprocessed item, due or waiting for a retry.
-        if (metrics.outboxStore) this.set(metrics.outboxStore.listDueOutbox('9999-12-31T23:59:59Z').length);
+        if (metrics.outboxStore) this.set((await metrics.outboxStore.listDueOutbox('9999-12-31T23:59:59Z')).length);
       },
     });
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'itip_agent_' });

@@ -2,11 +2,16 @@
 // resources, REQUESTs answering a REFRESH, ...) go out as iMIP mail (RFC 6047)
 // through an SMTP relay, with retry.
 //
+// Several senders may run on one store (`serve` beside a `queue run`, agents
+// on several hosts sharing a database): each takes an item with
+// Store.claimDueOutbox, which hands it to one sender alone, until the claim's
+// lease ends (CLAIM_LEASE_MS).
+//
 // Delivery semantics: at-least-once. Each attempt is recorded durably
-// (attempts + 1, and a nextAttempt in the future) BEFORE the mail is handed to
-// the relay, and the result is recorded after. A crash in between leaves the
-// item unprocessed with the attempt counted, so it is sent again once
-// nextAttempt is due: a recipient may get a message twice, never zero times,
+// (attempts + 1, the item still claimed) BEFORE the mail is handed to the
+// relay, and the result is recorded after. A crash in between leaves the
+// item unprocessed with the attempt counted, so it is sent again once the
+// lease ends: a recipient may get a message twice, never zero times,
 // and the store never holds an attempt it does not know about. Duplicates are
 // harmless to iTIP recipients: the retry carries the same Message-ID, Date and
 // body, and RFC 5546 section 2.1.5 orders messages by SEQUENCE and DTSTAMP, so
@@ -97,12 +102,17 @@ export function retryDelay(attempts: number): number {
 }
 
 
-function isDue(item: OutboxItem, now: number): boolean {
-  if (item.state !== 'unprocessed') return false;
-  if (!item.nextAttempt) return true;
-  const at = Date.parse(item.nextAttempt);
-  return Number.isNaN(at) || at <= now;
-}
+/**
+ * How long an item claimed by a sender stays its own (Store.claimDueOutbox):
+ * no other sender finds it due before then, and if this one dies, the item is
+ * sent again after that. A sender claims one item at a time, so the lease
+ * needs to outlast one attempt: at worst about two minutes (connection and
+ * greeting 30 s each, 60 s for a reply, the message and the SCHEDULE-STATUS
+ * write). Ten minutes leaves room for a loaded machine without a second
+ * sender ever taking an item still being sent, and keeps a dead sender's item
+ * waiting minutes, not hours.
+ */
+export const CLAIM_LEASE_MS = 10 * 60_000;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
@@ -258,9 +268,19 @@ class Run {
   }
 
   async run(): Promise<OutboxRunSummary> {
-    const due = this.store.listDueOutbox(new Date(this.now()).toISOString());
     try {
-      for (const item of due) await this.send(item);
+      // A read first: most runs (serve wakes the sender after every mail that
+      // may have queued something) find nothing due, and a read writes nothing.
+      if ((await this.store.listDueOutbox(new Date(this.now()).toISOString())).length === 0) return this.summary;
+      // One item per claim, oldest first (a REQUEST before the CANCEL that
+      // follows it): the lease covers one attempt. An item this run has
+      // tried waits for its retry time, so it is not claimed again here.
+      for (;;) {
+        const now = this.now();
+        const [item] = await this.store.claimDueOutbox(new Date(now).toISOString(), formatUtcSeconds(now + CLAIM_LEASE_MS), 1);
+        if (!item) break;
+        await this.send(item);
+      }
     } finally {
       this.transport?.close();
     }
@@ -274,11 +294,8 @@ class Run {
     this.summary.items.push(runItem(item));
   }
 
-  private async send(listed: OutboxItem): Promise<void> {
-    // Read again: another sender (serve beside a `queue run`) may have taken it.
-    const current = this.store.getOutbox(listed.id);
-    const now = this.now();
-    if (!current || !isDue(current, now)) return;
+  /** Sends an item this run has claimed (its nextAttempt is the lease's end). */
+  private async send(current: OutboxItem): Promise<void> {
     const status: Record<string, string> = { ...(current.status ?? {}) };
     const pending = current.to.filter((recipient) => !isFinalStatus(status[recipient]));
     const maxAttempts = Math.max(1, this.options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
@@ -291,10 +308,11 @@ class Run {
       return;
     }
 
-    // Before sending: the attempt is counted and the next one scheduled, durably.
+    // Before sending: the attempt is counted, durably; the item stays claimed
+    // (nextAttempt the lease's end) until finish schedules the next attempt.
     const attempts = current.attempts + 1;
     for (const recipient of pending) status[recipient] = SCHEDULE_STATUS.PENDING;
-    const leased: OutboxItem = { ...current, attempts, status, nextAttempt: formatUtcSeconds(now + retryDelay(attempts)) };
+    const leased: OutboxItem = { ...current, attempts, status };
     await this.store.updateOutbox(leased);
 
     let result: AttemptResult;
@@ -316,7 +334,7 @@ class Run {
   }
 
   private async compose(item: OutboxItem): Promise<Buffer> {
-    const prefs = this.store.getPrefs(item.user);
+    const prefs = await this.store.getPrefs(item.user);
     // The sender's name and language (CN, LANG) for the mail's own text.
     const mail = await composeOutboxItem(item, { fromName: prefs.CN, lang: prefs.LANG, fallbackDate: new Date(this.now()) });
     return mail.raw;

@@ -56,8 +56,8 @@ function reply(attendee: string, partstat: string): Buffer {
 }
 
 /** The PARTSTAT of each attendee in the organizer's stored copy. */
-function partstats(store: Store): Record<string, string> {
-  const ics = store.getObject(`mailto:${BOSS}`, UID)!.ics.replace(/\r\n[ \t]/g, '');
+async function partstats(store: Store): Promise<Record<string, string>> {
+  const ics = (await store.getObject(`mailto:${BOSS}`, UID))!.ics.replace(/\r\n[ \t]/g, '');
   return Object.fromEntries([...ics.matchAll(/^ATTENDEE[^:\r\n]*PARTSTAT=([A-Z-]+)[^:\r\n]*:mailto:(\S+)$/gm)].map((m) => [m[2]!, m[1]!]));
 }
 
@@ -119,7 +119,7 @@ describe('concurrent mails for one user and UID', () => {
       const people = attendees(count);
       // The organizer's copy, as the outgoing rule stores it from the REQUEST he sent.
       await processMail(store, request(people), { recipients: people, sender: BOSS, outgoing: true }, NOW);
-      expect(Object.values(partstats(store))).toEqual(people.map(() => 'NEEDS-ACTION'));
+      expect(Object.values(await partstats(store))).toEqual(people.map(() => 'NEEDS-ACTION'));
 
       const gate = gatedStore(store, count);
       const service = new MailService({ store: gate.store, target: { kind: 'none' }, now: () => NOW });
@@ -134,8 +134,8 @@ describe('concurrent mails for one user and UID', () => {
       // Every mail read the same version; one committed per round, the others computed again.
       expect(gate.counts.committed).toBe(count);
       expect(gate.counts.conflicts).toBeGreaterThanOrEqual(count - 1);
-      expect(partstats(store)).toEqual(Object.fromEntries(people.map((a, i) => [a, answers[i]!])));
-      const journal = store.listJournal(`mailto:${BOSS}`).filter((e) => e.method === 'REPLY');
+      expect(await partstats(store)).toEqual(Object.fromEntries(people.map((a, i) => [a, answers[i]!])));
+      const journal = (await store.listJournal(`mailto:${BOSS}`)).filter((e) => e.method === 'REPLY');
       expect(journal.map((e) => e.outcome)).toEqual(people.map(() => 'applied'));
       expect(new Set(journal.map((e) => e.messageId)).size).toBe(count);
     });
@@ -148,7 +148,7 @@ describe('concurrent mails for one user and UID', () => {
     const mail = reply(people[0]!, 'TENTATIVE');
     await Promise.all([0, 1].map(() => processMail(gate.store, mail, { recipients: [BOSS], sender: people[0] }, NOW)));
     expect(gate.counts).toEqual({ committed: 2, conflicts: 1 });
-    expect(partstats(store)[people[0]!]).toBe('TENTATIVE');
-    expect(store.listJournal(`mailto:${BOSS}`).filter((e) => e.method === 'REPLY').map((e) => e.outcome)).toEqual(['applied', 'duplicate']);
+    expect((await partstats(store))[people[0]!]).toBe('TENTATIVE');
+    expect((await store.listJournal(`mailto:${BOSS}`)).filter((e) => e.method === 'REPLY').map((e) => e.outcome)).toEqual(['applied', 'duplicate']);
   });
 });

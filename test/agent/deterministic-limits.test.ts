@@ -49,7 +49,7 @@ async function runOnce() {
   try {
     const result = await processMail(store, series, { recipients: ['alice@example.com'], sender: 'boss@example.com' }, NOW, TIGHT);
     const [entry] = result.users.flatMap((u) => u.entries);
-    return { outcome: entry!.outcome, reason: entry!.reason, own: store.freeBusy(ALICE), others: store.freeBusy(ALICE, { others: true }) };
+    return { outcome: entry!.outcome, reason: entry!.reason, own: await store.freeBusy(ALICE), others: await store.freeBusy(ALICE, { others: true }) };
   } finally {
     await store.close();
     rmSync(dir, { recursive: true, force: true });

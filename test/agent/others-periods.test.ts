@@ -55,11 +55,11 @@ function weeklyPeriods(hour: number, participant: string) {
 
 /** Runs the upkeep at `now` and says whether the whole others' listing of the user stayed the same. */
 async function upkeepChangesNothing(store: LmdbStore, user: string, now = T0) {
-  const before = store.freeBusy(user, { others: true });
-  const own = store.freeBusy(user);
+  const before = await store.freeBusy(user, { others: true });
+  const own = await store.freeBusy(user);
   await refreshFreeBusy(store, now);
-  expect(store.freeBusy(user, { others: true })).toEqual(before);
-  expect(store.freeBusy(user)).toEqual(own);
+  expect(await store.freeBusy(user, { others: true })).toEqual(before);
+  expect(await store.freeBusy(user)).toEqual(own);
 }
 
 let dir: string;
@@ -73,8 +73,8 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const byParticipant = (user: string, participant: string) =>
-  store.freeBusy(user, { others: true }).filter((p) => (p as { participant?: string }).participant === participant);
+const byParticipant = async (user: string, participant: string) =>
+  (await store.freeBusy(user, { others: true })).filter((p) => (p as { participant?: string }).participant === participant);
 
 describe("others' free/busy follows a moved series", () => {
   it("the organizer's reschedule moves the periods of attendees still accepted and drops those asked again", async () => {
@@ -94,8 +94,8 @@ describe("others' free/busy follows a moved series", () => {
         }),
       ).toEqual(['applied']);
     }
-    expect(byParticipant(ALICE, BOB)).toEqual(weeklyPeriods(9, BOB));
-    expect(byParticipant(ALICE, CAROL)).toEqual(weeklyPeriods(9, CAROL));
+    expect(await byParticipant(ALICE, BOB)).toEqual(weeklyPeriods(9, BOB));
+    expect(await byParticipant(ALICE, CAROL)).toEqual(weeklyPeriods(9, CAROL));
 
     // Alice moves the series to 14:00: her client keeps Bob's acceptance and asks Carol again.
     expect(
@@ -104,7 +104,7 @@ describe("others' free/busy follows a moved series", () => {
         lines: ['DTSTAMP:20261103T080000Z', 'SEQUENCE:1', organizer, ...weekly('14'), `ATTENDEE;PARTSTAT=ACCEPTED:${BOB}`, `ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:${CAROL}`],
       }),
     ).toEqual(['applied']);
-    const others = store.freeBusy(ALICE, { others: true });
+    const others = await store.freeBusy(ALICE, { others: true });
     expect(weeklyPeriods(14, BOB)).toHaveLength(50);
     expect(others).toEqual(weeklyPeriods(14, BOB));
     await upkeepChangesNothing(store, ALICE);
@@ -131,7 +131,7 @@ describe("others' free/busy follows a moved series", () => {
         lines: ['DTSTAMP:20261103T080000Z', 'SEQUENCE:1', organizer, ...weekly('14'), `ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:${BOB}`],
       }),
     ).toEqual(['applied']);
-    expect(store.freeBusy(BOB, { others: true })).toEqual(weeklyPeriods(14, ALICE));
+    expect(await store.freeBusy(BOB, { others: true })).toEqual(weeklyPeriods(14, ALICE));
     await upkeepChangesNothing(store, BOB);
   });
 
@@ -150,23 +150,23 @@ describe("others' free/busy follows a moved series", () => {
       method: 'REPLY', from: 'bob@example.org', to: 'alice@example.com',
       lines: ['DTSTAMP:20261102T080000Z', 'SEQUENCE:0', ...series, `ATTENDEE;PARTSTAT=ACCEPTED:${BOB}`],
     });
-    expect(byParticipant(ALICE, BOB)).toEqual(weeklyPeriods(9, BOB));
+    expect(await byParticipant(ALICE, BOB)).toEqual(weeklyPeriods(9, BOB));
 
     const instance = [organizer, 'RECURRENCE-ID:20261208T090000Z', 'DTSTART:20261208T090000Z', 'DTEND:20261208T093000Z', 'STATUS:CANCELLED', `ATTENDEE:${BOB}`];
     const cancelInstance = { method: 'CANCEL', from: 'alice@example.com', to: 'bob@example.org', lines: ['DTSTAMP:20261103T080000Z', 'SEQUENCE:1', ...instance] };
     expect(await send(store, { ...cancelInstance, outgoing: true })).toEqual(['applied']);
     expect(await send(store, cancelInstance)).toEqual(['applied']);
     const without = (periods: ReturnType<typeof weeklyPeriods>) => periods.filter((p) => p.recurrenceId !== '2026-12-08T09:00:00Z');
-    expect(store.freeBusy(ALICE, { others: true })).toEqual(without(weeklyPeriods(9, BOB)));
-    expect(store.freeBusy(BOB, { others: true })).toEqual(without(weeklyPeriods(9, ALICE)));
+    expect(await store.freeBusy(ALICE, { others: true })).toEqual(without(weeklyPeriods(9, BOB)));
+    expect(await store.freeBusy(BOB, { others: true })).toEqual(without(weeklyPeriods(9, ALICE)));
     await upkeepChangesNothing(store, ALICE);
     await upkeepChangesNothing(store, BOB);
 
     const cancelAll = { method: 'CANCEL', from: 'alice@example.com', to: 'bob@example.org', lines: ['DTSTAMP:20261104T080000Z', 'SEQUENCE:2', ...series, 'STATUS:CANCELLED', `ATTENDEE:${BOB}`] };
     expect(await send(store, { ...cancelAll, outgoing: true })).toEqual(['applied']);
     expect(await send(store, cancelAll)).toEqual(['applied']);
-    expect(store.freeBusy(ALICE, { others: true })).toEqual([]);
-    expect(store.freeBusy(BOB, { others: true })).toEqual([]);
+    expect(await store.freeBusy(ALICE, { others: true })).toEqual([]);
+    expect(await store.freeBusy(BOB, { others: true })).toEqual([]);
     await upkeepChangesNothing(store, ALICE);
     await upkeepChangesNothing(store, BOB);
   });

@@ -42,7 +42,7 @@ describe('outcome queued', () => {
     const result = await processMail(store, reply, { recipients: ['alice@example.com'], sender: 'dave@example.net' }, NOW);
     expect(result.users.flatMap((u) => u.entries.map((e) => e.outcome))).toEqual(['queued']);
     expect(refusalsOf(result)).toEqual([]);
-    expect(store.listRequests(ALICE).map((r) => [r.method, r.from])).toEqual([['REPLY', 'mailto:dave@example.net']]);
+    expect((await store.listRequests(ALICE)).map((r) => [r.method, r.from])).toEqual([['REPLY', 'mailto:dave@example.net']]);
   });
 
   it('journals a COUNTER and a REFRESH that wait for the organizer as queued', async () => {
@@ -53,7 +53,7 @@ describe('outcome queued', () => {
       const result = await processMail(store, raw, { recipients: ['alice@example.com'], sender: 'bob@example.org' }, NOW);
       expect(result.users.flatMap((u) => u.entries.map((e) => e.outcome))).toEqual(['queued']);
       expect(refusalsOf(result)).toEqual([]);
-      expect(store.listRequests(ALICE).map((r) => r.method)).toEqual([method]);
+      expect((await store.listRequests(ALICE)).map((r) => r.method)).toEqual([method]);
     }
   });
 
@@ -62,6 +62,6 @@ describe('outcome queued', () => {
     const refresh = mail('REFRESH', 'bob@example.org', ['DTSTAMP:20261101T100000Z', 'ATTENDEE:mailto:bob@example.org']);
     const result = await processMail(store, refresh, { recipients: ['alice@example.com'], sender: 'bob@example.org' }, NOW);
     expect(result.users.flatMap((u) => u.entries.map((e) => e.outcome))).toEqual(['applied']);
-    expect(store.listRequests(ALICE)).toEqual([]);
+    expect(await store.listRequests(ALICE)).toEqual([]);
   });
 });

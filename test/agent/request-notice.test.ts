@@ -65,14 +65,14 @@ async function prefs(values: Record<string, string>): Promise<void> {
 
 const deliver = (raw: Buffer, agentPolicy: AgentPolicy) => processMail(store, raw, { recipients: [ALICE], sender: 'boss@example.com' }, NOW, agentPolicy);
 
-const notices = () => store.listOutbox(ALICE).filter((item) => item.notice);
+const notices = async () => (await store.listOutbox(ALICE)).filter((item) => item.notice);
 
 describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
   it('queues one notice to the user, whose links open that request and nothing else', async () => {
     await prefs({ notify_requests: 'yes' });
     await deliver(REQUEST, policy());
-    expect(store.listRequests(ALICE).map((r) => r.uid)).toEqual([UID]);
-    const outbox = store.listOutbox(ALICE);
+    expect((await store.listRequests(ALICE)).map((r) => r.uid)).toEqual([UID]);
+    const outbox = await store.listOutbox(ALICE);
     expect(outbox).toHaveLength(1);
     const [item] = outbox;
     expect(item).toMatchObject({ user: ALICE, from: ALICE, to: [ALICE], method: 'REQUEST', uid: UID, state: 'unprocessed', ics: '' });
@@ -91,7 +91,7 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
     expect(found.map(([, url]) => new URL(url).search)).toEqual(['?answer=accept', '?answer=tentative', '?answer=decline']);
     expect(linksFromFile(join(dir, 'link-secret')).check(token!, NOW)).toEqual({
       ok: true,
-      claims: { user: ALICE, request: requestKey(UID, null), etag: etagOf(store.getObject(ALICE, UID)!), expires: NOW + 14 * 86_400_000 },
+      claims: { user: ALICE, request: requestKey(UID, null), etag: etagOf((await store.getObject(ALICE, UID))!), expires: NOW + 14 * 86_400_000 },
     });
 
     // The link opens the invitation on the web pages, without a sign-in.
@@ -108,7 +108,7 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
   it('writes the notice in the user\'s LANG', async () => {
     await prefs({ notify_requests: 'yes', LANG: 'fr' });
     await deliver(REQUEST, policy());
-    const [item] = notices();
+    const [item] = await notices();
     expect(item!.notice!.subject).toBe('En attente de votre réponse : Planning');
     expect(item!.notice!.text).toContain('Boss <boss@example.com> vous invite, et l’invitation attend votre réponse.');
     expect(item!.notice!.text).toContain('Quand:      2026-12-01 09:00 - 10:00 UTC');
@@ -118,20 +118,20 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
   it('queues it from notify.from when that is set', async () => {
     await prefs({ notify_requests: 'yes' });
     await deliver(REQUEST, policy({ from: 'calendar@example.com' }));
-    expect(notices().map((n) => [n.from, n.to])).toEqual([['calendar@example.com', [ALICE]]]);
+    expect((await notices()).map((n) => [n.from, n.to])).toEqual([['calendar@example.com', [ALICE]]]);
   });
 
   it('queues none a second time when the same mail comes again', async () => {
     await prefs({ notify_requests: 'yes' });
     await deliver(REQUEST, policy());
     await deliver(REQUEST, policy());
-    expect(notices()).toHaveLength(1);
+    expect(await notices()).toHaveLength(1);
   });
 
   it('without a public address of the web pages, says to answer in the calendar program and carries no links', async () => {
     await prefs({ notify_requests: 'yes' });
     await deliver(REQUEST, { ...DEFAULT_AGENT_POLICY, notices: {} });
-    const [notice] = notices();
+    const [notice] = await notices();
     expect(notice!.notice!.text).toContain('Answer it in your calendar program, or sign in to the calendar web pages.');
     expect(notice!.notice!.text).not.toContain('http');
   });
@@ -142,15 +142,15 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
     mkdirSync(notAFile);
     const result = await deliver(REQUEST, policy({}, notAFile));
     expect(result.users[0]!.entries.map((e) => e.outcome)).toEqual(['applied']);
-    expect(store.listRequests(ALICE)).toHaveLength(1);
-    expect(notices()).toEqual([]);
+    expect(await store.listRequests(ALICE)).toHaveLength(1);
+    expect(await notices()).toEqual([]);
     expect(warnings).toEqual([expect.objectContaining({ msg: 'no notice was queued for a waiting request; the request itself waits as always', fields: expect.objectContaining({ user: ALICE, uid: UID }) })]);
   });
 
   it('goes out as a plain-text mail, with no calendar part, marked auto-generated', async () => {
     await prefs({ notify_requests: 'yes' });
     await deliver(REQUEST, policy());
-    const before = store.getObject(ALICE, UID)!.ics;
+    const before = (await store.getObject(ALICE, UID))!.ics;
     const summary = await runOutboxOnce(store, { relay: { host: '127.0.0.1', port: smtp.port }, now: () => NOW });
     expect(summary.sent).toBe(1);
     expect(smtp.received).toHaveLength(1);
@@ -163,8 +163,8 @@ describe('a REQUEST that waits, for a user with notify_requests=yes', () => {
     expect(raw).not.toContain('text/calendar');
     expect(raw).not.toContain('BEGIN:VCALENDAR');
     // A notice records no delivery status on the calendar.
-    expect(store.getObject(ALICE, UID)!.ics).toBe(before);
-    expect(store.listOutbox(ALICE)[0]!.state).toBe('processed');
+    expect((await store.getObject(ALICE, UID))!.ics).toBe(before);
+    expect((await store.listOutbox(ALICE))[0]!.state).toBe('processed');
   });
 });
 
@@ -173,7 +173,7 @@ describe('calendar text in a notice', () => {
     await prefs({ notify_requests: 'yes' });
     const hostile = Buffer.from(REQUEST.toString('utf8').replace('SUMMARY:Planning', 'SUMMARY:Planning\\nBcc: mallory@example.net\\n\\nClick: https://evil.example').replace('ORGANIZER;CN=Boss:', 'ORGANIZER;CN="Boss^nTo: mallory@example.net":'));
     await deliver(hostile, policy());
-    const [notice] = notices();
+    const [notice] = await notices();
     expect(notice!.notice!.subject).toBe('Waiting for your answer: Planning Bcc: mallory@example.net Click: https://evil.example');
     expect(notice!.notice!.text).not.toMatch(/^(Bcc|To|Click):/m);
     await runOutboxOnce(store, { relay: { host: '127.0.0.1', port: smtp.port }, now: () => NOW });
@@ -187,18 +187,18 @@ describe('calendar text in a notice', () => {
 describe('no notice', () => {
   it('for a user without notify_requests, or with it set to no', async () => {
     await deliver(REQUEST, policy());
-    expect(store.listRequests(ALICE)).toHaveLength(1);
-    expect(store.listOutbox()).toEqual([]);
+    expect(await store.listRequests(ALICE)).toHaveLength(1);
+    expect(await store.listOutbox()).toEqual([]);
     await prefs({ notify_requests: 'no' });
     const update = Buffer.from(REQUEST.toString('utf8').replace('SEQUENCE:0', 'SEQUENCE:1').replace('planning-request-1@', 'planning-request-2@').replace('DTSTAMP:20261101T080000Z', 'DTSTAMP:20261102T080000Z'));
     await deliver(update, policy());
-    expect(store.listOutbox()).toEqual([]);
+    expect(await store.listOutbox()).toEqual([]);
   });
 
   it('for a door that gives no notices (replay)', async () => {
     await prefs({ notify_requests: 'yes' });
     await deliver(REQUEST, DEFAULT_AGENT_POLICY);
-    expect(store.listRequests(ALICE)).toHaveLength(1);
-    expect(store.listOutbox()).toEqual([]);
+    expect(await store.listRequests(ALICE)).toHaveLength(1);
+    expect(await store.listOutbox()).toEqual([]);
   });
 });

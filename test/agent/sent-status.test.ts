@@ -62,9 +62,9 @@ describe('SCHEDULE-STATUS of an invitation the user sent', () => {
       const result = await service.run({ kind: 'mail', raw: MAIL, sender: 'alice@example.com', recipients: ['bob@example.com', 'carol@example.net'], replies: 'each' });
       expect(result.verdicts.map((v) => v.kind)).toEqual(['done', 'done']);
       // Bob's store took the invitation; the mail went on to both mailboxes.
-      expect(store.listRequests('mailto:bob@example.com').map((r) => r.uid)).toEqual(['review@example.com']);
+      expect((await store.listRequests('mailto:bob@example.com')).map((r) => r.uid)).toEqual(['review@example.com']);
       expect(readdirSync(join(dir.path, 'mail')).sort()).toEqual(['bob', 'carol']);
-      const text = store.getObject('mailto:alice@example.com', 'review@example.com')!.ics.replace(/\r\n[ \t]/g, '');
+      const text = (await store.getObject('mailto:alice@example.com', 'review@example.com'))!.ics.replace(/\r\n[ \t]/g, '');
       expect(text).toContain('SCHEDULE-STATUS=1.2:mailto:bob@example.com');
       expect(text).toContain('SCHEDULE-STATUS=1.1:mailto:carol@example.net');
       const alices = result.users.find((u) => u.user === 'mailto:alice@example.com')!.entries;

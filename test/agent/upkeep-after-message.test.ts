@@ -11,9 +11,11 @@ import type { Store } from '../../src/store/store.js';
 import { families, familyCases, runCase } from '../scenarios/run-family.js';
 
 /** Every user's own and others' periods, as the inspection commands list them. */
-function freeBusyOfAll(store: Store) {
+async function freeBusyOfAll(store: Store) {
   return Object.fromEntries(
-    store.listUsers().map((user) => [user, { own: store.freeBusy(user), others: store.freeBusy(user, { others: true }) }]),
+    await Promise.all(
+      (await store.listUsers()).map(async (user) => [user, { own: await store.freeBusy(user), others: await store.freeBusy(user, { others: true }) }]),
+    ),
   );
 }
 
@@ -22,9 +24,9 @@ describe('the upkeep right after a message changes nothing', () => {
     for (const folder of familyCases(family)) {
       it(`${family}/${basename(folder)}`, async () => {
         await runCase(folder, basename(folder), async (store, step) => {
-          const before = freeBusyOfAll(store);
+          const before = await freeBusyOfAll(store);
           await refreshFreeBusy(store, step.now);
-          expect(freeBusyOfAll(store), `after step ${step.index + 1} (${step.file})`).toEqual(before);
+          expect(await freeBusyOfAll(store), `after step ${step.index + 1} (${step.file})`).toEqual(before);
         }, false);
       });
     }

@@ -101,30 +101,30 @@ describe('local recipients of an action', () => {
   it('get the queued message processed as incoming mail from the acting user: alice has bob\'s answer at once', async () => {
     const outcomes = await handToLocalRecipients(BOB, [replyItem([ALICE])], context());
     expect(outcomes.map((o) => [o.user, o.entries.map((e) => [e.method, e.outcome])])).toEqual([[ALICE, [['REPLY', 'applied']]]]);
-    expect(partstatsOf(store.getObject(ALICE, 'm1@example.com')!.ics)).toContain('mailto:bob@example.com=ACCEPTED');
+    expect(partstatsOf((await store.getObject(ALICE, 'm1@example.com'))!.ics)).toContain('mailto:bob@example.com=ACCEPTED');
     // The same Message-ID the outbox sender gives the mail it sends.
     expect(outcomes[0].entries[0].messageId).toBe('itip-20261115T120000Z-reply@example.com');
     // The outbox item itself is left to the outbox sender: the mailbox gets the mail too.
-    expect(store.listOutbox()).toEqual([]);
+    expect(await store.listOutbox()).toEqual([]);
   });
 
   it('are only users with a store, and only in localDomains when that is set', async () => {
     // carol has no store here: she is reached by mail alone.
     expect(await handToLocalRecipients(BOB, [replyItem([CAROL])], context())).toEqual([]);
-    expect(store.listUsers()).not.toContain(CAROL);
+    expect(await store.listUsers()).not.toContain(CAROL);
     // alice has a store, but example.com is not among the configured domains.
     expect(await handToLocalRecipients(BOB, [replyItem([ALICE])], context({ localDomains: new Set(['example.org']) }))).toEqual([]);
-    expect(partstatsOf(store.getObject(ALICE, 'm1@example.com')!.ics)).toContain('mailto:bob@example.com=NEEDS-ACTION');
+    expect(partstatsOf((await store.getObject(ALICE, 'm1@example.com'))!.ics)).toContain('mailto:bob@example.com=NEEDS-ACTION');
     const inDomain = await handToLocalRecipients(BOB, [replyItem([ALICE, CAROL])], context({ localDomains: new Set(['example.com']) }));
     expect(inDomain.map((o) => o.user)).toEqual([ALICE]);
   });
 
   it('a copy that comes again (the outbox mail, back through the MTA) changes nothing', async () => {
     await handToLocalRecipients(BOB, [replyItem([ALICE])], context());
-    const before = store.getObject(ALICE, 'm1@example.com');
+    const before = await store.getObject(ALICE, 'm1@example.com');
     const again = await handToLocalRecipients(BOB, [replyItem([ALICE])], context());
     expect(again[0].entries.map((e) => e.outcome)).toEqual(['duplicate']);
-    expect(store.getObject(ALICE, 'm1@example.com')).toEqual(before);
+    expect(await store.getObject(ALICE, 'm1@example.com')).toEqual(before);
   });
 
   it('a local store that cannot commit costs the action nothing: that copy is left to the mail, the others are processed', async () => {
@@ -136,7 +136,7 @@ describe('local recipients of an action', () => {
     });
     expect(outcomes.map((o) => o.user)).toEqual(['mailto:dave@example.com']);
     expect(logged).toContainEqual(['warn', 'the copy for mailto:alice@example.com could not be processed now; it arrives by mail from the outbox']);
-    expect(partstatsOf(store.getObject(ALICE, 'm1@example.com')!.ics)).toContain('mailto:bob@example.com=NEEDS-ACTION');
+    expect(partstatsOf((await store.getObject(ALICE, 'm1@example.com'))!.ics)).toContain('mailto:bob@example.com=NEEDS-ACTION');
   });
 });
 
@@ -144,11 +144,11 @@ describe('running an action', () => {
   const service = (over: { store?: Store } = {}) => new TransactionService({ store: over.store ?? store, onward: { deliver: async () => [] }, now: () => NOW });
 
   it('journals every action under a Message-ID of its own: a second identical action is no duplicate', async () => {
-    const stored = store.getObject(BOB, 'm1@example.com')!;
+    const stored = (await store.getObject(BOB, 'm1@example.com'))!;
     const first = await service().run({ kind: 'action', user: BOB, action: { kind: 'respond', uid: 'm1@example.com', partstat: 'ACCEPTED' }, ifMatch: '"old"' });
     const second = await service().run({ kind: 'action', user: BOB, action: { kind: 'respond', uid: 'm1@example.com', partstat: 'ACCEPTED' }, ifMatch: '"old"' });
     expect([first.outcome, second.outcome]).toEqual(['stale', 'stale']);
-    const entries = store.listJournal(BOB).filter((e) => e.messageId.startsWith('action-'));
+    const entries = (await store.listJournal(BOB)).filter((e) => e.messageId.startsWith('action-'));
     expect(entries.map((e) => [e.method, e.uid, e.outcome])).toEqual([
       ['respond', 'm1@example.com', 'stale'],
       ['respond', 'm1@example.com', 'stale'],
@@ -157,9 +157,9 @@ describe('running an action', () => {
     expect(entries[0].messageId).toMatch(/^action-respond-20261115T120000Z-[0-9a-f]+@example\.com$/);
     expect(first.entry).toEqual(entries[0]);
     // Stale: nothing else changed.
-    expect(store.getObject(BOB, 'm1@example.com')).toEqual(stored);
-    expect(store.listRequests(BOB)).toHaveLength(1);
-    expect(store.listOutbox(BOB)).toEqual([]);
+    expect(await store.getObject(BOB, 'm1@example.com')).toEqual(stored);
+    expect(await store.listRequests(BOB)).toHaveLength(1);
+    expect(await store.listOutbox(BOB)).toEqual([]);
     expect(etagOf(stored)).not.toBe('"old"');
   });
 
@@ -167,18 +167,18 @@ describe('running an action', () => {
     const result = await service().run({ kind: 'action', user: 'mailto:nobody@example.com', action: { kind: 'delete', uid: 'm1@example.com' } });
     expect(result).toMatchObject({ outcome: 'refused', queued: [], local: [] });
     expect(result.reason).toMatch(/no calendar user of this installation/);
-    expect(store.listUsers()).not.toContain('mailto:nobody@example.com');
-    expect(store.listJournal('mailto:nobody@example.com')).toEqual([]);
+    expect(await store.listUsers()).not.toContain('mailto:nobody@example.com');
+    expect(await store.listJournal('mailto:nobody@example.com')).toEqual([]);
   });
 
   it('a store that cannot commit is a failure to retry, with nothing written', async () => {
-    const journal = store.listJournal(BOB);
+    const journal = await store.listJournal(BOB);
     const result = await service({ store: failingFor(store, BOB) }).run({ kind: 'action', user: BOB, action: { kind: 'respond', uid: 'm1@example.com', partstat: 'DECLINED' } });
     expect(result.failure).toMatchObject({ recipient: BOB, kind: 'store-failed' });
     expect(result.failure!.reason).toMatch(/could not commit, try again later: MDB_MAP_FULL/);
     expect(result.queued).toEqual([]);
     expect(result.entry).toBeUndefined();
-    expect(store.listJournal(BOB)).toEqual(journal);
+    expect(await store.listJournal(BOB)).toEqual(journal);
   });
 
   it('takes the UID of a PUT from its calendar', () => {

@@ -91,16 +91,16 @@ describe('every verdict, brought about and answered by each door', () => {
     expect(result.failures.map((v) => v.recipient)).toEqual([BOB, CAROL, DAVE]);
   });
 
-  it('refuses at RCPT: no address, too long, unknown user, no mailbox name', () => {
-    expect(service.agent.admit(ALICE)).toBeUndefined();
-    expect(service.agent.admit('no address')?.kind).toBe('not-an-address');
-    expect(service.agent.admit(TOO_LONG)?.kind).toBe('address-too-long');
-    expect(service.agent.admit(NOBODY)?.kind).toBe('unknown-user');
+  it('refuses at RCPT: no address, too long, unknown user, no mailbox name', async () => {
+    expect(await service.agent.admit(ALICE)).toBeUndefined();
+    expect((await service.agent.admit('no address'))?.kind).toBe('not-an-address');
+    expect((await service.agent.admit(TOO_LONG))?.kind).toBe('address-too-long');
+    expect((await service.agent.admit(NOBODY))?.kind).toBe('unknown-user');
     // The recipients of mail a user sent are no calendar users: none is unknown.
-    expect(service.agent.admit(NOBODY, true)).toBeUndefined();
+    expect(await service.agent.admit(NOBODY, true)).toBeUndefined();
     const maildir = new TransactionService({ store, onward: onwardTo(parseTarget(`maildir:${dir.path}/{local}`)), now: () => NOW });
-    expect(maildir.admit('..@example.com')?.kind).toBe('no-mailbox-name');
-    expect(maildir.admit(ALICE)).toBeUndefined();
+    expect((await maildir.admit('..@example.com'))?.kind).toBe('no-mailbox-name');
+    expect(await maildir.admit(ALICE)).toBeUndefined();
   });
 
   it('answers each over LMTP with the reply code of its verdict', async () => {
@@ -122,7 +122,7 @@ describe('every verdict, brought about and answered by each door', () => {
     ]);
     expect(exitCodeOf(result.failures[0]!.kind)).toBe(75);
     expect(sink.messages.length).toBe(before);
-    expect(store.listJournal(`mailto:${ALICE}`).filter((e) => e.messageId === 'meeting-33@example.com').map((e) => e.outcome)).toEqual(['applied']);
+    expect((await store.listJournal(`mailto:${ALICE}`)).filter((e) => e.messageId === 'meeting-33@example.com').map((e) => e.outcome)).toEqual(['applied']);
   });
 
   it('answers once over SMTP with the reply code of the first failure, and hands on no copy after a store failed', async () => {

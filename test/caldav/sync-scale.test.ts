@@ -65,7 +65,7 @@ describe('sync-collection of 10,000 events', () => {
     reads.getObject = 0;
     const second = await sync(token);
     expect(second.status).toBe(207);
-    const changed = server.store.getObject(ALICE, 'bulk-4321@example.com')!;
+    const changed = (await server.store.getObject(ALICE, 'bulk-4321@example.com'))!;
     const etag = etagOf(changed).replace(/"/g, '&quot;');
     expect(second.text).toContain(`<d:response><d:href>${CAL}bulk-4321%40example.com.ics</d:href><d:propstat><d:prop><d:getetag>${etag}</d:getetag></d:prop>`);
     expect(second.text.match(/<d:response>/g)).toHaveLength(1);

@@ -58,8 +58,8 @@ describe('to-dos over CalDAV', () => {
 
   it('a PUT of a to-do with an attendee elsewhere is stored and sends its REQUEST', async () => {
     await put('report', todo('report@example.com', ['DTSTART:20261208T090000Z', 'DUE:20261210T170000Z', 'ORGANIZER:mailto:alice@example.com', 'ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:dave@example.net']));
-    expect(server.store.getObject(ALICE, 'report@example.com')?.ics).toContain('BEGIN:VTODO');
-    const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'report@example.com');
+    expect((await server.store.getObject(ALICE, 'report@example.com'))?.ics).toContain('BEGIN:VTODO');
+    const sent = (await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'report@example.com');
     expect(sent.map((item) => [item.method, item.to])).toStrictEqual([['REQUEST', ['mailto:dave@example.net']]]);
     expect(sent[0]!.ics).toContain('BEGIN:VTODO');
     const got = await dav('PROPFIND', `${CAL}report.ics`, '<d:propfind xmlns:d="DAV:"><d:prop><d:getcontenttype/></d:prop></d:propfind>', { depth: '0' });

@@ -49,7 +49,7 @@ describe('tsdav against the agent', () => {
   it('fetches the events the agent keeps, with the ETag the store gives', async () => {
     const [cal] = await client.fetchCalendars();
     const objects = await client.fetchCalendarObjects({ calendar: cal! });
-    const stored = server.store.getObject(ALICE, 'seed-1@example.org')!;
+    const stored = (await server.store.getObject(ALICE, 'seed-1@example.org'))!;
     // tsdav trims the text it reads out of the XML.
     expect(objects.map((o) => ({ url: o.url, etag: o.etag, data: o.data }))).toStrictEqual([
       { url: `${server.base}/dav/calendars/alice%40example.com/calendar/seed-1%40example.org.ics`, etag: etagOf(stored), data: stored.ics.trim() },
@@ -60,10 +60,10 @@ describe('tsdav against the agent', () => {
     const [cal] = await client.fetchCalendars();
     const response = await client.createCalendarObject({ calendar: cal!, filename: 'new-1%40example.com.ics', iCalString: NEW_EVENT });
     expect(response.status).toBe(201);
-    const stored = server.store.getObject(ALICE, 'new-1@example.com');
+    const stored = await server.store.getObject(ALICE, 'new-1@example.com');
     expect(stored?.ics).toContain('SUMMARY:Review');
     expect(response.headers.get('etag')).toBe(etagOf(stored!));
-    const requests = server.store.listOutbox(ALICE).filter((item) => item.uid === 'new-1@example.com');
+    const requests = (await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'new-1@example.com');
     expect(requests.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:dave@example.net'] }]);
   });
 
@@ -71,37 +71,37 @@ describe('tsdav against the agent', () => {
     const [cal] = await client.fetchCalendars();
     const response = await client.createCalendarObject({ calendar: cal!, filename: 'new-1%40example.com.ics', iCalString: NEW_EVENT.replace('SUMMARY:Review', 'SUMMARY:Overwritten') });
     expect(response.status).toBe(412);
-    expect(server.store.getObject(ALICE, 'new-1@example.com')?.ics).toContain('SUMMARY:Review');
+    expect((await server.store.getObject(ALICE, 'new-1@example.com'))?.ics).toContain('SUMMARY:Review');
   });
 
   it('refuses an update with a stale ETag with 412 and keeps the stored event', async () => {
     const url = `${server.base}/dav/calendars/alice%40example.com/calendar/new-1%40example.com.ics`;
-    const before = server.store.getObject(ALICE, 'new-1@example.com')!;
+    const before = (await server.store.getObject(ALICE, 'new-1@example.com'))!;
     const response = await client.updateCalendarObject({
       calendarObject: { url, etag: '"not-the-current-one"', data: NEW_EVENT.replace('SUMMARY:Review', 'SUMMARY:Lost update').replace('SEQUENCE:0', 'SEQUENCE:1') },
     });
     expect(response.status).toBe(412);
-    expect(server.store.getObject(ALICE, 'new-1@example.com')).toStrictEqual(before);
+    expect(await server.store.getObject(ALICE, 'new-1@example.com')).toStrictEqual(before);
   });
 
   it('updates with the current ETag: the organizer\'s change goes out as a new REQUEST', async () => {
     const url = `${server.base}/dav/calendars/alice%40example.com/calendar/new-1%40example.com.ics`;
-    const before = server.store.getObject(ALICE, 'new-1@example.com')!;
+    const before = (await server.store.getObject(ALICE, 'new-1@example.com'))!;
     const response = await client.updateCalendarObject({
       calendarObject: { url, etag: etagOf(before), data: before.ics.replace('DTSTART:20261203T140000Z', 'DTSTART:20261203T133000Z') },
     });
     expect(response.status).toBe(204);
-    const requests = server.store.listOutbox(ALICE).filter((item) => item.uid === 'new-1@example.com' && item.method === 'REQUEST');
+    const requests = (await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'new-1@example.com' && item.method === 'REQUEST');
     expect(requests).toHaveLength(2);
   });
 
   it('deletes the event: removed from the calendar, and a CANCEL waits in the outbox', async () => {
     const url = `${server.base}/dav/calendars/alice%40example.com/calendar/new-1%40example.com.ics`;
-    const current = server.store.getObject(ALICE, 'new-1@example.com')!;
+    const current = (await server.store.getObject(ALICE, 'new-1@example.com'))!;
     const response = await client.deleteCalendarObject({ calendarObject: { url, etag: etagOf(current) } });
     expect(response.status).toBe(204);
-    expect(server.store.getObject(ALICE, 'new-1@example.com')).toBeUndefined();
-    const cancels = server.store.listOutbox(ALICE).filter((item) => item.uid === 'new-1@example.com' && item.method === 'CANCEL');
+    expect(await server.store.getObject(ALICE, 'new-1@example.com')).toBeUndefined();
+    const cancels = (await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'new-1@example.com' && item.method === 'CANCEL');
     expect(cancels.map((item) => item.to)).toStrictEqual([['mailto:dave@example.net']]);
   });
 
@@ -169,14 +169,14 @@ describe('tsdav: names, scheduling headers and collection properties', () => {
     synced = await sync(cal!, objects);
     expect(synced.objects.updated.map((o) => o.url)).toStrictEqual([url]);
     expect(synced.objects.updated[0]!.data).toContain('SUMMARY:Renamed');
-    expect(server.store.objectName(ALICE, uid)).toBe(name);
+    expect(await server.store.objectName(ALICE, uid)).toBe(name);
 
     objects = await client.fetchCalendarObjects({ calendar: cal! });
     const [latest] = await client.fetchCalendarObjects({ calendar: cal!, objectUrls: [url] });
     expect((await client.deleteCalendarObject({ calendarObject: latest! })).status).toBe(204);
     synced = await sync({ ...cal!, syncToken: tokenAfterUpdate }, objects);
     expect(synced.objects.deleted.map((o) => o.url)).toStrictEqual([url]);
-    expect(server.store.getObject(ALICE, uid)).toBeUndefined();
+    expect(await server.store.getObject(ALICE, uid)).toBeUndefined();
   });
 
   it('accepts an invitation by writing back the attendee copy: a REPLY to the organizer waits in the outbox', async () => {
@@ -185,7 +185,7 @@ describe('tsdav: names, scheduling headers and collection properties', () => {
     const [invite] = await client.fetchCalendarObjects({ calendar: cal!, objectUrls: [calendarUrl() + 'ts-accept%40example.org.ics'] });
     const accepted = invite!.data.replace('PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:alice@example.com', 'PARTSTAT=ACCEPTED:mailto:alice@example.com');
     expect((await client.updateCalendarObject({ calendarObject: { ...invite!, data: accepted } })).status).toBe(204);
-    const replies = server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-accept@example.org');
+    const replies = (await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'ts-accept@example.org');
     expect(replies.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REPLY', to: ['mailto:carol@example.org'] }]);
     expect(replies[0]!.ics).toContain('PARTSTAT=ACCEPTED:mailto:alice@example.com');
   });
@@ -195,8 +195,8 @@ describe('tsdav: names, scheduling headers and collection properties', () => {
     const [cal] = await client.fetchCalendars();
     const [invite] = await client.fetchCalendarObjects({ calendar: cal!, objectUrls: [calendarUrl() + 'ts-quiet%40example.org.ics'] });
     expect((await client.deleteCalendarObject({ calendarObject: invite!, headers: { ...AS_ALICE.headers, 'Schedule-Reply': 'F' } })).status).toBe(204);
-    expect(server.store.getObject(ALICE, 'ts-quiet@example.org')).toBeUndefined();
-    expect(server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-quiet@example.org')).toStrictEqual([]);
+    expect(await server.store.getObject(ALICE, 'ts-quiet@example.org')).toBeUndefined();
+    expect((await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'ts-quiet@example.org')).toStrictEqual([]);
   });
 
   it('leaves an attendee with SCHEDULE-AGENT=CLIENT to the client', async () => {
@@ -204,7 +204,7 @@ describe('tsdav: names, scheduling headers and collection properties', () => {
     const event = calendar(undefined, 'ts-agents@example.com', ['SUMMARY:Agents', 'ORGANIZER:mailto:alice@example.com',
       'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:erin@example.net', 'ATTENDEE;SCHEDULE-AGENT=CLIENT;PARTSTAT=NEEDS-ACTION:mailto:frank@example.net']);
     expect((await client.createCalendarObject({ calendar: cal!, filename: 'agents.ics', iCalString: event })).status).toBe(201);
-    const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-agents@example.com');
+    const sent = (await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'ts-agents@example.com');
     expect(sent.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:erin@example.net'] }]);
   });
 
@@ -214,7 +214,7 @@ describe('tsdav: names, scheduling headers and collection properties', () => {
       'DTSTART:20261204T090000Z', 'DUE:20261204T170000Z', 'SUMMARY:Write the report', 'ORGANIZER:mailto:alice@example.com',
       'ATTENDEE;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:dave@example.net', 'END:VTODO', 'END:VCALENDAR', ''].join('\r\n');
     expect((await client.createCalendarObject({ calendar: cal!, filename: 'task.ics', iCalString: task })).status).toBe(201);
-    const sent = server.store.listOutbox(ALICE).filter((item) => item.uid === 'ts-task@example.com');
+    const sent = (await server.store.listOutbox(ALICE)).filter((item) => item.uid === 'ts-task@example.com');
     expect(sent.map((item) => ({ method: item.method, to: item.to }))).toStrictEqual([{ method: 'REQUEST', to: ['mailto:dave@example.net'] }]);
     const tasks = await client.fetchCalendarObjects({
       calendar: cal!,

@@ -63,7 +63,7 @@ describe('one mail through the pipe and through LMTP', () => {
 
   it.each(MAILS)('%s: the same journal entries and the same copy onward', async (_, mail, sender) => {
     const raw = mail();
-    const journalBefore = store.listJournal().length;
+    const journalBefore = (await store.listJournal()).length;
     const piped = await cliAsync(
       ['process', ...RECIPIENTS.flatMap((r) => ['--recipient', r]), '--sender', sender, '--deliver', `lmtp:${join(dir.path, 'pipe-mailbox.sock')}`, '--json'],
       { store: pipeStore, input: raw, env: { ITIP_AGENT_MARK_REFUSED: 'true' } },
@@ -74,10 +74,10 @@ describe('one mail through the pipe and through LMTP', () => {
 
     // The pipe's --json names the entries of this mail; the LMTP store wrote the same ones.
     const pipeEntries = (JSON.parse(piped.stdout) as { users: Array<{ entries: Row[] }> }).users.flatMap((u) => u.entries).map(row);
-    expect(store.listJournal().slice(journalBefore).map(row)).toEqual(pipeEntries);
+    expect((await store.listJournal()).slice(journalBefore).map(row)).toEqual(pipeEntries);
     // And the whole journals agree.
     const pipeJournal = (await jsonAsync<Row[]>(['journal'], { store: pipeStore })).map(row);
-    expect(store.listJournal().map(row)).toEqual(pipeJournal);
+    expect((await store.listJournal()).map(row)).toEqual(pipeJournal);
 
     // One copy each, to the same recipients, from the same sender, with the same bytes (a refusal mark included).
     expect(pipeSink.messages.length).toBe(lmtpSink.messages.length);
@@ -87,10 +87,10 @@ describe('one mail through the pipe and through LMTP', () => {
     expect(lmtp1.raw.toString('latin1')).toBe(piped1.raw.toString('latin1'));
   });
 
-  it('marked the refused invitation\'s copy alike at both doors', () => {
+  it('marked the refused invitation\'s copy alike at both doors', async () => {
     const marked = (sink: Sink) => sink.messages.filter((m) => m.raw.toString('latin1').startsWith('X-Itip-Agent-Refused:'));
     expect(marked(pipeSink)).toHaveLength(1);
     expect(marked(lmtpSink)).toHaveLength(1);
-    expect(store.listJournal().map((e) => e.outcome)).toEqual(['applied', 'applied', 'duplicate', 'duplicate', 'refused', 'refused']);
+    expect((await store.listJournal()).map((e) => e.outcome)).toEqual(['applied', 'applied', 'duplicate', 'duplicate', 'refused', 'refused']);
   });
 });

@@ -34,7 +34,7 @@ afterEach(async () => {
   await seeded?.close();
 });
 
-const etag = (uid: string, user = ALICE) => etagOf(seeded.store.getObject(user, uid)!);
+const etag = async (uid: string, user = ALICE) => etagOf((await seeded.store.getObject(user, uid))!);
 
 function form(fields: Record<string, string>): Record<string, string> {
   return { _csrf: token, recurrence_id: '', back: '/', ...fields };
@@ -42,17 +42,17 @@ function form(fields: Record<string, string>): Record<string, string> {
 
 describe('POST /actions', () => {
   it('refuses a form without the session token (403) and calls nothing', async () => {
-    const before = snapshot(seeded.store);
+    const before = await snapshot(seeded.store);
     const count = calls.length;
-    const fields = { kind: 'respond', uid: 'inv-1@example.org', recurrence_id: '', if_match: etag('inv-1@example.org'), partstat: 'ACCEPTED', back: '/' };
+    const fields = { kind: 'respond', uid: 'inv-1@example.org', recurrence_id: '', if_match: await etag('inv-1@example.org'), partstat: 'ACCEPTED', back: '/' };
     expect((await alice.post('/actions', fields)).status).toBe(403);
     expect((await alice.post('/actions', { ...fields, _csrf: 'not-the-token' })).status).toBe(403);
     expect(calls.length).toBe(count);
-    expect(snapshot(seeded.store)).toBe(before);
+    expect(await snapshot(seeded.store)).toBe(before);
   });
 
   it('hands an answer with its comment and version to the runner, and shows its outcome once', async () => {
-    const seen = etag('inv-1@example.org');
+    const seen = await etag('inv-1@example.org');
     const answer = await alice.post('/actions', form({ kind: 'respond', uid: 'inv-1@example.org', if_match: seen, partstat: 'ACCEPTED', comment: 'See you <there>' }));
     expect(answer.status).toBe(303);
     expect(answer.headers.location).toBe('/');
@@ -84,7 +84,7 @@ describe('POST /actions', () => {
     ];
     for (const [fields, action] of cases) {
       const count = calls.length;
-      const answer = await alice.post('/actions', form({ if_match: etag(fields.uid!), ...fields }));
+      const answer = await alice.post('/actions', form({ if_match: await etag(fields.uid!), ...fields }));
       expect(answer.status, fields.kind).toBe(303);
       expect(calls.length, fields.kind).toBe(count + 1);
       expect(calls.at(-1)!.action, fields.kind).toEqual(action);
@@ -95,7 +95,7 @@ describe('POST /actions', () => {
   it('reads a proposed time in the user\'s zone', async () => {
     await seeded.store.transact(ALICE, (tx) => tx.setPref('TZID', 'Europe/Berlin'));
     try {
-      const answer = await alice.post('/actions', form({ kind: 'propose', uid: 'moved-1@example.org', if_match: etag('moved-1@example.org'), start: '2026-12-04T10:00', end: '2026-12-04T11:00' }));
+      const answer = await alice.post('/actions', form({ kind: 'propose', uid: 'moved-1@example.org', if_match: await etag('moved-1@example.org'), start: '2026-12-04T10:00', end: '2026-12-04T11:00' }));
       expect(answer.status).toBe(303);
       expect(calls.at(-1)!.action).toMatchObject({ start: '2026-12-04T09:00:00Z', end: '2026-12-04T10:00:00Z' });
     } finally {
@@ -105,28 +105,28 @@ describe('POST /actions', () => {
 
   it('sends a form with a problem back as its page (400), says what is wrong, keeps what was typed, calls nothing', async () => {
     const count = calls.length;
-    const backwards = await alice.post('/actions', form({ kind: 'propose', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org'), start: '2026-12-01T11:00', end: '2026-12-01T08:00', comment: 'a "better" time' }));
+    const backwards = await alice.post('/actions', form({ kind: 'propose', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org'), start: '2026-12-01T11:00', end: '2026-12-01T08:00', comment: 'a "better" time' }));
     expect(backwards.status).toBe(400);
     expect(backwards.body).toContain('The end (Tue 1 Dec 2026, 08:00) must be after the start (Tue 1 Dec 2026, 11:00).');
     expect(backwards.body).toContain('<details open>\n<summary>Propose a new time</summary>');
     expect(backwards.body).toContain('name="start" required value="2026-12-01T11:00"');
     expect(backwards.body).toContain('value="a &quot;better&quot; time"');
 
-    const nobody = await alice.post('/actions', form({ kind: 'delegate', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org'), to: 'not an <address>', back: '/event/inv-1%40example.org' }));
+    const nobody = await alice.post('/actions', form({ kind: 'delegate', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org'), to: 'not an <address>', back: '/event/inv-1%40example.org' }));
     expect(nobody.status).toBe(400);
     expect(nobody.body).toContain('&quot;not an &lt;address&gt;&quot; is not a mail address');
     // The event page it came from, not the requests page.
     expect(nobody.body).toContain('<dt>Where</dt>');
 
-    const self = await alice.post('/actions', form({ kind: 'delegate', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org'), to: 'alice@example.com' }));
+    const self = await alice.post('/actions', form({ kind: 'delegate', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org'), to: 'alice@example.com' }));
     expect(self.body).toContain('You cannot delegate to yourself');
     const broken: Array<Record<string, string>> = [
-      { kind: 'reboot', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org') },
-      { kind: 'respond', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org'), partstat: 'MAYBE' },
+      { kind: 'reboot', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org') },
+      { kind: 'respond', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org'), partstat: 'MAYBE' },
       { kind: 'respond', uid: 'inv-1@example.org', partstat: 'ACCEPTED' },
-      { kind: 'respond', uid: '', if_match: etag('inv-1@example.org'), partstat: 'ACCEPTED' },
-      { kind: 'respond', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org'), partstat: 'ACCEPTED', recurrence_id: 'yesterday' },
-      { kind: 'respond', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org'), partstat: 'ACCEPTED', comment: 'x'.repeat(1001) },
+      { kind: 'respond', uid: '', if_match: await etag('inv-1@example.org'), partstat: 'ACCEPTED' },
+      { kind: 'respond', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org'), partstat: 'ACCEPTED', recurrence_id: 'yesterday' },
+      { kind: 'respond', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org'), partstat: 'ACCEPTED', comment: 'x'.repeat(1001) },
     ];
     for (const fields of broken) {
       const answer = await alice.post('/actions', form(fields));
@@ -146,10 +146,10 @@ describe('POST /actions', () => {
   });
 
   it('goes back only to a page of this site', async () => {
-    const event = await alice.post('/actions', form({ kind: 'delete', uid: 'inv-1@example.org', if_match: etag('inv-1@example.org'), back: '/event/inv-1%40example.org' }));
+    const event = await alice.post('/actions', form({ kind: 'delete', uid: 'inv-1@example.org', if_match: await etag('inv-1@example.org'), back: '/event/inv-1%40example.org' }));
     expect(event.headers.location).toBe('/event/inv-1%40example.org');
     // (inv-1 is gone now: the second form answers another invitation.)
-    const elsewhere = await alice.post('/actions', form({ kind: 'respond', uid: 'moved-1@example.org', partstat: 'TENTATIVE', if_match: etag('moved-1@example.org'), back: '//evil.example/' }));
+    const elsewhere = await alice.post('/actions', form({ kind: 'respond', uid: 'moved-1@example.org', partstat: 'TENTATIVE', if_match: await etag('moved-1@example.org'), back: '//evil.example/' }));
     expect(elsewhere.headers.location).toBe('/');
   });
 
@@ -159,11 +159,11 @@ describe('POST /actions', () => {
       const browser = bare.browser();
       await browser.signIn('alice@example.com', 'wonderland');
       const own = /name="_csrf" value="([^"]+)"/.exec((await browser.get('/')).body)![1]!;
-      const before = snapshot(seeded.store);
-      const answer = await browser.post('/actions', { _csrf: own, kind: 'respond', uid: 'inv-1@example.org', recurrence_id: '', if_match: etag('inv-1@example.org'), partstat: 'ACCEPTED', back: '/' });
+      const before = await snapshot(seeded.store);
+      const answer = await browser.post('/actions', { _csrf: own, kind: 'respond', uid: 'inv-1@example.org', recurrence_id: '', if_match: await etag('inv-1@example.org'), partstat: 'ACCEPTED', back: '/' });
       expect(answer.status).toBe(503);
       expect(answer.body).toContain('nothing was changed');
-      expect(snapshot(seeded.store)).toBe(before);
+      expect(await snapshot(seeded.store)).toBe(before);
     } finally {
       await bare.stop();
     }
@@ -187,17 +187,17 @@ describe('POST /preferences', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toContain('TZID &quot;Mars/Olympus_Mons&quot; is not a time zone we know');
     expect(bad.body).toContain('value="Mars/Olympus_Mons" spellcheck="false" autocapitalize="none" aria-invalid="true"');
-    expect(seeded.store.getPrefs(ALICE).TZID).toBeUndefined();
+    expect((await seeded.store.getPrefs(ALICE)).TZID).toBeUndefined();
 
     const good = await alice.post('/preferences', { _csrf: token, key: 'tzid', value: ' Europe/Berlin ', op: 'set' });
     expect(good.status).toBe(303);
     expect(good.headers.location).toBe('/preferences');
-    expect(seeded.store.getPrefs(ALICE).TZID).toBe('Europe/Berlin');
+    expect((await seeded.store.getPrefs(ALICE)).TZID).toBe('Europe/Berlin');
     expect((await alice.get('/preferences')).body).toContain('Saved: TZID is now Europe/Berlin.');
 
     const removed = await alice.post('/preferences', { _csrf: token, key: 'TZID', op: 'unset' });
     expect(removed.status).toBe(303);
-    expect(seeded.store.getPrefs(ALICE).TZID).toBeUndefined();
+    expect((await seeded.store.getPrefs(ALICE)).TZID).toBeUndefined();
 
     expect((await alice.post('/preferences', { _csrf: token, key: 'no_such_key', value: '1', op: 'set' })).status).toBe(400);
     expect((await alice.post('/preferences', { key: 'TZID', value: 'UTC', op: 'set' })).status).toBe(403);
@@ -207,6 +207,6 @@ describe('POST /preferences', () => {
     const answer = await alice.post('/preferences', { _csrf: token, key: 'capacity', value: '2', op: 'set', user: 'room-1@example.com' });
     expect(answer.status).toBe(303);
     expect(answer.headers.location).toBe('/preferences?user=room-1%40example.com');
-    expect(seeded.store.getPrefs(ROOM).capacity).toBe('2');
+    expect((await seeded.store.getPrefs(ROOM)).capacity).toBe('2');
   });
 });

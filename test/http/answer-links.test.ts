@@ -46,8 +46,8 @@ afterEach(async () => {
 });
 
 /** A link as the agent makes it, for alice's waiting request as stored now. */
-function token(overrides: { expires?: number; uid?: string; user?: string } = {}): string {
-  const stored = store.getObject(ALICE, UID)!;
+async function token(overrides: { expires?: number; uid?: string; user?: string } = {}): Promise<string> {
+  const stored = (await store.getObject(ALICE, UID))!;
   return linksFromFile(web.linkSecretFile).make({
     user: overrides.user ?? ALICE,
     request: requestKey(overrides.uid ?? UID, null),
@@ -76,7 +76,7 @@ function expectNoCalendar(body: string): void {
 
 describe('GET /answer/TOKEN', () => {
   it('opens the invitation without a sign-in, read-only, with the three answers as one form', async () => {
-    const link = token();
+    const link = await token();
     const page = await web.browser().get(`/answer/${link}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('<title>Invitation: Planning - itip-agent</title>');
@@ -90,12 +90,12 @@ describe('GET /answer/TOKEN', () => {
     // No session, no cookie: the link is the only credential, and a GET changes nothing.
     expect(page.setCookies).toEqual([]);
     expect(page.headers['cache-control']).toBe('no-store');
-    expect(store.listRequests(ALICE)).toHaveLength(1);
+    expect(await store.listRequests(ALICE)).toHaveLength(1);
     expect(calls).toEqual([]);
   });
 
   it('puts the focus on the answer the mail\'s link named', async () => {
-    const page = await web.browser().get(`/answer/${token()}?answer=decline`);
+    const page = await web.browser().get(`/answer/${await token()}?answer=decline`);
     expect(page.body).toContain('<button type="submit" name="answer" value="decline" autofocus>Decline</button>');
     expect(page.body).toContain('<button type="submit" name="answer" value="accept">Accept</button>');
   });
@@ -103,7 +103,7 @@ describe('GET /answer/TOKEN', () => {
   it('shows calendar text as text', async () => {
     const hostile = mail('REQUEST', 'boss@example.com', [...EVENT, 'DTSTAMP:20261102T080000Z', 'SEQUENCE:1', 'SUMMARY:<script>alert(1)</script>', 'LOCATION:"><img src=x onerror=alert(2)>', 'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:alice@example.com'], 'hostile');
     await processMail(store, hostile, { recipients: [ALICE], sender: 'boss@example.com' }, NOW);
-    const page = await web.browser().get(`/answer/${token()}`);
+    const page = await web.browser().get(`/answer/${await token()}`);
     expect(page.status).toBe(200);
     expect(page.body).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(page.body).toContain('&quot;&gt;&lt;img src=x onerror=alert(2)&gt;');
@@ -112,9 +112,9 @@ describe('GET /answer/TOKEN', () => {
   });
 
   it('refuses a changed link with 404 and shows nothing of any calendar', async () => {
-    const link = token();
+    const link = await token();
     const parts = link.split('.');
-    const bob = token({ user: 'mailto:bob@example.com' }).split('.');
+    const bob = (await token({ user: 'mailto:bob@example.com' })).split('.');
     for (const changed of [[bob[0], ...parts.slice(1)].join('.'), `${link.slice(0, -2)}AA`, 'not-a-token', `${link}.x`]) {
       const page = await web.browser().get(`/answer/${changed}`);
       expect(page.status, changed).toBe(404);
@@ -125,7 +125,7 @@ describe('GET /answer/TOKEN', () => {
   });
 
   it('says an expired link has expired (410), and sends to the sign-in', async () => {
-    const page = await web.browser().get(`/answer/${token({ expires: NOW })}`);
+    const page = await web.browser().get(`/answer/${await token({ expires: NOW })}`);
     expect(page.status).toBe(410);
     expect(page.body).toContain('This link has expired');
     expect(page.body).toContain('href="/login?next=%2F"');
@@ -133,10 +133,10 @@ describe('GET /answer/TOKEN', () => {
   });
 
   it('stops working once the invitation is answered (here in the calendar program: the REPLY alice sent)', async () => {
-    const link = token();
+    const link = await token();
     const reply = mail('REPLY', 'alice@example.com', [...EVENT, 'DTSTAMP:20261115T110000Z', 'SEQUENCE:0', 'ATTENDEE;PARTSTAT=ACCEPTED:mailto:alice@example.com'], 'reply');
     await processMail(store, reply, { recipients: ['boss@example.com'], sender: 'alice@example.com', outgoing: true }, NOW);
-    expect(store.listRequests(ALICE)).toEqual([]);
+    expect(await store.listRequests(ALICE)).toEqual([]);
     const page = await web.browser().get(`/answer/${link}`);
     expect(page.status).toBe(410);
     expect(page.body).toContain('the invitation was answered or changed since the link was made');
@@ -144,22 +144,22 @@ describe('GET /answer/TOKEN', () => {
   });
 
   it('stops working once the organizer updates the invitation', async () => {
-    const link = token();
+    const link = await token();
     const update = mail('REQUEST', 'boss@example.com', ['DTSTART:20261201T110000Z', 'DTEND:20261201T120000Z', EVENT[2]!, 'DTSTAMP:20261102T080000Z', 'SEQUENCE:1', 'SUMMARY:Planning', 'ATTENDEE;PARTSTAT=NEEDS-ACTION:mailto:alice@example.com'], 'update');
     await processMail(store, update, { recipients: [ALICE], sender: 'boss@example.com' }, NOW);
-    expect(store.listRequests(ALICE)).toHaveLength(1);
+    expect(await store.listRequests(ALICE)).toHaveLength(1);
     expect((await web.browser().get(`/answer/${link}`)).status).toBe(410);
     // A link to the new version works.
-    expect((await web.browser().get(`/answer/${token()}`)).status).toBe(200);
+    expect((await web.browser().get(`/answer/${await token()}`)).status).toBe(200);
   });
 });
 
 describe('POST /answer/TOKEN', () => {
   it('answers as the link\'s user through the action runner, with the version shown, and shows what came of it', async () => {
-    const link = token();
+    const link = await token();
     const browser = web.browser();
     const page = await browser.get(`/answer/${link}`);
-    const etag = etagOf(store.getObject(ALICE, UID)!);
+    const etag = etagOf((await store.getObject(ALICE, UID))!);
     const answered = await browser.post(`/answer/${link}`, { _csrf: formTokenOf(page.body), answer: 'tentative', comment: ' maybe later ' });
     expect(calls.map(({ user, action, ifMatch }) => ({ user, action, ifMatch }))).toEqual([
       { user: ALICE, action: { kind: 'respond', uid: UID, partstat: 'TENTATIVE', comment: 'maybe later' }, ifMatch: etag },
@@ -172,8 +172,8 @@ describe('POST /answer/TOKEN', () => {
   });
 
   it('refuses an answer without the form token of the link\'s own page (403), and runs nothing', async () => {
-    const link = token();
-    const other = linksFromFile(web.linkSecretFile).formToken(token({ uid: 'other' }));
+    const link = await token();
+    const other = linksFromFile(web.linkSecretFile).formToken(await token({ uid: 'other' }));
     const forms: Array<Record<string, string>> = [{ answer: 'accept' }, { answer: 'accept', _csrf: other }, { answer: 'accept', _csrf: '' }];
     for (const form of forms) {
       const response = await web.browser().post(`/answer/${link}`, form);
@@ -184,7 +184,7 @@ describe('POST /answer/TOKEN', () => {
   });
 
   it('asks for one of the three answers', async () => {
-    const link = token();
+    const link = await token();
     for (const answer of ['delegate', '__proto__', 'constructor', '']) {
       const response = await web.browser().post(`/answer/${link}`, { _csrf: linksFromFile(web.linkSecretFile).formToken(link), answer });
       expect(response.status, answer).toBe(400);
@@ -193,7 +193,7 @@ describe('POST /answer/TOKEN', () => {
   });
 
   it('refuses a changed link as the GET does', async () => {
-    const link = token();
+    const link = await token();
     const changed = `${link.slice(0, -2)}AA`;
     const response = await web.browser().post(`/answer/${changed}`, { _csrf: linksFromFile(web.linkSecretFile).formToken(changed), answer: 'accept' });
     expect(response.status).toBe(404);
@@ -209,11 +209,11 @@ describe('without an action runner', () => {
   });
 
   it('says that answers cannot be sent here (503), and sends nothing', async () => {
-    const link = token();
+    const link = await token();
     const response = await web.browser().post(`/answer/${link}`, { _csrf: linksFromFile(web.linkSecretFile).formToken(link), answer: 'accept' });
     expect(response.status).toBe(503);
     expect(response.body).toContain('Nothing was sent');
-    expect(store.listRequests(ALICE)).toHaveLength(1);
+    expect(await store.listRequests(ALICE)).toHaveLength(1);
   });
 });
 
@@ -225,7 +225,7 @@ describe('failed links per address', () => {
   });
 
   it('pause answer links for that address after the limit (429 with Retry-After), until the window has passed', async () => {
-    const link = token();
+    const link = await token();
     for (let i = 0; i < 3; i++) expect((await web.browser().get(`/answer/${link.slice(0, -2)}A${i}`)).status).toBe(404);
     const paused = await web.browser().get(`/answer/${link}`);
     expect(paused.status).toBe(429);
@@ -234,7 +234,7 @@ describe('failed links per address', () => {
     // Expired and answered links are no guesses: only links that are not ours count.
     web.clock.now += 15 * 60_000;
     expect((await web.browser().get(`/answer/${link}`)).status).toBe(200);
-    for (let i = 0; i < 5; i++) expect((await web.browser().get(`/answer/${token({ expires: NOW })}`)).status).toBe(410);
+    for (let i = 0; i < 5; i++) expect((await web.browser().get(`/answer/${await token({ expires: NOW })}`)).status).toBe(410);
     expect((await web.browser().get(`/answer/${link}`)).status).toBe(200);
   });
 });

@@ -234,21 +234,23 @@ export async function seedCalendar(): Promise<Seeded> {
 }
 
 /** Everything a page may read of the store, to show that a GET changed none of it. */
-export function snapshot(store: LmdbStore): string {
-  const users = store.listUsers().sort();
+export async function snapshot(store: LmdbStore): Promise<string> {
+  const users = (await store.listUsers()).sort();
   return JSON.stringify({
-    users: users.map((user) => ({
-      user,
-      role: store.getRole(user),
-      prefs: store.getPrefs(user),
-      objects: store.listObjects(user),
-      requests: store.listRequests(user),
-      counters: store.listCounters(user),
-      inbox: store.listInbox(user),
-      freeBusy: store.freeBusy(user),
-      others: store.freeBusy(user, { others: true }),
-    })),
-    outbox: store.listOutbox(),
-    journal: store.listJournal(),
+    users: await Promise.all(
+      users.map(async (user) => ({
+        user,
+        role: await store.getRole(user),
+        prefs: await store.getPrefs(user),
+        objects: await store.listObjects(user),
+        requests: await store.listRequests(user),
+        counters: await store.listCounters(user),
+        inbox: await store.listInbox(user),
+        freeBusy: await store.freeBusy(user),
+        others: await store.freeBusy(user, { others: true }),
+      })),
+    ),
+    outbox: await store.listOutbox(),
+    journal: await store.listJournal(),
   });
 }

@@ -57,7 +57,7 @@ describe('the requests page', () => {
 
   it('gives each answer form the session token, the event, its version and the kind', async () => {
     const page = await alice.get('/');
-    const stored = seeded.store.getObject(ALICE, 'inv-1@example.org')!;
+    const stored = (await seeded.store.getObject(ALICE, 'inv-1@example.org'))!;
     const card = cardOf(page.body, escapeHtml(HOSTILE_SUMMARY));
     const token = csrfIn(page.body);
     const forms = card.split('<form ').slice(1);
@@ -81,7 +81,7 @@ describe('the requests page', () => {
 
   it('shows the proposal an attendee made, with Accept and Decline, and the refresh request', async () => {
     const page = await alice.get('/');
-    const stored = seeded.store.getObject(ALICE, 'budget-1@example.com')!;
+    const stored = (await seeded.store.getObject(ALICE, 'budget-1@example.com'))!;
     const proposal = cardOf(page.body, 'proposes another time');
     expect(proposal).toContain('Dan (dan@example.net) proposes another time');
     expect(proposal).toContain('Now: Tue 1 Dec 2026, 09:30-10:30');
@@ -256,12 +256,12 @@ describe('access', () => {
     expect(forged.status).toBe(403);
     const prefs = await alice.post('/preferences', { _csrf: csrfIn(page.body), key: 'TZID', value: 'Europe/Berlin', op: 'set', user: 'bob@example.com' });
     expect(prefs.status).toBe(403);
-    expect(seeded.store.getPrefs(BOB).TZID).toBeUndefined();
+    expect((await seeded.store.getPrefs(BOB)).TZID).toBeUndefined();
     expect(calls.filter((c) => c.user === BOB)).toEqual([]);
   });
 
   it('changes nothing in the store by looking at pages', async () => {
-    const before = snapshot(seeded.store);
+    const before = await snapshot(seeded.store);
     for (const path of [
       '/',
       '/calendar',
@@ -279,7 +279,7 @@ describe('access', () => {
     ]) {
       await alice.get(path);
     }
-    expect(snapshot(seeded.store)).toBe(before);
+    expect(await snapshot(seeded.store)).toBe(before);
   });
 });
 

@@ -89,7 +89,7 @@ export interface RunnerCall {
 export function coreRunner(store: Store, now: number, calls: RunnerCall[]): ActionRunner {
   return async (user, action, ifMatch) => {
     const uid = 'uid' in action ? action.uid : undefined;
-    const requests = uid === undefined ? [] : store.listRequests(user).filter((r) => r.uid === uid);
+    const requests = uid === undefined ? [] : (await store.listRequests(user)).filter((r) => r.uid === uid);
     const result = await store.transact(user, (tx) => {
       const stored = uid === undefined ? undefined : tx.getObject(uid);
       const outcome = act({

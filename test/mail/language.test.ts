@@ -88,7 +88,7 @@ describe('the agent writes its own mail in the user\'s LANG', () => {
         });
         await processMail(store, request(`first-${lang}@example.com`, '20261201T090000Z', '20261201T100000Z'), { recipients: [ROOM], sender: 'bob@example.com' }, NOW);
         await processMail(store, request(`clash-${lang}@example.com`, '20261201T090000Z', '20261201T100000Z'), { recipients: [ROOM], sender: 'bob@example.com' }, NOW);
-        expect(store.listOutbox(ROOM).map((item) => item.method).sort()).toEqual(['COUNTER', 'REPLY']);
+        expect((await store.listOutbox(ROOM)).map((item) => item.method).sort()).toEqual(['COUNTER', 'REPLY']);
         await runOutboxOnce(store, { relay: { host: '127.0.0.1', port: smtp.port }, now: () => NOW });
         expect(smtp.received).toHaveLength(2);
         const mails = await Promise.all(smtp.received.map((m) => simpleParser(m.raw)));

@@ -81,7 +81,7 @@ describe.each(CAPTURED)('a DSN as $mta wrote it', (captured) => {
       const sentAt = Date.parse('2026-12-07T18:51:54Z');
       const sent = await processMail(store, returnedMessage(raw.toString('utf8')), { recipients: [NOWHERE], sender: ALICE, outgoing: true }, sentAt);
       expect(sent.users.flatMap((u) => u.entries).map((e) => e.outcome)).toEqual(['applied']);
-      expect(store.getObject(`mailto:${ALICE}`, captured.uid)?.ics.replace(/\r\n[ \t]/g, '')).toContain(`SCHEDULE-STATUS=1.1:mailto:${NOWHERE}`);
+      expect((await store.getObject(`mailto:${ALICE}`, captured.uid))?.ics.replace(/\r\n[ \t]/g, '')).toContain(`SCHEDULE-STATUS=1.1:mailto:${NOWHERE}`);
 
       const bounced = await processMail(store, raw, { recipients: [ALICE], sender: '' }, sentAt + 5_000);
       const detail = `status ${captured.status}${captured.diagnostic ? `: ${captured.diagnostic}` : ''}`;
@@ -93,10 +93,10 @@ describe.each(CAPTURED)('a DSN as $mta wrote it', (captured) => {
           reason: `SCHEDULE-STATUS 5.1 (could not be delivered) for ATTENDEE mailto:${NOWHERE}: the mail system returned the REQUEST <${captured.messageId}> (sent by the user) (${detail}) (RFC 3464; RFC 6638 section 3.2.9)`,
         },
       ]);
-      const stored = store.getObject(`mailto:${ALICE}`, captured.uid)?.ics.replace(/\r\n[ \t]/g, '') ?? '';
+      const stored = (await store.getObject(`mailto:${ALICE}`, captured.uid))?.ics.replace(/\r\n[ \t]/g, '') ?? '';
       expect(stored).toContain(`SCHEDULE-STATUS=5.1:mailto:${NOWHERE}`);
       expect(stored).not.toContain(`SCHEDULE-STATUS=1.1:mailto:${NOWHERE}`);
-      expect(store.listJournal(`mailto:${ALICE}`).filter((e) => e.uid === captured.uid).map((e) => e.outcome)).toEqual(['applied', 'applied']);
+      expect((await store.listJournal(`mailto:${ALICE}`)).filter((e) => e.uid === captured.uid).map((e) => e.outcome)).toEqual(['applied', 'applied']);
     } finally {
       await store.close();
       await rm(dir, { recursive: true, force: true });

@@ -158,13 +158,13 @@ describe('hostile content from an outside organizer', () => {
       const result = await service.run({ kind: 'mail', raw, sender: 'mallory@outside.example', recipients: [ALICE], replies: 'once' });
       expect(result.failures).toEqual([]);
 
-      const [entry] = store.listJournal(`mailto:${ALICE}`);
+      const [entry] = await store.listJournal(`mailto:${ALICE}`);
       expect(entry.outcome).toBe('applied');
       if (row.journal) expect(entry.reason).toContain(`removed from the sender's content before storing: `);
       if (row.journal) expect(entry.reason).toContain(row.journal);
       else expect(entry.reason).not.toContain('removed from');
 
-      const stored = store.getObject(`mailto:${ALICE}`, `hostile-${index}@outside.example`);
+      const stored = await store.getObject(`mailto:${ALICE}`, `hostile-${index}@outside.example`);
       expect(stored).toBeDefined();
       const text = stored!.ics.replace(/\r\n[ \t]/g, '');
       for (const part of row.lacks) expect(text).not.toContain(part);
@@ -194,7 +194,7 @@ describe('hostile content from an outside organizer', () => {
         .replace('Message-ID: <hostile-99@', 'Message-ID: <hostile-99b@'),
     );
     await service.run({ kind: 'mail', raw: update, sender: 'mallory@outside.example', recipients: [ALICE], replies: 'once' });
-    const text = store.getObject(`mailto:${ALICE}`, 'hostile-99@outside.example')!.ics;
+    const text = (await store.getObject(`mailto:${ALICE}`, 'hostile-99@outside.example'))!.ics;
     expect(text).toContain('SUMMARY:Mine');
     expect(text).not.toContain('victim@example.net');
   });

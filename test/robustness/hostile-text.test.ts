@@ -73,7 +73,7 @@ async function replyTo(uid: string, spec: Invitation): Promise<Received> {
     const raw = imipMail({ from: 'eve@example.com', to: ['room@example.com'], subject: 'Invitation', messageId: `${uid}@example.com`, ics: invitation(uid, spec) });
     const result = await processMail(store, raw, { recipients: ['room@example.com'], sender: 'eve@example.com' }, NOW);
     expect(result.users.flatMap((u) => u.entries).map((e) => e.outcome)).toEqual(['applied']);
-    expect(store.listOutbox(ROOM).map((item) => item.method)).toEqual(['REPLY']);
+    expect((await store.listOutbox(ROOM)).map((item) => item.method)).toEqual(['REPLY']);
     const summary = await runOutboxOnce(store, { relay: { host: '127.0.0.1', port: server.port }, localDomains: ['example.com'], now: () => NOW });
     expect(summary).toMatchObject({ sent: 1, failed: 0, retry: 0 });
     expect(server.received).toHaveLength(1);

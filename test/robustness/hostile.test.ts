@@ -77,8 +77,8 @@ describe('hostile mail', () => {
     const forged = calendar([{ method: 'CANCEL', sequence: 5, extra: ['STATUS:CANCELLED'] }]);
     const entries = await deliver(mail('mallory@evil.example', forged, 'forged-cancel@evil.example'), 'mallory@evil.example');
     expect(entries.map((e) => e.outcome)).toEqual(['refused']);
-    expect(store.getObject(ALICE, 'board@example.com')).toEqual(before);
-    expect(store.listRequests(ALICE)).toHaveLength(1);
+    expect(await store.getObject(ALICE, 'board@example.com')).toEqual(before);
+    expect(await store.listRequests(ALICE)).toHaveLength(1);
   });
 
   it('refuses a CANCEL that names another organizer, even from that organizer', async () => {
@@ -86,7 +86,7 @@ describe('hostile mail', () => {
     const forged = calendar([{ method: 'CANCEL', sequence: 5, organizer: 'mallory@evil.example' }]);
     const entries = await deliver(mail('mallory@evil.example', forged, 'other-organizer@evil.example'), 'mallory@evil.example');
     expect(entries[0]).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/differs from the stored organizer/) });
-    expect(store.getObject(ALICE, 'board@example.com')).toEqual(before);
+    expect(await store.getObject(ALICE, 'board@example.com')).toEqual(before);
   });
 
   it('refuses one UID whose components name different organizers', async () => {
@@ -96,7 +96,7 @@ describe('hostile mail', () => {
     ]);
     const entries = await deliver(mail('boss@example.com', ics, 'two-organizers@example.com'), 'boss@example.com');
     expect(entries[0]).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/several organizers/) });
-    expect(store.listObjects(ALICE)).toEqual([]);
+    expect(await store.listObjects(ALICE)).toEqual([]);
   });
 
   it('bounds an RRULE bomb: an endless FREQ=SECONDLY and a rule with huge BYxxx sets', async () => {
@@ -110,7 +110,7 @@ describe('hostile mail', () => {
       const entries = await deliver(mail('boss@example.com', calendar([{ uid, extra }]), `${uid}-mail`), 'boss@example.com');
       // Stored, bounded, and the journal says that free/busy holds only part of it.
       expect(entries).toMatchObject([{ outcome: 'applied', reason: expect.stringMatching(/expanded only up to a limit/) }]);
-      const organizerPeriods = store.freeBusy(ALICE, { others: true }).filter((p) => p.uid === uid);
+      const organizerPeriods = (await store.freeBusy(ALICE, { others: true })).filter((p) => p.uid === uid);
       expect(organizerPeriods.length).toBeLessThanOrEqual(DEFAULT_EXPANSION_LIMITS.maxInstances);
     }
   });
@@ -122,7 +122,7 @@ describe('hostile mail', () => {
     const entries = await deliver(mail('boss@example.com', ics, 'big@example.com'), 'boss@example.com');
     expect(entries).toHaveLength(1);
     expect(entries[0]).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/over the limit of 10485760/) });
-    expect(store.listObjects(ALICE)).toEqual([]);
+    expect(await store.listObjects(ALICE)).toEqual([]);
   }, 60_000);
 
   it('hands on a mail over the message limit without reading its calendar, and says so', async () => {
@@ -133,7 +133,7 @@ describe('hostile mail', () => {
     expect(result.users[0]!.entries).toMatchObject([
       { messageId: 'huge-mail@example.com', outcome: 'refused', reason: `the mail has ${raw.length} bytes, over the limit of 10000; its calendar parts were not read` },
     ]);
-    expect(store.listObjects(ALICE)).toEqual([]);
+    expect(await store.listObjects(ALICE)).toEqual([]);
   });
 
   it('refuses an event with 5,000 attendees', async () => {
@@ -141,7 +141,7 @@ describe('hostile mail', () => {
     const ics = calendar([{ attendees: ['alice@example.com', ...attendees] }]);
     const entries = await deliver(mail('boss@example.com', ics, 'crowd@example.com'), 'boss@example.com');
     expect(entries[0]).toMatchObject({ outcome: 'refused', reason: 'a VEVENT has 5001 attendees, over the limit of 2000' });
-    expect(store.listObjects(ALICE)).toEqual([]);
+    expect(await store.listObjects(ALICE)).toEqual([]);
   });
 
   it('reads a calendar at the bottom of deeply nested MIME, or gives up cleanly', async () => {
@@ -158,7 +158,7 @@ describe('hostile mail', () => {
     // Either the calendar was found and applied, or there was nothing to apply:
     // what must not happen is an exception or a half-written store.
     expect(entries.every((e) => e.outcome === 'applied')).toBe(true);
-    expect(store.listObjects(ALICE).length).toBe(entries.length);
+    expect((await store.listObjects(ALICE)).length).toBe(entries.length);
   });
 
   it('reads a calendar that is not valid UTF-8', async () => {
@@ -167,13 +167,13 @@ describe('hostile mail', () => {
       'MIME-Version: 1.0\r\nContent-Type: text/calendar; charset=utf-8; method=REQUEST\r\n\r\n';
     const entries = await deliver(Buffer.concat([Buffer.from(head), ics]), 'boss@example.com');
     expect(entries.map((e) => e.outcome)).toEqual(['applied']);
-    expect(store.getObject(ALICE, 'latin@example.com')?.ics).toContain('LOCATION:Café Müller');
+    expect((await store.getObject(ALICE, 'latin@example.com'))?.ics).toContain('LOCATION:Café Müller');
   });
 
   it('refuses a REQUEST whose RRULE has no FREQ instead of failing inside the expander', async () => {
     const ics = calendar([{ uid: 'nofreq@example.com', extra: ['RRULE:COUNT=3'] }]);
     const entries = await deliver(mail('boss@example.com', ics, 'nofreq@example.com'), 'boss@example.com');
     expect(entries[0]).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/no valid FREQ/) });
-    expect(store.listObjects(ALICE)).toEqual([]);
+    expect(await store.listObjects(ALICE)).toEqual([]);
   });
 });

@@ -56,11 +56,13 @@ function processOnce(store: string, mail: BenchMail, killAfterMs?: number): Prom
 }
 
 /** Everything a user can see, with the journal's redelivery records left out. */
-function snapshot(store: Store) {
-  return store.listUsers().map((user) => ({
-    ...userSnapshot(store, user),
-    journal: store.listJournal(user).filter((entry) => entry.outcome !== 'duplicate'),
-  }));
+async function snapshot(store: Store) {
+  return Promise.all(
+    (await store.listUsers()).map(async (user) => ({
+      ...(await userSnapshot(store, user)),
+      journal: (await store.listJournal(user)).filter((entry) => entry.outcome !== 'duplicate'),
+    })),
+  );
 }
 
 describe('killed and retried', () => {
@@ -91,7 +93,7 @@ describe('killed and retried', () => {
 
     const retried = new LmdbStore(killedDir);
     try {
-      expect(snapshot(retried)).toEqual(snapshot(clean));
+      expect(await snapshot(retried)).toEqual(await snapshot(clean));
     } finally {
       await retried.close();
       await clean.close();

@@ -68,7 +68,7 @@ describe('mutated client mail over LMTP', () => {
       expect(lines(sink.messages[n]!.raw), `mail ${n}`).toBe(lines(mail.raw));
     }
     // The zone bomb was read, its event stored with the zone left out, and the journal says why.
-    const [bombEntry] = store.listJournal('mailto:alice@example.com');
+    const [bombEntry] = await store.listJournal('mailto:alice@example.com');
     expect(bombEntry!.outcome).toBe('applied');
     expect(bombEntry!.reason).toMatch(/the VTIMEZONE "America\/New_York" was not used because it has more than 5000 onsets/);
   }, 120_000);

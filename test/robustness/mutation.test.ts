@@ -38,8 +38,8 @@ describe('mutated client mail', () => {
         }
         // Whatever was stored can be listed and read again.
         for (const { user } of result.users) {
-          for (const object of store.listObjects(user)) expect(typeof object.ics).toBe('string');
-          for (const period of store.freeBusy(user)) expect(Date.parse(period.end)).toBeGreaterThan(Date.parse(period.start));
+          for (const object of await store.listObjects(user)) expect(typeof object.ics).toBe('string');
+          for (const period of await store.freeBusy(user)) expect(Date.parse(period.end)).toBeGreaterThan(Date.parse(period.start));
         }
       }),
       { numRuns: 500, seed: 20261121 },

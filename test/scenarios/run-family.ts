@@ -76,15 +76,15 @@ function pick(record: Record<string, unknown>, keys: string[]): Record<string, u
 
 async function stateOf(store: Store, user: string, wanted: UserExpectation) {
   const address = normalizeAddress(user)!;
-  const tzid = store.getPrefs(address).TZID;
+  const tzid = (await store.getPrefs(address)).TZID;
   const state: Record<string, unknown> = {};
   if (wanted.objects) {
-    state.objects = store.listObjects(address).flatMap((o) => describeObject(o.ics, tzid));
+    state.objects = (await store.listObjects(address)).flatMap((o) => describeObject(o.ics, tzid));
   }
   if (wanted.stored) {
     const stored: Record<string, unknown> = {};
     for (const [uid, check] of Object.entries(wanted.stored)) {
-      const object = store.getObject(address, uid);
+      const object = await store.getObject(address, uid);
       stored[uid] = object ? check : null;
       if (!object || !check) continue;
       const text = object.ics.replace(/\r\n[ \t]/g, '');
@@ -93,15 +93,15 @@ async function stateOf(store: Store, user: string, wanted: UserExpectation) {
     }
     state.stored = stored;
   }
-  if (wanted.freebusy) state.freebusy = store.freeBusy(address);
-  if (wanted.others) state.others = store.freeBusy(address, { others: true });
-  if (wanted.requests) state.requests = store.listRequests(address);
-  if (wanted.counters) state.counters = store.listCounters(address).map((c) => pick(c as never, ['uid', 'recurrenceId', 'attendee']));
+  if (wanted.freebusy) state.freebusy = await store.freeBusy(address);
+  if (wanted.others) state.others = await store.freeBusy(address, { others: true });
+  if (wanted.requests) state.requests = await store.listRequests(address);
+  if (wanted.counters) state.counters = (await store.listCounters(address)).map((c) => pick(c as never, ['uid', 'recurrenceId', 'attendee']));
   if (wanted.inbox) {
-    state.inbox = store.listInbox(address).map((item, i) => pick(item as never, Object.keys(wanted.inbox![i] ?? { method: 1, uid: 1, from: 1 })));
+    state.inbox = (await store.listInbox(address)).map((item, i) => pick(item as never, Object.keys(wanted.inbox![i] ?? { method: 1, uid: 1, from: 1 })));
   }
   if (wanted.outbox) {
-    state.outbox = store.listOutbox(address).map((item, i) => {
+    state.outbox = (await store.listOutbox(address)).map((item, i) => {
       const keys = Object.keys(wanted.outbox![i] ?? { method: 1, uid: 1, to: 1 });
       const picked = pick(item as never, keys.filter((k) => k !== 'icsContains'));
       if (keys.includes('icsContains')) picked.icsContains = wanted.outbox![i].icsContains;

@@ -29,7 +29,7 @@ describe('LmdbStore busy day records', () => {
     });
     await first.transact(BOB, (tx) => tx.setOwnPeriods('c', [period('c', DAY + 12 * H, DAY + 13 * H)]));
     const range = { from: iso(DAY), to: iso(DAY + 48 * H) };
-    const expected = { alice: first.busyTime(ALICE, range), bob: first.busyTime(BOB, range) };
+    const expected = { alice: await first.busyTime(ALICE, range), bob: await first.busyTime(BOB, range) };
     expect(expected.alice).toHaveLength(3);
     await first.close();
 
@@ -44,10 +44,10 @@ describe('LmdbStore busy day records', () => {
 
     const reopened = new LmdbStore(dir);
     try {
-      expect({ alice: reopened.busyTime(ALICE, range), bob: reopened.busyTime(BOB, range) }).toStrictEqual(expected);
+      expect({ alice: await reopened.busyTime(ALICE, range), bob: await reopened.busyTime(BOB, range) }).toStrictEqual(expected);
       // And kept up from there on.
       await reopened.transact(ALICE, (tx) => tx.setOwnPeriods('a', []));
-      expect(reopened.busyTime(ALICE, range)).toStrictEqual([{ start: iso(DAY + 10 * H), end: iso(DAY + 11 * H), fbtype: 'BUSY-TENTATIVE' }]);
+      expect(await reopened.busyTime(ALICE, range)).toStrictEqual([{ start: iso(DAY + 10 * H), end: iso(DAY + 11 * H), fbtype: 'BUSY-TENTATIVE' }]);
     } finally {
       await reopened.close();
     }

@@ -58,8 +58,8 @@ describe('LmdbStore on a full disk', () => {
 
       rmSync(filler);
       await bigWrite(store, 'mailto:later@example.com');
-      expect(store.getObject('mailto:later@example.com', 'big@example.com')?.ics).toHaveLength(200 * 1024);
-      expect(store.listUsers()).toEqual(['mailto:first@example.com', 'mailto:later@example.com']);
+      expect((await store.getObject('mailto:later@example.com', 'big@example.com'))?.ics).toHaveLength(200 * 1024);
+      expect(await store.listUsers()).toEqual(['mailto:first@example.com', 'mailto:later@example.com']);
     } finally {
       await store.close();
     }

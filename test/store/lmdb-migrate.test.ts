@@ -46,19 +46,19 @@ describe('LmdbStore format 6 to 7', () => {
 
     const store = new LmdbStore(dir);
     try {
-      expect(store.objectName(ALICE, 'a@example.org')).toBe('a@example.org.ics');
-      const oddName = store.objectName(ALICE, odd)!;
+      expect(await store.objectName(ALICE, 'a@example.org')).toBe('a@example.org.ics');
+      const oddName = (await store.objectName(ALICE, odd))!;
       expect(oddName).not.toContain('/');
-      expect(store.objectNamed(ALICE, oddName)).toBe(odd);
-      const log = store.objectChanges(ALICE, 2);
+      expect(await store.objectNamed(ALICE, oddName)).toBe(odd);
+      const log = await store.objectChanges(ALICE, 2);
       // Token 2 is older than the moved log: no changes, and the floor says so.
       expect(log.changes).toStrictEqual([]);
       expect(log.floor).toBeGreaterThan(2);
       expect(log.latest).toBe(log.floor);
-      expect(store.objectChanges(BOB, 0)).toStrictEqual({ latest: log.floor, floor: log.floor, changes: [] });
+      expect(await store.objectChanges(BOB, 0)).toStrictEqual({ latest: log.floor, floor: log.floor, changes: [] });
       // From the new token on, changes are logged as usual.
       await store.transact(ALICE, (tx) => tx.deleteObject('a@example.org'));
-      expect(store.objectChanges(ALICE, log.latest).changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([
+      expect((await store.objectChanges(ALICE, log.latest)).changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([
         { uid: 'a@example.org', name: 'a@example.org.ics', deleted: true },
       ]);
     } finally {

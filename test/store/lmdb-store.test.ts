@@ -21,6 +21,7 @@ import type { Store } from '../../src/store/store.js';
 import { describeStoreContract } from './store-contract.js';
 import { describeCalDavStoreContract } from './store-caldav-contract.js';
 import { describeOptimisticStoreContract } from './store-optimistic-contract.js';
+import { describeOutboxCopyStoreContract } from './store-outbox-copy-contract.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BUILT_STORE = join(ROOT, 'dist/store/lmdb-store.js');
@@ -45,6 +46,8 @@ describeStoreContract('LmdbStore', {
 });
 
 describeCalDavStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
+
+describeOutboxCopyStoreContract('LmdbStore', { open: () => new LmdbStore(newFolder()) });
 
 describeOptimisticStoreContract('LmdbStore', {
   open: () => new LmdbStore(newFolder()),
@@ -152,14 +155,14 @@ describe('LmdbStore across processes', () => {
     const store = new LmdbStore(dir);
     try {
       const user = 'mailto:killed@example.org';
-      expect(store.getRole(user)).toBe('resource');
-      expect(store.getObject(user, 'before-kill')).toStrictEqual({ uid: 'before-kill', ics: ICS });
-      expect(store.freeBusy(user)).toStrictEqual([
+      expect(await store.getRole(user)).toBe('resource');
+      expect(await store.getObject(user, 'before-kill')).toStrictEqual({ uid: 'before-kill', ics: ICS });
+      expect(await store.freeBusy(user)).toStrictEqual([
         { start: '2026-03-10T09:00:00Z', end: '2026-03-10T10:00:00Z', fbtype: 'BUSY', uid: 'before-kill', recurrenceId: null },
       ]);
       // Whatever later transactions made it, each one is whole: its object and its journal entry.
-      const objects = store.listObjects(user).map((object) => object.uid);
-      const journal = store.listJournal(user).map((entry) => entry.uid);
+      const objects = (await store.listObjects(user)).map((object) => object.uid);
+      const journal = (await store.listJournal(user)).map((entry) => entry.uid);
       expect(journal[0]).toBe('before-kill');
       const later = journal.slice(1);
       expect(later).toStrictEqual(later.map((_, i) => `after-${i}`));
@@ -167,7 +170,7 @@ describe('LmdbStore across processes', () => {
       // The killed process holds no lock that blocks the next writer.
       expect(await store.transact(user, (tx) => tx.hasSeen('<before-kill@example.org>'))).toBe(true);
       await store.transact(user, (tx) => tx.putObject({ uid: 'next', ics: ICS }));
-      expect(store.getObject(user, 'next')).toStrictEqual({ uid: 'next', ics: ICS });
+      expect(await store.getObject(user, 'next')).toStrictEqual({ uid: 'next', ics: ICS });
     } finally {
       await store.close();
     }
@@ -206,7 +209,7 @@ describe('LmdbStore across processes', () => {
 
     const store = new LmdbStore(dir);
     try {
-      const journal = store.listJournal();
+      const journal = await store.listJournal();
       expect(journal).toHaveLength(2 * perChild);
       for (const id of ['a', 'b']) {
         // Each writer's entries appear in the order it wrote them.
@@ -215,17 +218,17 @@ describe('LmdbStore across processes', () => {
         );
         for (let i = 0; i < perChild; i++) {
           const user = `mailto:w${id}-${i}@example.org`;
-          expect(store.getRole(user)).toBe('person');
-          expect(store.listObjects(user)).toStrictEqual([{ uid: `w${id}-${i}`, ics: ICS }]);
-          expect(store.listJournal(user).map((entry) => entry.uid)).toStrictEqual([`w${id}-${i}`]);
+          expect(await store.getRole(user)).toBe('person');
+          expect(await store.listObjects(user)).toStrictEqual([{ uid: `w${id}-${i}`, ics: ICS }]);
+          expect((await store.listJournal(user)).map((entry) => entry.uid)).toStrictEqual([`w${id}-${i}`]);
         }
       }
-      expect(store.listUsers()).toHaveLength(2 * perChild);
+      expect(await store.listUsers()).toHaveLength(2 * perChild);
       // The numbering goes on after both writers: a new entry is appended, not overwriting.
       await store.transact('mailto:last@example.org', (tx) =>
         tx.addJournal({ messageId: '<last@example.org>', recipient: 'mailto:last@example.org', method: 'REPLY', uid: 'last', outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' }),
       );
-      expect(store.listJournal().map((entry) => entry.uid)).toStrictEqual([...journal.map((entry) => entry.uid), 'last']);
+      expect((await store.listJournal()).map((entry) => entry.uid)).toStrictEqual([...journal.map((entry) => entry.uid), 'last']);
     } finally {
       await store.close();
     }
@@ -267,7 +270,7 @@ describe('LmdbStore folder', () => {
 
     const reopened = new LmdbStore(dir);
     try {
-      expect(reopened.getRole('mailto:alice@example.org')).toBe('person');
+      expect(await reopened.getRole('mailto:alice@example.org')).toBe('person');
     } finally {
       await reopened.close();
     }
@@ -299,15 +302,15 @@ describe('LmdbStore folder', () => {
 
   /** What a moved journal must show: every entry in order, per user, the marks of mails seen, and a next number. */
   async function expectJournalMoved(store: LmdbStore, ALICE: string, BOB: string, entries: JournalEntry[]): Promise<void> {
-    expect(store.listJournal()).toStrictEqual(entries);
-    expect(store.listJournal(ALICE)).toStrictEqual([entries[0], entries[2]]);
-    expect(store.listJournal(BOB)).toStrictEqual([entries[1]]);
+    expect(await store.listJournal()).toStrictEqual(entries);
+    expect(await store.listJournal(ALICE)).toStrictEqual([entries[0], entries[2]]);
+    expect(await store.listJournal(BOB)).toStrictEqual([entries[1]]);
     const seen = await store.transact(ALICE, (tx) => [tx.hasSeen('incoming:<a1@x>:d1'), tx.hasSeen('incoming:<b1@x>:d2')]);
     expect(seen).toStrictEqual([true, false]);
     expect(await store.transact(BOB, (tx) => tx.hasSeen('incoming:<b1@x>:d2'))).toBe(true);
     const next = { ...entries[1]!, uid: 'b2' };
     await store.transact(BOB, (tx) => tx.addJournal(next));
-    expect(store.listJournal()).toStrictEqual([...entries, next]);
+    expect(await store.listJournal()).toStrictEqual([...entries, next]);
   }
 
   it('moves a format-3 store to the current format, keeping every period, once', async () => {
@@ -345,16 +348,16 @@ describe('LmdbStore folder', () => {
 
     const store = new LmdbStore(dir);
     try {
-      expect(store.freeBusy(ALICE)).toStrictEqual([own[0], own[2], own[1]]);
-      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual(others);
-      expect(store.freeBusy(ALICE, { from: '2026-12-05T00:00:00Z', to: '2026-12-10T00:00:00Z' })).toStrictEqual([own[1]]);
+      expect(await store.freeBusy(ALICE)).toStrictEqual([own[0], own[2], own[1]]);
+      expect(await store.freeBusy(ALICE, { others: true })).toStrictEqual(others);
+      expect(await store.freeBusy(ALICE, { from: '2026-12-05T00:00:00Z', to: '2026-12-10T00:00:00Z' })).toStrictEqual([own[1]]);
       // The moved periods are replaced and removed like any others.
       await store.transact(ALICE, (tx) => {
         tx.setOwnPeriods('weekly', [own[1]! as never]);
         tx.removeOthersPeriods('weekly');
       });
-      expect(store.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
-      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([]);
+      expect(await store.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
+      expect(await store.freeBusy(ALICE, { others: true })).toStrictEqual([]);
       await expectJournalMoved(store, ALICE, BOB, journal.entries as JournalEntry[]);
     } finally {
       await store.close();
@@ -368,7 +371,7 @@ describe('LmdbStore folder', () => {
     await after.close();
     const again = new LmdbStore(dir);
     try {
-      expect(again.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
+      expect(await again.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
     } finally {
       await again.close();
     }
@@ -383,8 +386,8 @@ describe('LmdbStore folder', () => {
       expect([...root.getKeys()]).not.toContain('freebusy-own');
       expect([...root.getKeys()]).not.toContain('freebusy-others-by-uid');
       expect([...root.getKeys()]).not.toContain('journal-by-user');
-      expect(late.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
-      expect(late.listJournal(BOB).map((entry) => entry.uid)).toStrictEqual(['b1', 'b2']);
+      expect(await late.freeBusy(ALICE)).toStrictEqual([own[2], own[1]]);
+      expect((await late.listJournal(BOB)).map((entry) => entry.uid)).toStrictEqual(['b1', 'b2']);
     } finally {
       await late.close();
     }
@@ -419,13 +422,13 @@ describe('LmdbStore folder', () => {
 
     const store = new LmdbStore(dir);
     try {
-      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([...weekly, ...allDay]);
-      expect(store.freeBusy(ALICE, { others: true, from: '2026-12-08T00:00:00Z', to: '2026-12-09T00:00:00Z' })).toStrictEqual([weekly[1]]);
+      expect(await store.freeBusy(ALICE, { others: true })).toStrictEqual([...weekly, ...allDay]);
+      expect(await store.freeBusy(ALICE, { others: true, from: '2026-12-08T00:00:00Z', to: '2026-12-09T00:00:00Z' })).toStrictEqual([weekly[1]]);
       await expectJournalMoved(store, ALICE, BOB, journal.entries as JournalEntry[]);
       // A moved record is replaced like any other: its old extent goes with it.
       await store.transact(ALICE, (tx) => tx.setOthersPeriods('weekly', BOB, [weekly[0]! as never]));
-      expect(store.freeBusy(ALICE, { others: true, from: '2026-12-08T00:00:00Z', to: '2026-12-09T00:00:00Z' })).toStrictEqual([]);
-      expect(store.freeBusy(ALICE, { others: true })).toStrictEqual([weekly[0], ...allDay]);
+      expect(await store.freeBusy(ALICE, { others: true, from: '2026-12-08T00:00:00Z', to: '2026-12-09T00:00:00Z' })).toStrictEqual([]);
+      expect(await store.freeBusy(ALICE, { others: true })).toStrictEqual([weekly[0], ...allDay]);
     } finally {
       await store.close();
     }
@@ -461,9 +464,9 @@ describe('LmdbStore folder', () => {
 
     const store = new LmdbStore(dir);
     try {
-      expect(store.listDueOutbox('2026-03-10T11:00:00Z').map((o) => o.id)).toStrictEqual(['retry-soon', 'new']);
-      expect(store.listDueOutbox('2026-03-10T12:00:00Z').map((o) => o.id)).toStrictEqual(['retry-later', 'retry-soon', 'new']);
-      expect(store.listOutbox(ALICE)).toHaveLength(5);
+      expect((await store.listDueOutbox('2026-03-10T11:00:00Z')).map((o) => o.id)).toStrictEqual(['retry-soon', 'new']);
+      expect((await store.listDueOutbox('2026-03-10T12:00:00Z')).map((o) => o.id)).toStrictEqual(['retry-later', 'retry-soon', 'new']);
+      expect(await store.listOutbox(ALICE)).toHaveLength(5);
     } finally {
       await store.close();
     }
@@ -485,17 +488,17 @@ describe('LmdbStore folder', () => {
     try {
       await one.transact('mailto:alice@example.org', (tx) => tx.setRole('person'));
       await nextTurn();
-      expect(two.getRole('mailto:alice@example.org')).toBe('person');
+      expect(await two.getRole('mailto:alice@example.org')).toBe('person');
       await Promise.all([
         one.transact('mailto:alice@example.org', (tx) => tx.addJournal({ messageId: '<1@x>', recipient: 'mailto:alice@example.org', method: 'REQUEST', uid: 'u1', outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' })),
         two.transact('mailto:bob@example.org', (tx) => tx.addJournal({ messageId: '<2@x>', recipient: 'mailto:bob@example.org', method: 'REQUEST', uid: 'u2', outcome: 'applied', reason: '', at: '2026-03-10T00:00:00Z' })),
       ]);
       await nextTurn();
-      expect(one.listJournal().map((entry) => entry.uid).sort()).toStrictEqual(['u1', 'u2']);
-      expect(two.listJournal().map((entry) => entry.uid).sort()).toStrictEqual(['u1', 'u2']);
+      expect((await one.listJournal()).map((entry) => entry.uid).sort()).toStrictEqual(['u1', 'u2']);
+      expect((await two.listJournal()).map((entry) => entry.uid).sort()).toStrictEqual(['u1', 'u2']);
       await one.close();
       await two.transact('mailto:bob@example.org', (tx) => tx.setRole('resource'));
-      expect(two.listUsers()).toStrictEqual(['mailto:alice@example.org', 'mailto:bob@example.org']);
+      expect(await two.listUsers()).toStrictEqual(['mailto:alice@example.org', 'mailto:bob@example.org']);
     } finally {
       await one.close();
       await two.close();

@@ -24,8 +24,8 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
       await store.close();
     });
 
-    it('starts empty, with token 0', () => {
-      expect(store.objectChanges(ALICE, 0)).toStrictEqual({ latest: 0, floor: 0, changes: [] });
+    it('starts empty, with token 0', async () => {
+      expect(await store.objectChanges(ALICE, 0)).toStrictEqual({ latest: 0, floor: 0, changes: [] });
     });
 
     it('lists puts and removals after a token, one entry per name at its latest change', async () => {
@@ -33,7 +33,7 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
         tx.putObject(object('a'));
         tx.putObject(object('b'));
       });
-      const first = store.objectChanges(ALICE, 0);
+      const first = await store.objectChanges(ALICE, 0);
       expect(first.changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([
         { uid: 'a', name: 'a.ics', deleted: false },
         { uid: 'b', name: 'b.ics', deleted: false },
@@ -45,16 +45,16 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
         tx.deleteObject('b');
         tx.deleteObject('never-there');
       });
-      const second = store.objectChanges(ALICE, first.latest);
+      const second = await store.objectChanges(ALICE, first.latest);
       expect(second.changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([
         { uid: 'a', name: 'a.ics', deleted: false },
         { uid: 'b', name: 'b.ics', deleted: true },
       ]);
       expect(second.latest).toBeGreaterThan(first.latest);
       // The whole log still has one entry per UID, at its latest change.
-      expect(store.objectChanges(ALICE, 0).changes).toStrictEqual(second.changes);
+      expect((await store.objectChanges(ALICE, 0)).changes).toStrictEqual(second.changes);
       // Nothing after the latest token.
-      expect(store.objectChanges(ALICE, second.latest)).toStrictEqual({ latest: second.latest, floor: 0, changes: [] });
+      expect(await store.objectChanges(ALICE, second.latest)).toStrictEqual({ latest: second.latest, floor: 0, changes: [] });
     });
 
     it("keeps users apart, and a write that throws logs nothing", async () => {
@@ -65,11 +65,11 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
           throw new Error('no');
         }),
       ).rejects.toThrow('no');
-      expect(store.objectChanges(ALICE, 0)).toStrictEqual({ latest: 0, floor: 0, changes: [] });
-      expect(store.objectChanges(BOB, 0).changes.map((c) => c.uid)).toStrictEqual(['b1']);
-      expect(store.objectName(ALICE, 'lost')).toBeUndefined();
-      expect(store.objectNamed(ALICE, 'b1.ics')).toBeUndefined();
-      expect(store.objectNamed(BOB, 'b1.ics')).toBe('b1');
+      expect(await store.objectChanges(ALICE, 0)).toStrictEqual({ latest: 0, floor: 0, changes: [] });
+      expect((await store.objectChanges(BOB, 0)).changes.map((c) => c.uid)).toStrictEqual(['b1']);
+      expect(await store.objectName(ALICE, 'lost')).toBeUndefined();
+      expect(await store.objectNamed(ALICE, 'b1.ics')).toBeUndefined();
+      expect(await store.objectNamed(BOB, 'b1.ics')).toBe('b1');
     });
 
     it('removes one inbox item of one user, and says whether there was one', async () => {
@@ -77,15 +77,15 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
       await store.transact(ALICE, (tx) => ['i1', 'i2'].forEach((id) => tx.addInbox(item(id))));
       await store.transact(BOB, (tx) => tx.addInbox(item('i1')));
       expect(await store.transact(ALICE, (tx) => [tx.removeInbox('i1'), tx.removeInbox('i1'), tx.removeInbox('none')])).toStrictEqual([true, false, false]);
-      expect(store.listInbox(ALICE).map((i) => i.id)).toStrictEqual(['i2']);
-      expect(store.listInbox(BOB).map((i) => i.id)).toStrictEqual(['i1']);
+      expect((await store.listInbox(ALICE)).map((i) => i.id)).toStrictEqual(['i2']);
+      expect((await store.listInbox(BOB)).map((i) => i.id)).toStrictEqual(['i1']);
     });
 
     it('keeps UIDs with any characters apart, each under a distinct name a URL can carry', async () => {
       const odd = ['a/b', 'x'.repeat(300), 'nul\u0000', '\ud800', 'a b%c?d#e', 'a\\b'];
       await store.transact(ALICE, (tx) => odd.forEach((uid) => tx.putObject(object(uid))));
       await store.transact(ALICE, (tx) => tx.deleteObject(odd[1]!));
-      const changes = store.objectChanges(ALICE, 0).changes;
+      const changes = (await store.objectChanges(ALICE, 0)).changes;
       expect(changes.map(({ uid, deleted }) => ({ uid, deleted }))).toStrictEqual([
         ...[0, 2, 3, 4, 5].map((i) => ({ uid: odd[i], deleted: false })),
         { uid: odd[1], deleted: true },
@@ -98,8 +98,8 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
         expect(() => encodeURIComponent(name)).not.toThrow();
         expect(name.length).toBeLessThan(120);
       }
-      for (const i of [0, 2, 3, 4, 5]) expect(store.objectNamed(ALICE, store.objectName(ALICE, odd[i]!)!)).toBe(odd[i]);
-      expect(store.objectName(ALICE, odd[1]!)).toBeUndefined();
+      for (const i of [0, 2, 3, 4, 5]) expect(await store.objectNamed(ALICE, (await store.objectName(ALICE, odd[i]!))!)).toBe(odd[i]);
+      expect(await store.objectName(ALICE, odd[1]!)).toBeUndefined();
     });
 
     it('names an object from its UID, or as nameNewObject asked when the transaction makes it; the name stays', async () => {
@@ -110,30 +110,30 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
         tx.putObject(object('u2'));
         expect([tx.objectName('u1'), tx.objectNamed('Random-UUID.ics'), tx.objectName('u2')]).toStrictEqual(['Random-UUID.ics', 'u1', 'u2.ics']);
       });
-      expect([store.objectName(ALICE, 'u1'), store.objectNamed(ALICE, 'Random-UUID.ics'), store.objectNamed(ALICE, 'u1.ics')]).toStrictEqual(['Random-UUID.ics', 'u1', undefined]);
+      expect([await store.objectName(ALICE, 'u1'), await store.objectNamed(ALICE, 'Random-UUID.ics'), await store.objectNamed(ALICE, 'u1.ics')]).toStrictEqual(['Random-UUID.ics', 'u1', undefined]);
       // An object that exists keeps its name; an unused wish is forgotten with its transaction.
       await store.transact(ALICE, (tx) => {
         tx.nameNewObject('u1', 'other.ics');
         tx.putObject(object('u1', 'changed'));
         tx.nameNewObject('u3', 'never-made.ics');
       });
-      expect(store.objectName(ALICE, 'u1')).toBe('Random-UUID.ics');
-      expect(store.objectNamed(ALICE, 'never-made.ics')).toBeUndefined();
+      expect(await store.objectName(ALICE, 'u1')).toBe('Random-UUID.ics');
+      expect(await store.objectNamed(ALICE, 'never-made.ics')).toBeUndefined();
       await store.transact(ALICE, (tx) => tx.putObject(object('u3')));
-      expect(store.objectName(ALICE, 'u3')).toBe('u3.ics');
+      expect(await store.objectName(ALICE, 'u3')).toBe('u3.ics');
       // A name held by another object cannot be asked for; nothing of that transaction is kept.
       await expect(store.transact(ALICE, (tx) => {
         tx.nameNewObject('u4', 'Random-UUID.ics');
         tx.putObject(object('u4'));
       })).rejects.toThrow();
-      expect(store.getObject(ALICE, 'u4')).toBeUndefined();
+      expect(await store.getObject(ALICE, 'u4')).toBeUndefined();
       // Names are per user.
       await store.transact(BOB, (tx) => {
         tx.nameNewObject('b1', 'Random-UUID.ics');
         tx.putObject(object('b1'));
       });
-      expect(store.objectNamed(BOB, 'Random-UUID.ics')).toBe('b1');
-      expect(store.objectNamed(ALICE, 'Random-UUID.ics')).toBe('u1');
+      expect(await store.objectNamed(BOB, 'Random-UUID.ics')).toBe('b1');
+      expect(await store.objectNamed(ALICE, 'Random-UUID.ics')).toBe('u1');
     });
 
     it('gives an object that came by mail another name when a client took its UID.ics for another object', async () => {
@@ -142,10 +142,10 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
         tx.putObject(object('client-uid'));
       });
       await store.transact(ALICE, (tx) => tx.putObject(object('mailed')));
-      const name = store.objectName(ALICE, 'mailed')!;
+      const name = (await store.objectName(ALICE, 'mailed'))!;
       expect(name).not.toBe('mailed.ics');
-      expect(store.objectNamed(ALICE, name)).toBe('mailed');
-      expect(store.objectNamed(ALICE, 'mailed.ics')).toBe('client-uid');
+      expect(await store.objectNamed(ALICE, name)).toBe('mailed');
+      expect(await store.objectNamed(ALICE, 'mailed.ics')).toBe('client-uid');
     });
 
     it('frees a name with its object: logged as a removal under that name, and another object may take it', async () => {
@@ -153,11 +153,11 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
         tx.nameNewObject('first', 'slot.ics');
         tx.putObject(object('first'));
       });
-      const before = store.objectChanges(ALICE, 0).latest;
+      const before = (await store.objectChanges(ALICE, 0)).latest;
       await store.transact(ALICE, (tx) => tx.deleteObject('first'));
-      expect(store.objectNamed(ALICE, 'slot.ics')).toBeUndefined();
-      expect(store.objectName(ALICE, 'first')).toBeUndefined();
-      const removed = store.objectChanges(ALICE, before);
+      expect(await store.objectNamed(ALICE, 'slot.ics')).toBeUndefined();
+      expect(await store.objectName(ALICE, 'first')).toBeUndefined();
+      const removed = await store.objectChanges(ALICE, before);
       expect(removed.changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([{ uid: 'first', name: 'slot.ics', deleted: true }]);
       // The same UID made again under another name, and another UID under the freed one: the log shows both names.
       await store.transact(ALICE, (tx) => {
@@ -166,11 +166,11 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
         tx.nameNewObject('second', 'slot.ics');
         tx.putObject(object('second'));
       });
-      expect(store.objectChanges(ALICE, removed.latest).changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([
+      expect((await store.objectChanges(ALICE, removed.latest)).changes.map(({ uid, name, deleted }) => ({ uid, name, deleted }))).toStrictEqual([
         { uid: 'first', name: 'moved.ics', deleted: false },
         { uid: 'second', name: 'slot.ics', deleted: false },
       ]);
-      expect(store.objectChanges(ALICE, 0).changes.map((c) => c.name)).toStrictEqual(['moved.ics', 'slot.ics']);
+      expect((await store.objectChanges(ALICE, 0)).changes.map((c) => c.name)).toStrictEqual(['moved.ics', 'slot.ics']);
     });
 
     it(`remembers the latest ${KEPT_REMOVALS} removals at least; a token from before the ones forgotten gets nothing and learns the floor`, async () => {
@@ -178,25 +178,25 @@ export function describeCalDavStoreContract(name: string, factory: StoreContract
       const uids = Array.from({ length: count }, (_, i) => `gone-${i}`);
       await store.transact(ALICE, (tx) => tx.putObject(object('stays')));
       await store.transact(ALICE, (tx) => uids.forEach((uid) => tx.putObject(object(uid))));
-      const beforeRemovals = store.objectChanges(ALICE, 0);
+      const beforeRemovals = await store.objectChanges(ALICE, 0);
       expect(beforeRemovals.floor).toBe(0);
       await store.transact(ALICE, (tx) => uids.forEach((uid) => tx.deleteObject(uid)));
-      const after = store.objectChanges(ALICE, beforeRemovals.latest);
+      const after = await store.objectChanges(ALICE, beforeRemovals.latest);
       expect(after.floor).toBeGreaterThan(beforeRemovals.latest);
       expect(after.changes).toStrictEqual([]);
       expect(after.latest).toBeGreaterThanOrEqual(after.floor);
-      const kept = store.objectChanges(ALICE, after.floor);
+      const kept = await store.objectChanges(ALICE, after.floor);
       expect(kept.changes.length).toBeGreaterThanOrEqual(KEPT_REMOVALS);
       expect(kept.changes.every((c) => c.deleted)).toBe(true);
       expect(kept.changes.at(-1)!.uid).toBe(uids.at(-1));
       expect(kept.latest).toBe(after.latest);
       // What is there is still listed from the floor on by those who sync anew; bob is untouched.
-      expect(store.listObjects(ALICE).map((o) => o.uid)).toStrictEqual(['stays']);
-      expect(store.objectName(ALICE, 'stays')).toBe('stays.ics');
-      expect(store.objectChanges(BOB, 0)).toStrictEqual({ latest: 0, floor: 0, changes: [] });
+      expect((await store.listObjects(ALICE)).map((o) => o.uid)).toStrictEqual(['stays']);
+      expect(await store.objectName(ALICE, 'stays')).toBe('stays.ics');
+      expect(await store.objectChanges(BOB, 0)).toStrictEqual({ latest: 0, floor: 0, changes: [] });
       // A forgotten name can be taken again, and its change is listed after the floor.
       await store.transact(ALICE, (tx) => tx.putObject(object(uids[0]!)));
-      expect(store.objectChanges(ALICE, kept.latest).changes.map(({ uid, deleted }) => ({ uid, deleted }))).toStrictEqual([{ uid: uids[0], deleted: false }]);
+      expect((await store.objectChanges(ALICE, kept.latest)).changes.map(({ uid, deleted }) => ({ uid, deleted }))).toStrictEqual([{ uid: uids[0], deleted: false }]);
     });
   });
 }

@@ -95,7 +95,7 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
         return { user: tx.user };
       });
       expect(result).toStrictEqual({ committed: true, value: { user: ALICE } });
-      expect(store.getObject(ALICE, 'u1')).toStrictEqual(objectOf('u1'));
+      expect(await store.getObject(ALICE, 'u1')).toStrictEqual(objectOf('u1'));
       expect(await versionOf(ALICE)).toBe(version + 1);
     });
 
@@ -109,7 +109,7 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
       });
       expect(stale).toStrictEqual({ committed: false, version: first.version + 1 });
       expect(ran).toBe(false);
-      expect(store.getObject(ALICE, 'u1')).toStrictEqual(objectOf('u1', 1));
+      expect(await store.getObject(ALICE, 'u1')).toStrictEqual(objectOf('u1', 1));
 
       const second = await store.readUser(ALICE, () => undefined);
       expect((await store.commitIf(ALICE, second.version, () => 'a')).committed).toBe(true);
@@ -126,9 +126,9 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
       ]);
       const committed = results.slice(0, 8).map((r, i) => (r.committed ? i + 1 : 0)).filter((n) => n > 0);
       expect(committed).toHaveLength(1);
-      expect(store.getObject(ALICE, 'u1')).toStrictEqual(objectOf('u1', committed[0]));
+      expect(await store.getObject(ALICE, 'u1')).toStrictEqual(objectOf('u1', committed[0]));
       expect(results[8]!.committed).toBe(true);
-      expect(store.getObject(BOB, 'b1')).toStrictEqual(objectOf('b1'));
+      expect(await store.getObject(BOB, 'b1')).toStrictEqual(objectOf('b1'));
       expect(await versionOf(ALICE)).toBe(version + 1);
     });
 
@@ -141,7 +141,7 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
           throw failure;
         }),
       ).rejects.toBe(failure);
-      expect(store.getObject(ALICE, 'u1')).toBeUndefined();
+      expect(await store.getObject(ALICE, 'u1')).toBeUndefined();
       expect(await versionOf(ALICE)).toBe(version);
       expect((await store.commitIf(ALICE, version, () => 1)).committed).toBe(true);
     });
@@ -187,20 +187,20 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
           tx.setOwnPeriods('d', [period('d', DAY + 26 * H, DAY + 27 * H)]);
         });
         const range = { from: iso(DAY), to: iso(DAY + 2 * 24 * H) };
-        const busy = store.busyTime(ALICE, range);
+        const busy = await store.busyTime(ALICE, range);
         expect(busy).toStrictEqual([
           { start: iso(DAY), end: iso(DAY + 48 * H), fbtype: 'BUSY-UNAVAILABLE' },
           { start: iso(DAY + 9 * H), end: iso(DAY + 12 * H), fbtype: 'BUSY' },
           { start: iso(DAY + 10 * H), end: iso(DAY + 13 * H), fbtype: 'BUSY-TENTATIVE' },
           { start: iso(DAY + 22 * H), end: iso(DAY + 27 * H), fbtype: 'BUSY' },
         ]);
-        expect(busy).toStrictEqual(reference(store.freeBusy(ALICE, range) as Period[], DAY, DAY + 48 * H));
-        expect(store.busyTime(ALICE, { from: iso(DAY + 9.5 * H), to: iso(DAY + 9.75 * H) })).toStrictEqual([
+        expect(busy).toStrictEqual(reference((await store.freeBusy(ALICE, range)) as Period[], DAY, DAY + 48 * H));
+        expect(await store.busyTime(ALICE, { from: iso(DAY + 9.5 * H), to: iso(DAY + 9.75 * H) })).toStrictEqual([
           { start: iso(DAY + 9.5 * H), end: iso(DAY + 9.75 * H), fbtype: 'BUSY' },
           { start: iso(DAY + 9.5 * H), end: iso(DAY + 9.75 * H), fbtype: 'BUSY-UNAVAILABLE' },
         ]);
-        expect(store.busyTime(BOB, range)).toStrictEqual([]);
-        expect(store.busyTime(ALICE, { from: iso(DAY), to: iso(DAY) })).toStrictEqual([]);
+        expect(await store.busyTime(BOB, range)).toStrictEqual([]);
+        expect(await store.busyTime(ALICE, { from: iso(DAY), to: iso(DAY) })).toStrictEqual([]);
       });
 
       it('follows every replacement and removal, in the transaction, in a view and after it, as freeBusy does', async () => {
@@ -222,8 +222,8 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
             return { busy: tx.busyTime({ from: iso(from), to: iso(to) }), periods: tx.freeBusy({ from: iso(from), to: iso(to) }) };
           });
           expect(inTx.busy).toStrictEqual(reference(inTx.periods, from, to));
-          const after = store.busyTime(ALICE, { from: iso(from), to: iso(to) });
-          expect(after).toStrictEqual(reference(store.freeBusy(ALICE, { from: iso(from), to: iso(to) }) as Period[], from, to));
+          const after = await store.busyTime(ALICE, { from: iso(from), to: iso(to) });
+          expect(after).toStrictEqual(reference((await store.freeBusy(ALICE, { from: iso(from), to: iso(to) })) as Period[], from, to));
           expect((await store.readUser(ALICE, (view) => view.busyTime({ from: iso(from), to: iso(to) }))).value).toStrictEqual(after);
         }
       });

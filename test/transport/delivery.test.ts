@@ -216,7 +216,7 @@ describe('LMTP listener with onward LMTP delivery', () => {
     sink.full.clear();
     const retry = await client.send('boss@example.com', ['carol@example.com'], invitation(4));
     expect(retry.map((r) => r.code)).toEqual([250]);
-    expect(store.listJournal('mailto:carol@example.com').map((e) => e.outcome)).toEqual(['applied', 'duplicate']);
+    expect((await store.listJournal('mailto:carol@example.com')).map((e) => e.outcome)).toEqual(['applied', 'duplicate']);
     // Both mails went on over one session with the mailbox server.
     expect(sink.sessions).toEqual({ opened: 1, open: 1 });
   });

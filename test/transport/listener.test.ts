@@ -39,24 +39,24 @@ describe('LMTP listener', () => {
     expect(replies.map((r) => r.code)).toEqual([250, 451, 250]);
     expect(replies[1].text).toMatch(/could not commit.*MDB_MAP_FULL/);
     // The 250s mean committed: the journal has them at once, and nothing for carol.
-    const journal = store.listJournal();
+    const journal = await store.listJournal();
     expect(journal.map((e) => [e.recipient, e.outcome])).toEqual([
       ['mailto:alice@example.com', 'applied'],
       ['mailto:bob@example.com', 'applied'],
     ]);
-    expect(store.listObjects('mailto:alice@example.com').map((o) => o.uid)).toEqual(['meeting-1@example.com']);
+    expect((await store.listObjects('mailto:alice@example.com')).map((o) => o.uid)).toEqual(['meeting-1@example.com']);
   });
 
   it('takes the retry of the failed recipient once its store works again, and only changes that one', async () => {
     failing.clear();
     const replies = await client.send('boss@example.com', ['carol@example.com'], invitation(1));
     expect(replies.map((r) => r.code)).toEqual([250]);
-    expect(store.listJournal('mailto:carol@example.com').map((e) => e.outcome)).toEqual(['applied']);
+    expect((await store.listJournal('mailto:carol@example.com')).map((e) => e.outcome)).toEqual(['applied']);
     // A redelivery to everyone after that is a no-op for each.
     const again = await client.send('boss@example.com', ['alice@example.com', 'bob@example.com', 'carol@example.com'], invitation(1));
     expect(again.map((r) => r.code)).toEqual([250, 250, 250]);
-    expect(store.listJournal().filter((e) => e.outcome === 'applied')).toHaveLength(3);
-    expect(store.listJournal().filter((e) => e.outcome === 'duplicate')).toHaveLength(3);
+    expect((await store.listJournal()).filter((e) => e.outcome === 'applied')).toHaveLength(3);
+    expect((await store.listJournal()).filter((e) => e.outcome === 'duplicate')).toHaveLength(3);
   });
 
   it('refuses a recipient that is no mail address at RCPT time (5xx), and takes the others', async () => {
@@ -66,17 +66,17 @@ describe('LMTP listener', () => {
   });
 
   it('refuses a recipient longer than RFC 5321 allows at RCPT time (501), stores nothing for it, and takes the others', async () => {
-    const users = store.listUsers();
+    const users = await store.listUsers();
     const recipients = [`${'a'.repeat(5000)}@example.com`, 'alice@example.com', `${'b'.repeat(65)}@example.com`, `${'c'.repeat(180)}@example.com`];
     const replies = await client.send('boss@example.com', recipients, invitation(8));
     // A local part over RFC 5321's 64 octets is still delivered: Postfix and Dovecot take one.
     expect(replies.map((r) => r.code)).toEqual([501, 250, 250, 250]);
-    expect(store.listUsers()).toEqual([...users, `mailto:${'b'.repeat(65)}@example.com`, `mailto:${'c'.repeat(180)}@example.com`].sort());
+    expect(await store.listUsers()).toEqual([...users, `mailto:${'b'.repeat(65)}@example.com`, `mailto:${'c'.repeat(180)}@example.com`].sort());
     const longest = `${'d'.repeat(255 - '@example.com'.length)}@example.com`;
     // (smtp-server itself refuses an address this long at RCPT, with the same code.)
     const [tooLong] = await client.send('boss@example.com', [longest], invitation(8));
     expect(tooLong!.code).toBe(501);
-    expect(store.listJournal().filter((e) => e.messageId === 'meeting-8@example.com').map((e) => e.recipient).sort()).toEqual(
+    expect((await store.listJournal()).filter((e) => e.messageId === 'meeting-8@example.com').map((e) => e.recipient).sort()).toEqual(
       ['mailto:alice@example.com', `mailto:${'b'.repeat(65)}@example.com`, `mailto:${'c'.repeat(180)}@example.com`].sort(),
     );
   });
@@ -85,7 +85,7 @@ describe('LMTP listener', () => {
     const big = Buffer.concat([invitation(3), Buffer.from(`X: ${'y'.repeat(70 * 1024)}\r\n`)]);
     const replies = await client.send('boss@example.com', ['alice@example.com', 'bob@example.com'], big);
     expect(replies.map((r) => r.code)).toEqual([552, 552]);
-    expect(store.listJournal().filter((e) => e.messageId === 'meeting-3@example.com')).toEqual([]);
+    expect((await store.listJournal()).filter((e) => e.messageId === 'meeting-3@example.com')).toEqual([]);
   });
 
   it('passes mail without a calendar part with 250', async () => {
@@ -120,7 +120,7 @@ describe('LMTP listener on a unix socket', () => {
     } finally {
       await client.close();
     }
-    expect(store.listJournal().map((e) => e.outcome)).toEqual(['applied']);
+    expect((await store.listJournal()).map((e) => e.outcome)).toEqual(['applied']);
   });
 
   it('refuses a socket path another process listens on, and replaces one left by a process that died', async () => {
@@ -159,7 +159,7 @@ describe('SMTP listener', () => {
   it('answers once for the transaction: 250 when every recipient committed', async () => {
     const info = await transport.sendMail({ envelope: { from: 'boss@example.com', to: ['alice@example.com', 'bob@example.com'] }, raw: invitation(5) });
     expect(info.accepted).toEqual(['alice@example.com', 'bob@example.com']);
-    expect(store.listJournal().map((e) => e.recipient)).toEqual(['mailto:alice@example.com', 'mailto:bob@example.com']);
+    expect((await store.listJournal()).map((e) => e.recipient)).toEqual(['mailto:alice@example.com', 'mailto:bob@example.com']);
   });
 
   it('answers 451 for the whole mail when one store cannot commit; the retry is safe', async () => {
@@ -169,7 +169,7 @@ describe('SMTP listener', () => {
     ).rejects.toMatchObject({ responseCode: 451 });
     failing.clear();
     await transport.sendMail({ envelope: { from: 'boss@example.com', to: ['alice@example.com', 'bob@example.com'] }, raw: invitation(6) });
-    const outcomes = store.listJournal().filter((e) => e.messageId === 'meeting-6@example.com').map((e) => `${e.recipient} ${e.outcome}`);
+    const outcomes = (await store.listJournal()).filter((e) => e.messageId === 'meeting-6@example.com').map((e) => `${e.recipient} ${e.outcome}`);
     expect(outcomes).toEqual(['mailto:alice@example.com applied', 'mailto:alice@example.com duplicate', 'mailto:bob@example.com applied']);
   });
 });
@@ -191,15 +191,15 @@ describe('local domains (a content filter sees all mail)', () => {
   it('processes only recipients in the local domains, and the local sender under the outgoing rule', async () => {
     const verdicts = await service.handle(invitation(7, ['alice@example.com', 'dave@elsewhere.org']), 'boss@example.com', ['alice@example.com', 'dave@elsewhere.org']);
     expect(verdicts.every((v) => v.ok)).toBe(true);
-    expect(store.listUsers().sort()).toEqual(['mailto:alice@example.com', 'mailto:boss@example.com']);
-    expect(store.listObjects('mailto:boss@example.com').map((o) => o.uid)).toEqual(['meeting-7@example.com']);
+    expect((await store.listUsers()).sort()).toEqual(['mailto:alice@example.com', 'mailto:boss@example.com']);
+    expect((await store.listObjects('mailto:boss@example.com')).map((o) => o.uid)).toEqual(['meeting-7@example.com']);
   });
 
   it('makes no store for a local envelope sender longer than RFC 5321 allows, and still takes the mail', async () => {
     const sender = `${'s'.repeat(300)}@example.com`;
     const verdicts = await service.handle(invitation(9, ['alice@example.com']), sender, ['alice@example.com']);
     expect(verdicts.every((v) => v.ok)).toBe(true);
-    expect(store.listUsers().sort()).toEqual(['mailto:alice@example.com', 'mailto:boss@example.com']);
-    expect(store.listJournal('mailto:alice@example.com').map((e) => e.messageId)).toContain('meeting-9@example.com');
+    expect((await store.listUsers()).sort()).toEqual(['mailto:alice@example.com', 'mailto:boss@example.com']);
+    expect((await store.listJournal('mailto:alice@example.com')).map((e) => e.messageId)).toContain('meeting-9@example.com');
   });
 });

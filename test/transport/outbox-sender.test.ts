@@ -12,7 +12,7 @@ import type { OutboxItem } from '../../src/itip/model.js';
 import { readMail } from '../../src/mail/read-mail.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
-import { RETRY_BASE_MS, retryDelay, runOutboxOnce, startOutboxSender } from '../../src/transport/outbox-sender.js';
+import { CLAIM_LEASE_MS, RETRY_BASE_MS, retryDelay, runOutboxOnce, startOutboxSender } from '../../src/transport/outbox-sender.js';
 import { closedPort, startSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
 
 const CRLF = '\r\n';
@@ -116,7 +116,7 @@ describe('runOutboxOnce', () => {
     expect(mail.raw.toString('latin1')).toMatch(/^From: Room 1 <room-1@example\.com>\r$/m);
     expect(mail.raw.toString('latin1')).toMatch(/^Auto-Submitted: auto-generated\r$/m);
 
-    const after = store.getOutbox(item.id)!;
+    const after = (await store.getOutbox(item.id))!;
     expect(after).toMatchObject({ state: 'processed', attempts: 1, status: { [ALICE]: '1.2' } });
     expect(after.nextAttempt).toBeUndefined();
     expect(after.lastError).toBeUndefined();
@@ -135,7 +135,7 @@ describe('runOutboxOnce', () => {
     expect(server.received[0].to).toEqual(['bob@example.com']);
     expect((await readMail(server.received[0].raw)).facts.subject).toBe('Cancelled: Planning');
 
-    const after = store.getOutbox(item.id)!;
+    const after = (await store.getOutbox(item.id))!;
     expect(after).toMatchObject({ state: 'processed', attempts: 1, status: { [BOB]: '1.2', [CAROL]: '3.7' } });
     expect(after.lastError).toContain('550');
     expect(after.lastError).toContain('carol@example.com');
@@ -145,7 +145,7 @@ describe('runOutboxOnce', () => {
     server.onRcpt = () => ({ code: 554, message: '5.7.1 relay access denied' });
     const item = await queue(ALICE, 'CANCEL', [BOB, CAROL], CANCEL_ICS);
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 })).toMatchObject({ sent: 1, retry: 0 });
-    expect(store.getOutbox(item.id)).toMatchObject({ state: 'processed', status: { [BOB]: '5.1', [CAROL]: '5.1' } });
+    expect(await store.getOutbox(item.id)).toMatchObject({ state: 'processed', status: { [BOB]: '5.1', [CAROL]: '5.1' } });
     expect(server.received).toHaveLength(0);
   });
 
@@ -156,7 +156,7 @@ describe('runOutboxOnce', () => {
     const options = { relay: relay(), localDomains: LOCAL, now: () => clock };
 
     expect(await runOutboxOnce(store, options)).toMatchObject({ sent: 0, failed: 0, retry: 1 });
-    let after = store.getOutbox(item.id)!;
+    let after = (await store.getOutbox(item.id))!;
     expect(after).toMatchObject({ state: 'unprocessed', attempts: 1, status: { [BOB]: '1.2', [CAROL]: '1.0' } });
     expect(after.nextAttempt).toBe(new Date(T0 + RETRY_BASE_MS).toISOString().replace('.000', ''));
     expect(after.lastError).toContain('451');
@@ -168,7 +168,7 @@ describe('runOutboxOnce', () => {
 
     clock = T0 + RETRY_BASE_MS;
     expect(await runOutboxOnce(store, options)).toMatchObject({ sent: 1, failed: 0, retry: 0 });
-    after = store.getOutbox(item.id)!;
+    after = (await store.getOutbox(item.id))!;
     expect(after).toMatchObject({ state: 'processed', attempts: 2, status: { [BOB]: '1.2', [CAROL]: '1.2' } });
     expect(server.received.map((m) => m.to)).toEqual([['bob@example.com'], ['carol@example.com']]);
     // Both copies are the same mail: a recipient can tell the retry from a new message.
@@ -185,7 +185,7 @@ describe('runOutboxOnce', () => {
 
     expect(await runOutboxOnce(store, options)).toMatchObject({ sent: 0, failed: 0, retry: 2 });
     for (const id of [first.id, second.id]) {
-      const item = store.getOutbox(id)!;
+      const item = (await store.getOutbox(id))!;
       expect(item).toMatchObject({ state: 'unprocessed', attempts: 1 });
       expect(Object.values(item.status!)).toEqual(['1.0']);
       expect(item.lastError).toMatch(/ECONNREFUSED|connect/i);
@@ -193,12 +193,12 @@ describe('runOutboxOnce', () => {
     }
     clock += retryDelay(1);
     expect(await runOutboxOnce(store, options)).toMatchObject({ retry: 2 });
-    expect(Date.parse(store.getOutbox(first.id)!.nextAttempt!)).toBe(clock + retryDelay(2));
+    expect(Date.parse((await store.getOutbox(first.id))!.nextAttempt!)).toBe(clock + retryDelay(2));
     expect(retryDelay(2)).toBe(2 * retryDelay(1));
 
     clock += retryDelay(2);
     expect(await runOutboxOnce(store, options)).toMatchObject({ sent: 0, failed: 2, retry: 0 });
-    const failed = store.getOutbox(first.id)!;
+    const failed = (await store.getOutbox(first.id))!;
     expect(failed).toMatchObject({ state: 'failed', attempts: 3, status: { [ALICE]: '5.1' } });
     expect(failed.nextAttempt).toBeUndefined();
     expect(failed.lastError).toMatch(/gave up after 3 attempts/);
@@ -223,12 +223,15 @@ describe('runOutboxOnce', () => {
     });
     await expect(runOutboxOnce(crashing, { relay: relay(), localDomains: LOCAL, now: () => T0 })).rejects.toThrow('disk full');
     expect(server.received).toHaveLength(1);
-    const recorded = store.getOutbox(item.id)!;
+    const recorded = (await store.getOutbox(item.id))!;
     expect(recorded).toMatchObject({ state: 'unprocessed', attempts: 1, status: { [ALICE]: '1.0' } });
-    expect(Date.parse(recorded.nextAttempt!)).toBe(T0 + retryDelay(1));
+    // Still claimed by the sender that stopped: no sender takes it before the claim's lease ends.
+    expect(Date.parse(recorded.nextAttempt!)).toBe(T0 + CLAIM_LEASE_MS);
+    expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 + CLAIM_LEASE_MS - 1000 })).toMatchObject({ sent: 0, retry: 0 });
+    expect(server.received).toHaveLength(1);
 
-    expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 + retryDelay(1) })).toMatchObject({ sent: 1 });
-    expect(store.getOutbox(item.id)).toMatchObject({ state: 'processed', attempts: 2, status: { [ALICE]: '1.2' } });
+    expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 + CLAIM_LEASE_MS })).toMatchObject({ sent: 1 });
+    expect(await store.getOutbox(item.id)).toMatchObject({ state: 'processed', attempts: 2, status: { [ALICE]: '1.2' } });
     expect(server.received).toHaveLength(2);
     expect(server.received[1].raw.equals(server.received[0].raw)).toBe(true);
   });
@@ -242,8 +245,8 @@ describe('runOutboxOnce', () => {
   it('a message that cannot be built (no METHOD) fails at once and nothing is sent', async () => {
     const item = await queue(ALICE, 'CANCEL', [BOB], CANCEL_ICS.replace(/METHOD:CANCEL\r\n/, ''));
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 })).toMatchObject({ failed: 1 });
-    expect(store.getOutbox(item.id)).toMatchObject({ state: 'failed', attempts: 1, status: { [BOB]: '5.1' } });
-    expect(store.getOutbox(item.id)!.lastError).toContain('METHOD');
+    expect(await store.getOutbox(item.id)).toMatchObject({ state: 'failed', attempts: 1, status: { [BOB]: '5.1' } });
+    expect((await store.getOutbox(item.id))!.lastError).toContain('METHOD');
     expect(server.received).toHaveLength(0);
   });
 });
@@ -275,11 +278,11 @@ describe('SCHEDULE-STATUS on the organizer\'s stored event', () => {
     await processMail(store, request, { recipients: [], sender: 'alice@example.com', outgoing: true }, T0);
     await store.transact(ALICE, (tx) => tx.setPref('event_refreshing', 'always'));
     await processMail(store, refresh('refresh-1@example.com', '20261103T100000Z'), { recipients: ['alice@example.com'] }, T0);
-    const [item] = store.listOutbox(ALICE);
+    const [item] = await store.listOutbox(ALICE);
     expect(item).toMatchObject({ method: 'REQUEST', uid, to: [BOB], state: 'unprocessed' });
 
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 })).toMatchObject({ sent: 1 });
-    const stored = store.getObject(ALICE, uid)!;
+    const stored = (await store.getObject(ALICE, uid))!;
     expect(stored.ics.replace(/\r\n[ \t]/g, '')).toMatch(/^ATTENDEE;[^\r\n]*SCHEDULE-STATUS=1\.2[^\r\n]*:mailto:bob@example\.com\r?$/im);
     // Only the attendee that was sent a message gets a status (RFC 6638 section 7.3).
     expect(stored.ics.replace(/\r\n[ \t]/g, '')).not.toMatch(/SCHEDULE-STATUS[^\r\n]*:mailto:alice@example\.com/i);
@@ -290,7 +293,7 @@ describe('SCHEDULE-STATUS on the organizer\'s stored event', () => {
     // A second REFRESH: the REQUEST is built from the stored copy, which now
     // carries SCHEDULE-STATUS; the mail must not (RFC 6638 section 7.3).
     await processMail(store, refresh('refresh-2@example.com', '20261103T110000Z'), { recipients: ['alice@example.com'] }, T0 + 1000);
-    const second = store.listOutbox(ALICE).find((o) => o.id !== item.id)!;
+    const second = (await store.listOutbox(ALICE)).find((o) => o.id !== item.id)!;
     expect(second.ics).toMatch(/SCHEDULE-STATUS/);
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 + 2000 })).toMatchObject({ sent: 1 });
     expect(server.received).toHaveLength(2);
@@ -307,7 +310,7 @@ describe('SCHEDULE-STATUS on the organizer\'s stored event', () => {
     await processMail(store, refresh('refresh-3@example.com', '20261103T100000Z'), { recipients: ['alice@example.com'] }, T0);
     server.onRcpt = () => ({ code: 554, message: '5.7.1 message refused' });
     await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 });
-    expect(store.getObject(ALICE, uid)!.ics.replace(/\r\n[ \t]/g, '')).toMatch(/^ATTENDEE;[^\r\n]*SCHEDULE-STATUS=5\.1[^\r\n]*:mailto:bob@example\.com\r?$/im);
+    expect((await store.getObject(ALICE, uid))!.ics.replace(/\r\n[ \t]/g, '')).toMatch(/^ATTENDEE;[^\r\n]*SCHEDULE-STATUS=5\.1[^\r\n]*:mailto:bob@example\.com\r?$/im);
   });
 });
 
@@ -315,7 +318,7 @@ describe('delivery codes', () => {
   it('records 1.1 (sent) for a recipient outside the local domains, 1.2 (delivered) inside', async () => {
     const item = await queue(ALICE, 'CANCEL', [BOB, 'mailto:dave@example.net'], CANCEL_ICS);
     await runOutboxOnce(store, { relay: relay(), localDomains: LOCAL, now: () => T0 });
-    expect(store.getOutbox(item.id)).toMatchObject({ state: 'processed', status: { [BOB]: '1.2', 'mailto:dave@example.net': '1.1' } });
+    expect(await store.getOutbox(item.id)).toMatchObject({ state: 'processed', status: { [BOB]: '1.2', 'mailto:dave@example.net': '1.1' } });
   });
 });
 

@@ -79,7 +79,7 @@ describe('SCHEDULE-STATUS updates from the outbox sender', () => {
     return item;
   }
 
-  const statusEntries = (item: OutboxItem) => store.listJournal(ALICE).filter((e) => e.messageId === `itip-${item.id.replace(/[^A-Za-z0-9._-]/g, '')}@example.com`);
+  const statusEntries = async (item: OutboxItem) => (await store.listJournal(ALICE)).filter((e) => e.messageId === `itip-${item.id.replace(/[^A-Za-z0-9._-]/g, '')}@example.com`);
 
   it('journals each attendee whose status changed, as applied, naming the attendee and the code', async () => {
     const item = await queueRequest();
@@ -87,11 +87,11 @@ describe('SCHEDULE-STATUS updates from the outbox sender', () => {
     server.onRcpt = (address) => (address === 'carol@example.com' ? { code: 550, message: '5.1.1 no such user' } : undefined);
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: ['example.com'], now: () => T0 })).toMatchObject({ sent: 1 });
 
-    const stored = store.getObject(ALICE, UID)!.ics.replace(/\r\n[ \t]/g, '');
+    const stored = (await store.getObject(ALICE, UID))!.ics.replace(/\r\n[ \t]/g, '');
     expect(stored).toMatch(/^ATTENDEE;[^\r\n]*SCHEDULE-STATUS=1\.2[^\r\n]*:mailto:bob@example\.com\r?$/im);
     expect(stored).toMatch(/^ATTENDEE;[^\r\n]*SCHEDULE-STATUS=3\.7[^\r\n]*:mailto:carol@example\.com\r?$/im);
 
-    const entries = statusEntries(item);
+    const entries = await statusEntries(item);
     expect(entries.map((e) => [e.recipient, e.method, e.uid, e.outcome, e.at])).toEqual([
       [ALICE, 'REQUEST', UID, 'applied', '2026-11-15T12:00:00Z'],
       [ALICE, 'REQUEST', UID, 'applied', '2026-11-15T12:00:00Z'],
@@ -106,7 +106,7 @@ describe('SCHEDULE-STATUS updates from the outbox sender', () => {
     const item = await queueRequest();
     server.onRcpt = (address) => (address === 'carol@example.com' ? { code: 451, message: '4.2.0 try later' } : undefined);
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: ['example.com'], now: () => T0 })).toMatchObject({ retry: 1 });
-    expect(statusEntries(item).map((e) => e.reason)).toEqual([
+    expect((await statusEntries(item)).map((e) => e.reason)).toEqual([
       expect.stringMatching(/1\.2 \(delivered\) for ATTENDEE mailto:bob@example\.com/),
       expect.stringMatching(/1\.0 \(pending[^)]*\) for ATTENDEE mailto:carol@example\.com/),
     ]);
@@ -114,7 +114,7 @@ describe('SCHEDULE-STATUS updates from the outbox sender', () => {
     server.onRcpt = () => undefined;
     const later = T0 + retryDelay(1);
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: ['example.com'], now: () => later })).toMatchObject({ sent: 1 });
-    const entries = statusEntries(item);
+    const entries = await statusEntries(item);
     expect(entries).toHaveLength(3);
     expect(entries[2]).toMatchObject({ outcome: 'applied', at: new Date(later).toISOString().replace(/\.\d{3}Z$/, 'Z') });
     expect(entries[2].reason).toMatch(/1\.2 \(delivered\) for ATTENDEE mailto:carol@example\.com/);
@@ -135,6 +135,6 @@ describe('SCHEDULE-STATUS updates from the outbox sender', () => {
     };
     await store.transact(BOB, (tx) => tx.addOutbox(reply));
     expect(await runOutboxOnce(store, { relay: relay(), localDomains: ['example.com'], now: () => T0 })).toMatchObject({ sent: 1 });
-    expect(store.listJournal(BOB)).toEqual([]);
+    expect(await store.listJournal(BOB)).toEqual([]);
   });
 });

@@ -114,7 +114,7 @@ async function perform(context: CommandContext, options: CommonOptions, action: 
     });
   }
   const store = await context.store();
-  if (store.getRole(user) === undefined) throw new CliError(unknownUserNote(user), EXIT.FAILURE, { user });
+  if ((await store.getRole(user)) === undefined) throw new CliError(unknownUserNote(user), EXIT.FAILURE, { user });
 
   const { settings } = context.config();
   const [{ TransactionService }, { policyFromSettings }, { actionUid }] = await Promise.all([

@@ -71,8 +71,8 @@ async function readableStore(context: CommandContext): Promise<Store | undefined
   return undefined;
 }
 
-function isKnown(store: Store, user: string): boolean {
-  return store.getRole(user) !== undefined || store.listUsers().includes(user);
+async function isKnown(store: Store, user: string): Promise<boolean> {
+  return (await store.getRole(user)) !== undefined || (await store.listUsers()).includes(user);
 }
 
 /** The store and user for a per-user listing, or undefined when the output is empty. */
@@ -80,7 +80,7 @@ async function forUser(context: CommandContext, value: string): Promise<{ store:
   const user = userAddress(value);
   const store = await readableStore(context);
   if (!store) return undefined;
-  if (!isKnown(store, user)) {
+  if (!(await isKnown(store, user))) {
     logger.warn(unknownUserNote(user), { user });
     return undefined;
   }
@@ -155,8 +155,8 @@ export async function runObjects(context: CommandContext, options: InspectOption
   const found = await forUser(context, options.user!);
   const rows: Array<ReturnType<typeof describeObject>[number] & { etag: string }> = [];
   if (found) {
-    const tzid = found.store.getPrefs(found.user).TZID;
-    for (const object of found.store.listObjects(found.user)) {
+    const tzid = (await found.store.getPrefs(found.user)).TZID;
+    for (const object of await found.store.listObjects(found.user)) {
       try {
         // The version an action may name with --if-match: the object's, on each of its components.
         const etag = etagOf(object);
@@ -198,9 +198,9 @@ export async function runObjects(context: CommandContext, options: InspectOption
 export async function runObject(context: CommandContext, uid: string, options: InspectOptions): Promise<void> {
   const user = userAddress(options.user!);
   const store = await readableStore(context);
-  const object = store?.getObject(user, uid);
+  const object = await store?.getObject(user, uid);
   if (!object) {
-    const known = store ? isKnown(store, user) : false;
+    const known = store ? await isKnown(store, user) : false;
     const hint = known
       ? `list the stored UIDs with: itip-agent objects --user ${mailAddress(user)}`
       : unknownUserNote(user);
@@ -231,7 +231,7 @@ export async function runFreeBusy(
   if (from && to && from >= to) throw usageError(`--from ${from} is not before --to ${to}; give a range that ends after it starts`);
   const others = !!options.others;
   const found = await forUser(context, options.user!);
-  const periods = found ? found.store.freeBusy(found.user, { others, ...(from ? { from } : {}), ...(to ? { to } : {}) }) : [];
+  const periods = found ? await found.store.freeBusy(found.user, { others, ...(from ? { from } : {}), ...(to ? { to } : {}) }) : [];
   const rows = periods
     .map((p) => periodJson(p, others))
     .sort(byKeys((p) => p.start, (p) => p.end, (p) => p.uid, (p) => p.recurrenceId, (p) => p.participant));
@@ -248,7 +248,7 @@ export async function runFreeBusy(
 
 export async function runRequests(context: CommandContext, options: InspectOptions): Promise<void> {
   const found = await forUser(context, options.user!);
-  const rows = (found ? found.store.listRequests(found.user) : [])
+  const rows = (found ? await found.store.listRequests(found.user) : [])
     .map(requestJson)
     .sort(byKeys((r) => r.uid, (r) => r.recurrenceId, (r) => r.received));
   await emit(options, rows, [
@@ -262,7 +262,7 @@ export async function runRequests(context: CommandContext, options: InspectOptio
 
 export async function runInbox(context: CommandContext, options: InspectOptions): Promise<void> {
   const found = await forUser(context, options.user!);
-  const rows = (found ? found.store.listInbox(found.user) : []).map(inboxJson).sort(byKeys((i) => i.received, (i) => i.id));
+  const rows = (found ? await found.store.listInbox(found.user) : []).map(inboxJson).sort(byKeys((i) => i.received, (i) => i.id));
   await emit(options, rows, [
     { title: 'ID', value: (i) => i.id },
     { title: 'RECEIVED', value: (i) => i.received },
@@ -282,7 +282,7 @@ async function forOptionalUser(context: CommandContext, value: string | undefine
 
 export async function runOutbox(context: CommandContext, options: InspectOptions): Promise<void> {
   const found = await forOptionalUser(context, options.user);
-  const rows = (found ? found.store.listOutbox(found.user) : []).map(outboxJson).sort(byKeys((o) => o.created, (o) => o.id));
+  const rows = (found ? await found.store.listOutbox(found.user) : []).map(outboxJson).sort(byKeys((o) => o.created, (o) => o.id));
   await emit(options, rows, [
     { title: 'ID', value: (o) => o.id },
     { title: 'CREATED', value: (o) => o.created },
@@ -299,7 +299,7 @@ export async function runOutbox(context: CommandContext, options: InspectOptions
 export async function runJournal(context: CommandContext, options: InspectOptions): Promise<void> {
   const found = await forOptionalUser(context, options.user);
   // The journal keeps the order it was written in: that order is its meaning.
-  const rows = (found ? found.store.listJournal(found.user) : []).map(journalJson);
+  const rows = (found ? await found.store.listJournal(found.user) : []).map(journalJson);
   await emit(options, rows, [
     { title: 'AT', value: (e) => e.at },
     { title: 'RECIPIENT', value: (e) => e.recipient },

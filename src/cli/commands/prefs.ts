@@ -29,10 +29,15 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** A user the store has: with a role, or listed (a store of an older version may list one without). */
+async function isKnown(store: Store, user: string): Promise<boolean> {
+  return (await store.getRole(user)) !== undefined || (await store.listUsers()).includes(user);
+}
+
 async function show(store: Store | undefined, user: string, key: string | undefined, options: PrefsOptions): Promise<void> {
-  const known = store && (store.getRole(user) !== undefined || store.listUsers().includes(user));
+  const known = store !== undefined && (await isKnown(store, user));
   if (!known) logger.warn(unknownUserNote(user), { user });
-  const prefs = known ? store!.getPrefs(user) : {};
+  const prefs: Record<string, string> = known ? await store.getPrefs(user) : {};
   if (key === undefined) {
     const rows = Object.entries(prefs)
       .map(([k, value]) => ({ key: k, value }))
@@ -89,9 +94,9 @@ export async function runPrefs(
     return options.json ? printJson([]) : undefined;
   }
   const store = await context.store();
-  const name = setting ? setting.key : storedKey(key!, store.getPrefs(user));
+  const name = setting ? setting.key : storedKey(key!, await store.getPrefs(user));
   const stored = setting ? setting.value : null;
-  if (!setting && store.getRole(user) === undefined && !store.listUsers().includes(user)) {
+  if (!setting && !(await isKnown(store, user))) {
     // Removing from nobody changes nothing; it must not create a user either.
     logger.warn(unknownUserNote(user), { user });
     return options.json ? printJson([]) : undefined;

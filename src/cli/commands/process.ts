@@ -147,7 +147,7 @@ export async function runProcess(context: CommandContext, options: ProcessOption
   // The pipe has no RCPT stage: every recipient is admitted before the mail is
   // read, and one that is refused refuses the mail (the addresses themselves
   // were checked with the arguments).
-  const refused = recipients.map((r) => service.admit(r, outgoing)).filter((v) => v !== undefined);
+  const refused = (await Promise.all(recipients.map((r) => service.admit(r, outgoing)))).filter((v) => v !== undefined);
   if (refused.length) throw refusalError(refused);
 
   const started = performance.now();
@@ -180,6 +180,9 @@ export async function runProcess(context: CommandContext, options: ProcessOption
 
 /** The pipe's words for recipients refused before the mail was read. */
 function refusalError(refused: Verdict[]): CliError {
+  // A store that could not answer decides first: the MTA tries again later (75), when it may know the users.
+  const unread = refused.find((v) => v.kind === 'store-failed');
+  if (unread) return new CliError(unread.reason, exitCodeOf(unread.kind), { recipient: unread.recipient });
   const unknown = refused.filter((v) => v.kind === 'unknown-user').map((v) => v.recipient);
   if (unknown.length) {
     return new CliError(

@@ -227,7 +227,7 @@ export async function runReplay(context: CommandContext, files: string[], option
     if (!options.outgoing && recipients.length === 0) recipients = envelopeRecipients(raw);
     if (!options.outgoing && recipients.length === 0) {
       // Addressed users we know: a mail to alice and bob must not create bob's store.
-      const known = new Set(store.listUsers());
+      const known = new Set(await store.listUsers());
       recipients = [...new Set([...mail.facts.to, ...mail.facts.cc])].filter((a) => known.has(a));
     }
     const noSender = options.outgoing && !sender && !mail.facts.from;

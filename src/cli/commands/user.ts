@@ -17,7 +17,7 @@ export async function runUserAdd(context: CommandContext, addr: string, options:
   const user = userAddress(addr, 'ADDR');
   const role: Role = options.resource ? 'resource' : 'person';
   const store = await context.store();
-  const before = store.getRole(user);
+  const before = await store.getRole(user);
   if (before === role) {
     await printLines([`${user} is already a ${role}; nothing changed`]);
     return;
@@ -31,9 +31,9 @@ export async function runUserList(context: CommandContext, options: { json?: boo
     logger.warn(`there is no store at ${context.storeDir} yet; add a user with: itip-agent user add ADDR`, { store: context.storeDir });
   }
   const store = context.storeExists() ? await context.store() : undefined;
-  const rows = (store?.listUsers() ?? [])
-    .map((address) => ({ address, role: store!.getRole(address) ?? 'person' }))
-    .sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+  const rows: Array<{ address: string; role: Role }> = [];
+  for (const address of (await store?.listUsers()) ?? []) rows.push({ address, role: (await store!.getRole(address)) ?? 'person' });
+  rows.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   if (options.json) return printJson(rows);
   if (rows.length === 0) {
     logger.info('no calendar users yet; add one with: itip-agent user add ADDR');

@@ -17,7 +17,7 @@ export interface FreeBusyOptions {
   now?: number;
 }
 
-export function freeBusyComponent(store: Store, owner: string, range: Range, options: FreeBusyOptions = {}): ICAL.Component {
+export async function freeBusyComponent(store: Store, owner: string, range: Range, options: FreeBusyOptions = {}): Promise<ICAL.Component> {
   const vfreebusy = new ICAL.Component('vfreebusy');
   if (options.uid) vfreebusy.addPropertyWithValue('uid', options.uid);
   vfreebusy.addPropertyWithValue('dtstamp', utcTime(options.now ?? Date.now()));
@@ -25,7 +25,7 @@ export function freeBusyComponent(store: Store, owner: string, range: Range, opt
   if (options.attendee) vfreebusy.addPropertyWithValue('attendee', options.attendee);
   vfreebusy.addPropertyWithValue('dtstart', utcTime(range.from));
   vfreebusy.addPropertyWithValue('dtend', utcTime(range.to));
-  const periods = store.freeBusy(owner, { from: formatUtc(range.from), to: formatUtc(range.to) });
+  const periods = await store.freeBusy(owner, { from: formatUtc(range.from), to: formatUtc(range.to) });
   for (const period of periods) {
     const start = Math.max(parseInstant(period.start), range.from);
     const end = Math.min(parseInstant(period.end), range.to);
@@ -38,8 +38,8 @@ export function freeBusyComponent(store: Store, owner: string, range: Range, opt
   return vfreebusy;
 }
 
-export function freeBusyText(store: Store, owner: string, range: Range, options: FreeBusyOptions = {}): string {
+export async function freeBusyText(store: Store, owner: string, range: Range, options: FreeBusyOptions = {}): Promise<string> {
   const calendar = newCalendar(options.method);
-  calendar.addSubcomponent(freeBusyComponent(store, owner, range, options));
+  calendar.addSubcomponent(await freeBusyComponent(store, owner, range, options));
   return calendar.toString();
 }

@@ -11,11 +11,11 @@ const REASONS: Record<number, string> = { 200: 'OK', 403: 'Forbidden', 404: 'Not
 export const statusLine = (status: number): string => `HTTP/1.1 ${status} ${REASONS[status] ?? ''}`.trimEnd();
 
 /** The response of one resource with the asked properties: found ones with 200, others with 404. */
-export function propResponse(context: PropertyContext, resource: Resource, props: Array<[string, string]>, namesOnly = false): string {
+export async function propResponse(context: PropertyContext, resource: Resource, props: Array<[string, string]>, namesOnly = false): Promise<string> {
   const found: string[] = [];
   const missing: string[] = [];
   for (const [ns, name] of props) {
-    const value = propertyValue(context, resource, ns, name);
+    const value = await propertyValue(context, resource, ns, name);
     if (value === undefined) missing.push(el(ns, name));
     else found.push(namesOnly ? el(ns, name) : el(ns, name, value));
   }

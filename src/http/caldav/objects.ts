@@ -80,8 +80,8 @@ export async function putObject(request: FastifyRequest, reply: FastifyReply, op
   if (Buffer.byteLength(ics) > MAX_RESOURCE_SIZE) return sendDavError(reply, 403, CALDAV, 'max-resource-size', `An event may have at most ${MAX_RESOURCE_SIZE} bytes.`);
   const uid = actionUid({ kind: 'put', ics });
   if (uid === '') return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', 'The calendar cannot be read, or its VEVENT or VTODO has no UID.');
-  const uidHere = store.objectNamed(owner, name);
-  const nameOfUid = store.objectName(owner, uid);
+  const uidHere = await store.objectNamed(owner, name);
+  const nameOfUid = await store.objectName(owner, uid);
   if (nameOfUid !== undefined && nameOfUid !== name) {
     const href = hrefs.object(owner, nameOfUid) ?? '';
     return sendDavError(reply, 403, CALDAV, 'no-uid-conflict', `An event with the UID ${JSON.stringify(uid)} is in the calendar already, at ${href}; change it there.`, textEl(DAV, 'href', href));
@@ -89,22 +89,22 @@ export async function putObject(request: FastifyRequest, reply: FastifyReply, op
   if (uidHere !== undefined && uidHere !== uid) {
     return sendDavError(reply, 403, CALDAV, 'valid-calendar-object-resource', `This event has the UID ${JSON.stringify(uidHere)}, which cannot change; store an event with another UID under a new name.`);
   }
-  const before = uidHere === undefined ? undefined : store.getObject(owner, uid);
+  const before = uidHere === undefined ? undefined : await store.getObject(owner, uid);
   if (preconditionFails(request, before ? etagOf(before) : undefined)) {
     return sendText(reply, 412, before ? 'The event changed since your client last read it (or already exists); refresh and try again.' : 'There is no such event (any more); refresh and try again.');
   }
   const tag = ifMatchTag(request);
   const result = await run({ kind: 'action', user: owner, action: { kind: 'put', ics }, ...(tag ? { ifMatch: tag } : {}), ...(before ? {} : { name }) });
   if (result.outcome !== 'applied' && result.outcome !== 'duplicate' && result.outcome !== 'queued') return actionFailed(reply, result, 'change');
-  const after = store.getObject(owner, uid);
+  const after = await store.getObject(owner, uid);
   if (after) reply.header('ETag', etagOf(after));
   return reply.code(before ? 204 : 201).send();
 }
 
 export async function deleteObject(request: FastifyRequest, reply: FastifyReply, options: { store: Store; owner: string; name: string; run: Run }): Promise<FastifyReply> {
   const { store, owner, name, run } = options;
-  const uid = store.objectNamed(owner, name);
-  const before = uid === undefined ? undefined : store.getObject(owner, uid);
+  const uid = await store.objectNamed(owner, name);
+  const before = uid === undefined ? undefined : await store.getObject(owner, uid);
   if (uid === undefined || !before) return sendText(reply, 404, 'There is no such event (any more).');
   if (preconditionFails(request, etagOf(before))) return sendText(reply, 412, 'The event changed since your client last read it; refresh and try again.');
   const tag = ifMatchTag(request);

@@ -95,7 +95,9 @@ export async function postFreeBusy(reply: FastifyReply, options: FreeBusyPost): 
   }
   const given = request.component.getFirstPropertyValue('uid');
   const uid = typeof given === 'string' && given !== '' ? given : `freebusy-${randomBytes(12).toString('hex')}@${addressDomain(user) || 'localhost'}`;
-  const remote = new Set(request.attendees.filter((attendee) => attendee !== user && store.getRole(attendee) === undefined && isElsewhere(attendee, localDomains)));
+  const roles = new Map<string, string | undefined>();
+  for (const attendee of request.attendees) if (!roles.has(attendee)) roles.set(attendee, await store.getRole(attendee));
+  const remote = new Set(request.attendees.filter((attendee) => attendee !== user && roles.get(attendee) === undefined && isElsewhere(attendee, localDomains)));
   if (remote.size > 0) {
     const at = formatUtc(now);
     const ics = remoteRequestText(request, uid, remote, now);
@@ -110,18 +112,19 @@ export async function postFreeBusy(reply: FastifyReply, options: FreeBusyPost): 
     }
     queued?.();
   }
-  const responses = request.attendees.map((attendee) => {
+  const responses: string[] = [];
+  for (const attendee of request.attendees) {
     let status: string;
     let data = '';
     if (remote.has(attendee)) status = `${SCHEDULE_STATUS.SENT};Sent`;
-    else if (store.getRole(attendee) === undefined) status = '3.7;Invalid calendar user';
-    else if (attendee !== user && !sharesFreeBusy(store.getPrefs(attendee))) status = '3.8;No authority';
+    else if (roles.get(attendee) === undefined) status = '3.7;Invalid calendar user';
+    else if (attendee !== user && !sharesFreeBusy(await store.getPrefs(attendee))) status = '3.8;No authority';
     else {
       status = '2.0;Success';
-      data = textEl(CALDAV, 'calendar-data', freeBusyText(store, attendee, { from: request.from, to: request.to }, { method: 'REPLY', organizer: user, attendee, now, uid }));
+      data = textEl(CALDAV, 'calendar-data', await freeBusyText(store, attendee, { from: request.from, to: request.to }, { method: 'REPLY', organizer: user, attendee, now, uid }));
     }
-    return el(CALDAV, 'response', el(CALDAV, 'recipient', textEl(DAV, 'href', attendee)) + textEl(CALDAV, 'request-status', status) + data);
-  });
+    responses.push(el(CALDAV, 'response', el(CALDAV, 'recipient', textEl(DAV, 'href', attendee)) + textEl(CALDAV, 'request-status', status) + data));
+  }
   return reply.code(200).type('application/xml; charset=utf-8').send(documentOf(CALDAV, 'schedule-response', responses.join('')));
 }
 

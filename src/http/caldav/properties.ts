@@ -41,8 +41,8 @@ export function tokenSeq(token: string): number | undefined {
   return /^\d{1,15}$/.test(text) ? Number(text) : undefined;
 }
 
-export function latestToken(store: Store, owner: string): string {
-  return syncToken(store.objectChanges(owner, Number.MAX_SAFE_INTEGER).latest);
+export async function latestToken(store: Store, owner: string): Promise<string> {
+  return syncToken((await store.objectChanges(owner, Number.MAX_SAFE_INTEGER)).latest);
 }
 
 const hrefEl = (href: string) => textEl(DAV, 'href', href);
@@ -64,7 +64,7 @@ const REPORTS: Array<[string, string]> = [
 ];
 
 /** The inner XML of a property, or undefined when the resource has none of that name. */
-export function propertyValue(context: PropertyContext, resource: Resource, ns: string, name: string): string | undefined {
+export async function propertyValue(context: PropertyContext, resource: Resource, ns: string, name: string): Promise<string | undefined> {
   const { target } = resource;
   const owner = owned(target);
   const key = `${ns}|${name}`;
@@ -91,7 +91,7 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
         case `${DAV}|resourcetype`:
           return el(DAV, 'principal');
         case `${DAV}|displayname`:
-          return escapeXml(context.store.getPrefs(target.owner).CN ?? target.owner.replace(/^mailto:/, ''));
+          return escapeXml((await context.store.getPrefs(target.owner)).CN ?? target.owner.replace(/^mailto:/, ''));
         case `${DAV}|principal-URL`:
           return hrefEl(hrefs.principal(target.owner));
         case `${CALDAV}|calendar-home-set`:
@@ -101,13 +101,13 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
           // finds the user among ATTENDEEs and the ORGANIZER by them. The agent
           // knows a user's other addresses from their sender_aliases
           // preference (aliases that may speak for the user's address).
-          return addressesOf(context.store, target.owner).map(hrefEl).join('') + hrefEl(hrefs.principal(target.owner));
+          return (await addressesOf(context.store, target.owner)).map(hrefEl).join('') + hrefEl(hrefs.principal(target.owner));
         case `${CALDAV}|schedule-inbox-URL`:
           return hrefEl(hrefs.inbox(target.owner));
         case `${CALDAV}|schedule-outbox-URL`:
           return hrefEl(hrefs.outbox(target.owner));
         case `${CALDAV}|calendar-user-type`:
-          return context.store.getRole(target.owner) === 'resource' ? 'ROOM' : 'INDIVIDUAL';
+          return (await context.store.getRole(target.owner)) === 'resource' ? 'ROOM' : 'INDIVIDUAL';
       }
       return undefined;
     case 'home':
@@ -122,7 +122,7 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
           return 'Calendar';
         case `${CS}|getctag`:
         case `${DAV}|sync-token`:
-          return escapeXml(latestToken(context.store, target.owner));
+          return escapeXml(await latestToken(context.store, target.owner));
         case `${CALDAV}|supported-calendar-component-set`:
           // Events and to-dos are both scheduled (RFC 5546 sections 3.2 and 3.4).
           return `<c:comp name="VEVENT"/><c:comp name="VTODO"/>`;
@@ -138,7 +138,7 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
     case 'outbox':
       if (key === `${DAV}|resourcetype`) return el(DAV, 'collection') + el(CALDAV, target.kind === 'inbox' ? 'schedule-inbox' : 'schedule-outbox');
       if (key === `${DAV}|displayname`) return target.kind === 'inbox' ? 'Scheduling inbox' : 'Scheduling outbox';
-      if (key === `${CS}|getctag` && target.kind === 'inbox') return escapeXml(inboxTag(context.store.listInbox(target.owner)));
+      if (key === `${CS}|getctag` && target.kind === 'inbox') return escapeXml(inboxTag(await context.store.listInbox(target.owner)));
       return undefined;
     case 'object':
     case 'inbox-item': {
@@ -162,8 +162,8 @@ export function propertyValue(context: PropertyContext, resource: Resource, ns: 
 }
 
 /** The user's address first, then the aliases their preferences name for it. */
-export function addressesOf(store: Store, owner: string): string[] {
-  return [...new Set([owner, ...senderAliases(store.getPrefs(owner), owner)])];
+export async function addressesOf(store: Store, owner: string): Promise<string[]> {
+  return [...new Set([owner, ...senderAliases(await store.getPrefs(owner), owner)])];
 }
 
 /** The entity tag of an inbox item (its text does not change). */

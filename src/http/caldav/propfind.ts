@@ -23,10 +23,10 @@ export function propRequest(body: Element | undefined): PropRequest | undefined 
   return { props: ALLPROP, namesOnly: false };
 }
 
-export function propfindResponses(context: PropertyContext & { store: Store }, resource: Resource, depth: string, asked: PropRequest): string[] {
-  const responses = [propResponse(context, resource, asked.props, asked.namesOnly)];
+export async function propfindResponses(context: PropertyContext & { store: Store }, resource: Resource, depth: string, asked: PropRequest): Promise<string[]> {
+  const responses = [await propResponse(context, resource, asked.props, asked.namesOnly)];
   if (depth !== '0') {
-    for (const member of membersOf(context.store, resource)) responses.push(propResponse(context, member, asked.props, asked.namesOnly));
+    for (const member of await membersOf(context.store, resource)) responses.push(await propResponse(context, member, asked.props, asked.namesOnly));
   }
   return responses;
 }

@@ -7,6 +7,7 @@
 import type { FastifyReply } from 'fastify';
 import { textOf } from '../../ical/calendar.js';
 import { parseCalendar } from '../../ical/calendar.js';
+import type { Preferences } from '../../itip/model.js';
 import type { Store } from '../../store/store.js';
 import { freeBusyText } from './freebusy.js';
 import { parseTarget, hrefs } from './paths.js';
@@ -34,11 +35,11 @@ function askedProps(body: Element): Array<[string, string]> {
 }
 
 /** calendar-data with expand, limit-recurrence-set or a selection of components and properties (calendar-data.ts). */
-function withExpansion(context: ReportContext, body: Element): ReportContext | 'bad' {
+async function withExpansion(context: ReportContext, body: Element): Promise<ReportContext | 'bad'> {
   const request = readDataRequest(child(child(body, DAV, 'prop'), CALDAV, 'calendar-data'));
   if (request === 'bad') return 'bad';
   if (!request) return context;
-  const prefs = context.store.getPrefs(context.owner);
+  const prefs = await context.store.getPrefs(context.owner);
   return { ...context, calendarData: (resource: Resource) => (resource.object ? shapedCalendarData(resource.object, prefs, request) : undefined) };
 }
 
@@ -50,18 +51,18 @@ function tooMany(reply: FastifyReply): FastifyReply {
   return sendDavError(reply, 507, DAV, 'number-of-matches-within-limits', `The answer would list more than ${reportLimits.maxResults} events; ask for a shorter time range.`);
 }
 
-export function multiget(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
-  const expanded = withExpansion(context, body);
+export async function multiget(reply: FastifyReply, context: ReportContext, body: Element): Promise<FastifyReply> {
+  const expanded = await withExpansion(context, body);
   if (expanded === 'bad') return badData(reply);
   const props = askedProps(body);
   const hrefList = childrenOf(body, DAV, 'href').map((h) => h.text.trim());
   if (hrefList.length > reportLimits.maxResults) return tooMany(reply);
-  const responses = hrefList.map((href) => {
+  const responses: string[] = [];
+  for (const href of hrefList) {
     const target = parseTarget(href);
-    if (!target || target.kind !== 'object' || target.owner !== context.owner) return statusResponse(href, 404);
-    const resource = findResource(context.store, target);
-    return resource ? propResponse(expanded, { ...resource, href }, props) : statusResponse(href, 404);
-  });
+    const resource = target && target.kind === 'object' && target.owner === context.owner ? await findResource(context.store, target) : undefined;
+    responses.push(resource ? await propResponse(expanded, { ...resource, href }, props) : statusResponse(href, 404));
+  }
   return sendMultistatus(reply, responses);
 }
 
@@ -108,7 +109,7 @@ function readFilter(filter: Element | undefined): EventFilter | 'none' | 'bad' {
   return result;
 }
 
-function passes(resource: Resource, filter: EventFilter, context: ReportContext): boolean {
+function passes(resource: Resource, filter: EventFilter, prefs: Preferences): boolean {
   const object = resource.object!;
   if (filter.kind !== undefined && componentKind(object.ics) !== filter.kind) return filter.absent === true;
   if (filter.absent) return false;
@@ -124,36 +125,37 @@ function passes(resource: Resource, filter: EventFilter, context: ReportContext)
       }
     }
   }
-  return !filter.range || overlaps(object, context.store.getPrefs(context.owner), filter.range);
+  return !filter.range || overlaps(object, prefs, filter.range);
 }
 
-export function calendarQuery(reply: FastifyReply, context: ReportContext, body: Element, collection: Resource): FastifyReply {
+export async function calendarQuery(reply: FastifyReply, context: ReportContext, body: Element, collection: Resource): Promise<FastifyReply> {
   const filter = readFilter(child(body, CALDAV, 'filter'));
   if (filter === 'bad') return sendDavError(reply, 403, CALDAV, 'valid-filter', 'The filter must be a comp-filter on VCALENDAR, with VEVENT or VTODO inside; times in UTC (20260101T000000Z).');
-  const expanded = withExpansion(context, body);
+  const expanded = await withExpansion(context, body);
   if (expanded === 'bad') return badData(reply);
   if (filter === 'none') return sendMultistatus(reply, []);
   const props = askedProps(body);
+  const prefs = await context.store.getPrefs(context.owner);
   const responses: string[] = [];
-  for (const member of membersOf(context.store, collection)) {
+  for (const member of await membersOf(context.store, collection)) {
     let keep: boolean;
     try {
-      keep = passes(member, filter, context);
+      keep = passes(member, filter, prefs);
     } catch {
       keep = false; // an object that cannot be read matches no filter
     }
     if (!keep) continue;
     if (responses.length >= reportLimits.maxResults) return tooMany(reply);
-    responses.push(propResponse(expanded, member, props));
+    responses.push(await propResponse(expanded, member, props));
   }
   return sendMultistatus(reply, responses);
 }
 
-export function freeBusyQuery(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
+export async function freeBusyQuery(reply: FastifyReply, context: ReportContext, body: Element): Promise<FastifyReply> {
   const time = child(body, CALDAV, 'time-range');
   const range = time && time.attrs.start !== undefined ? rangeOf(time.attrs) : undefined;
   if (!range) return sendDavError(reply, 403, CALDAV, 'valid-filter', 'free-busy-query needs a time-range with a start, in UTC (20260101T000000Z).');
-  const text = freeBusyText(context.store, context.owner, range, { organizer: context.user, now: context.now });
+  const text = await freeBusyText(context.store, context.owner, range, { organizer: context.user, now: context.now });
   return reply.code(200).type('text/calendar; charset=utf-8').send(text);
 }
 
@@ -162,26 +164,26 @@ export function freeBusyQuery(reply: FastifyReply, context: ReportContext, body:
  * one, only what the change log has after it, removals as 404 (RFC 6578
  * section 3.5). Depth is always 1 (sync-level 1).
  */
-export function syncCollection(reply: FastifyReply, context: ReportContext, body: Element): FastifyReply {
+export async function syncCollection(reply: FastifyReply, context: ReportContext, body: Element): Promise<FastifyReply> {
   const tokenText = child(body, DAV, 'sync-token')?.text.trim() ?? '';
   const level = child(body, DAV, 'sync-level')?.text.trim() ?? '1';
   if (level !== '1') return sendDavError(reply, 403, DAV, 'supported-report', 'Only sync-level 1 is supported: the calendar has no sub-collections.');
   const props = askedProps(body);
-  const shaped = withExpansion(context, body);
+  const shaped = await withExpansion(context, body);
   if (shaped === 'bad') return badData(reply);
   context = shaped;
   const { store, owner } = context;
   const responses: string[] = [];
   let token: string;
   if (tokenText === '') {
-    token = latestToken(store, owner);
-    const calendar = findResource(store, { kind: 'calendar', owner });
-    const members = calendar ? membersOf(store, calendar) : [];
+    token = await latestToken(store, owner);
+    const calendar = await findResource(store, { kind: 'calendar', owner });
+    const members = calendar ? await membersOf(store, calendar) : [];
     if (members.length > reportLimits.maxResults) return tooMany(reply);
-    for (const member of members) responses.push(propResponse(context, member, props));
+    for (const member of members) responses.push(await propResponse(context, member, props));
   } else {
     const since = tokenSeq(tokenText);
-    const { latest, floor, changes } = since === undefined ? { latest: -1, floor: 0, changes: [] } : store.objectChanges(owner, since);
+    const { latest, floor, changes } = since === undefined ? { latest: -1, floor: 0, changes: [] } : await store.objectChanges(owner, since);
     // A token from the future (another store, a restored backup) is no valid
     // token of this collection; one older than the removals the log still
     // remembers might miss one (RFC 6578 section 3.7).
@@ -191,8 +193,8 @@ export function syncCollection(reply: FastifyReply, context: ReportContext, body
     for (const change of changes) {
       const href = hrefs.object(owner, change.name);
       if (!href) continue;
-      const object = change.deleted ? undefined : store.getObject(owner, change.uid);
-      responses.push(object ? propResponse(context, { target: { kind: 'object', owner, name: change.name }, href, object }, props) : statusResponse(href, 404));
+      const object = change.deleted ? undefined : await store.getObject(owner, change.uid);
+      responses.push(object ? await propResponse(context, { target: { kind: 'object', owner, name: change.name }, href, object }, props) : statusResponse(href, 404));
     }
   }
   return sendMultistatus(reply, responses, textEl(DAV, 'sync-token', token));

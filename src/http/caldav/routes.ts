@@ -78,7 +78,7 @@ async function handle(app: FastifyInstance, request: FastifyRequest, reply: Fast
   if (target.kind !== 'root' && !mayActFor(user, target.owner)) return sendText(reply, 403, 'These are another person\'s calendars.');
   const method = request.method;
   if (method === 'OPTIONS') return reply.code(200).header('DAV', DAV_CLASSES).header('Allow', ALLOW).send();
-  const resource = findResource(store, target);
+  const resource = await findResource(store, target);
   const context = { user, store };
 
   switch (method) {
@@ -88,7 +88,7 @@ async function handle(app: FastifyInstance, request: FastifyRequest, reply: Fast
       if (body === 'answered') return reply;
       const asked = propRequest(body);
       if (!asked) return sendText(reply, 400, 'A PROPFIND body is a DAV:propfind element.');
-      return sendMultistatus(reply, propfindResponses(context, resource, String(request.headers.depth ?? 'infinity'), asked));
+      return sendMultistatus(reply, await propfindResponses(context, resource, String(request.headers.depth ?? 'infinity'), asked));
     }
     case 'REPORT': {
       if (!resource) return sendText(reply, 404, 'There is no such calendar.');

@@ -120,7 +120,7 @@ export function outcomeFlash(report: ActionReport): Flash {
 }
 
 /** Shows the page the form came from again, with the problem and the fields typed. */
-function formCameBack(request: FastifyRequest, reply: FastifyReply, back: string, problem: string, failed: FailedForm): FastifyReply {
+async function formCameBack(request: FastifyRequest, reply: FastifyReply, back: string, problem: string, failed: FailedForm): Promise<FastifyReply> {
   const url = new URL(back, 'http://local');
   const query = Object.fromEntries(url.searchParams);
   const options = { status: 400, notice: notice('error', problem), failed, query };
@@ -144,7 +144,7 @@ export async function actionRoutes(app: FastifyInstance): Promise<void> {
     const fields = fieldsOf(request.body);
     const back = localPath(fields.back) ?? '/';
     // Acting for a resource one owns: the same check as every page's.
-    const who = pageUser(request, reply, fields.user || undefined);
+    const who = await pageUser(request, reply, fields.user || undefined);
     if (!who) return reply;
     const user = who.user;
     const kind = fields.kind as FormKind;

@@ -12,11 +12,11 @@ import { errorPage, sendPage } from '../respond.js';
 import { busyDays, rangeOf, rangePager } from './freebusy.js';
 
 /** The resources a person may act for: themself if a resource, and those whose owners name them. */
-function resourcesOf(store: NonNullable<FastifyInstance['web']['store']>, user: string): string[] {
+async function resourcesOf(store: NonNullable<FastifyInstance['web']['store']>, user: string): Promise<string[]> {
   const found: string[] = [];
-  for (const address of store.listUsers()) {
-    if (store.getRole(address) !== 'resource') continue;
-    if (address === user || resourceOwners(store.getPrefs(address)).includes(user)) found.push(address);
+  for (const address of await store.listUsers()) {
+    if ((await store.getRole(address)) !== 'resource') continue;
+    if (address === user || resourceOwners(await store.getPrefs(address)).includes(user)) found.push(address);
   }
   return found.sort();
 }
@@ -25,7 +25,7 @@ export async function bookingsPages(app: FastifyInstance): Promise<void> {
   app.get('/bookings', async (request, reply) => {
     const store = request.server.web.store;
     if (!store) return noStorePage(reply);
-    const resources = resourcesOf(store, request.user!);
+    const resources = await resourcesOf(store, request.user!);
     const list = resources.map((address) => html`<li><a href="/bookings/${encodeURIComponent(bare(address))}">${bare(address)}</a></li>`);
     return sendPage(reply, 200, {
       title: 'Resources',
@@ -37,7 +37,7 @@ export async function bookingsPages(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { address: string } }>('/bookings/:address', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const who = pageUser(request, reply, request.params.address);
+    const who = await pageUser(request, reply, request.params.address);
     if (!who) return reply;
     if (who.role !== 'resource') return errorPage(reply, 404, notice('error', `${bare(who.user)} is not a resource, so it has no bookings.`));
     const range = rangeOf(who, query);
@@ -53,7 +53,7 @@ export async function bookingsPages(app: FastifyInstance): Promise<void> {
 <p>Also: <a href="/calendar?user=${user}">its calendar</a>, <a href="/preferences?user=${user}">its settings</a>, <a href="/?user=${user}">its requests</a>.</p>
 ${pager}
 <p class="range">${who.time.date(range.first)} to ${who.time.date(range.first + days - 1)} <span class="muted">(${who.time.label})</span></p>
-${busyDays(who, range.first, days, { organizer: true })}`,
+${await busyDays(who, range.first, days, { organizer: true })}`,
     });
   });
 }

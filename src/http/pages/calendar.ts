@@ -32,11 +32,11 @@ interface Entry {
 const MARKS: Record<string, string> = { 'NEEDS-ACTION': 'not answered', TENTATIVE: 'tentative', DECLINED: 'declined', DELEGATED: 'delegated' };
 
 /** The entries of each day from `first` for `days` days. */
-function entriesByDay(who: PageUser, first: number, days: number): Map<number, Entry[]> {
+async function entriesByDay(who: PageUser, first: number, days: number): Promise<Map<number, Entry[]>> {
   const byDay = new Map<number, Entry[]>();
   const from = who.time.dayStart(first);
   const to = who.time.dayStart(first + days);
-  for (const stored of who.store.listObjects(who.user)) {
+  for (const stored of await who.store.listObjects(who.user)) {
     const view = readEvent(stored, who.floating);
     if (!view) continue;
     const { instances } = view.instances({ from, to });
@@ -92,8 +92,8 @@ function pager(links: Array<[string, string]>): Html {
   return html`<nav class="pager" aria-label="Other weeks and months"><ul>${links.map(([href, label]) => html`<li><a href="${href}">${label}</a></li>`)}</ul></nav>`;
 }
 
-function weekView(who: PageUser, monday: number, today: number): { title: string; body: Html } {
-  const byDay = entriesByDay(who, monday, 7);
+async function weekView(who: PageUser, monday: number, today: number): Promise<{ title: string; body: Html }> {
+  const byDay = await entriesByDay(who, monday, 7);
   const { week, year } = isoWeekOf(monday);
   const sunday = monday + 6;
   const title = `Week ${week} of ${year}`;
@@ -111,10 +111,10 @@ function weekView(who: PageUser, monday: number, today: number): { title: string
   };
 }
 
-function monthView(who: PageUser, year: number, month: number, today: number): { title: string; body: Html } {
+async function monthView(who: PageUser, year: number, month: number, today: number): Promise<{ title: string; body: Html }> {
   const first = dayNumber(year, month, 1);
   const next = month === 12 ? dayNumber(year + 1, 1, 1) : dayNumber(year, month + 1, 1);
-  const byDay = entriesByDay(who, first, next - first);
+  const byDay = await entriesByDay(who, first, next - first);
   const before = month === 1 ? monthKey(year - 1, 12) : monthKey(year, month - 1);
   const after = month === 12 ? monthKey(year + 1, 1) : monthKey(year, month + 1);
   const now = dateOf(today);
@@ -137,18 +137,18 @@ function monthView(who: PageUser, year: number, month: number, today: number): {
 export async function calendarPage(app: FastifyInstance): Promise<void> {
   app.get('/calendar', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const who = pageUser(request, reply, query.user);
+    const who = await pageUser(request, reply, query.user);
     if (!who) return reply;
     const today = who.time.day(who.now);
     let view: { title: string; body: Html };
     if (query.month !== undefined) {
       const month = typeof query.month === 'string' ? parseMonth(query.month) : undefined;
       if (!month) return badQuery(reply, `${JSON.stringify(String(query.month))} is no month; write it like ${monthKey(dateOf(today).year, dateOf(today).month)}.`);
-      view = monthView(who, month.year, month.month, today);
+      view = await monthView(who, month.year, month.month, today);
     } else {
       const monday = query.week === undefined ? today - weekdayOf(today) : typeof query.week === 'string' ? parseWeek(query.week) : undefined;
       if (monday === undefined) return badQuery(reply, `${JSON.stringify(String(query.week))} is no week; write it like ${weekKey(today)}.`);
-      view = weekView(who, monday, today);
+      view = await weekView(who, monday, today);
     }
     return sendPage(reply, 200, { title: view.title, body: html`${actingNote(who)}${view.body}` });
   });

@@ -60,11 +60,11 @@ ${listed.length ? html`<ul class="instances">${listed}</ul>` : html`<p class="mu
 }
 
 /** Renders the event page (also after a form came back with a problem). */
-export function renderEvent(request: FastifyRequest, reply: FastifyReply, uid: string, options: RenderOptions = {}): FastifyReply {
+export async function renderEvent(request: FastifyRequest, reply: FastifyReply, uid: string, options: RenderOptions = {}): Promise<FastifyReply> {
   const query = options.query ?? (request.query as Record<string, unknown>);
-  const who = pageUser(request, reply, query.user);
+  const who = await pageUser(request, reply, query.user);
   if (!who) return reply;
-  const stored = who.store.getObject(who.user, uid);
+  const stored = await who.store.getObject(who.user, uid);
   if (!stored) return errorPage(reply, 404, notice('error', 'There is no event with this UID in the calendar.'));
   const view = readEvent(stored, who.floating);
   if (!view) return errorPage(reply, 500, notice('error', 'The stored event cannot be read; the agent\'s log says why.'));

@@ -21,33 +21,32 @@ interface EventFacts {
   organizer: string;
 }
 
-/** Summary and organizer of the user's events by UID, each read at most once. */
-function factsReader(who: PageUser): (uid: string) => EventFacts {
+/** Summary and organizer of the user's events of these periods, each read once. */
+async function readFacts(who: PageUser, periods: readonly Period[]): Promise<Map<string, EventFacts>> {
   const known = new Map<string, EventFacts>();
-  return (uid) => {
-    let facts = known.get(uid);
-    if (!facts) {
-      const stored = who.store.getObject(who.user, uid);
-      const event = stored && readEvent(stored, who.floating);
-      facts = event ? { summary: event.summary(), organizer: personText(event.organizer()) } : { summary: '(an event no longer stored)', organizer: '' };
-      known.set(uid, facts);
-    }
-    return facts;
-  };
+  for (const { uid } of periods) {
+    if (known.has(uid)) continue;
+    const stored = await who.store.getObject(who.user, uid);
+    const event = stored && readEvent(stored, who.floating);
+    known.set(uid, event ? { summary: event.summary(), organizer: personText(event.organizer()) } : GONE);
+  }
+  return known;
 }
 
+const GONE: EventFacts = { summary: '(an event no longer stored)', organizer: '' };
+
 /** The busy periods of `days` days from `first`, a list per day, in the user's zone. */
-export function busyDays(who: PageUser, first: number, days: number, options: { organizer?: boolean } = {}): Html {
+export async function busyDays(who: PageUser, first: number, days: number, options: { organizer?: boolean } = {}): Promise<Html> {
   const time = who.time;
   const from = time.dayStart(first);
   const to = time.dayStart(first + days);
-  const periods = who.store.freeBusy(who.user, { from: formatUtc(from), to: formatUtc(to) }) as Period[];
+  const periods = (await who.store.freeBusy(who.user, { from: formatUtc(from), to: formatUtc(to) })) as Period[];
   const byDay = new Map<number, Html[]>();
-  const factsOf = factsReader(who);
+  const factsOf = await readFacts(who, periods);
   for (const period of periods) {
     const start = parseInstant(period.start);
     const end = parseInstant(period.end);
-    const facts = factsOf(period.uid);
+    const facts = factsOf.get(period.uid) ?? GONE;
     const lastDay = time.day(Math.max(start, end - 1));
     for (let day = Math.max(time.day(start), first); day <= Math.min(lastDay, first + days - 1); day++) {
       const dayFrom = Math.max(start, time.dayStart(day));
@@ -91,7 +90,7 @@ export function rangePager(who: PageUser, path: string, first: number, weeks: nu
 export async function freeBusyPage(app: FastifyInstance): Promise<void> {
   app.get('/free-busy', async (request, reply) => {
     const query = request.query as Record<string, unknown>;
-    const who = pageUser(request, reply, query.user);
+    const who = await pageUser(request, reply, query.user);
     if (!who) return reply;
     const range = rangeOf(who, query);
     if (typeof range === 'string') return sendPage(reply, 400, { title: 'Free/busy', body: html`${notice('error', range)}<p><a href="/free-busy">Show the coming weeks</a></p>` });
@@ -102,7 +101,7 @@ export async function freeBusyPage(app: FastifyInstance): Promise<void> {
 <p>The times the agent counts as busy: the events you organize and those you accepted (tentative ones as tentative). When you share your free/busy (the preference <code>freebusy_sharing</code>), others see these times, without the titles.</p>
 ${rangePager(who, '/free-busy', range.first, range.weeks)}
 <p class="range">${who.time.date(range.first)} to ${who.time.date(range.first + days - 1)} <span class="muted">(${who.time.label})</span></p>
-${busyDays(who, range.first, days)}`,
+${await busyDays(who, range.first, days)}`,
     });
   });
 }

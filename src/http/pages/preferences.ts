@@ -80,7 +80,7 @@ ${others}`,
 
 export async function preferencesPage(app: FastifyInstance): Promise<void> {
   app.get('/preferences', async (request, reply) => {
-    const who = pageUser(request, reply, (request.query as Record<string, unknown>).user);
+    const who = await pageUser(request, reply, (request.query as Record<string, unknown>).user);
     if (!who) return reply;
     return renderPreferences(request, reply, who);
   });
@@ -88,7 +88,7 @@ export async function preferencesPage(app: FastifyInstance): Promise<void> {
   app.post('/preferences', async (request, reply) => {
     const body = (request.body ?? {}) as Record<string, unknown>;
     const text = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : '');
-    const who = pageUser(request, reply, text('user') || undefined);
+    const who = await pageUser(request, reply, text('user') || undefined);
     if (!who) return reply;
     const key = text('key');
     const value = text('value');

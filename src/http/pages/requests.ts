@@ -113,13 +113,13 @@ ${items.length === 0 ? html`<p class="muted">${empty}</p>` : html`<div class="ca
 }
 
 /** Renders the requests page (also after a form came back with a problem). */
-export function renderRequests(request: FastifyRequest, reply: FastifyReply, options: RenderOptions = {}): FastifyReply {
+export async function renderRequests(request: FastifyRequest, reply: FastifyReply, options: RenderOptions = {}): Promise<FastifyReply> {
   const query = options.query ?? (request.query as Record<string, unknown>);
   if (!request.server.web.store && query.user === undefined) return noStorePage(reply, 200);
-  const who = pageUser(request, reply, query.user);
+  const who = await pageUser(request, reply, query.user);
   if (!who) return reply;
-  const queue = readQueue(who.store, who.user, who.floating, who.now, who.time);
-  const summaryOf = summaryReader(who);
+  const queue = await readQueue(who.store, who.user, who.floating, who.now, who.time);
+  const summaryOf = await summaryReader(who, [...queue.invitations, ...queue.counters].map((card) => card.clashes));
   const form: FormContext = { who, back: linkFor(who, '/'), ...(options.failed ? { failed: options.failed } : {}) };
   const notice = options.notice ?? takeFlash(request) ?? '';
   const zone = html`<p class="muted">Times are in ${who.time.label}${who.self ? html` (<a href="/preferences">change the time zone</a>)` : ''}.</p>`;
