@@ -18,6 +18,14 @@
 //   finds its native addon from its own file name, so that name is set to where
 //   lmdb is installed. msgpackr's optional native string extractor is left out:
 //   every value is stored as JSON, so msgpack decoding never runs hot.
+// - some libraries require, at load time, modules that a `process` run never
+//   calls: nodemailer's HTTP client (http, https, tls, zlib) and its DNS
+//   lookups, commander's and detect-libc's child_process. Those requires get a
+//   stand-in that requires the real module on first use (LAZY_REQUIRES below):
+//   every module Node loads costs start-up time, and these were a tenth of it.
+// - iconv-lite's double-byte tables (Chinese, Japanese, Korean charsets, 0.4 MB
+//   of the 2 MB) are read from the package on first use instead: every byte of
+//   the bundle is read and copied on every run, and plain mail never needs them.
 // The packages the source loads with createRequire on first use stay outside.
 
 import { spawnSync } from 'node:child_process';
@@ -81,6 +89,80 @@ const deferLibraries = {
   },
 };
 
+/**
+ * `[package of the importer, what it requires]`: a require, at load time, of a
+ * module that a `process` run never calls. It gets a stand-in that requires the
+ * real module (still bundled, or Node's own) on first use, so behaviour is the
+ * same. Only for CommonJS importers that use the module as an object or call it.
+ */
+const LAZY_REQUIRES = [
+  // nodemailer fetches attachment content given by URL (the agent never does);
+  // its HTTP client loads http, https, tls and zlib.
+  ['nodemailer', '../fetch'],
+  // nodemailer resolves mail hosts for its SMTP transport (the agent does not send through it).
+  ['nodemailer', 'dns'],
+  // commander runs executable subcommands (there are none); detect-libc runs
+  // getconf only when it cannot read the C library's name from a file.
+  ['commander', 'node:child_process'],
+  ['detect-libc', 'child_process'],
+];
+
+/** The package a file of node_modules belongs to ('@scope/name' or 'name'). */
+function packageOf(file) {
+  const parts = file.split(sep).join('/').split('/node_modules/');
+  if (parts.length < 2) return undefined;
+  const names = parts[parts.length - 1].split('/');
+  return names[0].startsWith('@') ? `${names[0]}/${names[1]}` : names[0];
+}
+
+function lazyStubSource(realPath) {
+  // A function as the target, so that the stand-in can be called and constructed too.
+  return `let real; const load = () => (real ??= require(${JSON.stringify(realPath)}));
+module.exports = new Proxy(function () {}, {
+  get: (_, key) => load()[key],
+  has: (_, key) => key in load(),
+  apply: (_, self, args) => Reflect.apply(load(), self, args),
+  construct: (_, args) => Reflect.construct(load(), args),
+});`;
+}
+
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+const lazyRequires = {
+  name: 'lazy-requires',
+  setup(pluginBuild) {
+    const specifiers = [...new Set(LAZY_REQUIRES.map(([, specifier]) => specifier))];
+    const filter = new RegExp(`^(${specifiers.map(escapeRegExp).join('|')})$`);
+    pluginBuild.onResolve({ filter }, async (args) => {
+      // The stand-in's own require of the real module comes through here too.
+      if (args.pluginData === 'real' || args.kind !== 'require-call') return undefined;
+      const importer = packageOf(args.importer);
+      if (!LAZY_REQUIRES.some(([owner, specifier]) => owner === importer && specifier === args.path)) return undefined;
+      const resolved = await pluginBuild.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'real' });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      // Node's own module stays a require at run time; a library file is bundled and evaluated on first use.
+      return { path: resolved.external ? args.path : resolved.path, namespace: 'lazy', pluginData: args.resolveDir };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({
+      contents: lazyStubSource(args.path),
+      loader: 'js',
+      resolveDir: args.pluginData,
+    }));
+    // iconv-lite requires each table inside the function that builds its codec,
+    // so the stand-in (a plain require of the installed file) runs only then.
+    pluginBuild.onResolve({ filter: /^\.\/tables\/[\w-]+\.json$/ }, async (args) => {
+      if (args.pluginData === 'real' || packageOf(args.importer) !== 'iconv-lite') return undefined;
+      const resolved = await pluginBuild.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: 'real' });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      return { path: args.path, namespace: 'installed', pluginData: packageRelative(resolved.path) };
+    });
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'installed' }, (args) => ({
+      contents: `module.exports = require(require('node:path').join(__dirname, '..', '..', ${JSON.stringify(args.pluginData)}));`,
+      loader: 'js',
+    }));
+  },
+};
+
 const nativeAddons = {
   name: 'native-addons',
   setup(pluginBuild) {
@@ -108,7 +190,7 @@ const result = await build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  plugins: [deferLibraries, nativeAddons],
+  plugins: [deferLibraries, lazyRequires, nativeAddons],
   // The source is ESM: import.meta.url becomes the bundle's own file URL.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "'use strict';\nconst __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },

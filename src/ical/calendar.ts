@@ -15,8 +15,9 @@ export class CalendarError extends Error {
 /** Parses one VCALENDAR. Several VCALENDARs in one text are merged into the first. */
 export function parseCalendar(text: string): ICAL.Component {
   let data: unknown;
+  const source = text.replace(/^\uFEFF/, '');
   try {
-    data = ICAL.parse(text.replace(/^\uFEFF/, ''));
+    data = parseWithKnownZones(source) ?? ICAL.parse(source);
   } catch (error) {
     throw new CalendarError(`not valid iCalendar: ${(error as Error).message}`);
   }
@@ -187,4 +188,133 @@ export function timeProperty(name: string, time: ICAL.Time, tzid?: string): ICAL
   if (tzid && !time.isDate) prop.setParameter('tzid', tzid);
   prop.setValue(time.clone());
   return prop;
+}
+
+// Reading VTIMEZONEs once. Every message from a client carries the same few
+// VTIMEZONEs, and so does every stored copy: parsing their lines again was
+// most of what a VTIMEZONE added to handling an invitation. A VTIMEZONE block
+// is taken out of the text, parsed alone once, and its jCal copied in where it
+// stood. That gives the same jCal as parsing the whole text only when the
+// block parses alone exactly as it does in place, which these checks make sure
+// of; otherwise the text is parsed whole, as it came.
+
+/** jCal of VTIMEZONE blocks parsed so far, by their exact text (a few hundred at most). */
+const zoneBlocks = new Map<string, unknown[]>();
+const ZONE_BLOCK_CACHE = 256;
+/** The property that stands in for a block: an X- name that no client writes. */
+const STAND_IN = 'x-itip-agent-zone-block';
+
+/** Component lines a VTIMEZONE may hold inside (RFC 5545 section 3.6.5). */
+const OBSERVANCE_LINES = new Set(['BEGIN:STANDARD', 'END:STANDARD', 'BEGIN:DAYLIGHT', 'END:DAYLIGHT']);
+
+/**
+ * Whether ical.js reads this block (from BEGIN:VTIMEZONE to END:VTIMEZONE) as
+ * one VTIMEZONE with STANDARD and DAYLIGHT parts, properly nested: no other
+ * line (in any case, unfolded) that begins or ends a component.
+ */
+function isPlainZoneBlock(block: string): boolean {
+  const lines = block.replace(/\r?\n[ \t]/g, '').replace(/\r?\n$/, '').split(/\r?\n/);
+  let open: string | undefined;
+  for (let i = 1; i < lines.length - 1; i++) {
+    const line = lines[i]!;
+    if (!/^(begin|end)[:;]/i.test(line)) continue;
+    if (!OBSERVANCE_LINES.has(line)) return false;
+    const [verb, name] = line.split(':');
+    if (verb === 'BEGIN' ? open !== undefined : open !== name) return false;
+    open = verb === 'BEGIN' ? name : undefined;
+  }
+  return open === undefined && lines[0] === 'BEGIN:VTIMEZONE' && /^END:VTIMEZONE$/.test(lines[lines.length - 1]!);
+}
+
+function parsedZoneBlock(block: string): unknown[] | undefined {
+  const known = zoneBlocks.get(block);
+  if (known) return known;
+  if (!isPlainZoneBlock(block)) return undefined;
+  let data: unknown;
+  try {
+    data = ICAL.parse(block);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(data) || data[0] !== 'vtimezone') return undefined;
+  if (zoneBlocks.size >= ZONE_BLOCK_CACHE) zoneBlocks.delete(zoneBlocks.keys().next().value!);
+  zoneBlocks.set(block, data);
+  return data;
+}
+
+/**
+ * The jCal of `text` with its VTIMEZONE blocks read from the cache; undefined
+ * when the text has none, or when any check fails (the caller parses it whole).
+ */
+function parseWithKnownZones(text: string): unknown | undefined {
+  // A text that begins with its VCALENDAR: ical.js then reads every component with iCalendar's rules.
+  if (!/^BEGIN:VCALENDAR\r?\n/.test(text) || !text.includes('\nBEGIN:VTIMEZONE')) return undefined;
+  const blocks: unknown[][] = [];
+  let rest = '';
+  let from = 0;
+  for (;;) {
+    const start = text.indexOf('\nBEGIN:VTIMEZONE', from);
+    if (start < 0) break;
+    const endLine = text.indexOf('\nEND:VTIMEZONE', start);
+    if (endLine < 0) return undefined;
+    let end = endLine + '\nEND:VTIMEZONE'.length;
+    if (text[end] === '\r') end++;
+    if (text[end] !== '\n') return undefined;
+    end++;
+    // A continuation of the END line would change it in place.
+    if (text[end] === ' ' || text[end] === '\t') return undefined;
+    const parsed = parsedZoneBlock(text.slice(start + 1, end));
+    if (!parsed) return undefined;
+    rest += `${text.slice(from, start + 1)}BEGIN:VTIMEZONE\r\n${STAND_IN}:${blocks.length}\r\nEND:VTIMEZONE\r\n`;
+    blocks.push(parsed);
+    from = end;
+  }
+  let data: unknown;
+  try {
+    data = ICAL.parse(rest + text.slice(from));
+  } catch {
+    return undefined;
+  }
+  const placed = new Set<number>();
+  const place = (component: unknown[]): boolean => {
+    const children = component[2] as unknown[][];
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i]!;
+      const props = child[1] as unknown[][];
+      if (child[0] === 'vtimezone' && props.length === 1 && props[0]![0] === STAND_IN) {
+        const index = Number(props[0]![3]);
+        if ((child[2] as unknown[]).length > 0 || !blocks[index] || placed.has(index)) return false;
+        placed.add(index);
+        children[i] = copyParsed(blocks[index]) as unknown[];
+      } else if (!place(child)) return false;
+    }
+    return true;
+  };
+  const roots = (Array.isArray(data) && typeof data[0] === 'string' ? [data] : data) as unknown[][];
+  if (!roots.every(place) || placed.size !== blocks.length) return undefined;
+  return data;
+}
+
+/**
+ * A deep copy of jCal as ical.js's parser made it, prototypes included: its
+ * RECUR values are objects without a prototype, and a copy must be what
+ * parsing the text again would give.
+ */
+function copyParsed(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const copy = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyParsed(value[i]);
+    return copy;
+  }
+  if (value !== null && typeof value === 'object') {
+    const copy = (Object.getPrototypeOf(value) === null ? Object.create(null) : {}) as Record<string, unknown>;
+    for (const key of Object.keys(value)) {
+      const item = copyParsed((value as Record<string, unknown>)[key]);
+      // An own "__proto__" (a parameter of that name) must stay a property.
+      if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
+      else copy[key] = item;
+    }
+    return copy;
+  }
+  return value;
 }

@@ -254,6 +254,13 @@ export class ZoneResolver {
     this.refused = read.refused;
   }
 
+  /** A resolver for zones already read from VTIMEZONEs (readDefinedZones), by TZID. */
+  static withZones(zones: ReadonlyMap<string, Zone>, floating: Zone | null): ZoneResolver {
+    const resolver = new ZoneResolver(null, floating);
+    for (const [tzid, zone] of zones) resolver.own.set(tzid, zone);
+    return resolver;
+  }
+
   /** The zone for a TZID, or null when the time must be read as floating. */
   zone(tzid: string | null | undefined): Zone | null {
     if (!tzid) return this.floating;

@@ -7,13 +7,27 @@ import { cloneComponent, scheduledComponentsOf, newCalendar, organizerOf, parseC
 import { instantOf, tzidOf, wallMs } from '../ical/times.js';
 import { isFutureRange } from '../ical/future-range.js';
 import { vtimezoneText } from '../ical/vtimezone.js';
+import { VTIMEZONE_LIMITS } from '../ical/defined-zone.js';
 import { olsonZoneFor, readDefinedZones, ZoneResolver, type Zone } from '../ical/zones.js';
 import type { ReplyMarks, StoredObject } from './model.js';
 import { compareText } from '../ical/text-order.js';
 
+/**
+ * A VTIMEZONE an object keeps: the component (read, never changed, so copies
+ * of the object share it), the zone it defines (none for one without parts),
+ * and its text once written. Each message and stored copy is read into an
+ * object and written out more than once; reading and writing the same
+ * VTIMEZONE again each time was most of what a VTIMEZONE cost.
+ */
+interface KeptZone {
+  readonly component: ICAL.Component;
+  readonly zone: Zone | undefined;
+  text?: string;
+}
+
 export class CalendarObject {
   private readonly components = new Map<string, ICAL.Component>();
-  private readonly timezones = new Map<string, ICAL.Component>();
+  private readonly timezones = new Map<string, KeptZone>();
   private resolver: ZoneResolver | undefined;
   /** TZIDs whose VTIMEZONE was left out as unusable, with why. */
   readonly refusedZones = new Map<string, string>();
@@ -42,7 +56,7 @@ export class CalendarObject {
   copy(): CalendarObject {
     const copy = new CalendarObject(this.uid, this.floating, this.replyMarks);
     for (const [key, component] of this.components) copy.components.set(key, cloneComponent(component));
-    for (const [tzid, vtimezone] of this.timezones) copy.timezones.set(tzid, cloneComponent(vtimezone));
+    for (const [tzid, kept] of this.timezones) copy.timezones.set(tzid, kept);
     for (const [tzid, why] of this.refusedZones) copy.refusedZones.set(tzid, why);
     return copy;
   }
@@ -50,9 +64,17 @@ export class CalendarObject {
   /** Resolves TZIDs of this object's components (its VTIMEZONEs, then Olson). */
   get zones(): ZoneResolver {
     if (!this.resolver) {
-      const holder = new ICAL.Component('vcalendar');
-      for (const tz of this.timezones.values()) holder.addSubcomponent(cloneComponent(tz));
-      this.resolver = new ZoneResolver(holder, this.floating);
+      const zones = new Map<string, Zone>();
+      for (const [tzid, kept] of this.timezones) if (kept.zone) zones.set(tzid, kept.zone);
+      // The zones as addTimezones read them, unless more than one calendar may
+      // hold (stored copy and message together) could be more than the bound
+      // on VTIMEZONEs with other rules: then read them again as one calendar.
+      if (zones.size <= VTIMEZONE_LIMITS.maxWithOtherRules) this.resolver = ZoneResolver.withZones(zones, this.floating);
+      else {
+        const holder = new ICAL.Component('vcalendar');
+        for (const kept of this.timezones.values()) holder.addSubcomponent(cloneComponent(kept.component));
+        this.resolver = new ZoneResolver(holder, this.floating);
+      }
     }
     return this.resolver;
   }
@@ -71,7 +93,9 @@ export class CalendarObject {
       const why = refused.get(tzid);
       if (why !== undefined) this.refusedZones.set(tzid, why);
       // A VTIMEZONE with no parts is kept as it came: it defines nothing either way.
-      else if (zones.has(tzid) || vtimezone.getAllSubcomponents().length === 0) this.timezones.set(tzid, cloneComponent(vtimezone));
+      else if (zones.has(tzid) || vtimezone.getAllSubcomponents().length === 0) {
+        this.timezones.set(tzid, { component: cloneComponent(vtimezone), zone: zones.get(tzid) });
+      }
     }
     this.resolver = undefined;
   }
@@ -228,8 +252,8 @@ export class CalendarObject {
       }
     }
     const children: string[] = [];
-    for (const [tzid, vtimezone] of [...this.timezones.entries()].sort(([a], [b]) => compareText(a, b))) {
-      if (used.has(tzid)) children.push(vtimezone.toString());
+    for (const [tzid, kept] of [...this.timezones.entries()].sort(([a], [b]) => compareText(a, b))) {
+      if (used.has(tzid)) children.push((kept.text ??= kept.component.toString()));
     }
     // A message must carry a VTIMEZONE for every TZID (RFC 5545 section 3.2.19);
     // for one that came without, it is made from the Olson database, for the
