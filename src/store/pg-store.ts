@@ -95,6 +95,10 @@ export class PgStore implements Store {
     // An idle connection that breaks (the server restarted) is dropped from the
     // pool, and the pool reports it here: no one waits for it, and unhandled it would end the process.
     pool.on('error', () => undefined);
+    // A connection in use that breaks (57P01 when the server restarts) reports
+    // on the client itself, where the pool listens only while it is idle; the
+    // call that was running rejects on its own, so the event needs no more.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const store = new PgStore(pool, where);
     try {
       const client = await store.connect();

@@ -157,6 +157,7 @@ describe('prefs for resources', () => {
   afterAll(() => dir.remove());
   const room = 'room@example.com';
 
+  // Eighteen runs of the program, one after another: slow on a loaded machine.
   it('refuses bad resource settings (64) with a message that names the problem', () => {
     const bad: Array<[string, string, string]> = [
       ['scheduling_function', 'freebusy,teleport', 'teleport'],
@@ -184,7 +185,7 @@ describe('prefs for resources', () => {
       expect(String(errors(result)[0]?.msg), `${key}=${value}`).toContain(hint);
     }
     expect(existsSync(store)).toBe(false);
-  });
+  }, 120_000);
 
   it('stores resource settings in canonical form', () => {
     ok(['user', 'add', room, '--resource'], { store });

@@ -1,11 +1,13 @@
-// store copy into LMDB (LMDB to LMDB). The same cases run into PostgreSQL by
-// a second describeStoreCopy with a factory of fresh databases.
+// store copy between the two stores: LMDB to LMDB, LMDB to PostgreSQL and
+// PostgreSQL to LMDB, the same cases each way (store-copy-cases.ts).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
 import { openStore } from '../../src/store/open-store.js';
+import { PgStore } from '../../src/store/pg-store.js';
+import { newPgDatabase } from '../support/postgres.js';
 import { describeStoreCopy } from './store-copy-cases.js';
 
 const dirs: string[] = [];
@@ -13,8 +15,16 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-describeStoreCopy('LMDB', async () => {
+async function newLmdb() {
   const dir = mkdtempSync(join(tmpdir(), 'itip-copy-target-'));
   dirs.push(dir);
   return openStore(dir);
-});
+}
+
+async function newPostgres() {
+  return PgStore.open(await newPgDatabase());
+}
+
+describeStoreCopy('LMDB', newLmdb);
+describeStoreCopy('PostgreSQL', newPostgres);
+describeStoreCopy('LMDB', newLmdb, { name: 'PostgreSQL', open: newPostgres });

@@ -206,6 +206,7 @@ describe('PgStore: schema and faults', () => {
     await expect(opening).rejects.not.toThrow(/secret/);
   });
 
+  // A restart checkpoints every database of the test server: slow on a loaded machine.
   it('fails a call cut by a server restart with a StoreCommitError, and works again once the server is back', async () => {
     const store = await PgStore.open(await newPgDatabase());
     try {
@@ -228,7 +229,7 @@ describe('PgStore: schema and faults', () => {
     } finally {
       await store.close();
     }
-  });
+  }, 180_000);
 
   it('gives up on a statement past its time limit with a StoreCommitError, and writes nothing', async () => {
     const url = await newPgDatabase();
