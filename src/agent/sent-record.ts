@@ -54,6 +54,33 @@ export function markSent(tx: UserTx, unit: SentUnit, recipients: string[], deliv
   return parts.length ? `SCHEDULE-STATUS ${parts.join('; ')}` : undefined;
 }
 
+/**
+ * A redelivered sent mail (the redelivery guard saw it) that local calendar
+ * users' stores took only now: the first delivery committed the sender's copy
+ * while theirs failed, so it recorded 1.1 (sent) for them, and the retry must
+ * end where a clean delivery ends, at 1.2 (delivered). Only raises a code the
+ * mail itself could have written (1.0 or 1.1), never lowers one (a bounce's
+ * 5.1 stays), and changes nothing once raised: safe to run on every retry.
+ * Returns a note for the journal, or undefined when nothing changed.
+ */
+export function raiseDelivered(tx: UserTx, unit: SentUnit, recipients: string[], delivered: string[]): string | undefined {
+  const stored = tx.getObject(unit.uid);
+  const to = new Set(recipients);
+  const local = delivered.map((d) => normalizeAddress(d)).filter((d): d is string => !!d && to.has(d));
+  if (!stored || local.length === 0) return undefined;
+  const raised = new Set<string>();
+  const raisable = (current: string | undefined, address: string) => {
+    const ok = current === SCHEDULE_STATUS.PENDING || current === SCHEDULE_STATUS.SENT;
+    if (ok) raised.add(address);
+    return ok;
+  };
+  const statuses = Object.fromEntries(local.map((address) => [address, SCHEDULE_STATUS.DELIVERED]));
+  const next = withScheduleStatusOn(stored, tx.user, unit, statuses, raisable);
+  if (!next) return undefined;
+  tx.putObject(next);
+  return `SCHEDULE-STATUS ${SCHEDULE_STATUS.DELIVERED} (delivered) for ${[...raised].join(', ')}`;
+}
+
 /** Records the message by its Message-ID, for matching a bounce later. */
 export function recordSent(tx: UserTx, messageId: string, units: SentUnit[], recipients: string[], at: string): void {
   // A mail without a Message-ID of its own cannot be named by a bounce.

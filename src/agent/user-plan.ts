@@ -24,7 +24,10 @@ import { eventSnapshot, freeBusySnapshot } from './read-snapshot.js';
 import { queueRequestNotices, type RequestNotices } from './request-notice.js';
 import { StagedView } from './staged-view.js';
 import { partiesOf, recordCorrespondents } from './correspondents.js';
-import { markSent, recordSent, sentUnit, type SentUnit } from './sent-record.js';
+import { markSent, raiseDelivered, recordSent, sentUnit, type SentUnit } from './sent-record.js';
+
+/** The start of a redelivered mail's journal reason (the redelivery guard, UserTx.hasSeen). */
+const SEEN_BEFORE = 'this mail was processed before (same Message-ID and content)';
 
 /** What the handling of a mail needs besides the mail. */
 export interface PlanContext {
@@ -54,8 +57,12 @@ interface PlanStep {
   notices?: boolean;
   /** Those the user wrote to, who become known to them (the incoming=known tier). */
   correspondents?: string[];
-  /** What the user sent, tracked for delivery (SCHEDULE-STATUS) and bounces; marked when applied. */
-  sent?: { unit: SentUnit; mark: boolean };
+  /**
+   * What the user sent, tracked for delivery (SCHEDULE-STATUS) and bounces;
+   * marked when applied. `redelivered`: the mail was seen before; only the
+   * statuses of recipients whose store took it now are raised (raiseDelivered).
+   */
+  sent?: { unit: SentUnit; mark: boolean; redelivered?: boolean };
 }
 
 export interface UserPlan {
@@ -88,12 +95,18 @@ export async function planForUser(view: UserView, context: PlanContext): Promise
   if (await view.hasSeen(messageKey)) {
     // One duplicate record per UID the mail carries, so that the journal of a
     // redelivery lines up with the journal of the first delivery.
-    const reason = 'this mail was processed before (same Message-ID and content); nothing changed';
-    const units = calendars.messages.flatMap((message) =>
-      [...message.units.keys(), ...message.freebusy.keys()].map((uid) => [message.method, uid] as const),
-    );
-    if (units.length === 0) units.push([calendars.messages[0]?.method ?? calendars.unusable[0]?.method ?? '', '']);
-    for (const [method, uid] of units) step(method, uid, 'duplicate', reason);
+    const reason = `${SEEN_BEFORE}; nothing changed`;
+    // Sent mail: local recipients whose store failed the first time may have taken it now.
+    const redelivered = (message: CalendarMessages['messages'][number], uid: string) => {
+      const unit = context.sent?.delivered.length ? sentUnit(message, uid) : undefined;
+      return unit ? { sent: { unit, mark: false, redelivered: true } } : {};
+    };
+    const units = calendars.messages.flatMap((message) => [
+      ...[...message.units.keys()].map((uid) => [message.method, uid, redelivered(message, uid)] as const),
+      ...[...message.freebusy.keys()].map((uid) => [message.method, uid, {}] as const),
+    ]);
+    if (units.length === 0) units.push([calendars.messages[0]?.method ?? calendars.unusable[0]?.method ?? '', '', {}]);
+    for (const [method, uid, extra] of units) step(method, uid, 'duplicate', reason, extra);
     plan.markSeen = false;
     return plan;
   }
@@ -178,7 +191,11 @@ export function commitPlan(tx: UserTx, plan: UserPlan, notices: RequestNotices |
       if (step.notices) queueRequestNotices(tx, step.effects, notices, { ...origin, now }, sequence);
     }
     let reason = step.reason;
-    if (step.sent && plan.sent) {
+    if (step.sent?.redelivered && plan.sent) {
+      // Recorded by the first delivery already (recordSent); only the statuses may rise.
+      const raised = raiseDelivered(tx, step.sent.unit, plan.sent.to, plan.sent.delivered);
+      if (raised) reason = `${SEEN_BEFORE}; ${raised}`;
+    } else if (step.sent && plan.sent) {
       sentUnits.push(step.sent.unit);
       // Read in this transaction: the step's own effects are already written.
       const marked = step.sent.mark ? markSent(tx, step.sent.unit, plan.sent.to, plan.sent.delivered) : undefined;

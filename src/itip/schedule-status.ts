@@ -89,6 +89,8 @@ export function withScheduleStatusOn(
   user: string,
   scope: SentScope,
   statuses: Record<string, string>,
+  /** Whether an attendee's present code (undefined: none) may be replaced; any, when absent. */
+  replaces: (current: string | undefined, address: string) => boolean = () => true,
 ): StoredObject | undefined {
   const organizerAddress = normalizeAddress(user);
   if (!ORGANIZER_METHODS.has(scope.method.toUpperCase())) return undefined;
@@ -110,7 +112,9 @@ export function withScheduleStatusOn(
     for (const prop of component.getAllProperties('attendee')) {
       const address = normalizeAddress(String(prop.getFirstValue() ?? ''));
       const code = address ? codes.get(address) : undefined;
-      if (code === undefined || prop.getParameter('schedule-status') === code) continue;
+      const current = prop.getParameter('schedule-status');
+      if (!address || code === undefined || current === code) continue;
+      if (!replaces(typeof current === 'string' ? current : undefined, address)) continue;
       prop.setParameter('schedule-status', code);
       changed = true;
     }

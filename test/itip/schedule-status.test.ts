@@ -2,7 +2,7 @@
 // as the pure function the outbox sender calls.
 
 import { describe, expect, it } from 'vitest';
-import { isFinalStatus, withScheduleStatus } from '../../src/itip/schedule-status.js';
+import { isFinalStatus, withScheduleStatus, withScheduleStatusOn } from '../../src/itip/schedule-status.js';
 
 const CRLF = '\r\n';
 const UID = 'weekly@example.com';
@@ -71,6 +71,16 @@ describe('withScheduleStatus', () => {
     expect(withScheduleStatus(once, 'mailto:alice@example.com', vcalendar('REQUEST', [master]), { 'mailto:bob@example.com': '1.2' })).toBeUndefined();
     const changed = withScheduleStatus(once, 'mailto:alice@example.com', vcalendar('REQUEST', [master]), { 'mailto:bob@example.com': '1.0' })!;
     expect(statusOf(changed.ics, 'bob@example.com')).toEqual(['1.0', '1.0']);
+  });
+
+  it('replaces a present code only where the guard allows it (a retry raises 1.1 to 1.2, never a bounce\'s 5.1)', () => {
+    const sent = withScheduleStatus(stored, 'mailto:alice@example.com', vcalendar('REQUEST', [master]), { 'mailto:bob@example.com': '1.1', 'mailto:carol@example.com': '5.1' })!;
+    const raisable = (current: string | undefined) => current === '1.0' || current === '1.1';
+    const scope = { method: 'REQUEST', instances: [''] };
+    const raised = withScheduleStatusOn(sent, 'mailto:alice@example.com', scope, { 'mailto:bob@example.com': '1.2', 'mailto:carol@example.com': '1.2' }, raisable)!;
+    expect(statusOf(raised.ics, 'bob@example.com')).toEqual(['1.2', '1.2']);
+    expect(statusOf(raised.ics, 'carol@example.com')).toEqual(['5.1']);
+    expect(withScheduleStatusOn(raised, 'mailto:alice@example.com', scope, { 'mailto:carol@example.com': '1.2' }, raisable)).toBeUndefined();
   });
 
   it('tells final codes from pending', () => {
