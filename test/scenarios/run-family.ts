@@ -2,7 +2,10 @@
 // test/fixtures/scenarios/<family>/<case>/ with a case.json that lists the
 // messages in order (an .ics wrapped into a plain iMIP mail, or a whole .eml),
 // the outcome expected for each, and the expected state of users afterwards.
-// The messages go through the real mail reader, core and LMDB store.
+// The messages go through the real mail reader and core, and every family runs
+// twice with the same cases and expectations: once on an LMDB store, once on a
+// PostgreSQL store (a new database per case on the test run's own server,
+// test/support/postgres.ts), so that both stores keep the same behaviour.
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -13,7 +16,9 @@ import { processMail } from '../../src/agent/process-message.js';
 import { describeObject } from '../../src/ical/describe.js';
 import { normalizeAddress } from '../../src/ical/address.js';
 import { openLmdbStore } from '../../src/store/open-store.js';
+import { PgStore } from '../../src/store/pg-store.js';
 import type { Store } from '../../src/store/store.js';
+import { newPgDatabase } from '../support/postgres.js';
 
 const SCENARIOS = join(import.meta.dirname, '..', 'fixtures', 'scenarios');
 
@@ -113,18 +118,38 @@ async function stateOf(store: Store, user: string, wanted: UserExpectation) {
   return state;
 }
 
+/** The store implementations every family runs on. */
+export type StoreKind = 'LMDB' | 'PostgreSQL';
+export const STORE_KINDS: readonly StoreKind[] = ['LMDB', 'PostgreSQL'];
+
+/** A new, empty store of `kind`, and how to close it and remove what it left. */
+async function openCaseStore(kind: StoreKind): Promise<{ store: Store; dispose: () => Promise<void> }> {
+  if (kind === 'PostgreSQL') {
+    const store = await PgStore.open(await newPgDatabase());
+    return { store, dispose: () => store.close() };
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'itip-scenario-'));
+  const store = openLmdbStore(dir);
+  return {
+    store,
+    dispose: async () => {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Called after each step of a case with the store, the step and its clock. */
 export type AfterStep = (store: Store, step: { index: number; file: string; now: number }) => Promise<void>;
 
 /**
- * Runs the messages of a case in a new store, checking each step's journal;
- * then the expected state, unless `checkState` is false (a caller that looks
- * at something else after each step).
+ * Runs the messages of a case in a new store of `kind` (LMDB unless told),
+ * checking each step's journal; then the expected state, unless `checkState`
+ * is false (a caller that looks at something else after each step).
  */
-export async function runCase(folder: string, caseName: string, afterStep?: AfterStep, checkState = true): Promise<void> {
+export async function runCase(folder: string, caseName: string, afterStep?: AfterStep, checkState = true, kind: StoreKind = 'LMDB'): Promise<void> {
   const spec = JSON.parse(await readFile(join(folder, 'case.json'), 'utf8')) as Case;
-  const dir = await mkdtemp(join(tmpdir(), 'itip-scenario-'));
-  const store = openLmdbStore(dir);
+  const { store, dispose } = await openCaseStore(kind);
   try {
     for (const [user, setup] of Object.entries(spec.users ?? {})) {
       await store.transact(normalizeAddress(user)!, (tx) => {
@@ -149,21 +174,25 @@ export async function runCase(folder: string, caseName: string, afterStep?: Afte
       expect(await stateOf(store, user, wanted), `state of ${user}`).toEqual(wanted);
     }
   } finally {
-    await store.close();
-    await rm(dir, { recursive: true, force: true });
+    await dispose();
   }
 }
 
-/** One describe block per family, one test per case folder. */
+/**
+ * One describe block per family and store, one test per case folder: a
+ * failure's name says the family, the store and the case.
+ */
 export function runFamily(family: string): void {
   const root = join(SCENARIOS, family);
   const cases = existsSync(root) ? readdirSyncSorted(root) : [];
-  describe(`scenarios: ${family}`, () => {
-    it('has cases', () => expect(cases.length).toBeGreaterThan(0));
-    for (const name of cases) {
-      it(name, async () => runCase(join(root, name), name));
-    }
-  });
+  for (const kind of STORE_KINDS) {
+    describe(`scenarios: ${family} on ${kind}`, () => {
+      it('has cases', () => expect(cases.length).toBeGreaterThan(0));
+      for (const name of cases) {
+        it(name, async () => runCase(join(root, name), name, undefined, true, kind));
+      }
+    });
+  }
 }
 
 /** Every family of scenario fixtures, discovered at collection time. */
