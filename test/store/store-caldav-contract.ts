@@ -5,9 +5,9 @@
 // name at its latest change, per user, with a bounded number of removals;
 // and the removal of scheduling inbox items.
 
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { KEPT_REMOVALS, type Store } from '../../src/store/store.js';
-import type { StoreContractFactory } from './store-contract.js';
+import { describe, expect, it } from 'vitest';
+import { KEPT_REMOVALS } from '../../src/store/store.js';
+import { openStorePerTest, type StoreContractFactory } from './store-per-test.js';
 
 const ALICE = 'mailto:alice@example.org';
 const BOB = 'mailto:bob@example.org';
@@ -16,13 +16,7 @@ const object = (uid: string, summary = 'x') => ({ uid, ics: `BEGIN:VCALENDAR\r\n
 
 export function describeCalDavStoreContract(name: string, factory: StoreContractFactory): void {
   describe(`Store contract, object changes: ${name}`, () => {
-    let store: Store;
-    beforeEach(async () => {
-      store = await factory.open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
+    const { store } = openStorePerTest(factory);
 
     it('starts empty, with token 0', async () => {
       expect(await store.objectChanges(ALICE, 0)).toStrictEqual({ latest: 0, floor: 0, changes: [] });

@@ -4,10 +4,10 @@
 // commitIf) counts it up. Every Store implementation passes it beside
 // store-contract.ts.
 
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CounterEntry, Period, RequestEntry, StoredObject } from '../../src/itip/model.js';
-import type { Store, UserView } from '../../src/store/store.js';
-import type { StoreContractFactory } from './store-contract.js';
+import type { UserView } from '../../src/store/store.js';
+import { openStorePerTest, type StoreContractFactory } from './store-per-test.js';
 
 const ALICE = 'mailto:alice@example.org';
 const BOB = 'mailto:bob@example.org';
@@ -42,17 +42,7 @@ async function readAll(view: UserView) {
 
 export function describeOptimisticStoreContract(name: string, factory: StoreContractFactory): void {
   describe(`Store contract, optimistic commits: ${name}`, () => {
-    let store: Store;
-
-    beforeEach(async () => {
-      store = await factory.open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
-    afterAll(async () => {
-      await factory.cleanup?.();
-    });
+    const { store, canReopen, reopen } = openStorePerTest(factory);
 
     const versionOf = async (user: string): Promise<number> => (await store.readUser(user, () => undefined)).version;
 
@@ -230,10 +220,10 @@ export function describeOptimisticStoreContract(name: string, factory: StoreCont
     });
 
     it('the version survives a reopen', async () => {
-      if (!factory.reopen) return;
+      if (!canReopen) return;
       await store.transact(ALICE, (tx) => tx.setRole('person'));
       await store.transact(ALICE, (tx) => tx.setPref('LANG', 'fr'));
-      store = await factory.reopen(store);
+      await reopen();
       expect(await versionOf(ALICE)).toBe(2);
     });
   });

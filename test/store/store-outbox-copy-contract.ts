@@ -3,11 +3,10 @@
 // of a store reads (Store.listSeen, Store.listSent). Every Store
 // implementation passes it beside store-contract.ts.
 
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compareText } from '../../src/ical/text-order.js';
 import type { JournalEntry, OutboxItem, SentMessage } from '../../src/itip/model.js';
-import type { Store } from '../../src/store/store.js';
-import type { StoreContractFactory } from './store-contract.js';
+import { openStorePerTest, type StoreContractFactory } from './store-per-test.js';
 
 const ALICE = 'mailto:alice@example.org';
 const BOB = 'mailto:bob@example.org';
@@ -40,17 +39,7 @@ const ids = (items: OutboxItem[]): string[] => items.map((item) => item.id);
 
 export function describeOutboxCopyStoreContract(name: string, factory: StoreContractFactory): void {
   describe(`Store contract, outbox claims and copy listings: ${name}`, () => {
-    let store: Store;
-
-    beforeEach(async () => {
-      store = await factory.open();
-    });
-    afterEach(async () => {
-      await store.close();
-    });
-    afterAll(async () => {
-      await factory.cleanup?.();
-    });
+    const { store } = openStorePerTest(factory);
 
     const queue = async (...items: OutboxItem[]): Promise<void> => {
       for (const item of items) await store.transact(item.user, (tx) => tx.addOutbox(item));
