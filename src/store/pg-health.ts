@@ -4,7 +4,7 @@
 // first agent that opens the store creates or migrates the schema).
 
 import pg from 'pg';
-import { SCHEMA_VERSION } from './pg-schema.js';
+import { judgeSchema, readSchemaVersions, SCHEMA_VERSION } from './pg-schema.js';
 import { maskIn, maskStoreLocation } from './store-url.js';
 
 export interface PgHealth {
@@ -49,22 +49,14 @@ export async function checkPgStore(url: string, timeoutMs = 5000): Promise<PgHea
     await client.query('SELECT 1');
     health.latencyMs = round(performance.now() - before);
     health.serverVersion = (await client.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version;
-    const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('itip_schema') IS NOT NULL AS present`);
-    if (!rows[0]?.present) {
-      health.schemaVersion = null;
+    const judged = judgeSchema(await readSchemaVersions(client));
+    health.schemaVersion = judged.state === 'none' ? null : judged.version;
+    if (judged.state === 'none') {
       health.note = 'the database has no itip-agent schema yet; the first agent that opens it creates it (its user must own the database or may create tables in it)';
-      return health;
-    }
-    const versions = (await client.query<{ version: number }>('SELECT version FROM itip_schema')).rows.map((row) => row.version);
-    health.schemaVersion = versions.length === 1 ? versions[0]! : null;
-    if (versions.length !== 1) {
-      health.error = `the table itip_schema holds ${versions.length} rows instead of one: it was changed by hand; restore the database from a backup`;
-    } else if (versions[0]! > SCHEMA_VERSION) {
-      health.error =
-        `the database has schema version ${versions[0]}, and this version of itip-agent reads version ${SCHEMA_VERSION}: a newer itip-agent wrote it; ` +
-        'run that newer version here too (every agent on one database must run a version that reads its schema)';
-    } else if (versions[0]! < SCHEMA_VERSION) {
-      health.note = `the database has schema version ${versions[0]}; the first agent of this version that opens it moves it to version ${SCHEMA_VERSION} (older agents on the same database then refuse it)`;
+    } else if (judged.state === 'refused') {
+      health.error = judged.problem;
+    } else if (judged.state === 'older') {
+      health.note = `the database has schema version ${judged.version}; the first agent of this version that opens it moves it to version ${SCHEMA_VERSION} (older agents on the same database then refuse it)`;
     }
     return health;
   } catch (error) {

@@ -156,6 +156,51 @@ export class PgSchemaError extends Error {
   override name = 'StoreFormatError';
 }
 
+/** What the rows of itip_schema say of a database: judged alike when a store opens and by `config check`. */
+export type SchemaState =
+  /** No itip_schema table: the first agent that opens the database creates the schema. */
+  | { state: 'none' }
+  | { state: 'current'; version: number }
+  /** Written by an older version: the next open moves it to SCHEMA_VERSION. */
+  | { state: 'older'; version: number }
+  /** Changed by hand (version null), or written by a newer version: this version must not use it. */
+  | { state: 'refused'; version: number | null; problem: string };
+
+/** The versions in itip_schema, one per row; undefined when the table is not there. */
+export async function readSchemaVersions(client: pg.ClientBase): Promise<number[] | undefined> {
+  const { rows } = await client.query<{ present: boolean }>(`SELECT to_regclass('itip_schema') IS NOT NULL AS present`);
+  if (!rows[0]?.present) return undefined;
+  return (await client.query<{ version: number }>('SELECT version FROM itip_schema')).rows.map((row) => row.version);
+}
+
+/**
+ * Judges the versions read by readSchemaVersions. `where` names the database
+ * in the problem (its URL, password masked); without it, "the database".
+ */
+export function judgeSchema(versions: readonly number[] | undefined, where?: string): SchemaState {
+  if (versions === undefined) return { state: 'none' };
+  const database = where ? `the database ${where}` : 'the database';
+  if (versions.length !== 1) {
+    return {
+      state: 'refused',
+      version: null,
+      problem: `${database} holds ${versions.length} rows in its table itip_schema instead of one: it was changed by hand; restore it from a backup`,
+    };
+  }
+  const version = versions[0]!;
+  if (version > SCHEMA_VERSION) {
+    return {
+      state: 'refused',
+      version,
+      problem:
+        `${database} has schema version ${version}, and this version of itip-agent reads version ${SCHEMA_VERSION}: ` +
+        'a newer itip-agent wrote it, and nothing in it was changed; install that newer version of itip-agent here too and run that version again ' +
+        '(every agent on one database must run a version that reads its schema)',
+    };
+  }
+  return version < SCHEMA_VERSION ? { state: 'older', version } : { state: 'current', version };
+}
+
 /**
  * Creates the schema in an empty database, moves an older one to
  * SCHEMA_VERSION, and refuses a newer one: all in one transaction under an
@@ -165,21 +210,15 @@ export async function prepareSchema(client: pg.PoolClient, where: string): Promi
   await client.query('BEGIN');
   try {
     await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-    await client.query('CREATE TABLE IF NOT EXISTS itip_schema (version integer NOT NULL)');
-    const { rows } = await client.query<{ version: number }>('SELECT version FROM itip_schema');
-    if (rows.length > 1) throw new PgSchemaError(`the database ${where} has ${rows.length} schema versions in itip_schema; it was changed by hand: restore it from a backup`);
-    const version = rows[0]?.version ?? 0;
-    if (version > SCHEMA_VERSION) {
-      throw new PgSchemaError(
-        `the database ${where} has schema version ${version}, and this version of itip-agent reads version ${SCHEMA_VERSION}: ` +
-          'a newer version of itip-agent wrote it, and nothing in it was changed; run that version again (every agent on the database must run it)',
-      );
-    }
+    const judged = judgeSchema(await readSchemaVersions(client), where);
+    if (judged.state === 'refused') throw new PgSchemaError(judged.problem);
+    if (judged.state === 'none') await client.query('CREATE TABLE itip_schema (version integer NOT NULL)');
+    const version = judged.state === 'none' ? 0 : judged.version;
     for (const migration of MIGRATIONS) {
       if (migration.version <= version) continue;
       for (const statement of migration.statements) await client.query(statement);
     }
-    if (rows.length === 0) await client.query('INSERT INTO itip_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
+    if (judged.state === 'none') await client.query('INSERT INTO itip_schema (version) VALUES ($1)', [SCHEMA_VERSION]);
     else if (version !== SCHEMA_VERSION) await client.query('UPDATE itip_schema SET version = $1', [SCHEMA_VERSION]);
     await client.query('COMMIT');
   } catch (error) {

@@ -3,20 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { FbType, OthersPeriod, Period } from '../../src/itip/model.js';
-import {
-  ALICE,
-  BOB,
-  byPeriod,
-  CAROL,
-  D,
-  DAY,
-  H,
-  iso,
-  othersPeriod,
-  overlapping,
-  period,
-  W,
-} from './store-contract-fixtures.js';
+import { ALICE, BOB, byPeriod, CAROL, D, DAY, H, iso, othersPeriod, overlapping, period, W } from './store-contract-fixtures.js';
 import type { StorePerTest } from './store-per-test.js';
 
 export function describeFreeBusyContract({ store }: StorePerTest): void {

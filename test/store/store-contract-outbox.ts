@@ -3,17 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { OutboxItem } from '../../src/itip/model.js';
-import {
-  ALICE,
-  BOB,
-  CAROL,
-  DAY,
-  H,
-  iso,
-  journalOf,
-  outboxOf,
-  seenKeys,
-} from './store-contract-fixtures.js';
+import { ALICE, BOB, CAROL, DAY, H, iso, journalOf, outboxOf, seenKeys } from './store-contract-fixtures.js';
 import type { StorePerTest } from './store-per-test.js';
 
 export function describeOutboxJournalContract({ store, canReopen, reopen }: StorePerTest): void {

@@ -4,17 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CounterEntry } from '../../src/itip/model.js';
 import type { UserTx } from '../../src/store/store.js';
-import {
-  ALICE,
-  BOB,
-  CAROL,
-  counterOf,
-  D,
-  DAY,
-  H,
-  inboxOf,
-  requestOf,
-} from './store-contract-fixtures.js';
+import { ALICE, BOB, CAROL, counterOf, D, DAY, H, inboxOf, requestOf } from './store-contract-fixtures.js';
 import type { StorePerTest } from './store-per-test.js';
 
 export function describeRequestsContract({ store }: StorePerTest): void {

@@ -2,18 +2,7 @@
 // there after a reopen, and close lets pending transacts finish first.
 
 import { describe, expect, it } from 'vitest';
-import {
-  ALICE,
-  BOB,
-  changeEverything,
-  DAY,
-  fillUser,
-  journalOf,
-  objectOf,
-  outboxOf,
-  seenKeys,
-  snapshot,
-} from './store-contract-fixtures.js';
+import { ALICE, BOB, changeEverything, DAY, fillUser, journalOf, objectOf, outboxOf, seenKeys, snapshot } from './store-contract-fixtures.js';
 import type { StorePerTest } from './store-per-test.js';
 
 export function describeRestartContract({ store, canReopen, reopen }: StorePerTest): void {
