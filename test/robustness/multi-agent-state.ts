@@ -96,3 +96,35 @@ export function tally(states: UserState[]) {
     journal: count('journal'),
   };
 }
+
+/**
+ * Where two end states differ, per user and part: what one has that the other
+ * lacks (list parts compared as JSON texts), so that a failing run says which
+ * mails went astray instead of a bare count.
+ */
+export function differences(actual: UserState[], expected: UserState[]): Array<{ user: string; part: string; missing: string[]; extra: string[] }> {
+  const out: Array<{ user: string; part: string; missing: string[]; extra: string[] }> = [];
+  const texts = (value: unknown) => (Array.isArray(value) ? value : [value]).map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+  const byUser = new Map(actual.map((state) => [state.user, state]));
+  for (const want of expected) {
+    const have = byUser.get(want.user);
+    byUser.delete(want.user);
+    for (const part of Object.keys(want) as Array<keyof UserState>) {
+      if (part === 'user') continue;
+      const left = texts(have?.[part] ?? []);
+      const right = texts(want[part]);
+      const counts = new Map<string, number>();
+      for (const t of right) counts.set(t, (counts.get(t) ?? 0) + 1);
+      const extra: string[] = [];
+      for (const t of left) {
+        const n = counts.get(t) ?? 0;
+        if (n > 0) counts.set(t, n - 1);
+        else extra.push(t);
+      }
+      const missing = [...counts].flatMap(([t, n]) => Array<string>(n).fill(t));
+      if (missing.length > 0 || extra.length > 0 || (have === undefined && right.length > 0)) out.push({ user: want.user, part, missing, extra });
+    }
+  }
+  for (const user of byUser.keys()) out.push({ user, part: 'user', missing: [], extra: [user] });
+  return out;
+}

@@ -16,7 +16,7 @@ import { newPgDatabase, restartPg } from '../support/postgres.js';
 import { ROOT } from '../cli/run-cli.js';
 import { runAgents, type Fault, type RunResult } from './multi-agent-cluster.js';
 import { mailMix } from './multi-agent-delivery.js';
-import { endState, tally, type UserState } from './multi-agent-state.js';
+import { differences, endState, tally, type UserState } from './multi-agent-state.js';
 
 const MAILS = Number(process.env.ITIP_AGENT_TEST_MAILS ?? 5000);
 const { deliveries, rooms } = mailMix(await import(join(ROOT, 'bench/generate.mjs')), MAILS, 19, 45, 5);
@@ -51,6 +51,8 @@ beforeAll(async () => {
 /** What every run of the plan must show against the clean one. */
 async function expectLikeClean(store: string, run: RunResult): Promise<void> {
   const { state, outbox } = await readState(store);
+  // What differs, by user and part (with the texts), before the counts say how much.
+  expect(differences(state, clean.state)).toEqual([]);
   expect(tally(state)).toEqual(tally(clean.state));
   for (const [i, user] of state.entries()) expect(user, user.user).toEqual(clean.state[i]);
   expect(state.length).toBe(clean.state.length);
