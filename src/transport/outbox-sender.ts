@@ -130,6 +130,13 @@ export const CLAIM_LEASE_MS = 10 * 60_000;
 export const RECORD_RETRY_MS = 5 * 60_000;
 
 /** A store failure worth trying again: the commit did not happen, and the next one may. */
+/** The store could not be read while a message was being built: not the message's fault. */
+class StoreReadFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the store could not be read');
+  }
+}
+
 function isPassingStoreFailure(error: unknown): boolean {
   return error instanceof StoreCommitError || isTemporaryPgError(error);
 }
@@ -343,6 +350,7 @@ class Run {
       try {
         raw = await this.compose(current);
       } catch (error) {
+        if (error instanceof StoreReadFailure) throw error.cause;
         await this.finish(leased, pending, { codes: new Map(), errors: [`the message cannot be built: ${(error as Error).message}`], unreachable: false }, true);
         return;
       }
@@ -354,7 +362,12 @@ class Run {
   }
 
   private async compose(item: OutboxItem): Promise<Buffer> {
-    const prefs = await this.store.getPrefs(item.user);
+    // A store failing for a passing reason is no fault of the message: the
+    // read is tried again, and were it to fail for good, the run fails (the
+    // item goes again after its lease) rather than the item being given up.
+    const prefs = await this.withStoreRetry(() => this.store.getPrefs(item.user)).catch((error: unknown) => {
+      throw new StoreReadFailure(error);
+    });
     // The sender's name and language (CN, LANG) for the mail's own text.
     const mail = await composeOutboxItem(item, { fromName: prefs.CN, lang: prefs.LANG, fallbackDate: new Date(this.now()) });
     return mail.raw;
@@ -384,18 +397,18 @@ class Run {
     const changed = Object.fromEntries(pending.map((recipient) => [recipient, status[recipient]]));
     try {
       // A notice is no scheduling message: it changes no ATTENDEE's status.
-      if (!next.notice) await this.recordDurably(() => recordScheduleStatus(this.store, next, changed, outboxMessageId(next), this.now()));
+      if (!next.notice) await this.withStoreRetry(() => recordScheduleStatus(this.store, next, changed, outboxMessageId(next), this.now()));
     } catch (error) {
       // A stored object that cannot be read must not stop the mail going out;
       // the item still records its delivery.
       next.lastError = [next.lastError, `SCHEDULE-STATUS not recorded: ${(error as Error).message}`].filter(Boolean).join('; ');
     }
-    await this.recordDurably(() => this.store.updateOutbox(next));
+    await this.withStoreRetry(() => this.store.updateOutbox(next));
     this.count(next);
   }
 
-  /** Runs a write of what the relay answered, again while the store fails for a passing reason (RECORD_RETRY_MS). */
-  private async recordDurably<T>(write: () => Promise<T>): Promise<T> {
+  /** Runs a store call (above all, the record of what the relay answered) again while the store fails for a passing reason (RECORD_RETRY_MS). */
+  private async withStoreRetry<T>(write: () => Promise<T>): Promise<T> {
     const giveUp = Date.now() + (this.options.recordRetryMs ?? RECORD_RETRY_MS);
     for (let attempt = 1; ; attempt++) {
       try {

@@ -74,6 +74,50 @@ describe('the outbox sender and a store that fails after the relay answered', ()
     }
   }, 180_000);
 
+  it('waits for PostgreSQL while building the message too: a store down then is no fault of the message, which is sent, not given up', async () => {
+    const url = await newPgDatabase();
+    const store = await openStore(url);
+    try {
+      const item: OutboxItem = {
+        id: '20261115T120000Z-retry0003', user: ROOM, method: 'REPLY', uid: 'planning@example.com', from: ROOM, to: [ALICE],
+        state: 'unprocessed', attempts: 0, created: '2026-11-15T12:00:00Z', ics: REPLY_ICS,
+      };
+      await store.transact(ROOM, (tx) => tx.addOutbox(item));
+      // The server stops once the attempt is on record, before the sender reads
+      // the user's name and language for the mail.
+      let writes = 0;
+      const stopping = new Proxy(store, {
+        get(target, property) {
+          if (property === 'updateOutbox') {
+            return async (next: OutboxItem) => {
+              await target.updateOutbox(next);
+              if (++writes === 1) await stopPg();
+            };
+          }
+          const value = Reflect.get(target, property, target) as unknown;
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      let retries = 0;
+      const summary = await runOutboxOnce(stopping, {
+        relay: { host: '127.0.0.1', port: server.port },
+        localDomains: ['example.com'],
+        now: () => T0,
+        onRecordRetry: () => {
+          if (++retries === 1) void startPg();
+        },
+      });
+      expect(retries).toBeGreaterThan(0);
+      expect(summary).toMatchObject({ sent: 1, failed: 0, retry: 0 });
+      expect(server.received).toHaveLength(1);
+      expect(server.received[0]!.raw.toString('latin1')).toMatch(/^From: .*room-1@example\.com/m);
+      expect(await store.getOutbox(item.id)).toMatchObject({ state: 'processed', attempts: 1, status: { [ALICE]: '1.2' } });
+    } finally {
+      server.reset();
+      await store.close();
+    }
+  }, 180_000);
+
   it('gives up after recordRetryMs, leaving the item claimed so that it goes out again after the lease (at least once)', async () => {
     const url = await newPgDatabase();
     const store = await openStore(url);
