@@ -188,13 +188,13 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 /** RFC 5322 date text of an instant. */
 const mailDate = (ms) => new Date(ms).toUTCString().replace('GMT', '+0000');
 
-function people(rand, pick) {
+function people(rand, pick, localCount) {
   const person = (first, last, domain, client, i) => {
     const email = `${first}.${last}${i >= 20 ? i : ''}@${domain}`.toLowerCase();
     const variant = client === 'outlook' ? pick(['exchange', 'exchange', 'exchange', 'desktop', 'desktop', 'desktop-notz']) : client;
     return { email, name: `${first} ${last}`, client, variant, zone: pick(OLSON), local: domain === 'example.com' };
   };
-  const local = Array.from({ length: 40 }, (_, i) => person(FIRST[i % 20], LAST[(i * 7) % 16], 'example.com', pick(LOCAL_CLIENTS), i));
+  const local = Array.from({ length: localCount }, (_, i) => person(FIRST[i % 20], LAST[(i * 7) % 16], 'example.com', pick(LOCAL_CLIENTS), i));
   const external = Array.from({ length: 60 }, (_, i) => {
     const [domain, client] = EXTERNAL[Math.floor(rand() * rand() * EXTERNAL.length)];
     return person(FIRST[(i * 3) % 20], LAST[(i * 5) % 16], domain, client, i);
@@ -204,17 +204,26 @@ function people(rand, pick) {
 
 /**
  * `count` mails of the real-client mix. Each item is {raw, sender, recipient,
- * user, outgoing, method, kind, client, recurring}: the mail, its envelope
+ * user, outgoing, uid, method, kind, client, recurring}: the mail, its envelope
  * (one recipient), the calendar user whose store it changes (the recipient;
  * the sender for an `outgoing` item, the copy the outgoing rule sees), and what
  * it is: kind 'request' (new), 'update', 'reply' or 'cancel'.
+ *
+ * Options: `localUsers` (default 40) people of example.com; `rooms` (default
+ * 0) rooms of example.com (room-N@example.com, to be made resources), one of
+ * which a quarter of the events book as an attendee. The defaults give the
+ * benchmarks' mix unchanged.
  */
-export function generateClientMails(count, seed = 1) {
+export function generateClientMails(count, seed = 1, { localUsers = 40, rooms: roomCount = 0 } = {}) {
   const rand = random(seed * 7919 + 13);
   const pick = (list) => list[Math.floor(rand() * list.length)];
   const between = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
   const hex = (n) => Array.from({ length: n }, () => Math.floor(rand() * 16).toString(16)).join('');
-  const { local, external } = people(rand, pick);
+  const { local, external } = people(rand, pick, localUsers);
+  // Rooms answer by themselves (the agent's resource rules): they never send mail of their own.
+  const rooms = Array.from({ length: roomCount }, (_, i) => ({
+    email: `room-${i + 1}@example.com`, name: `Room ${i + 1}`, client: 'outlook', variant: 'exchange', zone: 'Europe/Berlin', local: true, room: true,
+  }));
   const out = [];
   const events = [];
   let clock = Date.parse('2026-10-20T07:00:00Z');
@@ -227,6 +236,7 @@ export function generateClientMails(count, seed = 1) {
     // A few local attendees (each gets the mail delivered), the rest elsewhere.
     for (let i = organizer.local ? between(0, 2) : between(1, 3); i > 0; i--) add(pick(local));
     while (attendees.length < size) add(pick(external));
+    if (rooms.length > 0 && rand() < 0.25) add(pick(rooms));
     const day = Date.UTC(2026, 10, 1) + between(0, 110) * 86_400_000;
     const recurring = rand() < 0.4;
     const allDay = !recurring && rand() < 0.08 && organizer.variant !== 'desktop-notz';
@@ -314,7 +324,7 @@ export function generateClientMails(count, seed = 1) {
       mail = render(event, m, sender, to, prose(wanted));
     }
     const raw = Buffer.from(mail.text, 'utf8');
-    const base = { raw, method: m.method, kind, client: m.variant === 'exchange' || m.client !== 'outlook' ? m.client : `outlook-${m.variant}`, recurring: !!event.rule };
+    const base = { raw, uid: event.uid, method: m.method, kind, client: m.variant === 'exchange' || m.client !== 'outlook' ? m.client : `outlook-${m.variant}`, recurring: !!event.rule };
     for (const person of to) if (person.local) out.push({ ...base, sender: mail.sender, recipient: person.email, user: person.email, outgoing: false });
     if (sender.local) {
       // The outgoing rule: the MTA hands the sender's own mail over too (RCPT: a remote recipient).
@@ -358,7 +368,7 @@ export function generateClientMails(count, seed = 1) {
       // local organizer (incoming), else a local attendee's own (outgoing).
       const ours = live.filter((e) => e.organizer.local);
       const event = ours.length > 0 && rand() < 0.75 ? pick(ours) : pick(live);
-      const replier = pick(event.attendees);
+      const replier = pick(event.attendees.filter((p) => !p.room));
       const k = event.rule && rand() < 0.3 ? instanceOf(event) : null;
       const partstat = pick(['ACCEPTED', 'ACCEPTED', 'DECLINED', 'TENTATIVE']);
       const sequence = k === null ? event.sequence : (event.overrides.get(k)?.sequence ?? event.sequence);
@@ -383,7 +393,8 @@ export function generateClientMails(count, seed = 1) {
 
 /**
  * The mails as an MTA hands them over: one transaction per mail with every
- * recipient the items of that mail name ({raw, sender, recipients}).
+ * recipient the items of that mail name ({raw, sender, recipients}, and the
+ * event's uid when the items carry it).
  */
 export function asTransactions(mails) {
   const out = [];
@@ -394,7 +405,7 @@ export function asTransactions(mails) {
       // A local sender's own copy goes with its mail; its envelope sender is the sender's.
       if (m.outgoing) last.sender = m.sender;
     } else {
-      out.push({ raw: m.raw, sender: m.sender, recipients: [m.recipient] });
+      out.push({ raw: m.raw, sender: m.sender, recipients: [m.recipient], ...(m.uid ? { uid: m.uid } : {}) });
     }
   }
   return out;

@@ -41,7 +41,8 @@ import { formatUtcSeconds } from '../ical/times.js';
 import { recordScheduleStatus } from '../agent/schedule-status-update.js';
 import { SCHEDULE_STATUS, isFinalStatus } from '../itip/schedule-status.js';
 import { composeOutboxItem, outboxMessageId } from '../mail/compose-outbox-item.js';
-import type { Store } from '../store/store.js';
+import { isTemporaryPgError } from '../store/pg-errors.js';
+import { StoreCommitError, type Store } from '../store/store.js';
 
 export interface RelayOptions {
   host: string;
@@ -65,6 +66,10 @@ export interface OutboxSenderOptions {
   onRun?: (summary: OutboxRunSummary) => void;
   /** startOutboxSender: called when a run fails as a whole (the store could not be written). */
   onError?: (error: unknown) => void;
+  /** Called when recording what the relay answered failed for a passing reason and is tried again. */
+  onRecordRetry?: (error: unknown, attempt: number) => void;
+  /** How long to keep trying to record what the relay answered; default RECORD_RETRY_MS. */
+  recordRetryMs?: number;
 }
 
 export interface OutboxRunItem {
@@ -113,6 +118,28 @@ export function retryDelay(attempts: number): number {
  * waiting minutes, not hours.
  */
 export const CLAIM_LEASE_MS = 10 * 60_000;
+
+/**
+ * Once the relay has answered, the answer must be recorded, or the item is
+ * sent again when its lease ends. A store that fails for a passing reason (a
+ * database server restarting, a connection cut) is tried again for this long,
+ * well inside the lease, so that no other sender takes the item meanwhile. A
+ * restart takes seconds; past five minutes the run fails and the item goes out
+ * again after its lease, as after a crash.
+ */
+export const RECORD_RETRY_MS = 5 * 60_000;
+
+/** A store failure worth trying again: the commit did not happen, and the next one may. */
+/** The store could not be read while a message was being built: not the message's fault. */
+class StoreReadFailure extends Error {
+  constructor(override readonly cause: unknown) {
+    super('the store could not be read');
+  }
+}
+
+function isPassingStoreFailure(error: unknown): boolean {
+  return error instanceof StoreCommitError || isTemporaryPgError(error);
+}
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
@@ -323,6 +350,7 @@ class Run {
       try {
         raw = await this.compose(current);
       } catch (error) {
+        if (error instanceof StoreReadFailure) throw error.cause;
         await this.finish(leased, pending, { codes: new Map(), errors: [`the message cannot be built: ${(error as Error).message}`], unreachable: false }, true);
         return;
       }
@@ -334,7 +362,12 @@ class Run {
   }
 
   private async compose(item: OutboxItem): Promise<Buffer> {
-    const prefs = await this.store.getPrefs(item.user);
+    // A store failing for a passing reason is no fault of the message: the
+    // read is tried again, and were it to fail for good, the run fails (the
+    // item goes again after its lease) rather than the item being given up.
+    const prefs = await this.withStoreRetry(() => this.store.getPrefs(item.user)).catch((error: unknown) => {
+      throw new StoreReadFailure(error);
+    });
     // The sender's name and language (CN, LANG) for the mail's own text.
     const mail = await composeOutboxItem(item, { fromName: prefs.CN, lang: prefs.LANG, fallbackDate: new Date(this.now()) });
     return mail.raw;
@@ -364,14 +397,29 @@ class Run {
     const changed = Object.fromEntries(pending.map((recipient) => [recipient, status[recipient]]));
     try {
       // A notice is no scheduling message: it changes no ATTENDEE's status.
-      if (!next.notice) await recordScheduleStatus(this.store, next, changed, outboxMessageId(next), this.now());
+      if (!next.notice) await this.withStoreRetry(() => recordScheduleStatus(this.store, next, changed, outboxMessageId(next), this.now()));
     } catch (error) {
       // A stored object that cannot be read must not stop the mail going out;
       // the item still records its delivery.
       next.lastError = [next.lastError, `SCHEDULE-STATUS not recorded: ${(error as Error).message}`].filter(Boolean).join('; ');
     }
-    await this.store.updateOutbox(next);
+    await this.withStoreRetry(() => this.store.updateOutbox(next));
     this.count(next);
+  }
+
+  /** Runs a store call (above all, the record of what the relay answered) again while the store fails for a passing reason (RECORD_RETRY_MS). */
+  private async withStoreRetry<T>(write: () => Promise<T>): Promise<T> {
+    const giveUp = Date.now() + (this.options.recordRetryMs ?? RECORD_RETRY_MS);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (error) {
+        if (!isPassingStoreFailure(error) || Date.now() >= giveUp) throw error;
+        this.options.onRecordRetry?.(error, attempt);
+        // 0.2 s, 0.4 s, ... at most 5 s between tries (wall time: the store's recovery is real time, not the agent's clock).
+        await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** (attempt - 1), 5_000)));
+      }
+    }
   }
 }
 

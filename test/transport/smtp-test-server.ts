@@ -20,6 +20,8 @@ export interface TestSmtpServer {
   rcpts: Array<{ address: string; code: number }>;
   /** Decides the answer to each RCPT TO; replace it per test. */
   onRcpt: (address: string, seen: number) => RcptAnswer;
+  /** Runs after a message is read and before the 250 to it; replace it per test. */
+  beforeAccept: (message: Received) => Promise<void> | void;
   /** Forgets what was received and seen, and accepts every recipient again. */
   reset(): void;
   close(): Promise<void>;
@@ -31,6 +33,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     received: [],
     rcpts: [],
     onRcpt: () => undefined,
+    beforeAccept: () => undefined,
     reset: () => undefined,
     close: async () => undefined,
   };
@@ -39,6 +42,7 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
     state.received.length = 0;
     state.rcpts.length = 0;
     state.onRcpt = () => undefined;
+    state.beforeAccept = () => undefined;
     seen.clear();
   };
   const server = new SMTPServer({
@@ -60,12 +64,13 @@ export async function startSmtpServer(): Promise<TestSmtpServer> {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('end', () => {
-        state.received.push({
+        const message: Received = {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
           to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
           raw: Buffer.concat(chunks),
-        });
-        callback();
+        };
+        state.received.push(message);
+        void Promise.resolve(state.beforeAccept(message)).then(() => callback(), (error: Error) => callback(error));
       });
     },
   });

@@ -194,6 +194,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         logOutboxRun(summary);
       },
       onError: (error) => logger.error('the outbox run failed; it is tried again at the next interval', { error }),
+      onRecordRetry: (error) => logger.warn('the store failed while recording a sent message; trying again', { error }),
     });
     logger.info('outbox sender started', { relay: `${relay.host}:${relay.port}` });
   } else {
