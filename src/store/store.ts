@@ -242,7 +242,12 @@ export interface Store {
    * Resolves with the claimed items as they now are, oldest first.
    */
   claimDueOutbox(at: string, until: string, limit?: number): Promise<OutboxItem[]>;
-  /** Journal entries of one user or all, in the order they were written. */
+  /**
+   * Journal entries of one user or all, in the order they were written. One
+   * user's commits are serialised, so theirs is commit order; across users,
+   * entries of commits that ran at the same time (on PostgreSQL, in other
+   * sessions) may come in either order.
+   */
   listJournal(user?: string): Promise<JournalEntry[]>;
 
   /** The marks of mails seen (UserTx.markSeen) of the user, sorted by key: for copying a store. */
