@@ -443,6 +443,23 @@ function loadSettings(program: Command): Resolved {
   return resolved;
 }
 
+/**
+ * Loads the modules `process` needs besides the store, without running
+ * anything: the start-up snapshot (bin/snapshot-entry.cjs) calls it at build
+ * time so that a run finds them evaluated. The store stays out (lmdb loads a
+ * native addon, which a snapshot cannot hold), and so does every command
+ * module's work: nothing here reads the clock, the environment or a file.
+ */
+export async function preload(): Promise<void> {
+  await Promise.all([
+    import('./commands/process.js'),
+    import('../agent/transaction-service.js'),
+    import('../agent/policy.js'),
+    import('./notices.js'),
+    import('./store-failure.js'),
+  ]);
+}
+
 /** Runs the program on argv; resolves with the exit code. */
 export async function main(argv: string[] = process.argv): Promise<number> {
   process.exitCode = 0;
