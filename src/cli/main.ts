@@ -445,10 +445,11 @@ function loadSettings(program: Command): Resolved {
 
 /**
  * Loads the modules `process` needs besides the store, without running
- * anything: the start-up snapshot (bin/snapshot-entry.cjs) calls it at build
- * time so that a run finds them evaluated. The store stays out (lmdb loads a
- * native addon, which a snapshot cannot hold), and so does every command
- * module's work: nothing here reads the clock, the environment or a file.
+ * anything: the start-up snapshot of the pipe-mode trial
+ * (bench/snapshot-entry.cjs) calls it at build time so that a run finds them
+ * evaluated. The store stays out (lmdb loads a native addon, which a snapshot
+ * cannot hold), and so does every command's work: nothing here reads the
+ * clock, the environment or a file.
  */
 export async function preload(): Promise<void> {
   await Promise.all([
