@@ -16,6 +16,7 @@ import { addActionCommands } from './action-commands.js';
 import { addStoreCommands } from './store-commands.js';
 import { examples, jsonOption, userOption } from './options.js';
 import { CliError, EXIT, StdoutClosedError, errorText, watchOutputStreams } from './output.js';
+export { preload } from './preload.js'; // for the pipe-mode trial's start-up snapshot (bench/snapshot-entry.cjs)
 
 export const DEFAULT_STORE = './var/itip-agent';
 
@@ -441,24 +442,6 @@ function loadSettings(program: Command): Resolved {
   const resolved = inspectConfig({ flags: { store }, configFile: options.config });
   if (!resolved.problems.some((problem) => problem.setting === 'logLevel')) setLogLevel(resolved.settings.logLevel);
   return resolved;
-}
-
-/**
- * Loads the modules `process` needs besides the store, without running
- * anything: the start-up snapshot of the pipe-mode trial
- * (bench/snapshot-entry.cjs) calls it at build time so that a run finds them
- * evaluated. The store stays out (lmdb loads a native addon, which a snapshot
- * cannot hold), and so does every command's work: nothing here reads the
- * clock, the environment or a file.
- */
-export async function preload(): Promise<void> {
-  await Promise.all([
-    import('./commands/process.js'),
-    import('../agent/transaction-service.js'),
-    import('../agent/policy.js'),
-    import('./notices.js'),
-    import('./store-failure.js'),
-  ]);
 }
 
 /** Runs the program on argv; resolves with the exit code. */
