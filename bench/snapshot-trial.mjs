@@ -73,11 +73,13 @@ function startService(socket) {
 }
 
 function stop(child) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   const exited = new Promise((done) => child.once('exit', done));
   child.kill('SIGTERM');
   return exited;
 }
 
+let service;
 try {
   const programBlob = join(work, 'program.blob');
   const emptyBlob = join(work, 'empty.blob');
@@ -89,7 +91,7 @@ try {
   };
 
   const socket = join(work, 'lmtp.sock');
-  const service = await startService(socket);
+  service = await startService(socket);
   const handoff = (m) => timeSpawn([join(ROOT, 'bench/handoff-client.cjs'), socket, m.sender, m.recipient], m.raw);
   for (const m of generateClientMails(60, 99).filter((mail) => !mail.outgoing).slice(0, 50)) handoff(m);
 
@@ -121,9 +123,9 @@ try {
     const byRound = ratios.map((ratio) => ratio.toFixed(2)).join(', ');
     console.log(`${name.padEnd(14)} ${ms.toFixed(1).padStart(8)} ms  ratio to node -e 0: ${median(ratios).toFixed(2)} (rounds: ${byRound})`);
   }
-  await stop(service);
   const against = rounds.map((round) => round.snapshot / round.bundle);
   console.log(`snapshot / bundle: ${median(against).toFixed(2)} (rounds: ${against.map((ratio) => ratio.toFixed(2)).join(', ')})`);
 } finally {
+  if (service) await stop(service);
   rmSync(work, { recursive: true, force: true });
 }
