@@ -16,6 +16,7 @@ import { addActionCommands } from './action-commands.js';
 import { addStoreCommands } from './store-commands.js';
 import { examples, jsonOption, userOption } from './options.js';
 import { CliError, EXIT, StdoutClosedError, errorText, watchOutputStreams } from './output.js';
+export { preload } from './preload.js'; // for the pipe-mode trial's start-up snapshot (bench/snapshot-entry.cjs)
 
 export const DEFAULT_STORE = './var/itip-agent';
 
