@@ -201,8 +201,17 @@ export async function fetchNeeds(db: Queryable, fetched: Fetched, needs: readonl
     const { rows } = await db.query<{ key: string }>('SELECT key FROM seen WHERE user_id = $1 AND key = ANY($2::text[])', [id, marks.map(key)]);
     for (const row of rows) fetched.seen.set(unkey(row.key), true);
   }
+  // The names a bulk write gives its new objects (nameNewObject, store copy): one query.
+  const names = needs.flatMap((need) => (need.kind === 'name' ? [need.name] : []));
+  if (names.length > 1) {
+    for (const name of names) fetched.names.set(name, null);
+    const { rows } = await db.query<{ uid: string; name: string }>('SELECT uid, name FROM objects WHERE user_id = $1 AND name = ANY($2::text[])', [id, names.map(key)]);
+    for (const row of rows) fetched.names.set(unkey(row.name), unkey(row.uid));
+  }
+  const batched = (need: Need): boolean =>
+    (need.kind === 'uid' && uids.length > 1) || (need.kind === 'seen' && marks.length > 1) || (need.kind === 'name' && names.length > 1);
   for (const need of needs) {
-    if ((need.kind === 'uid' && uids.length > 1) || (need.kind === 'seen' && marks.length > 1)) continue;
+    if (batched(need)) continue;
     switch (need.kind) {
       case 'uid': {
         const candidates = [defaultObjectName(need.uid), digestName(need.uid)];
