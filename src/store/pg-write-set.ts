@@ -9,9 +9,9 @@
 //   last value put under its key, unless a removal after that put matched it;
 // - a row that was in the table before the transaction ends removed when any
 //   removal of the transaction matched it, else as the last put on its key.
-// So every table gets at most one DELETE, of everything any removal matched,
-// then at most one INSERT of the puts still standing (ON CONFLICT updating
-// rows that were there before). That is the state the writes in their order
+// So every table gets one DELETE, of everything any removal matched, then
+// one INSERT of the puts still standing (ON CONFLICT updating rows that were
+// there before); a bulk write, a few of each (ROWS_PER_STATEMENT). That is the state the writes in their order
 // would leave: a key removed and then put again is deleted and inserted anew
 // (an object re-made under another name gets that name), a key put and then
 // removed is only deleted.
@@ -242,39 +242,36 @@ export class WriteSet {
       [this.inbox, INBOX],
     ];
     for (const [writes, spec] of keyed) {
-      const patterns = writes.patterns();
-      if (patterns.length > 0) out.push(removal(spec.table, spec.keys, this.userId, patterns));
+      for (const patterns of chunks(writes.patterns())) out.push(removal(spec.table, spec.keys, this.userId, patterns));
     }
-    if (this.othersRemovals.size > 0) out.push(removal('others_periods', ['uid', 'participant'], this.userId, [...this.othersRemovals.values()]));
-    if (this.ownPeriods.size > 0) {
-      const uids = [...this.ownPeriods.keys()].map((uid) => [key(uid)]);
+    for (const patterns of chunks([...this.othersRemovals.values()])) out.push(removal('others_periods', ['uid', 'participant'], this.userId, patterns));
+    for (const uids of chunks([...this.ownPeriods.keys()].map((uid) => [key(uid)]))) {
       out.push({ ...removal('own_periods', ['uid'], this.userId, uids, ' RETURNING start_ms, end_ms, long'), collect: onRemovedOwn });
     }
     return out;
   }
 
-  /** The rows standing, each table's in one INSERT. */
+  /** The rows standing, each table's in one INSERT (or a few, ROWS_PER_STATEMENT each). */
   insertStatements(): Statement[] {
     const out: Statement[] = [];
-    const objects = this.objects.rows();
-    if (objects.length > 0) out.push(upsert(OBJECTS, this.userId, objects));
-    if (this.changes.size > 0) out.push(this.changeStatement());
+    for (const rows of chunks(this.objects.rows())) out.push(upsert(OBJECTS, this.userId, rows));
+    for (const rows of chunks([...this.changes.values()])) out.push(changeStatement(this.userId, rows));
     const own = [...this.ownPeriods].flatMap(([uid, rows]) => rows.map((row) => [uid, row] as const));
-    if (own.length > 0) {
+    for (const rows of chunks(own)) {
       out.push({
         text: `INSERT INTO own_periods (user_id, uid, start_ms, end_ms, recurrence_id, fbtype, long)
                SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::boolean[])`,
-        values: [this.userId, own.map(([uid]) => key(uid)), ...periodArrays(own.map(([, row]) => row))],
+        values: [this.userId, rows.map(([uid]) => key(uid)), ...periodArrays(rows.map(([, row]) => row))],
       });
     }
     const others = [...this.othersPeriods].flatMap(([uid, byParticipant]) =>
       [...byParticipant].flatMap(([participant, rows]) => rows.map((row) => [uid, participant, row] as const)),
     );
-    if (others.length > 0) {
+    for (const rows of chunks(others)) {
       out.push({
         text: `INSERT INTO others_periods (user_id, uid, participant, start_ms, end_ms, recurrence_id, fbtype, long)
                SELECT $1, * FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::boolean[])`,
-        values: [this.userId, others.map(([uid]) => key(uid)), others.map(([, participant]) => key(participant)), ...periodArrays(others.map(([, , row]) => row))],
+        values: [this.userId, rows.map(([uid]) => key(uid)), rows.map(([, participant]) => key(participant)), ...periodArrays(rows.map(([, , row]) => row))],
       });
     }
     for (const [writes, spec] of [
@@ -284,48 +281,59 @@ export class WriteSet {
       [this.seen, SEEN],
       [this.sent, SENT],
     ] as const) {
-      const rows = writes.rows();
-      if (rows.length > 0) out.push(upsert(spec, this.userId, rows));
+      for (const rows of chunks(writes.rows())) out.push(upsert(spec, this.userId, rows));
     }
-    if (this.outbox.size > 0) out.push(this.outboxStatement());
-    if (this.journal.length > 0) {
+    for (const items of chunks([...this.outbox.values()])) out.push(outboxStatement(this.userId, items));
+    for (const entries of chunks(this.journal)) {
       out.push({
         // In the order added: the rows come in ordinality order, and seq is drawn for each as it is inserted.
         text: 'INSERT INTO journal (user_id, data) SELECT $1, data FROM unnest($2::text[]) WITH ORDINALITY AS j(data, n) ORDER BY n',
-        values: [this.userId, this.journal],
+        values: [this.userId, entries],
       });
     }
     return out;
   }
+}
 
-  private changeStatement(): Statement {
-    const rows = [...this.changes.values()];
-    return {
-      text: `INSERT INTO object_changes (user_id, name, uid, deleted)
-             SELECT $1, name, uid, deleted FROM unnest($2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS c(name, uid, deleted, n) ORDER BY n
-             ON CONFLICT (user_id, name) DO UPDATE SET seq = nextval('object_change_seq'), uid = EXCLUDED.uid, deleted = EXCLUDED.deleted`,
-      values: [this.userId, ...columnsOf(rows, 3)],
-    };
-  }
+/**
+ * Rows one statement writes at most. A bulk write (a big user copied in one
+ * commit) then sends a few statements per table, each well inside the
+ * statement time limit (pg-store.ts) also on a loaded server; the chunks of
+ * one table go in order, so the journal's and the change log's order holds.
+ */
+const ROWS_PER_STATEMENT = 10_000;
 
-  private outboxStatement(): Statement {
-    const items = [...this.outbox.values()];
-    const columns = items.map(outboxColumns);
-    return {
-      text: `INSERT INTO outbox (id, user_id, state, created_ms, due_ms, next_attempt, data)
-             SELECT id, $1, state, created_ms, due_ms, next_attempt, data
-             FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) AS o(id, state, created_ms, due_ms, next_attempt, data)
-             ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, state = EXCLUDED.state, created_ms = EXCLUDED.created_ms,
-               due_ms = EXCLUDED.due_ms, next_attempt = EXCLUDED.next_attempt, data = EXCLUDED.data`,
-      values: [
-        this.userId,
-        items.map((item) => key(item.id)),
-        items.map((item) => item.state),
-        columns.map((c) => c.createdMs),
-        columns.map((c) => c.dueMs),
-        columns.map((c) => c.nextAttempt),
-        columns.map((c) => c.data),
-      ],
-    };
-  }
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) out.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return out;
+}
+
+function changeStatement(userId: number, rows: ReadonlyArray<[string, string, boolean]>): Statement {
+  return {
+    text: `INSERT INTO object_changes (user_id, name, uid, deleted)
+           SELECT $1, name, uid, deleted FROM unnest($2::text[], $3::text[], $4::boolean[]) WITH ORDINALITY AS c(name, uid, deleted, n) ORDER BY n
+           ON CONFLICT (user_id, name) DO UPDATE SET seq = nextval('object_change_seq'), uid = EXCLUDED.uid, deleted = EXCLUDED.deleted`,
+    values: [userId, ...columnsOf(rows as unknown as unknown[][], 3)],
+  };
+}
+
+function outboxStatement(userId: number, items: readonly OutboxItem[]): Statement {
+  const columns = items.map(outboxColumns);
+  return {
+    text: `INSERT INTO outbox (id, user_id, state, created_ms, due_ms, next_attempt, data)
+           SELECT id, $1, state, created_ms, due_ms, next_attempt, data
+           FROM unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[]) AS o(id, state, created_ms, due_ms, next_attempt, data)
+           ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, state = EXCLUDED.state, created_ms = EXCLUDED.created_ms,
+             due_ms = EXCLUDED.due_ms, next_attempt = EXCLUDED.next_attempt, data = EXCLUDED.data`,
+    values: [
+      userId,
+      items.map((item) => key(item.id)),
+      items.map((item) => item.state),
+      columns.map((c) => c.createdMs),
+      columns.map((c) => c.dueMs),
+      columns.map((c) => c.nextAttempt),
+      columns.map((c) => c.data),
+    ],
+  };
 }
