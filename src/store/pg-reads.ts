@@ -82,6 +82,11 @@ export async function objectNamed(db: Queryable, user: string, name: string): Pr
   return rows[0] === undefined ? undefined : unkey(rows[0].uid);
 }
 
+export async function listObjectNames(db: Queryable, user: string): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ uid: string; name: string }>(`SELECT uid, name FROM objects WHERE user_id = ${USER}`, [key(user)]);
+  return new Map(rows.map((row) => [unkey(row.uid), unkey(row.name)]));
+}
+
 export async function objectChanges(db: Queryable, user: string, since: number): Promise<ObjectChanges> {
   const { rows } = await db.query<{ id: number; floor: number; latest: number | null }>(
     'SELECT id, change_floor AS floor, (SELECT MAX(seq) FROM object_changes c WHERE c.user_id = u.id) AS latest FROM users u WHERE address = $1',

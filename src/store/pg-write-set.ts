@@ -11,10 +11,10 @@
 //   removal of the transaction matched it, else as the last put on its key.
 // So every table gets one DELETE, of everything any removal matched, then
 // one INSERT of the puts still standing (ON CONFLICT updating rows that were
-// there before); a bulk write, a few of each (ROWS_PER_STATEMENT). That is the state the writes in their order
-// would leave: a key removed and then put again is deleted and inserted anew
-// (an object re-made under another name gets that name), a key put and then
-// removed is only deleted.
+// there before); a bulk write gets a few of each (ROWS_PER_STATEMENT). That
+// is the state the writes in their order would leave: a key removed and then
+// put again is deleted and inserted anew (an object made again under another
+// name gets that name), a key put and then removed is only deleted.
 //
 // Two things depend on the order of writes, and keep it:
 // - the journal: entries are inserted in the order they were added, so their
