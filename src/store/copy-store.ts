@@ -94,7 +94,7 @@ export function emptyCounts(): KindCounts {
   return Object.fromEntries(COPY_KINDS.map((kind) => [kind, 0])) as KindCounts;
 }
 
-/** Reads everything of the user through the Store interface. */
+/** Reads everything of the user through the Store interface (the names in one read when the store can). */
 async function readAll(store: Store, user: string): Promise<UserData> {
   const [role, prefs, objects, own, others, requests, counters, inbox, outbox, journal, seen, sent] = await Promise.all([
     store.getRole(user),
@@ -110,6 +110,10 @@ async function readAll(store: Store, user: string): Promise<UserData> {
     store.listSeen(user),
     store.listSent(user),
   ]);
+  if (store.listObjectNames) {
+    const names = await store.listObjectNames(user);
+    return { role, prefs, objects: objects.map((object) => ({ object, name: names.get(object.uid) })), own, others, requests, counters, inbox, outbox, journal, seen, sent };
+  }
   const named: UserData['objects'] = [];
   for (let i = 0; i < objects.length; i += NAME_BATCH) {
     const batch = objects.slice(i, i + NAME_BATCH);

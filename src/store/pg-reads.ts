@@ -82,6 +82,11 @@ export async function objectNamed(db: Queryable, user: string, name: string): Pr
   return rows[0] === undefined ? undefined : unkey(rows[0].uid);
 }
 
+export async function listObjectNames(db: Queryable, user: string): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ uid: string; name: string }>(`SELECT uid, name FROM objects WHERE user_id = ${USER}`, [key(user)]);
+  return new Map(rows.map((row) => [unkey(row.uid), unkey(row.name)]));
+}
+
 export async function objectChanges(db: Queryable, user: string, since: number): Promise<ObjectChanges> {
   const { rows } = await db.query<{ id: number; floor: number; latest: number | null }>(
     'SELECT id, change_floor AS floor, (SELECT MAX(seq) FROM object_changes c WHERE c.user_id = u.id) AS latest FROM users u WHERE address = $1',
@@ -201,8 +206,17 @@ export async function fetchNeeds(db: Queryable, fetched: Fetched, needs: readonl
     const { rows } = await db.query<{ key: string }>('SELECT key FROM seen WHERE user_id = $1 AND key = ANY($2::text[])', [id, marks.map(key)]);
     for (const row of rows) fetched.seen.set(unkey(row.key), true);
   }
+  // The names a bulk write gives its new objects (nameNewObject, store copy): one query.
+  const names = needs.flatMap((need) => (need.kind === 'name' ? [need.name] : []));
+  if (names.length > 1) {
+    for (const name of names) fetched.names.set(name, null);
+    const { rows } = await db.query<{ uid: string; name: string }>('SELECT uid, name FROM objects WHERE user_id = $1 AND name = ANY($2::text[])', [id, names.map(key)]);
+    for (const row of rows) fetched.names.set(unkey(row.name), unkey(row.uid));
+  }
+  const batched = (need: Need): boolean =>
+    (need.kind === 'uid' && uids.length > 1) || (need.kind === 'seen' && marks.length > 1) || (need.kind === 'name' && names.length > 1);
   for (const need of needs) {
-    if ((need.kind === 'uid' && uids.length > 1) || (need.kind === 'seen' && marks.length > 1)) continue;
+    if (batched(need)) continue;
     switch (need.kind) {
       case 'uid': {
         const candidates = [defaultObjectName(need.uid), digestName(need.uid)];

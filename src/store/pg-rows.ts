@@ -192,13 +192,19 @@ export async function busyTimeIn(db: Queryable, userId: number, fromMs: number, 
  * type, periods in start order, each starting a new group unless it begins at
  * or before the furthest end so far (overlapping or touching periods join,
  * RFC 5545 section 3.2.9). Days left without periods lose their record.
+ * Each day's periods are one range of the time index (a lateral subquery,
+ * kept apart from the join by OFFSET 0): rows a bulk write has just inserted
+ * have no statistics yet, and a planner that guesses them few would scan
+ * all of the user's periods once per day.
  */
 export const BUSY_DAYS_REWRITE = `
   WITH d AS (SELECT DISTINCT unnest($2::int[]) AS day),
   p AS (
     SELECT d.day, o.fbtype, GREATEST(o.start_ms, d.day::bigint * ${DAY_MS}) AS s, LEAST(o.end_ms, (d.day::bigint + 1) * ${DAY_MS}) AS e
-    FROM d JOIN own_periods o ON o.user_id = $1 AND o.long = false AND o.start_ms >= d.day::bigint * ${DAY_MS} - ${LONG_PERIOD_MS}
-      AND o.start_ms < (d.day::bigint + 1) * ${DAY_MS} AND o.end_ms > d.day::bigint * ${DAY_MS}
+    FROM d CROSS JOIN LATERAL (
+      SELECT fbtype, start_ms, end_ms FROM own_periods WHERE user_id = $1 AND long = false AND start_ms >= d.day::bigint * ${DAY_MS} - ${LONG_PERIOD_MS}
+        AND start_ms < (d.day::bigint + 1) * ${DAY_MS} AND end_ms > d.day::bigint * ${DAY_MS}
+      OFFSET 0) o
   ),
   m AS (SELECT day, fbtype, s, e, MAX(e) OVER (PARTITION BY day, fbtype ORDER BY s, e ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reach FROM p),
   g AS (SELECT day, fbtype, s, e, COUNT(*) FILTER (WHERE reach IS NULL OR s > reach) OVER (PARTITION BY day, fbtype ORDER BY s, e ROWS UNBOUNDED PRECEDING) AS grp FROM m),

@@ -189,6 +189,10 @@ export class PgStore implements Store {
     return this.read((db) => reads.objectNamed(db, user, name));
   }
 
+  listObjectNames(user: string): Promise<Map<string, string>> {
+    return this.read((db) => reads.listObjectNames(db, user));
+  }
+
   freeBusy(user: string, query: FreeBusyQuery = {}): Promise<Array<Period | OthersPeriod>> {
     return this.read((db) => reads.freeBusy(db, user, query));
   }

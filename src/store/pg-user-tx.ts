@@ -11,9 +11,9 @@
 // needs are recorded on the view, so a callback that catches the signal (or
 // wraps it in an error of its own) is found out all the same.
 //
-// Writes are collected as parameterised statements, in the order they were
-// made, and run once the last run has returned; a run that is thrown away
-// leaves nothing behind.
+// Writes are collected as their net effect per table (pg-write-set.ts) and
+// sent as a few multi-row statements once the last run has returned; a run
+// that is thrown away leaves nothing behind.
 
 import type {
   CounterEntry,
@@ -31,22 +31,9 @@ import type {
 import type { BusyTime, TimeRange, UserTx } from './store.js';
 import { defaultObjectName, digestName } from './lmdb-names.js';
 import { compareText } from './lmdb-keys.js';
-import {
-  BUSY_DAYS_REWRITE,
-  LONG_PERIOD_MS,
-  compareCounters,
-  daysOf,
-  compareOwn,
-  compareRequests,
-  joinBusy,
-  key,
-  periodArrays,
-  periodRows,
-  rangeOf,
-  ridKey,
-  type TimedPeriod,
-} from './pg-rows.js';
-import { changeUpsert, othersInsert, outboxUpsert, pruneTombstones, type Statement } from './pg-writes.js';
+import { BUSY_DAYS_REWRITE, LONG_PERIOD_MS, compareCounters, daysOf, compareOwn, compareRequests, joinBusy, periodRows, rangeOf, ridKey, type TimedPeriod } from './pg-rows.js';
+import { pruneTombstones, type Statement } from './pg-writes.js';
+import { WriteSet } from './pg-write-set.js';
 import { MissingData, rangeKey, type Fetched, type Need, type ObjectState } from './pg-fetched.js';
 
 const ROLES: readonly Role[] = ['person', 'resource'];
@@ -59,7 +46,7 @@ type Entries = Map<string, string>;
 export class PgUserTx implements UserTx {
   readonly needs: Need[] = [];
   private readonly needKeys = new Set<string>();
-  private readonly statements: Statement[] = [];
+  private readonly writes: WriteSet;
   private active = true;
   private role: Role | undefined;
   private readonly prefs: Map<string, string>;
@@ -83,6 +70,7 @@ export class PgUserTx implements UserTx {
     private readonly fetched: Fetched,
   ) {
     this.userId = fetched.userId;
+    this.writes = new WriteSet(fetched.userId);
     this.role = fetched.role;
     this.prefs = new Map(fetched.prefs);
   }
@@ -92,17 +80,26 @@ export class PgUserTx implements UserTx {
     this.active = false;
   }
 
-  /** The run's writes, then the user's row with its version counted up. */
+  /**
+   * The run's writes: every table's removals, then every table's rows, then
+   * the user's row with its version counted up. (The removals come first: a
+   * key removed and put again in the run is deleted, then inserted anew.)
+   */
   finish(): Statement[] {
-    const out = [...this.statements];
-    if (this.removals) {
-      // Keep the latest KEPT_REMOVALS removals; forgetting older ones raises the floor (Store.objectChanges).
-      out.push(pruneTombstones(this.userId));
-    }
+    const removedOwn = (removed: Array<Record<string, unknown>>): void => {
+      // The days of the periods removed get their busy records written again (busyDaysRewrite).
+      for (const row of removed) if (!row.long) for (const day of daysOf(row.start_ms as number, row.end_ms as number)) this.busyDays.add(day);
+    };
+    const out = [...this.writes.removalStatements(removedOwn), ...this.writes.insertStatements()];
     out.push({
       text: 'UPDATE users SET role = $2, prefs = $3, version = version + 1 WHERE id = $1',
       values: [this.userId, this.role ?? null, JSON.stringify([...this.prefs])],
     });
+    if (this.removals) {
+      // Keep the latest KEPT_REMOVALS removals; forgetting older ones raises the floor (Store.objectChanges).
+      // After the change log's rows are written: it reads them.
+      out.push(pruneTombstones(this.userId));
+    }
     return out;
   }
 
@@ -159,11 +156,7 @@ export class PgUserTx implements UserTx {
     }
     const data = JSON.stringify(object);
     this.objects.set(uid, { data, name });
-    this.write(
-      `INSERT INTO objects (user_id, uid, name, data) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, uid) DO UPDATE SET data = EXCLUDED.data`,
-      [this.userId, key(uid), key(name), data],
-    );
+    this.writes.putObject(uid, name, data);
     this.noteChange(uid, name, false);
   }
 
@@ -172,7 +165,7 @@ export class PgUserTx implements UserTx {
     const state = this.objectStateOrNote(uid);
     this.objects.set(uid, { data: undefined, name: undefined });
     if (state?.data === undefined) return;
-    this.write('DELETE FROM objects WHERE user_id = $1 AND uid = $2', [this.userId, key(uid)]);
+    this.writes.deleteObject(uid);
     if (state.name !== undefined) {
       this.names.set(state.name, null);
       this.noteChange(uid, state.name, true);
@@ -201,30 +194,18 @@ export class PgUserTx implements UserTx {
     this.check();
     const rows = periodRows(uid, periods);
     this.ownPeriods.set(uid, rows);
-    // The days of the periods removed and added get their busy records written again (busyDaysRewrite).
-    this.statements.push({
-      text: 'DELETE FROM own_periods WHERE user_id = $1 AND uid = $2 RETURNING start_ms, end_ms, long',
-      values: [this.userId, key(uid)],
-      collect: (removed) => {
-        for (const row of removed) if (!row.long) for (const day of daysOf(row.start_ms as number, row.end_ms as number)) this.busyDays.add(day);
-      },
-    });
+    this.writes.setOwnPeriods(uid, rows);
+    // The days of the periods added get their busy records written again (busyDaysRewrite), as do those of the ones removed (finish).
     for (const row of rows) {
       if (row.endMs - row.startMs <= LONG_PERIOD_MS) for (const day of daysOf(row.startMs, row.endMs)) this.busyDays.add(day);
     }
-    if (rows.length === 0) return;
-    this.write(
-      `INSERT INTO own_periods (user_id, uid, start_ms, end_ms, recurrence_id, fbtype, long)
-       SELECT $1, $2, * FROM unnest($3::bigint[], $4::bigint[], $5::text[], $6::text[], $7::boolean[])`,
-      [this.userId, key(uid), ...periodArrays(rows)],
-    );
   }
 
   setOthersPeriods(uid: string, participant: string, periods: OthersPeriod[]): void {
     this.check();
     const rows = periodRows(uid, periods);
-    this.write('DELETE FROM others_periods WHERE user_id = $1 AND uid = $2 AND participant = $3', [this.userId, key(uid), key(participant)]);
-    this.insertOthers(uid, participant, rows);
+    this.writes.removeOthersPeriods(uid, participant);
+    this.writes.addOthersPeriods(uid, participant, rows);
   }
 
   replaceOthersPeriods(uid: string, periods: OthersPeriod[]): void {
@@ -236,17 +217,13 @@ export class PgUserTx implements UserTx {
       byParticipant.set(period.participant, list);
     }
     const checked = [...byParticipant].map(([participant, theirs]) => [participant, periodRows(uid, theirs)] as const);
-    this.write('DELETE FROM others_periods WHERE user_id = $1 AND uid = $2', [this.userId, key(uid)]);
-    for (const [participant, rows] of checked) this.insertOthers(uid, participant, rows);
+    this.writes.removeOthersPeriods(uid);
+    for (const [participant, rows] of checked) this.writes.addOthersPeriods(uid, participant, rows);
   }
 
   removeOthersPeriods(uid: string, participant?: string): void {
     this.check();
-    this.write('DELETE FROM others_periods WHERE user_id = $1 AND uid = $2 AND ($3::text IS NULL OR participant = $3)', [
-      this.userId,
-      key(uid),
-      participant === undefined ? null : key(participant),
-    ]);
+    this.writes.removeOthersPeriods(uid, participant);
   }
 
   freeBusy(query: Partial<TimeRange> = {}): Period[] {
@@ -267,18 +244,14 @@ export class PgUserTx implements UserTx {
     this.check();
     const rid = ridKey(entry.recurrenceId);
     const data = JSON.stringify(entry);
-    this.write(
-      `INSERT INTO requests (user_id, uid, recurrence_id, data) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (user_id, uid, recurrence_id) DO UPDATE SET data = EXCLUDED.data`,
-      [this.userId, key(entry.uid), rid, data],
-    );
+    this.writes.putRequest(entry.uid, rid, data);
     this.entries(this.requests, this.fetched.requests, entry.uid, ridOfRequest)?.set(rid, data);
   }
 
   removeRequests(uid: string, recurrenceId?: string | null): void {
     this.check();
     const rid = recurrenceId === undefined ? null : ridKey(recurrenceId);
-    this.write('DELETE FROM requests WHERE user_id = $1 AND uid = $2 AND ($3::text IS NULL OR recurrence_id = $3)', [this.userId, key(uid), rid]);
+    this.writes.removeRequests(uid, rid);
     const entries = this.entries(this.requests, this.fetched.requests, uid, ridOfRequest);
     if (rid === null) entries?.clear();
     else entries?.delete(rid);
@@ -293,22 +266,14 @@ export class PgUserTx implements UserTx {
     this.check();
     const rid = ridKey(entry.recurrenceId);
     const data = JSON.stringify(entry);
-    this.write(
-      `INSERT INTO counters (user_id, uid, recurrence_id, attendee, data) VALUES ($1, $2, $3, $4, $5)
-       ON CONFLICT (user_id, uid, recurrence_id, attendee) DO UPDATE SET data = EXCLUDED.data`,
-      [this.userId, key(entry.uid), rid, key(entry.attendee), data],
-    );
+    this.writes.putCounter(entry.uid, rid, entry.attendee, data);
     this.entries(this.counters, this.fetched.counters, entry.uid, counterKey)?.set(counterKey(entry), data);
   }
 
   removeCounters(uid: string, recurrenceId?: string | null, attendee?: string): void {
     this.check();
     const rid = recurrenceId === undefined ? null : ridKey(recurrenceId);
-    this.write(
-      `DELETE FROM counters WHERE user_id = $1 AND uid = $2
-       AND ($3::text IS NULL OR recurrence_id = $3) AND ($4::text IS NULL OR attendee = $4)`,
-      [this.userId, key(uid), rid, attendee === undefined ? null : key(attendee)],
-    );
+    this.writes.removeCounters(uid, rid, attendee);
     const entries = this.entries(this.counters, this.fetched.counters, uid, counterKey);
     if (!entries) return;
     for (const [entryKey, data] of [...entries]) {
@@ -324,10 +289,7 @@ export class PgUserTx implements UserTx {
 
   addInbox(item: InboxItem): void {
     this.check();
-    this.write(
-      'INSERT INTO inbox (user_id, id, data) VALUES ($1, $2, $3) ON CONFLICT (user_id, id) DO UPDATE SET data = EXCLUDED.data',
-      [this.userId, key(item.id), JSON.stringify(item)],
-    );
+    this.writes.putInbox(item.id, JSON.stringify(item));
     this.inbox.set(item.id, true);
   }
 
@@ -335,7 +297,7 @@ export class PgUserTx implements UserTx {
     this.check();
     const there = this.inbox.get(id) ?? this.known(this.fetched.inbox, id, { kind: 'inbox', id }, false);
     if (!there) return false;
-    this.write('DELETE FROM inbox WHERE user_id = $1 AND id = $2', [this.userId, key(id)]);
+    this.writes.removeInbox(id);
     this.inbox.set(id, false);
     return true;
   }
@@ -343,22 +305,19 @@ export class PgUserTx implements UserTx {
   addOutbox(item: OutboxItem): void {
     this.check();
     if (item.user !== this.user) throw new Error(`outbox item ${item.id} belongs to ${item.user}, not to ${this.user}`);
-    this.statements.push(outboxUpsert(this.userId, item));
+    this.writes.putOutbox(item);
   }
 
   addJournal(entry: JournalEntry): void {
     this.check();
-    this.write('INSERT INTO journal (user_id, data) VALUES ($1, $2)', [this.userId, JSON.stringify(entry)]);
+    this.writes.addJournal(JSON.stringify(entry));
   }
 
   putSent(record: SentMessage): void {
     this.check();
     if (typeof record?.messageId !== 'string' || record.messageId === '') throw new TypeError('a sent message needs its Message-ID');
     const data = JSON.stringify(record);
-    this.write(
-      'INSERT INTO sent (user_id, message_id, data) VALUES ($1, $2, $3) ON CONFLICT (user_id, message_id) DO UPDATE SET data = EXCLUDED.data',
-      [this.userId, key(record.messageId), data],
-    );
+    this.writes.putSent(record.messageId, data);
     this.sent.set(record.messageId, data);
   }
 
@@ -377,11 +336,7 @@ export class PgUserTx implements UserTx {
 
   markSeen(messageKey: string, at: string): void {
     this.check();
-    this.write('INSERT INTO seen (user_id, key, at) VALUES ($1, $2, $3) ON CONFLICT (user_id, key) DO UPDATE SET at = EXCLUDED.at', [
-      this.userId,
-      key(messageKey),
-      JSON.stringify(at),
-    ]);
+    this.writes.markSeen(messageKey, at);
     this.seen.add(messageKey);
   }
 
@@ -389,10 +344,6 @@ export class PgUserTx implements UserTx {
 
   private check(): void {
     if (!this.active) throw new Error(`the transaction for ${this.user} has ended`);
-  }
-
-  private write(text: string, values: unknown[]): void {
-    this.statements.push({ text, values });
   }
 
   /** Records the need and stops the run. */
@@ -456,7 +407,7 @@ export class PgUserTx implements UserTx {
   }
 
   private noteChange(uid: string, name: string, deleted: boolean): void {
-    this.statements.push(changeUpsert(this.userId, uid, name, deleted));
+    this.writes.noteChange(uid, name, deleted);
     if (deleted) this.removals = true;
   }
 
@@ -476,10 +427,6 @@ export class PgUserTx implements UserTx {
     // A write to entries not fetched left no copy: the fetch and the next run see it in order.
     if (!entries) return this.guess({ kind: 'uid', uid }, []);
     return [...entries.values()].map((data) => JSON.parse(data) as E);
-  }
-
-  private insertOthers(uid: string, participant: string, rows: readonly TimedPeriod[]): void {
-    if (rows.length > 0) this.statements.push(othersInsert(this.userId, uid, participant, rows));
   }
 
   /** Own periods overlapping [fromMs, toMs), with this run's replacements, sorted. */

@@ -1,9 +1,8 @@
 // Statements shared by write transactions and the store's own writes, and
-// the outbox rows they write.
+// the outbox rows they write (a transaction's own writes: pg-write-set.ts).
 
 import type { OutboxItem } from '../itip/model.js';
 import { parseInstant } from '../ical/times.js';
-import { key, periodArrays, type TimedPeriod } from './pg-rows.js';
 import { KEPT_REMOVALS } from './store.js';
 
 /** A parameterised statement: data only ever in `values`. */
@@ -40,17 +39,6 @@ export function outboxFromRow(row: OutboxRow): OutboxItem {
   const item = JSON.parse(row.data) as OutboxItem;
   if (row.next_attempt !== null) item.nextAttempt = JSON.parse(row.next_attempt) as string;
   return item;
-}
-
-/** Adds or replaces an item of the user (an id is global: the sender finds items by id alone). */
-export function outboxUpsert(userId: number, item: OutboxItem): Statement {
-  const columns = outboxColumns(item);
-  return {
-    text: `INSERT INTO outbox (id, user_id, state, created_ms, due_ms, next_attempt, data) VALUES ($1, $2, $3, $4, $5, $6, $7)
-           ON CONFLICT (id) DO UPDATE SET user_id = EXCLUDED.user_id, state = EXCLUDED.state, created_ms = EXCLUDED.created_ms,
-             due_ms = EXCLUDED.due_ms, next_attempt = EXCLUDED.next_attempt, data = EXCLUDED.data`,
-    values: [key(item.id), userId, item.state, columns.createdMs, columns.dueMs, columns.nextAttempt, columns.data],
-  };
 }
 
 /** The table a statement writes: the target of its INSERT, UPDATE or DELETE. */
@@ -104,15 +92,6 @@ function joined(group: readonly Statement[]): Statement {
   return { text: `WITH ${parts.join(', ')} ${last}`, values, collect: group[group.length - 1]!.collect };
 }
 
-/** Logs the latest change under an object's name (one row per name, a new seq each time). */
-export function changeUpsert(userId: number, uid: string, name: string, deleted: boolean): Statement {
-  return {
-    text: `INSERT INTO object_changes (user_id, name, uid, deleted) VALUES ($1, $2, $3, $4)
-           ON CONFLICT (user_id, name) DO UPDATE SET seq = nextval('object_change_seq'), uid = EXCLUDED.uid, deleted = EXCLUDED.deleted`,
-    values: [userId, key(name), key(uid), deleted],
-  };
-}
-
 /** Keeps the user's latest KEPT_REMOVALS removals; forgetting older ones raises the floor (Store.objectChanges). */
 export function pruneTombstones(userId: number): Statement {
   return {
@@ -123,14 +102,5 @@ export function pruneTombstones(userId: number): Statement {
            UPDATE users SET change_floor = GREATEST(change_floor, (SELECT MAX(seq) FROM doomed))
            WHERE id = $1 AND EXISTS (SELECT 1 FROM doomed)`,
     values: [userId, KEPT_REMOVALS],
-  };
-}
-
-/** One participant's periods for a UID (checked and made unique by periodRows). */
-export function othersInsert(userId: number, uid: string, participant: string, rows: readonly TimedPeriod[]): Statement {
-  return {
-    text: `INSERT INTO others_periods (user_id, uid, participant, start_ms, end_ms, recurrence_id, fbtype, long)
-           SELECT $1, $2, $3, * FROM unnest($4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::boolean[])`,
-    values: [userId, key(uid), key(participant), ...periodArrays(rows)],
   };
 }

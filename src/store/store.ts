@@ -207,6 +207,12 @@ export interface Store {
   objectName(user: string, uid: string): Promise<string | undefined>;
   /** The UID of the user's object of that name; undefined when no object has it. */
   objectNamed(user: string, name: string): Promise<string | undefined>;
+  /**
+   * Optional: the names of all of the user's objects (UID -> name) in one
+   * read, as objectName gives them one by one; a store on another host
+   * answers a big user's names in one round trip instead of one per object.
+   */
+  listObjectNames?(user: string): Promise<Map<string, string>>;
 
   /** Own periods (or, with `others`, others' periods) overlapping the range, sorted by start. */
   freeBusy(user: string, query?: FreeBusyQuery): Promise<Array<Period | OthersPeriod>>;
