@@ -133,13 +133,37 @@ export async function scratchDatabase(base) {
   return { url: url.href, drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
-/** Counts every statement any pg client of this process sends (each one a round trip to the server). */
+/**
+ * Counts every statement any pg client of this process sends (each one a round
+ * trip to the server), and the wall time until each answer came: all of them
+ * (`waitMs`; reads sent at once overlap) and the COMMITs alone (`commitMs`,
+ * the durable flush of the write-ahead log).
+ */
 export function countStatements() {
-  const counter = { statements: 0 };
+  const counter = { statements: 0, waitMs: 0, commitMs: 0 };
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function counted(...args) {
     counter.statements++;
-    return query.apply(this, args);
+    const start = performance.now();
+    const text = typeof args[0] === 'string' ? args[0] : args[0]?.text;
+    const done = () => {
+      const ms = performance.now() - start;
+      counter.waitMs += ms;
+      if (text === 'COMMIT') counter.commitMs += ms;
+    };
+    // pg.Pool's query passes a callback; the store's own transactions await a promise.
+    const last = args.length - 1;
+    if (typeof args[last] === 'function') {
+      const callback = args[last];
+      args[last] = (...results) => {
+        done();
+        return callback(...results);
+      };
+      return query.apply(this, args);
+    }
+    const result = query.apply(this, args);
+    if (result && typeof result.then === 'function') result.then(done, done);
+    return result;
   };
   return counter;
 }
