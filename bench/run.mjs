@@ -315,20 +315,22 @@ const want = (id) => wanted.size === 0 || wanted.has(id);
 build();
 const results = [];
 const started = Date.now();
-// The server of the PostgreSQL rows, started once when one of them is wanted.
-const pgServer = Object.keys(PG_ROWS).some(want) ? await benchPgServer() : undefined;
-// Stopped and deleted also when the run is interrupted.
+// The server of the PostgreSQL rows: started before the first of them (not
+// idle beside the LMDB rows before), stopped and deleted at the end, also
+// when the run is interrupted.
+let pgServer;
 const stopPg = () => pgServer?.stop?.();
 for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { stopPg(); process.exit(130); });
-if (pgServer?.url) CHILD_ENV.ITIP_AGENT_BENCH_PG = pgServer.url;
 const runPg = async (id, run) => {
   if (!want(id)) return;
-  results.push(...(pgServer.url ? await run() : skippedRows(id, pgServer.reason)));
+  pgServer ??= await benchPgServer();
+  if (pgServer.url) CHILD_ENV.ITIP_AGENT_BENCH_PG = pgServer.url;
+  results.push(...(pgServer.url ? await run(pgServer.url) : skippedRows(id, pgServer.reason)));
 };
 try {
   if (want('pipe')) results.push(benchPipe());
   if (want('lmtp')) results.push(...(await benchLmtp()));
-  await runPg('pg-lmtp', () => benchPgLmtp(pgServer.url));
+  await runPg('pg-lmtp', (url) => benchPgLmtp(url));
   for (const id of Object.keys(IN_PROCESS)) {
     if (PG_ROWS[id]) await runPg(id, () => inChild(id));
     else if (want(id)) results.push(...inChild(id));
