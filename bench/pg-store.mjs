@@ -1,10 +1,13 @@
 // The PostgreSQL store on its own, against the server named by
 // ITIP_AGENT_BENCH_PG (postgres://USER@HOST:PORT/DB; the user must be allowed
 // to create databases: each run makes a scratch database beside DB and drops
-// it at the end). Run after `npm run build`:
+// it at the end), or without it a throwaway server of its own
+// (bench/pg-server.mjs). Run after `npm run build`:
 //
+//   node bench/pg-store.mjs
 //   ITIP_AGENT_BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres node bench/pg-store.mjs
 //
+// (`npm run bench -- pg` gives the PostgreSQL rows of the README, in turns with LMDB.)
 // Figures (medians):
 // - one mail's store work on a warm pool: the read view (redelivery guard,
 //   object, requests, a day of periods) then commitIf with what an invitation
@@ -17,16 +20,16 @@
 //   time over a year (Store.busyTime) and the periods of a month.
 
 import { rmSync } from 'node:fs';
-import pg from 'pg';
 import { PgStore } from '../dist/store/pg-store.js';
 import { LmdbStore } from '../dist/store/lmdb-store.js';
 import { processMail } from '../dist/agent/process-message.js';
 import { NOW_MS as MIX_NOW_MS, envelopeOf, scratch } from './common.mjs';
 import { generateClientMails } from './generate.mjs';
+import { benchPgServer, countStatements, scratchDatabase } from './pg-server.mjs';
 
-const base = process.env.ITIP_AGENT_BENCH_PG;
-if (!base) {
-  console.error('set ITIP_AGENT_BENCH_PG to a postgres:// URL of a server where the user may create databases');
+const server = await benchPgServer();
+if (!server.url) {
+  console.error(`${server.reason}: set ITIP_AGENT_BENCH_PG to a postgres:// URL of a server where the user may create databases`);
   process.exit(2);
 }
 
@@ -36,32 +39,7 @@ const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 // Every statement any client sends, counted.
-let statements = 0;
-const query = pg.Client.prototype.query;
-pg.Client.prototype.query = function counted(...args) {
-  statements++;
-  return query.apply(this, args);
-};
-
-async function scratchDatabase() {
-  const name = `itip_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return {
-    url: url.href,
-    async drop() {
-      const again = new pg.Client({ connectionString: base });
-      await again.connect();
-      await again.query(`DROP DATABASE IF EXISTS ${name}`);
-      await again.end();
-    },
-  };
-}
+const counter = countStatements();
 
 function ics(uid, startMs) {
   return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${iso(startMs).replace(/[-:]/g, '')}`, 'SUMMARY:Bench', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
@@ -101,11 +79,11 @@ async function perMail(store) {
   const counts = [];
   const runs = [];
   for (let n = 0; n < 500; n++) {
-    const before = statements;
+    const before = counter.statements;
     const t0 = performance.now();
     const result = await oneMail(store, `mailto:user${n % 50}@bench.example`, n);
     times.push(performance.now() - t0);
-    counts.push(statements - before);
+    counts.push(counter.statements - before);
     runs.push(result.runs);
   }
   return { ms: median(times), statements: median(counts), runs: median(runs) };
@@ -184,11 +162,11 @@ async function realMix(store) {
     const counts = [];
     for (const [index, mail] of mails.entries()) {
       for (const [which, target] of [store, lmdb].entries()) {
-        const before = statements;
+        const before = counter.statements;
         const t0 = performance.now();
         await processMail(target, mail.raw, envelopeOf(mail), MIX_NOW_MS);
         if (index >= 100) times[which].push(performance.now() - t0);
-        if (which === 0 && index >= 100) counts.push(statements - before);
+        if (which === 0 && index >= 100) counts.push(counter.statements - before);
       }
     }
     const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length;
@@ -199,7 +177,7 @@ async function realMix(store) {
   }
 }
 
-const db = await scratchDatabase();
+const db = await scratchDatabase(server.url);
 const store = await PgStore.open(db.url, { maxConnections: 20 });
 try {
   const mix = await realMix(store);
@@ -217,4 +195,5 @@ try {
 } finally {
   await store.close();
   await db.drop();
+  server.stop();
 }

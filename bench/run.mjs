@@ -34,6 +34,13 @@
 //   --http`: the initial sync of 10,000 and of 50,000 events (listing and
 //   multiget), and the sync after one change. Target: the latter flat, at
 //   most 1.5x from 10,000 to 50,000 events.
+// - PostgreSQL (`pg` runs all three; bench/pg-server.mjs, bench/pg-rows.mjs):
+//   against ITIP_AGENT_BENCH_PG, or else a throwaway server of the bench's own
+//   (fsync on), each figure in turns with its LMDB counterpart: pg-in-process
+//   (processMail per mail, real-client mix), pg-lmtp (`serve --store
+//   postgres://...`, the LMTP method above), pg-freebusy (busy time of a year
+//   at 10,000 and 50,000 events, periods of a month). Without the server
+//   programs the rows are reported as skipped, with the reason.
 //
 // Each figure is the median of repeated runs. `node bench/run.mjs pipe lmtp`
 // runs only the named benchmarks.
@@ -51,6 +58,8 @@ import { lmtpPool } from './lmtp-client.mjs';
 import { benchFreeBusy, benchStoreGrowth } from './store-size.mjs';
 import { benchWeb } from './web.mjs';
 import { benchCalDav } from './caldav.mjs';
+import { benchPgServer, scratchDatabase } from './pg-server.mjs';
+import { benchPgFreeBusy, benchPgInProcess } from './pg-rows.mjs';
 
 // Every child runs with an empty configuration file: the machine's own
 // /etc/itip-agent/config.json must not change what is measured.
@@ -203,6 +212,57 @@ async function benchLmtp() {
   ];
 }
 
+/**
+ * `serve --store postgres://...` by the LMTP method above (16 connections, the
+ * real-client mix, 1,000 untimed mails first), round by round in turns with
+ * `serve` on LMDB on the same mails; a fresh scratch database each round.
+ */
+async function benchPgLmtp(pgUrl) {
+  const COUNT = 1500;
+  const runs = [];
+  const agentArgs = (store) => [BIN, '--store', store, 'serve', '--lmtp', '127.0.0.1:0', '--deliver', 'none'];
+  const local = { ITIP_AGENT_LOCAL_DOMAINS: 'example.com' };
+  for (let r = 0; r < 3; r++) {
+    const warmup = asTransactions(generateClientMails(1000, 1000 + r));
+    const mails = asTransactions(generateClientMails(COUNT, 2000 + r));
+    const onLmdb = async () => {
+      const store = scratch('pg-lmtp-lmdb');
+      try {
+        return await lmtpRate(agentArgs(store), 'stderr', warmup, mails, { rss: true, env: local });
+      } finally {
+        rmSync(store, { recursive: true, force: true });
+      }
+    };
+    const onPg = async () => {
+      const db = await scratchDatabase(pgUrl);
+      try {
+        return await lmtpRate(agentArgs(db.url), 'stderr', warmup, mails, { rss: true, env: local });
+      } finally {
+        await db.drop();
+      }
+    };
+    const [first, second] = r % 2 ? [onPg, onLmdb] : [onLmdb, onPg];
+    const a = await first();
+    const b = await second();
+    const [lmdb, pg] = r % 2 ? [b, a] : [a, b];
+    runs.push({ pgRate: pg.rate, lmdbRate: lmdb.rate, pgRssMb: pg.rssMb, lmdbRssMb: lmdb.rssMb });
+  }
+  const at = (key) => median(runs.map((r) => r[key]));
+  const ratio = median(runs.map((r) => r.pgRate / r.lmdbRate));
+  const pgRssMb = Math.max(...runs.map((r) => r.pgRssMb));
+  return [
+    { id: 'pg-lmtp', name: `PostgreSQL lmtp: serve, ${LMTP_CONNECTIONS} connections, real-client mix`, figure: `${at('pgRate').toFixed(0)} mails/s`, floor: `${at('lmdbRate').toFixed(0)} mails/s (LMDB serve, in turns)`, ratio, target: '-', met: null, pgRate: at('pgRate'), lmdbRate: at('lmdbRate'), pgRssMb, runs },
+  ];
+}
+
+/** The PostgreSQL rows, reported as not run (with the reason) when there is no server. */
+const PG_ROWS = {
+  'pg-lmtp': ['pg-lmtp'],
+  'pg-in-process': ['pg-in-process', 'pg-in-process-floor'],
+  'pg-freebusy': ['pg-freebusy-year', 'pg-freebusy-year-50k', 'pg-freebusy-month'],
+};
+const skippedRows = (id, reason) => PG_ROWS[id].map((row) => ({ id: row, name: `PostgreSQL: ${row}`, figure: 'skipped', floor: 'no server (see below)', ratio: null, target: '-', met: null, skipped: reason }));
+
 // ---------------------------------------------------------------------------
 
 // The benchmarks that run inside a Node process of their own: each gets a
@@ -210,9 +270,11 @@ async function benchLmtp() {
 // store-growth fill, say, or the garbage of 100,000 stored objects).
 const IN_PROCESS = {
   'in-process': (libs) => benchInProcess(libs),
+  'pg-in-process': (libs) => benchPgInProcess(libs),
   engine: () => benchEngine(),
   'store-growth': (libs) => benchStoreGrowth(libs),
   freebusy: (libs) => benchFreeBusy(libs),
+  'pg-freebusy': (libs) => benchPgFreeBusy(libs),
   caldav: () => benchCalDav(),
   web: async (libs) => benchWeb({ ...libs, buildWebApp: (await dist('http/server.js')).buildWebApp, forgetReadEvents: (await dist('http/event-view.js')).forgetReadEvents, nowMs: NOW_MS }),
 };
@@ -247,16 +309,34 @@ if (process.argv[2] === '--child') {
   process.exit(0);
 }
 
-const wanted = new Set(process.argv.slice(2));
+// `pg` names the three PostgreSQL benchmarks.
+const wanted = new Set(process.argv.slice(2).flatMap((id) => (id === 'pg' ? Object.keys(PG_ROWS) : [id])));
 const want = (id) => wanted.size === 0 || wanted.has(id);
 build();
 const results = [];
 const started = Date.now();
+// The server of the PostgreSQL rows: started before the first of them (not
+// idle beside the LMDB rows before), stopped and deleted at the end, also
+// when the run is interrupted.
+let pgServer;
+const stopPg = () => pgServer?.stop?.();
+for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => { stopPg(); process.exit(130); });
+const runPg = async (id, run) => {
+  if (!want(id)) return;
+  pgServer ??= await benchPgServer();
+  if (pgServer.url) CHILD_ENV.ITIP_AGENT_BENCH_PG = pgServer.url;
+  results.push(...(pgServer.url ? await run(pgServer.url) : skippedRows(id, pgServer.reason)));
+};
 try {
   if (want('pipe')) results.push(benchPipe());
   if (want('lmtp')) results.push(...(await benchLmtp()));
-  for (const id of Object.keys(IN_PROCESS)) if (want(id)) results.push(...inChild(id));
+  await runPg('pg-lmtp', (url) => benchPgLmtp(url));
+  for (const id of Object.keys(IN_PROCESS)) {
+    if (PG_ROWS[id]) await runPg(id, () => inChild(id));
+    else if (want(id)) results.push(...inChild(id));
+  }
 } finally {
+  stopPg();
   rmSync(CONFIG_DIR, { recursive: true, force: true });
 }
 
@@ -274,8 +354,13 @@ if (engine) {
   const theirs = other(engine.sabreOutcomes, ': object');
   if (theirs.length > 0) console.log(`sabre: not every message gave an object: ${JSON.stringify(Object.fromEntries(theirs))}`);
 }
+if (pgServer) {
+  if (pgServer.reason) console.log(`PostgreSQL rows skipped: ${pgServer.reason}`);
+  else console.log(`PostgreSQL rows: ${pgServer.own ? 'a throwaway server of the bench (fsync on), stopped and deleted' : 'the server of ITIP_AGENT_BENCH_PG'}`);
+}
 const mix = describeMix(generateClientMails(600, 11));
 console.log(`real-client mix (600 mails, seed 11): ${JSON.stringify(mix)}`);
-const meta = { at: new Date().toISOString(), node: process.version, cpus: (await import('node:os')).cpus().length, seconds: Math.round((Date.now() - started) / 1000), mix };
+const os = await import('node:os');
+const meta = { at: new Date().toISOString(), node: process.version, cpus: os.cpus().length, loadAverage: os.loadavg().map((l) => Number(l.toFixed(2))), seconds: Math.round((Date.now() - started) / 1000), mix };
 writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify({ ...meta, results }, null, 2) + '\n');
 console.log(`figures written to bench/results.json (${meta.seconds} s)`);

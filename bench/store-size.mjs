@@ -22,7 +22,7 @@ function storedEvent(uid, startMs, rrule) {
 }
 
 /** Fills a user's store with `count` events and their periods, in batches. */
-async function fillUser(store, user, count, { recurringShare = 0, periods = true } = {}) {
+export async function fillUser(store, user, count, { recurringShare = 0, periods = true } = {}) {
   const windowStart = NOW_MS - 365 * DAY;
   const windowEnd = NOW_MS + 365 * DAY;
   const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
@@ -86,7 +86,7 @@ export async function benchStoreGrowth({ LmdbStore, processMail }) {
 }
 
 /** Free/busy queries over windows that move through the year, on each store in turns. */
-async function queryInTurns(stores, user, days, query = (store, range) => store.freeBusy(user, range)) {
+export async function queryInTurns(stores, user, days, query = (store, range) => store.freeBusy(user, range)) {
   const iso = (ms) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
   const times = stores.map(() => []);
   const counts = stores.map(() => []);
