@@ -1,6 +1,6 @@
 // `store copy` of one big user from LMDB to PostgreSQL (copyStore, what
 // `itip-agent store copy DIR postgres://...` runs), against the server named
-// by ITIP_AGENT_BENCH_PG as in bench/pg-store.mjs. Run after `npm run build`:
+// by ITIP_AGENT_BENCH_PG, or on a throwaway server of its own when that is unset, as in bench/pg-store.mjs. Run after `npm run build`:
 //
 //   ITIP_AGENT_BENCH_PG=postgres://postgres@127.0.0.1:5432/postgres node bench/pg-copy.mjs [EVENTS]
 //
@@ -11,12 +11,12 @@
 // each with its time and the statements it sent.
 
 import { rmSync } from 'node:fs';
-import pg from 'pg';
 import { DAY, dist, scratch } from './common.mjs';
+import { benchPgServer, countStatements, scratchDatabase } from './pg-server.mjs';
 
-const base = process.env.ITIP_AGENT_BENCH_PG;
-if (!base) {
-  console.error('set ITIP_AGENT_BENCH_PG to a postgres:// URL of a server where the user may create databases');
+const server = await benchPgServer();
+if (!server.url) {
+  console.error(`${server.reason}: set ITIP_AGENT_BENCH_PG to a postgres:// URL of a server where the user may create databases`);
   process.exit(2);
 }
 const EVENTS = Number(process.argv[2] ?? 10_000);
@@ -30,30 +30,7 @@ const { LmdbStore } = await dist('store/lmdb-store.js');
 const { copyStore } = await dist('store/copy-store.js');
 
 // Every statement any client sends, counted.
-let statements = 0;
-const query = pg.Client.prototype.query;
-pg.Client.prototype.query = function counted(...args) {
-  statements++;
-  return query.apply(this, args);
-};
-
-async function scratchDatabase() {
-  const name = `itip_bench_copy_${process.pid}`;
-  const run = async (text) => {
-    const admin = new pg.Client({ connectionString: base });
-    await admin.connect();
-    try {
-      await admin.query(text);
-    } finally {
-      await admin.end();
-    }
-  };
-  await run(`DROP DATABASE IF EXISTS ${name}`);
-  await run(`CREATE DATABASE ${name}`);
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return { url: url.href, drop: () => run(`DROP DATABASE IF EXISTS ${name}`) };
-}
+const counter = countStatements();
 
 function ics(uid, startMs) {
   return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'BEGIN:VEVENT', `UID:${uid}`, `DTSTART:${iso(startMs).replace(/[-:]/g, '')}`, 'SUMMARY:Bench', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
@@ -87,15 +64,15 @@ async function fill(store) {
 }
 
 async function timedCopy(from, to) {
-  const before = statements;
+  const before = counter.statements;
   const t0 = performance.now();
   const summary = await copyStore(from, to);
-  return { seconds: (performance.now() - t0) / 1000, statements: statements - before, summary };
+  return { seconds: (performance.now() - t0) / 1000, statements: counter.statements - before, summary };
 }
 
 const dir = scratch('pg-copy');
 const lmdb = new LmdbStore(dir);
-const db = await scratchDatabase();
+const db = await scratchDatabase(server.url);
 const target = await PgStore.open(db.url);
 try {
   await fill(lmdb);
@@ -113,5 +90,6 @@ try {
   await target.close();
   await lmdb.close();
   await db.drop();
+  await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }
