@@ -5,6 +5,7 @@ import ICAL from 'ical.js';
 import './fast-fold.js';
 import { normalizeAddress } from './address.js';
 import { formatDate, formatUtc, instantOf, propertyInstant, tzidOf } from './times.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { ZoneResolver } from './zones.js';
 
 /** The text was not iCalendar; the message says where. */
@@ -198,9 +199,29 @@ export function timeProperty(name: string, time: ICAL.Time, tzid?: string): ICAL
 // block parses alone exactly as it does in place, which these checks make sure
 // of; otherwise the text is parsed whole, as it came.
 
-/** jCal of VTIMEZONE blocks parsed so far, by their exact text (a few hundred at most). */
-const zoneBlocks = new Map<string, unknown[]>();
-const ZONE_BLOCK_CACHE = 256;
+/**
+ * jCal of VTIMEZONE blocks parsed so far, by their exact text: the most
+ * recently used few hundred, a megabyte of text at most (a real client's
+ * VTIMEZONE is one or two kilobytes; a stream of new ones only replaces them).
+ */
+const zoneBlocks = new BoundedCache<unknown[]>(256, 1_000_000);
+
+/**
+ * The block text each placed VTIMEZONE's jCal was parsed from. Weak: an entry
+ * lives as long as its calendar. A parsed VTIMEZONE is read, never changed (no
+ * code changes one), so its jCal stays what the text says.
+ */
+const blockTexts = new WeakMap<object, string>();
+
+/**
+ * The exact text (BEGIN:VTIMEZONE to END:VTIMEZONE and its line end) that a
+ * VTIMEZONE of a calendar parseCalendar returned was read from; undefined for
+ * one parsed with the whole text, and for copies. Two VTIMEZONEs with the same
+ * text define the same zone, whatever message carried them.
+ */
+export function zoneBlockText(vtimezone: ICAL.Component): string | undefined {
+  return blockTexts.get(vtimezone.jCal);
+}
 /** The property that stands in for a block: an X- name that no client writes. */
 const STAND_IN = 'x-itip-agent-zone-block';
 
@@ -237,7 +258,6 @@ function parsedZoneBlock(block: string): unknown[] | undefined {
     return undefined;
   }
   if (!Array.isArray(data) || data[0] !== 'vtimezone') return undefined;
-  if (zoneBlocks.size >= ZONE_BLOCK_CACHE) zoneBlocks.delete(zoneBlocks.keys().next().value!);
   zoneBlocks.set(block, data);
   return data;
 }
@@ -250,6 +270,7 @@ function parseWithKnownZones(text: string): unknown | undefined {
   // A text that begins with its VCALENDAR: ical.js then reads every component with iCalendar's rules.
   if (!/^BEGIN:VCALENDAR\r?\n/.test(text) || !text.includes('\nBEGIN:VTIMEZONE')) return undefined;
   const blocks: unknown[][] = [];
+  const texts: string[] = [];
   let rest = '';
   let from = 0;
   for (;;) {
@@ -263,10 +284,12 @@ function parseWithKnownZones(text: string): unknown | undefined {
     end++;
     // A continuation of the END line would change it in place.
     if (text[end] === ' ' || text[end] === '\t') return undefined;
-    const parsed = parsedZoneBlock(text.slice(start + 1, end));
+    const block = text.slice(start + 1, end);
+    const parsed = parsedZoneBlock(block);
     if (!parsed) return undefined;
     rest += `${text.slice(from, start + 1)}BEGIN:VTIMEZONE\r\n${STAND_IN}:${blocks.length}\r\nEND:VTIMEZONE\r\n`;
     blocks.push(parsed);
+    texts.push(block);
     from = end;
   }
   let data: unknown;
@@ -285,7 +308,9 @@ function parseWithKnownZones(text: string): unknown | undefined {
         const index = Number(props[0]![3]);
         if ((child[2] as unknown[]).length > 0 || !blocks[index] || placed.has(index)) return false;
         placed.add(index);
-        children[i] = copyParsed(blocks[index]) as unknown[];
+        const copy = copyParsed(blocks[index]) as unknown[];
+        blockTexts.set(copy, texts[index]!);
+        children[i] = copy;
       } else if (!place(child)) return false;
     }
     return true;
