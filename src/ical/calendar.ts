@@ -206,6 +206,9 @@ export function timeProperty(name: string, time: ICAL.Time, tzid?: string): ICAL
  */
 const zoneBlocks = new BoundedCache<unknown[]>(256, 1_000_000);
 
+/** The cache of parsed blocks, for tests of its bounds. */
+export const zoneBlockCache: { readonly size: number; readonly totalWeight: number } = zoneBlocks;
+
 /**
  * The block text each placed VTIMEZONE's jCal was parsed from. Weak: an entry
  * lives as long as its calendar. A parsed VTIMEZONE is read, never changed (no
