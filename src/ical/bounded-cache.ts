@@ -5,8 +5,8 @@
 // weight (about the characters of the texts it holds), and never keeps one
 // entry that would take more than its share of that weight.
 
-export class BoundedCache<V> {
-  private readonly entries = new Map<string, { value: V; weight: number }>();
+export class BoundedCache<K extends string | number, V> {
+  private readonly entries = new Map<K, { value: V; weight: number }>();
   private weight = 0;
 
   constructor(
@@ -16,7 +16,7 @@ export class BoundedCache<V> {
     readonly maxEntryWeight = Math.floor(maxWeight / 16),
   ) {}
 
-  get(key: string): V | undefined {
+  get(key: K): V | undefined {
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
     // Used again: it goes to the end, the last to be dropped.
@@ -25,8 +25,8 @@ export class BoundedCache<V> {
     return entry.value;
   }
 
-  /** Keeps a value; `weight` defaults to the length of the key. */
-  set(key: string, value: V, weight = key.length): void {
+  /** Keeps a value; `weight` defaults to the length of a text key. */
+  set(key: K, value: V, weight = typeof key === 'string' ? key.length : 1): void {
     const old = this.entries.get(key);
     if (old !== undefined) {
       this.entries.delete(key);

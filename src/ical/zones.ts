@@ -323,7 +323,7 @@ function definitionKey(vtimezone: ICAL.Component): string {
  * definition alone. Anyone can send new definitions: the most recently used
  * few hundred are kept, within a megabyte of keys.
  */
-const definedZones = new BoundedCache<{ read: Zone | string; otherRules: boolean }>(256, 1_000_000);
+const definedZones = new BoundedCache<string, { read: Zone | string; otherRules: boolean }>(256, 1_000_000);
 
 /** The cache of read definitions, for tests of its bounds. */
 export const definedZoneCache: { readonly size: number; readonly totalWeight: number } = definedZones;

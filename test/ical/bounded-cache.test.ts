@@ -6,7 +6,7 @@ import { BoundedCache } from '../../src/ical/bounded-cache.js';
 
 describe('BoundedCache', () => {
   it('drops the least recently used entry when the count is reached', () => {
-    const cache = new BoundedCache<number>(3, 1_000, 1_000);
+    const cache = new BoundedCache<string, number>(3, 1_000, 1_000);
     cache.set('a', 1);
     cache.set('b', 2);
     cache.set('c', 3);
@@ -19,7 +19,7 @@ describe('BoundedCache', () => {
   });
 
   it('keeps the total weight within its bound, dropping the oldest first', () => {
-    const cache = new BoundedCache<string>(100, 10, 10);
+    const cache = new BoundedCache<string, string>(100, 10, 10);
     cache.set('one', 'x', 4);
     cache.set('two', 'y', 4);
     expect(cache.totalWeight).toBe(8);
@@ -31,14 +31,14 @@ describe('BoundedCache', () => {
   });
 
   it('weighs an entry by the length of its key unless told', () => {
-    const cache = new BoundedCache<number>(100, 1_000);
+    const cache = new BoundedCache<string, number>(100, 1_000);
     cache.set('abcd', 1);
     cache.set('ef', 2);
     expect(cache.totalWeight).toBe(6);
   });
 
   it('does not keep an entry heavier than its share, and forgets what that key held', () => {
-    const cache = new BoundedCache<number>(100, 1_600);
+    const cache = new BoundedCache<string, number>(100, 1_600);
     cache.set('small', 1);
     cache.set('big', 2, 101);
     expect(cache.get('big')).toBeUndefined();
@@ -50,7 +50,7 @@ describe('BoundedCache', () => {
   });
 
   it('counts a replaced entry once', () => {
-    const cache = new BoundedCache<number>(100, 1_000, 1_000);
+    const cache = new BoundedCache<string, number>(100, 1_000, 1_000);
     cache.set('key', 1, 10);
     cache.set('key', 2, 30);
     expect(cache.get('key')).toBe(2);
@@ -58,5 +58,14 @@ describe('BoundedCache', () => {
     expect(cache.totalWeight).toBe(30);
     cache.clear();
     expect([cache.size, cache.totalWeight]).toEqual([0, 0]);
+  });
+
+  it('takes number keys, each weighing one unless told', () => {
+    const cache = new BoundedCache<number, string>(2, 1_000, 1_000);
+    cache.set(7, 'seven');
+    cache.set(8, 'eight');
+    cache.set(9, 'nine');
+    expect([cache.get(7), cache.get(8), cache.get(9)]).toEqual([undefined, 'eight', 'nine']);
+    expect(cache.totalWeight).toBe(2);
   });
 });
