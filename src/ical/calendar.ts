@@ -5,6 +5,7 @@ import ICAL from 'ical.js';
 import './fast-fold.js';
 import { normalizeAddress } from './address.js';
 import { formatDate, formatUtc, instantOf, propertyInstant, tzidOf } from './times.js';
+import { BoundedCache } from './bounded-cache.js';
 import type { ZoneResolver } from './zones.js';
 
 /** The text was not iCalendar; the message says where. */
@@ -198,9 +199,40 @@ export function timeProperty(name: string, time: ICAL.Time, tzid?: string): ICAL
 // block parses alone exactly as it does in place, which these checks make sure
 // of; otherwise the text is parsed whole, as it came.
 
-/** jCal of VTIMEZONE blocks parsed so far, by their exact text (a few hundred at most). */
-const zoneBlocks = new Map<string, unknown[]>();
-const ZONE_BLOCK_CACHE = 256;
+/** A VTIMEZONE block's text, kept apart from the message it came in, and its jCal. */
+interface ZoneBlock {
+  text: string;
+  jcal: unknown[];
+}
+
+/**
+ * VTIMEZONE blocks parsed so far, by blockFingerprint: the most recently used
+ * few hundred, a megabyte of text at most (a real client's VTIMEZONE is one or
+ * two kilobytes; a stream of new ones only replaces them). A block is taken
+ * from here only when its text is the same, character for character; two
+ * blocks with one fingerprint take turns in its place.
+ */
+const zoneBlocks = new BoundedCache<number, ZoneBlock>(256, 1_000_000);
+
+/** The cache of parsed blocks, for tests of its bounds. */
+export const zoneBlockCache: { readonly size: number; readonly totalWeight: number } = zoneBlocks;
+
+/**
+ * The block text each placed VTIMEZONE's jCal was parsed from. Weak: an entry
+ * lives as long as its calendar. A parsed VTIMEZONE is read, never changed (no
+ * code changes one), so its jCal stays what the text says.
+ */
+const blockTexts = new WeakMap<object, string>();
+
+/**
+ * The exact text (BEGIN:VTIMEZONE to END:VTIMEZONE and its line end) that a
+ * VTIMEZONE of a calendar parseCalendar returned was read from; undefined for
+ * one parsed with the whole text, and for copies. Two VTIMEZONEs with the same
+ * text define the same zone, whatever message carried them.
+ */
+export function zoneBlockText(vtimezone: ICAL.Component): string | undefined {
+  return blockTexts.get(vtimezone.jCal);
+}
 /** The property that stands in for a block: an X- name that no client writes. */
 const STAND_IN = 'x-itip-agent-zone-block';
 
@@ -226,9 +258,34 @@ function isPlainZoneBlock(block: string): boolean {
   return open === undefined && lines[0] === 'BEGIN:VTIMEZONE' && /^END:VTIMEZONE$/.test(lines[lines.length - 1]!);
 }
 
-function parsedZoneBlock(block: string): unknown[] | undefined {
-  const known = zoneBlocks.get(block);
-  if (known) return known;
+/**
+ * A number that tells most blocks apart, read from part of text[start, end):
+ * its length, its first 128 characters (where the TZID stands) and every 7th
+ * character after them. Hashing the whole block, as a Map does with a text
+ * key, was a visible share of parsing a message; a hit is compared in full.
+ */
+function blockFingerprint(text: string, start: number, end: number): number {
+  let hash = 0x811c9dc5 ^ (end - start);
+  const head = Math.min(end, start + 128);
+  for (let i = start; i < head; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  for (let i = head; i < end; i += 7) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}
+
+/**
+ * A copy of a slice that does not hold on to the text it was sliced from (V8
+ * keeps a slice as a view of the whole message): joining it to a character
+ * makes V8 write the characters out, and the copy views only those.
+ */
+function detached(slice: string): string {
+  return ` ${slice}`.slice(1);
+}
+
+function parsedZoneBlock(text: string, start: number, end: number): ZoneBlock | undefined {
+  const fingerprint = blockFingerprint(text, start, end);
+  const block = text.slice(start, end);
+  const known = zoneBlocks.get(fingerprint);
+  if (known !== undefined && known.text === block) return known;
   if (!isPlainZoneBlock(block)) return undefined;
   let data: unknown;
   try {
@@ -237,9 +294,9 @@ function parsedZoneBlock(block: string): unknown[] | undefined {
     return undefined;
   }
   if (!Array.isArray(data) || data[0] !== 'vtimezone') return undefined;
-  if (zoneBlocks.size >= ZONE_BLOCK_CACHE) zoneBlocks.delete(zoneBlocks.keys().next().value!);
-  zoneBlocks.set(block, data);
-  return data;
+  const parsed: ZoneBlock = { text: detached(block), jcal: data };
+  zoneBlocks.set(fingerprint, parsed, block.length);
+  return parsed;
 }
 
 /**
@@ -249,7 +306,7 @@ function parsedZoneBlock(block: string): unknown[] | undefined {
 function parseWithKnownZones(text: string): unknown | undefined {
   // A text that begins with its VCALENDAR: ical.js then reads every component with iCalendar's rules.
   if (!/^BEGIN:VCALENDAR\r?\n/.test(text) || !text.includes('\nBEGIN:VTIMEZONE')) return undefined;
-  const blocks: unknown[][] = [];
+  const blocks: ZoneBlock[] = [];
   let rest = '';
   let from = 0;
   for (;;) {
@@ -263,7 +320,7 @@ function parseWithKnownZones(text: string): unknown | undefined {
     end++;
     // A continuation of the END line would change it in place.
     if (text[end] === ' ' || text[end] === '\t') return undefined;
-    const parsed = parsedZoneBlock(text.slice(start + 1, end));
+    const parsed = parsedZoneBlock(text, start + 1, end);
     if (!parsed) return undefined;
     rest += `${text.slice(from, start + 1)}BEGIN:VTIMEZONE\r\n${STAND_IN}:${blocks.length}\r\nEND:VTIMEZONE\r\n`;
     blocks.push(parsed);
@@ -285,7 +342,10 @@ function parseWithKnownZones(text: string): unknown | undefined {
         const index = Number(props[0]![3]);
         if ((child[2] as unknown[]).length > 0 || !blocks[index] || placed.has(index)) return false;
         placed.add(index);
-        children[i] = copyParsed(blocks[index]) as unknown[];
+        // The kept text (its hash already made by the zone cache's key), not a new slice.
+        const copy = copyParsed(blocks[index]!.jcal) as unknown[];
+        blockTexts.set(copy, blocks[index]!.text);
+        children[i] = copy;
       } else if (!place(child)) return false;
     }
     return true;

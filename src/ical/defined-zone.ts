@@ -78,9 +78,29 @@ export function hasOtherRules(vtimezone: ICAL.Component): boolean {
 /** A VTIMEZONE that could not be read within bounds, or not at all: why. */
 export class ZoneRefused extends Error {}
 
+/**
+ * The offsets of one UTC year: `first` from its start, then `offsets[i]` from
+ * `changes[i]` on (each a point at which the offset may change).
+ */
+interface YearOffsets {
+  from: number;
+  to: number;
+  first: number;
+  changes: number[];
+  offsets: number[];
+}
+
+/** Points a year's table may hold; a year with more is answered by the search each time. */
+const MAX_CHANGES_IN_YEAR = 64;
+/** Years' tables kept per zone; a zone is shared by every message that defines it. */
+const MAX_YEARS = 128;
+
 export class DefinedZone {
   /** The offset before the first onset of all: the earliest observance's TZOFFSETFROM. */
   private readonly initial: number;
+  /** Tables of UTC years asked about; null for a year with too many onsets for one. */
+  private readonly years = new Map<number, YearOffsets | null>();
+  private lastYear: YearOffsets | undefined;
 
   constructor(
     readonly tzid: string,
@@ -90,8 +110,70 @@ export class DefinedZone {
     this.initial = earliest.from;
   }
 
-  /** UTC offset in milliseconds at an instant. */
+  /**
+   * UTC offset in milliseconds at an instant. A series asks for each of its
+   * instances, two or three times: the answer comes from a table of the
+   * instant's UTC year, made from the search below at the year's start and at
+   * each onset in it, so it is the search's answer at every instant.
+   */
   offsetAtInstant(instant: number): number {
+    let table = this.lastYear;
+    if (table === undefined || instant < table.from || instant >= table.to) {
+      const year = new Date(instant).getUTCFullYear();
+      if (!Number.isFinite(year)) return this.offsetBySearch(instant);
+      table = this.years.get(year) ?? undefined;
+      if (table === undefined) {
+        if (this.years.has(year)) return this.offsetBySearch(instant);
+        const made = this.yearOffsets(year);
+        if (this.years.size >= MAX_YEARS) this.years.clear();
+        this.years.set(year, made);
+        if (made === null) return this.offsetBySearch(instant);
+        table = made;
+      }
+      this.lastYear = table;
+    }
+    let offset = table.first;
+    const { changes, offsets } = table;
+    for (let i = 0; i < changes.length && changes[i]! <= instant; i++) offset = offsets[i]!;
+    return offset;
+  }
+
+  /**
+   * The table of a UTC year. Within one UTC year each observance's latest
+   * onset (latestOnset) is the latest of a fixed set of onsets at or before
+   * the instant: its listed ones, and its rule's in the years latestOnset
+   * looks at, which are the same for every instant of the year. So the offset
+   * can change only at an onset in the year: its listed onsets there, and
+   * those of its rule's years around it (an onset lies within days of its
+   * rule year, whatever TZOFFSETFROM says). Extra points do no harm: each is
+   * answered by the search.
+   */
+  private yearOffsets(year: number): YearOffsets | null {
+    const from = new Date(0).setUTCFullYear(year, 0, 1);
+    const to = new Date(0).setUTCFullYear(year + 1, 0, 1);
+    if (!Number.isFinite(from) || !Number.isFinite(to)) return null;
+    const points = new Set<number>();
+    for (const observance of this.observances) {
+      const listed = observance.listed;
+      for (let i = firstAtOrAfter(listed, from); i < listed.length && listed[i]! < to; i++) points.add(listed[i]!);
+      const rule = observance.yearly;
+      if (rule) {
+        for (let ruleYear = year - 1; ruleYear <= year + 1; ruleYear++) {
+          if (ruleYear < rule.firstYear || (ruleYear - rule.firstYear) % rule.interval !== 0) continue;
+          for (const onset of yearOnsets(observance, rule, ruleYear)) if (onset >= from && onset < to) points.add(onset);
+        }
+      }
+      if (points.size > MAX_CHANGES_IN_YEAR) return null;
+    }
+    const changes = [...points].sort((a, b) => a - b);
+    return { from, to, first: this.offsetBySearch(from), changes, offsets: changes.map((at) => this.offsetBySearch(at)) };
+  }
+
+  /**
+   * The offset at an instant from each observance's latest onset at or before
+   * it: what the year tables hold (tests compare the two).
+   */
+  offsetBySearch(instant: number): number {
     let latest = Number.NEGATIVE_INFINITY;
     let offset = this.initial;
     for (const observance of this.observances) {
@@ -245,6 +327,18 @@ function yearOnsets(observance: Observance, rule: YearlyRule, year: number): num
   if (observance.byYear.size >= 512) observance.byYear.clear();
   observance.byYear.set(year, onsets);
   return onsets;
+}
+
+/** The index of the first value at or after `at` in a sorted list. */
+function firstAtOrAfter(sorted: number[], at: number): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (sorted[middle]! < at) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Valid years of a yearly rule looked at, going back, before its DTSTART decides. */

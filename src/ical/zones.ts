@@ -15,6 +15,8 @@ import { createRequire } from 'node:module';
 import { tableEntryAt, zoneTable, type ZoneTable } from './zone-tables.js';
 import { hasOtherRules, readVtimezone, VTIMEZONE_LIMITS, ZoneRefused } from './defined-zone.js';
 import { wallToInstantBy } from './wall-clock.js';
+import { BoundedCache } from './bounded-cache.js';
+import { zoneBlockText } from './calendar.js';
 
 /** A zone: an Olson zone, or one a VTIMEZONE defines (defined-zone.ts). */
 export interface Zone {
@@ -287,7 +289,7 @@ export function readDefinedZones(vcalendar: ICAL.Component): { zones: Map<string
     const tzid = vtimezone.getFirstPropertyValue('tzid');
     if (typeof tzid !== 'string' || zones.has(tzid) || refused.has(tzid)) continue;
     if (vtimezone.getAllSubcomponents().length === 0) continue;
-    const key = JSON.stringify(vtimezone.jCal);
+    const key = definitionKey(vtimezone);
     const known = definedZones.get(key);
     const otherRules = known ? known.otherRules : hasOtherRules(vtimezone);
     // Rules of other than the yearly shape cost candidates to follow: a few per calendar.
@@ -303,12 +305,28 @@ export function readDefinedZones(vcalendar: ICAL.Component): { zones: Map<string
 }
 
 /**
- * Zones read from VTIMEZONE texts (their jCal), or why one was refused, and
- * whether it has rules of other than the yearly shape. Clients send the same
- * few definitions in every message (and the stored copy repeats them), so each
- * is read once per process; the answer depends on the text alone.
+ * What identifies a definition: the whole VTIMEZONE, never its TZID alone (two
+ * senders may define one TZID differently, and each message keeps its own
+ * times). The text it came as when parseCalendar read it from its block, which
+ * costs nothing more; otherwise (a copy, a text parsed whole) its jCal as
+ * JSON. The two never meet: a block begins with "BEGIN", JSON with "[".
  */
-const definedZones = new Map<string, { read: Zone | string; otherRules: boolean }>();
+function definitionKey(vtimezone: ICAL.Component): string {
+  return zoneBlockText(vtimezone) ?? JSON.stringify(vtimezone.jCal);
+}
+
+/**
+ * Zones read from VTIMEZONE definitions (definitionKey), or why one was
+ * refused, and whether it has rules of other than the yearly shape. Clients
+ * send the same few definitions in every message (and the stored copy repeats
+ * them), so each is read once per process; the answer depends on the
+ * definition alone. Anyone can send new definitions: the most recently used
+ * few hundred are kept, within a megabyte of keys.
+ */
+const definedZones = new BoundedCache<string, { read: Zone | string; otherRules: boolean }>(256, 1_000_000);
+
+/** The cache of read definitions, for tests of its bounds. */
+export const definedZoneCache: { readonly size: number; readonly totalWeight: number } = definedZones;
 
 function readDefinedZone(key: string, tzid: string, vtimezone: ICAL.Component, otherRules: boolean): Zone | string {
   let read: Zone | string;
@@ -318,7 +336,6 @@ function readDefinedZone(key: string, tzid: string, vtimezone: ICAL.Component, o
     // ZoneRefused says which bound; anything else is a definition that cannot be read.
     read = error instanceof ZoneRefused ? error.message : `it cannot be read: ${(error as Error).message}`;
   }
-  if (definedZones.size >= 256) definedZones.delete(definedZones.keys().next().value!);
   definedZones.set(key, { read, otherRules });
   return read;
 }

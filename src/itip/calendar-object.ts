@@ -25,6 +25,23 @@ interface KeptZone {
   text?: string;
 }
 
+/**
+ * The kept VTIMEZONE of each zone read from a definition. zones.ts gives the
+ * same Zone for the same definition (the whole VTIMEZONE, not its TZID) and a
+ * new one for any other, so every object that takes that definition, from any
+ * message, can share one copy of the component and its text, written once.
+ */
+const keptByZone = new WeakMap<Zone, KeptZone>();
+
+function keptZone(vtimezone: ICAL.Component, zone: Zone): KeptZone {
+  let kept = keptByZone.get(zone);
+  if (!kept) {
+    kept = { component: cloneComponent(vtimezone), zone };
+    keptByZone.set(zone, kept);
+  }
+  return kept;
+}
+
 export class CalendarObject {
   private readonly components = new Map<string, ICAL.Component>();
   private readonly timezones = new Map<string, KeptZone>();
@@ -87,14 +104,22 @@ export class CalendarObject {
    */
   addTimezones(vcalendar: ICAL.Component): void {
     const { zones, refused } = readDefinedZones(vcalendar);
+    /** TZIDs whose defining VTIMEZONE (the first with parts, the one read) was taken. */
+    const defined = new Set<string>();
     for (const vtimezone of vcalendar.getAllSubcomponents('vtimezone')) {
       const tzid = vtimezone.getFirstPropertyValue('tzid');
       if (typeof tzid !== 'string') continue;
       const why = refused.get(tzid);
+      const hasParts = vtimezone.getAllSubcomponents().length > 0;
       if (why !== undefined) this.refusedZones.set(tzid, why);
       // A VTIMEZONE with no parts is kept as it came: it defines nothing either way.
-      else if (zones.has(tzid) || vtimezone.getAllSubcomponents().length === 0) {
-        this.timezones.set(tzid, { component: cloneComponent(vtimezone), zone: zones.get(tzid) });
+      else if (zones.has(tzid) || !hasParts) {
+        const zone = zones.get(tzid);
+        // Only the VTIMEZONE that defined the zone shares its kept copy; a
+        // later one of the same TZID is kept as its own copy, as before.
+        const defines = zone !== undefined && hasParts && !defined.has(tzid);
+        if (defines) defined.add(tzid);
+        this.timezones.set(tzid, defines ? keptZone(vtimezone, zone) : { component: cloneComponent(vtimezone), zone });
       }
     }
     this.resolver = undefined;

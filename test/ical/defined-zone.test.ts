@@ -147,3 +147,101 @@ describe('how many unusual VTIMEZONEs one calendar may carry', () => {
     expect(resolver.zone('America/New_York')!.offsetAtInstant(Date.UTC(2026, 6, 1))).toBe(-4 * HOUR);
   });
 });
+
+/** A small seeded generator, so that a failing order can be run again. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1_664_525) + 1_013_904_223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/**
+ * The instants a check of a zone looks at in the given years: every hour (at
+ * 17 minutes past), each year's turn, and each change of offset to the
+ * millisecond with the instants on either side, shuffled.
+ */
+function instantsToCheck(zone: { offsetBySearch(instant: number): number }, years: number[]): number[] {
+  const instants: number[] = [];
+  for (const year of years) {
+    const from = Date.UTC(year, 0, 1);
+    const to = Date.UTC(year + 1, 0, 1);
+    instants.push(from - 1, from, to - 1, to);
+    let previous = zone.offsetBySearch(from - HOUR);
+    for (let t = from; t <= to + HOUR; t += HOUR) {
+      const offset = zone.offsetBySearch(t);
+      if (offset !== previous) {
+        let low = t - HOUR;
+        let high = t;
+        while (high - low > 1) {
+          const middle = Math.floor((low + high) / 2);
+          if (zone.offsetBySearch(middle) === previous) low = middle;
+          else high = middle;
+        }
+        instants.push(high - 1, high, high + 1);
+      }
+      instants.push(t + 17 * 60_000);
+      previous = offset;
+    }
+  }
+  const random = seeded(years[0]!);
+  for (let i = instants.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [instants[i], instants[j]] = [instants[j]!, instants[i]!];
+  }
+  return instants;
+}
+
+/** Definitions whose onsets fall where a table per UTC year could go wrong. */
+const TABLE_CASES: Array<[string, string[], number[]]> = [
+  ['Outlook\'s rules from 1601', OUTLOOK_BERLIN, [1601, 1602, 2026, 2100]],
+  ['Google\'s rules, from their first year', GOOGLE_NEW_YORK, [1969, 1970, 2026]],
+  ['rules ended by UNTIL within a year', HISTORIC_NEW_YORK, [1967, 1987, 2006, 2007, 2026]],
+  ['onsets listed by RDATE', LISTED_SYDNEY, [2025, 2026, 2027, 2028]],
+  ['two observances with the same onsets (the later one wins)', vtimezone(
+    'Tie/Zone',
+    part('DAYLIGHT', '+0100', '+0200', 'DTSTART:20260329T020000', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU'),
+    part('STANDARD', '+0100', '+0300', 'DTSTART:20260329T020000', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU'),
+    part('STANDARD', '+0300', '+0100', 'DTSTART:20261025T030000', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU'),
+  ), [2025, 2026, 2027]],
+  ['onsets that cross the turn of the UTC year, and an RDATE before DTSTART', vtimezone(
+    'Turn/Zone',
+    part('STANDARD', '-0500', '+1400', 'DTSTART:20261231T233000', 'RRULE:FREQ=YEARLY;BYMONTH=12;BYMONTHDAY=31', 'RDATE:20241231T233000'),
+    part('DAYLIGHT', '+1400', '-0500', 'DTSTART:20270101T003000', 'RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=1'),
+  ), [2024, 2025, 2026, 2027, 2028]],
+  ['a rule every other year', vtimezone(
+    'Interval/Zone',
+    part('DAYLIGHT', '+0100', '+0200', 'DTSTART:20260329T020000', 'RRULE:FREQ=YEARLY;INTERVAL=2;BYMONTH=3;BYDAY=-1SU'),
+    part('STANDARD', '+0200', '+0100', 'DTSTART:20261025T030000', 'RRULE:FREQ=YEARLY;INTERVAL=2;BYMONTH=10;BYDAY=-1SU'),
+  ), [2026, 2027, 2028]],
+  ['monthly rules, up to the last year followed', vtimezone(
+    'Monthly/Zone',
+    part('STANDARD', '+0200', '+0100', 'DTSTART:20260101T000000', 'RRULE:FREQ=MONTHLY;BYMONTHDAY=1'),
+    part('DAYLIGHT', '+0100', '+0200', 'DTSTART:20260115T000000', 'RRULE:FREQ=MONTHLY;BYMONTHDAY=15'),
+  ), [2026, VTIMEZONE_LIMITS.lastYear, VTIMEZONE_LIMITS.lastYear + 1]],
+  ['a weekly rule', vtimezone(
+    'Weekly/Zone',
+    part('STANDARD', '+0200', '+0100', 'DTSTART:21500101T000000', 'RRULE:FREQ=WEEKLY'),
+    part('DAYLIGHT', '+0100', '+0200', 'DTSTART:21500103T000000', 'RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=3'),
+  ), [2150, 2151, 2199]],
+  ['a rule twice a week, too many onsets in a year for a table', vtimezone(
+    'Twice/Zone',
+    part('STANDARD', '+0200', '+0100', 'DTSTART:21600101T000000', 'RRULE:FREQ=WEEKLY;BYDAY=MO,TH'),
+    part('DAYLIGHT', '+0100', '+0200', 'DTSTART:21600103T000000', 'RRULE:FREQ=YEARLY;BYMONTH=1;BYMONTHDAY=3'),
+  ), [2160, 2161, 2199]],
+];
+
+describe('offsets from a table per UTC year', () => {
+  for (const [what, lines, years] of TABLE_CASES) {
+    it(`give what the search gives at every instant looked at: ${what}`, () => {
+      const zone = read(lines);
+      const instants = instantsToCheck(zone, years);
+      const wrong = instants.filter((t) => zone.offsetAtInstant(t) !== zone.offsetBySearch(t)).map((t) => new Date(t).toISOString());
+      expect(wrong).toEqual([]);
+      // Asked again in time order, from the tables already made.
+      const sorted = [...instants].sort((a, b) => a - b);
+      expect(sorted.filter((t) => zone.offsetAtInstant(t) !== zone.offsetBySearch(t))).toEqual([]);
+    });
+  }
+});
