@@ -26,6 +26,7 @@
 
 import type { JournalEntry, OutboxItem } from '../../src/itip/model.js';
 import type { Store } from '../../src/store/store.js';
+import { userSnapshot } from '../store/store-contract-fixtures.js';
 
 const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -62,19 +63,11 @@ export async function endState(store: Store): Promise<UserState[]> {
   const users = [...(await store.listUsers())].sort(byText);
   const states: UserState[] = [];
   for (const user of users) {
-    const journal = (await store.listJournal(user)).filter((entry) => entry.outcome !== 'duplicate');
+    const read = await userSnapshot(store, user);
     states.push({
-      user,
-      role: await store.getRole(user),
-      prefs: await store.getPrefs(user),
-      objects: await store.listObjects(user),
-      own: await store.freeBusy(user),
-      others: await store.freeBusy(user, { others: true }),
-      requests: await store.listRequests(user),
-      counters: await store.listCounters(user),
-      inbox: await store.listInbox(user),
-      outbox: (await store.listOutbox(user)).map(outboxView).sort((a, b) => byText(a.id, b.id)),
-      journal: journal.map(journalKey).sort(byText),
+      ...read,
+      outbox: read.outbox.map(outboxView).sort((a, b) => byText(a.id, b.id)),
+      journal: read.journal.filter((entry) => entry.outcome !== 'duplicate').map(journalKey).sort(byText),
       seen: await store.listSeen(user),
     });
   }

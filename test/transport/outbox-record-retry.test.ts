@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OutboxItem } from '../../src/itip/model.js';
 import { openStore } from '../../src/store/open-store.js';
-import { StoreCommitError } from '../../src/store/store.js';
+import { StoreCommitError, type Store } from '../../src/store/store.js';
 import { isTemporaryPgError } from '../../src/store/pg-errors.js';
-import { CLAIM_LEASE_MS, runOutboxOnce } from '../../src/transport/outbox-sender.js';
+import { CLAIM_LEASE_MS, runOutboxOnce, type OutboxSenderOptions } from '../../src/transport/outbox-sender.js';
 import { newPgDatabase, startPg, stopPg } from '../support/postgres.js';
 import { startSmtpServer, type TestSmtpServer } from './smtp-test-server.js';
 
@@ -32,31 +32,42 @@ afterAll(async () => {
   await server.close();
 });
 
+/** A fresh database holding one queued REPLY of the room; `run` is the test, the store closed after it. */
+async function withQueuedReply(id: string, run: (store: Store, item: OutboxItem) => Promise<void>): Promise<void> {
+  const store = await openStore(await newPgDatabase());
+  try {
+    const item: OutboxItem = {
+      id, user: ROOM, method: 'REPLY', uid: 'planning@example.com', from: ROOM, to: [ALICE],
+      state: 'unprocessed', attempts: 0, created: '2026-11-15T12:00:00Z', ics: REPLY_ICS,
+    };
+    await store.transact(ROOM, (tx) => tx.addOutbox(item));
+    await run(store, item);
+  } finally {
+    server.reset();
+    await store.close();
+  }
+}
+
+/** The sender's options: the test relay, the test's clock, and what a test adds. */
+function options(more: Partial<OutboxSenderOptions> = {}): OutboxSenderOptions {
+  return { relay: { host: '127.0.0.1', port: server.port }, localDomains: ['example.com'], now: () => T0, ...more };
+}
+
 describe('the outbox sender and a store that fails after the relay answered', () => {
   it('waits for a restarted PostgreSQL to record the answer, and sends the message once', async () => {
-    const url = await newPgDatabase();
-    const store = await openStore(url);
-    try {
-      const item: OutboxItem = {
-        id: '20261115T120000Z-retry0001', user: ROOM, method: 'REPLY', uid: 'planning@example.com', from: ROOM, to: [ALICE],
-        state: 'unprocessed', attempts: 0, created: '2026-11-15T12:00:00Z', ics: REPLY_ICS,
-      };
-      await store.transact(ROOM, (tx) => tx.addOutbox(item));
+    await withQueuedReply('20261115T120000Z-retry0001', async (store, item) => {
 
       // The server stops after the relay has read the message and before its 250:
       // the sender learns the answer with no store to write it to.
       server.beforeAccept = () => stopPg();
       const failures: unknown[] = [];
-      const summary = await runOutboxOnce(store, {
-        relay: { host: '127.0.0.1', port: server.port },
-        localDomains: ['example.com'],
-        now: () => T0,
+      const summary = await runOutboxOnce(store, options({
         onRecordRetry: (error, attempt) => {
           failures.push(error);
           // Back once the sender has found it gone (the condition, not a pause).
           if (attempt === 1) void startPg();
         },
-      });
+      }));
       expect(failures.length).toBeGreaterThan(0);
       expect(failures.every((error) => error instanceof StoreCommitError || isTemporaryPgError(error))).toBe(true);
       expect(summary).toMatchObject({ sent: 1, failed: 0, retry: 0 });
@@ -65,24 +76,14 @@ describe('the outbox sender and a store that fails after the relay answered', ()
 
       // Nothing is due again, not even once the claim's lease has ended.
       server.beforeAccept = () => undefined;
-      const later = await runOutboxOnce(store, { relay: { host: '127.0.0.1', port: server.port }, localDomains: ['example.com'], now: () => T0 + CLAIM_LEASE_MS + 1 });
+      const later = await runOutboxOnce(store, options({ now: () => T0 + CLAIM_LEASE_MS + 1 }));
       expect(later).toMatchObject({ sent: 0, failed: 0, retry: 0 });
       expect(server.received).toHaveLength(1);
-    } finally {
-      server.reset();
-      await store.close();
-    }
+    });
   }, 180_000);
 
   it('waits for PostgreSQL while building the message too: a store down then is no fault of the message, which is sent, not given up', async () => {
-    const url = await newPgDatabase();
-    const store = await openStore(url);
-    try {
-      const item: OutboxItem = {
-        id: '20261115T120000Z-retry0003', user: ROOM, method: 'REPLY', uid: 'planning@example.com', from: ROOM, to: [ALICE],
-        state: 'unprocessed', attempts: 0, created: '2026-11-15T12:00:00Z', ics: REPLY_ICS,
-      };
-      await store.transact(ROOM, (tx) => tx.addOutbox(item));
+    await withQueuedReply('20261115T120000Z-retry0003', async (store, item) => {
       // The server stops once the attempt is on record, before the sender reads
       // the user's name and language for the mail.
       let writes = 0;
@@ -99,55 +100,33 @@ describe('the outbox sender and a store that fails after the relay answered', ()
         },
       });
       let retries = 0;
-      const summary = await runOutboxOnce(stopping, {
-        relay: { host: '127.0.0.1', port: server.port },
-        localDomains: ['example.com'],
-        now: () => T0,
+      const summary = await runOutboxOnce(stopping, options({
         onRecordRetry: () => {
           if (++retries === 1) void startPg();
         },
-      });
+      }));
       expect(retries).toBeGreaterThan(0);
       expect(summary).toMatchObject({ sent: 1, failed: 0, retry: 0 });
       expect(server.received).toHaveLength(1);
       expect(server.received[0]!.raw.toString('latin1')).toMatch(/^From: .*room-1@example\.com/m);
       expect(await store.getOutbox(item.id)).toMatchObject({ state: 'processed', attempts: 1, status: { [ALICE]: '1.2' } });
-    } finally {
-      server.reset();
-      await store.close();
-    }
+    });
   }, 180_000);
 
   it('gives up after recordRetryMs, leaving the item claimed so that it goes out again after the lease (at least once)', async () => {
-    const url = await newPgDatabase();
-    const store = await openStore(url);
-    try {
-      const item: OutboxItem = {
-        id: '20261115T120000Z-retry0002', user: ROOM, method: 'REPLY', uid: 'planning@example.com', from: ROOM, to: [ALICE],
-        state: 'unprocessed', attempts: 0, created: '2026-11-15T12:00:00Z', ics: REPLY_ICS,
-      };
-      await store.transact(ROOM, (tx) => tx.addOutbox(item));
+    await withQueuedReply('20261115T120000Z-retry0002', async (store, item) => {
       server.beforeAccept = () => stopPg();
       let tries = 0;
       await expect(
-        runOutboxOnce(store, {
-          relay: { host: '127.0.0.1', port: server.port },
-          localDomains: ['example.com'],
-          now: () => T0,
-          recordRetryMs: 0,
-          onRecordRetry: () => tries++,
-        }),
+        runOutboxOnce(store, options({ recordRetryMs: 0, onRecordRetry: () => tries++ })),
       ).rejects.toSatisfy((error: unknown) => error instanceof StoreCommitError || isTemporaryPgError(error));
       expect(tries).toBe(0);
       await startPg();
       server.beforeAccept = () => undefined;
       expect(await store.getOutbox(item.id)).toMatchObject({ state: 'unprocessed', attempts: 1, nextAttempt: new Date(T0 + CLAIM_LEASE_MS).toISOString().replace('.000Z', 'Z') });
-      const later = await runOutboxOnce(store, { relay: { host: '127.0.0.1', port: server.port }, localDomains: ['example.com'], now: () => T0 + CLAIM_LEASE_MS + 1 });
+      const later = await runOutboxOnce(store, options({ now: () => T0 + CLAIM_LEASE_MS + 1 }));
       expect(later).toMatchObject({ sent: 1 });
       expect(server.received).toHaveLength(2);
-    } finally {
-      server.reset();
-      await store.close();
-    }
+    });
   }, 180_000);
 });
