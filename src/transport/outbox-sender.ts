@@ -66,8 +66,8 @@ export interface OutboxSenderOptions {
   onRun?: (summary: OutboxRunSummary) => void;
   /** startOutboxSender: called when a run fails as a whole (the store could not be written). */
   onError?: (error: unknown) => void;
-  /** Called when recording what the relay answered failed for a passing reason and is tried again. */
-  onRecordRetry?: (error: unknown, attempt: number) => void;
+  /** Called when a store call of a send (above all, recording what the relay answered) failed for a passing reason and is tried again. */
+  onStoreRetry?: (error: unknown, attempt: number) => void;
   /** How long to keep trying to record what the relay answered; default RECORD_RETRY_MS. */
   recordRetryMs?: number;
 }
@@ -129,7 +129,6 @@ export const CLAIM_LEASE_MS = 10 * 60_000;
  */
 export const RECORD_RETRY_MS = 5 * 60_000;
 
-/** A store failure worth trying again: the commit did not happen, and the next one may. */
 /** The store could not be read while a message was being built: not the message's fault. */
 class StoreReadFailure extends Error {
   constructor(override readonly cause: unknown) {
@@ -137,6 +136,7 @@ class StoreReadFailure extends Error {
   }
 }
 
+/** A store failure worth trying again: the commit did not happen, and the next one may. */
 function isPassingStoreFailure(error: unknown): boolean {
   return error instanceof StoreCommitError || isTemporaryPgError(error);
 }
@@ -415,7 +415,7 @@ class Run {
         return await write();
       } catch (error) {
         if (!isPassingStoreFailure(error) || Date.now() >= giveUp) throw error;
-        this.options.onRecordRetry?.(error, attempt);
+        this.options.onStoreRetry?.(error, attempt);
         // 0.2 s, 0.4 s, ... at most 5 s between tries (wall time: the store's recovery is real time, not the agent's clock).
         await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** (attempt - 1), 5_000)));
       }

@@ -62,7 +62,7 @@ describe('the outbox sender and a store that fails after the relay answered', ()
       server.beforeAccept = () => stopPg();
       const failures: unknown[] = [];
       const summary = await runOutboxOnce(store, options({
-        onRecordRetry: (error, attempt) => {
+        onStoreRetry: (error, attempt) => {
           failures.push(error);
           // Back once the sender has found it gone (the condition, not a pause).
           if (attempt === 1) void startPg();
@@ -101,7 +101,7 @@ describe('the outbox sender and a store that fails after the relay answered', ()
       });
       let retries = 0;
       const summary = await runOutboxOnce(stopping, options({
-        onRecordRetry: () => {
+        onStoreRetry: () => {
           if (++retries === 1) void startPg();
         },
       }));
@@ -118,7 +118,7 @@ describe('the outbox sender and a store that fails after the relay answered', ()
       server.beforeAccept = () => stopPg();
       let tries = 0;
       await expect(
-        runOutboxOnce(store, options({ recordRetryMs: 0, onRecordRetry: () => tries++ })),
+        runOutboxOnce(store, options({ recordRetryMs: 0, onStoreRetry: () => tries++ })),
       ).rejects.toSatisfy((error: unknown) => error instanceof StoreCommitError || isTemporaryPgError(error));
       expect(tries).toBe(0);
       await startPg();

@@ -72,8 +72,8 @@ export async function runQueueRun(context: CommandContext, options: QueueRunOpti
     let result;
     try {
       const localDomains = localDomainsOf(context);
-      const onRecordRetry = (error: unknown) => logger.warn('the store failed while recording a sent message; trying again', { error });
-      result = await runOutboxOnce(store, { relay, now, localDomains, onRecordRetry });
+      const onStoreRetry = (error: unknown) => logger.warn('the store failed for a passing reason while sending the outbox; trying again', { error });
+      result = await runOutboxOnce(store, { relay, now, localDomains, onStoreRetry });
     } catch (error) {
       throw new CliError(`the outbox could not be updated: ${errorText(error)}; nothing is lost, run again later`, EXIT.TEMPFAIL);
     }

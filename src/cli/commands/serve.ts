@@ -194,7 +194,7 @@ export async function runServe(context: CommandContext, options: ServeOptions): 
         logOutboxRun(summary);
       },
       onError: (error) => logger.error('the outbox run failed; it is tried again at the next interval', { error }),
-      onRecordRetry: (error) => logger.warn('the store failed while recording a sent message; trying again', { error }),
+      onStoreRetry: (error) => logger.warn('the store failed for a passing reason while sending the outbox; trying again', { error }),
     });
     logger.info('outbox sender started', { relay: `${relay.host}:${relay.port}` });
   } else {
