@@ -160,7 +160,10 @@ export function withoutZoneHydration(component: ICAL.Component): ICAL.Component 
 /**
  * A deep copy of jCal data (RFC 7265): arrays, plain objects (parameters,
  * RECUR values) and scalars. Copying by hand is several times faster than a
- * JSON round trip, and a message copies its components more than once.
+ * JSON round trip, and a message copies its components more than once. An
+ * object without a prototype (ical.js's parser makes RECUR values so) is
+ * copied as one, so that a copy of parsed jCal is what parsing the text again
+ * would give.
  */
 export function copyJcal(value: unknown): unknown {
   if (Array.isArray(value)) {
@@ -169,7 +172,7 @@ export function copyJcal(value: unknown): unknown {
     return copy;
   }
   if (value !== null && typeof value === 'object') {
-    const copy: Record<string, unknown> = {};
+    const copy = (Object.getPrototypeOf(value) === null ? Object.create(null) : {}) as Record<string, unknown>;
     for (const key of Object.keys(value)) {
       const item = copyJcal((value as Record<string, unknown>)[key]);
       // An own "__proto__" (a parameter of that name in hostile input) must
@@ -343,7 +346,7 @@ function parseWithKnownZones(text: string): unknown | undefined {
         if ((child[2] as unknown[]).length > 0 || !blocks[index] || placed.has(index)) return false;
         placed.add(index);
         // The kept text (its hash already made by the zone cache's key), not a new slice.
-        const copy = copyParsed(blocks[index]!.jcal) as unknown[];
+        const copy = copyJcal(blocks[index]!.jcal) as unknown[];
         blockTexts.set(copy, blocks[index]!.text);
         children[i] = copy;
       } else if (!place(child)) return false;
@@ -353,28 +356,4 @@ function parseWithKnownZones(text: string): unknown | undefined {
   const roots = (Array.isArray(data) && typeof data[0] === 'string' ? [data] : data) as unknown[][];
   if (!roots.every(place) || placed.size !== blocks.length) return undefined;
   return data;
-}
-
-/**
- * A deep copy of jCal as ical.js's parser made it, prototypes included: its
- * RECUR values are objects without a prototype, and a copy must be what
- * parsing the text again would give.
- */
-function copyParsed(value: unknown): unknown {
-  if (Array.isArray(value)) {
-    const copy = new Array<unknown>(value.length);
-    for (let i = 0; i < value.length; i++) copy[i] = copyParsed(value[i]);
-    return copy;
-  }
-  if (value !== null && typeof value === 'object') {
-    const copy = (Object.getPrototypeOf(value) === null ? Object.create(null) : {}) as Record<string, unknown>;
-    for (const key of Object.keys(value)) {
-      const item = copyParsed((value as Record<string, unknown>)[key]);
-      // An own "__proto__" (a parameter of that name) must stay a property.
-      if (key === '__proto__') Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true, configurable: true });
-      else copy[key] = item;
-    }
-    return copy;
-  }
-  return value;
 }

@@ -234,27 +234,14 @@ export function planCopy(user: string, source: UserData, target: UserData): Copy
   planObjects(source, target, writes);
   planPeriods(source, target, writes);
 
-  const sourceRequests = groupBy(source.requests, (r) => r.uid);
-  const targetRequests = groupBy(target.requests, (r) => r.uid);
-  for (const uid of unionKeys(sourceRequests, targetRequests)) {
-    const entries = sourceRequests.get(uid) ?? [];
-    if (same(entries, targetRequests.get(uid) ?? [])) continue;
-    writes.push((tx) => {
-      tx.removeRequests(uid);
-      for (const entry of entries) tx.putRequest(entry);
-    });
-  }
-
-  const sourceCounters = groupBy(source.counters, (c) => c.uid);
-  const targetCounters = groupBy(target.counters, (c) => c.uid);
-  for (const uid of unionKeys(sourceCounters, targetCounters)) {
-    const entries = sourceCounters.get(uid) ?? [];
-    if (same(entries, targetCounters.get(uid) ?? [])) continue;
-    writes.push((tx) => {
-      tx.removeCounters(uid);
-      for (const entry of entries) tx.putCounter(entry);
-    });
-  }
+  planByUid(source.requests, target.requests, writes, (tx, uid, entries) => {
+    tx.removeRequests(uid);
+    for (const entry of entries) tx.putRequest(entry);
+  });
+  planByUid(source.counters, target.counters, writes, (tx, uid, entries) => {
+    tx.removeCounters(uid);
+    for (const entry of entries) tx.putCounter(entry);
+  });
 
   const sourceInbox = byKey(source.inbox, (item) => item.id);
   const targetInbox = byKey(target.inbox, (item) => item.id);
@@ -306,6 +293,21 @@ export function planCopy(user: string, source: UserData, target: UserData): Copy
  * name is removed and made again under the source's name. The removals come
  * first, so that every name the source uses is free when it is given.
  */
+/** Per UID: where the source's entries differ from the target's, a write that replaces the target's with them. */
+function planByUid<T extends { uid: string }>(
+  source: T[],
+  target: T[],
+  writes: CopyPlan['writes'],
+  replace: (tx: UserTx, uid: string, entries: T[]) => void,
+): void {
+  const sourceByUid = groupBy(source, (entry) => entry.uid);
+  const targetByUid = groupBy(target, (entry) => entry.uid);
+  for (const uid of unionKeys(sourceByUid, targetByUid)) {
+    const entries = sourceByUid.get(uid) ?? [];
+    if (!same(entries, targetByUid.get(uid) ?? [])) writes.push((tx) => replace(tx, uid, entries));
+  }
+}
+
 function planObjects(source: UserData, target: UserData, writes: CopyPlan['writes']): void {
   const targetObjects = byKey(target.objects, (entry) => entry.object.uid);
   const sourceUids = new Set(source.objects.map((entry) => entry.object.uid));

@@ -36,7 +36,7 @@
 import { hostname } from 'node:os';
 import nodemailer from 'nodemailer';
 import { addressDomain, mailAddress } from '../ical/address.js';
-import type { OutboxItem } from '../itip/model.js';
+import type { OutboxItem, Preferences } from '../itip/model.js';
 import { formatUtcSeconds } from '../ical/times.js';
 import { recordScheduleStatus } from '../agent/schedule-status-update.js';
 import { SCHEDULE_STATUS, isFinalStatus } from '../itip/schedule-status.js';
@@ -128,13 +128,6 @@ export const CLAIM_LEASE_MS = 10 * 60_000;
  * again after its lease, as after a crash.
  */
 export const RECORD_RETRY_MS = 5 * 60_000;
-
-/** The store could not be read while a message was being built: not the message's fault. */
-class StoreReadFailure extends Error {
-  constructor(override readonly cause: unknown) {
-    super('the store could not be read');
-  }
-}
 
 /** A store failure worth trying again: the commit did not happen, and the next one may. */
 function isPassingStoreFailure(error: unknown): boolean {
@@ -346,11 +339,15 @@ class Run {
     if (this.unreachable !== undefined) {
       result = { codes: new Map(), errors: [this.unreachable], unreachable: true };
     } else {
+      // The sender's name and language (CN, LANG) for the mail's own text. A
+      // store failing then is no fault of the message: the read is tried
+      // again, and were it to fail for good, the run fails (the item goes
+      // again after its lease) rather than the item being given up.
+      const prefs = await this.withStoreRetry(() => this.store.getPrefs(current.user));
       let raw: Buffer;
       try {
-        raw = await this.compose(current);
+        raw = await this.compose(current, prefs);
       } catch (error) {
-        if (error instanceof StoreReadFailure) throw error.cause;
         await this.finish(leased, pending, { codes: new Map(), errors: [`the message cannot be built: ${(error as Error).message}`], unreachable: false }, true);
         return;
       }
@@ -361,14 +358,7 @@ class Run {
     await this.finish(leased, pending, result, attempts >= maxAttempts);
   }
 
-  private async compose(item: OutboxItem): Promise<Buffer> {
-    // A store failing for a passing reason is no fault of the message: the
-    // read is tried again, and were it to fail for good, the run fails (the
-    // item goes again after its lease) rather than the item being given up.
-    const prefs = await this.withStoreRetry(() => this.store.getPrefs(item.user)).catch((error: unknown) => {
-      throw new StoreReadFailure(error);
-    });
-    // The sender's name and language (CN, LANG) for the mail's own text.
+  private async compose(item: OutboxItem, prefs: Preferences): Promise<Buffer> {
     const mail = await composeOutboxItem(item, { fromName: prefs.CN, lang: prefs.LANG, fallbackDate: new Date(this.now()) });
     return mail.raw;
   }
